@@ -1,0 +1,186 @@
+import { z } from "zod";
+
+/**
+ * `.github/modelgate.yml`: the policy of a repo. Every field has a default that fits the
+ * layout of PRODUCT.md §4, so a repo shaped like it needs no file at all.
+ */
+
+const keyPatterns = z
+  .array(z.string().min(1))
+  .describe("Key paths in structured files (dot-separated; `*` matches one segment, `**` any number).");
+const filePatterns = z.array(z.string().min(1)).describe("File globs relative to the repo root.");
+const envPatterns = z
+  .array(z.string().min(1))
+  .describe("Variable-name globs matched against KEY=VALUE lines of `.env` and `.env.*` files.");
+
+const categoryRule = z
+  .strictObject({
+    files: filePatterns.default([]),
+    keys: keyPatterns.default([]),
+    env: envPatterns.default([]),
+  })
+  .describe("What counts as this kind of change: whole files, keys inside structured files, env variables.");
+
+const price = z
+  .strictObject({
+    input: z.number().nonnegative().describe("USD per 1M uncached prompt tokens."),
+    cached_input: z
+      .number()
+      .nonnegative()
+      .optional()
+      .describe("USD per 1M cached prompt tokens; defaults to input."),
+    output: z.number().nonnegative().describe("USD per 1M completion tokens (reasoning included)."),
+  })
+  .describe("List price of one model, USD per 1M tokens.");
+
+const settingsKeys = z.strictObject({
+  max_output_tokens: z
+    .string()
+    .default("llm.max_output_tokens")
+    .describe("Key of the global output-token cap."),
+  timeout_ms: z.string().default("llm.timeout_ms").describe("Key of the global per-attempt timeout."),
+  retry_limit: z.string().default("llm.retry_limit").describe("Key of the global retry limit."),
+});
+
+const llm = z.strictObject({
+  config: z
+    .string()
+    .default("config/llm.json")
+    .describe("The app's LLM runtime config: JSON, YAML or an env file."),
+  default_model_key: z
+    .string()
+    .default("llm.default_model")
+    .describe("Key of the model used by routes without one."),
+  routes_key: z
+    .string()
+    .default("llm.routes")
+    .describe(
+      "Key of the route map: route -> model ID, or -> {model, max_output_tokens, timeout_ms, retry_limit}.",
+    ),
+  settings: settingsKeys.prefault({}).describe("Keys of the global call settings, overridable per route."),
+});
+
+const changes = z.strictObject({
+  model: categoryRule.prefault({
+    keys: ["llm.default_model", "llm.routes.*", "llm.routes.*.model", "models.**"],
+    env: ["*_MODEL_*", "*_MODEL"],
+  }),
+  prompt: categoryRule.prefault({ files: ["prompts/**"] }),
+  infra: categoryRule.prefault({
+    files: ["Dockerfile", "**/Dockerfile", "infra/**", "deploy/**", "k8s/**", "helm/**", "terraform/**"],
+    keys: [
+      "llm.timeout_ms",
+      "llm.retry_limit",
+      "llm.max_output_tokens",
+      "llm.routes.*.timeout_ms",
+      "llm.routes.*.retry_limit",
+      "llm.routes.*.max_output_tokens",
+      "budget_controls.**",
+    ],
+  }),
+});
+
+const evals = z.strictObject({
+  cases: z.array(z.string().min(1)).default(["evals/**/*.jsonl", "evals/**/*.yaml", "evals/**/*.yml"]),
+  max_cases: z
+    .int()
+    .positive()
+    .default(200)
+    .describe("Cases run per side at most; a larger selection is sampled."),
+  concurrency: z.int().positive().max(256).default(8).describe("Requests in flight at once."),
+  max_steps: z.int().positive().max(64).default(8).describe("Tool-loop steps per attempt."),
+  judge_model: z
+    .string()
+    .optional()
+    .describe("Model that grades `judge` asserts; never the model under test."),
+  seed: z.string().default("modelgate").describe("Seed of the deterministic sample below the selection."),
+});
+
+const budget = z
+  .strictObject({
+    max_run_tokens: z
+      .int()
+      .positive()
+      .optional()
+      .describe("Stop new requests once a run used this many tokens."),
+    max_task_tokens: z
+      .int()
+      .positive()
+      .optional()
+      .describe("Stop a case's attempts once it used this many tokens."),
+    max_run_cost_usd: z
+      .number()
+      .positive()
+      .optional()
+      .describe("Stop new requests once a run cost this much."),
+  })
+  .describe("Caps that stop an eval early; the result is then marked partial.");
+
+const gates = z.strictObject({
+  max_error_rate: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.02)
+    .describe("Fail when the error rate is above this, beyond noise."),
+  max_completion_rate_drop: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.05)
+    .describe("Fail when the completion rate drops more than this (absolute), beyond noise."),
+  max_cost_increase: z
+    .number()
+    .min(0)
+    .optional()
+    .describe("Optional: fail when cost per completed task grows by more than this fraction (0.25 = +25 %)."),
+  min_cases: z.int().positive().default(20).describe("Fewer paired cases than this never passes a gate."),
+  min_requests: z.int().positive().default(200).describe("Production gates: fewer requests per arm hold."),
+});
+
+const rollout = z.strictObject({
+  key: z
+    .string()
+    .default("rollout.candidate_percent")
+    .describe("Where the candidate's traffic share lives in llm.config."),
+  phases: z
+    .array(z.int().min(1).max(100))
+    .min(1)
+    .default([10, 30, 50, 100])
+    .refine((p) => p.every((v, i) => i === 0 || v > (p[i - 1] ?? 0)), "phases must increase"),
+  label_prefix: z.string().min(1).default("rollout:"),
+  allow_skip: z.boolean().default(false).describe("Allow a label to skip phases."),
+  trusted_bot: z
+    .string()
+    .default("github-actions[bot]")
+    .describe("Login whose published eval evidence the App trusts."),
+});
+
+const attribution = z.strictObject({
+  override_label: z.string().min(1).default("modelgate:allow-mixed"),
+  allow_author_override: z
+    .boolean()
+    .default(false)
+    .describe("Count the override label when the PR's author applied it."),
+});
+
+export const configSchema = z
+  .strictObject({
+    version: z.literal(1).default(1),
+    llm: llm.prefault({}),
+    changes: changes.prefault({}),
+    evals: evals.prefault({}),
+    pricing: z.record(z.string(), price).default({
+      "gpt-5.4": { input: 2.5, cached_input: 0.25, output: 15 },
+      "gpt-5.5": { input: 5, cached_input: 0.5, output: 30 },
+    }),
+    budget: budget.prefault({}),
+    gates: gates.prefault({}),
+    rollout: rollout.prefault({}),
+    attribution: attribution.prefault({}),
+  })
+  .describe("modelgate policy (.github/modelgate.yml)");
+
+export type Config = z.output<typeof configSchema>;
+export type CategoryRule = z.output<typeof categoryRule>;
+export type Price = z.output<typeof price>;
