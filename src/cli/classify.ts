@@ -1,0 +1,35 @@
+import { renderClassificationText } from "../core/classify/render-text.ts";
+import { DEFAULT_CONFIG_PATH } from "../core/config/load.ts";
+import { classifyRefs, loadPolicyAt } from "../git/classify-refs.ts";
+import { openLocalRepo } from "../git/local-repo.ts";
+import { oneOf, parseCommandArgs } from "./args.ts";
+import { type CommandIo, UsageError } from "./io.ts";
+
+export const CLASSIFY_USAGE = `Usage: modelgate classify --repo DIR --base REF [--head REF] [--config PATH] [--format json|text]
+
+Classifies the change between two revisions as model, prompt, infra or other (PRODUCT.md §5).
+The policy (.github/modelgate.yml, or --config) is read from the base revision.
+Exit: 0 not mixed, 1 mixed, 2 usage or config error.`;
+
+export async function classifyCommand(argv: string[], io: CommandIo): Promise<number> {
+  const { values } = parseCommandArgs("classify", argv, {
+    repo: { type: "string", default: "." },
+    base: { type: "string" },
+    head: { type: "string", default: "HEAD" },
+    config: { type: "string", default: DEFAULT_CONFIG_PATH },
+    format: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    io.stdout(`${CLASSIFY_USAGE}\n`);
+    return 0;
+  }
+  const format = oneOf(values.format, ["json", "text"] as const, "--format", "json");
+  if (!values.base) throw new UsageError("classify: --base REF is required", CLASSIFY_USAGE);
+  const repo = await openLocalRepo(values.repo);
+  const [base, head] = await Promise.all([repo.resolve(values.base), repo.resolve(values.head)]);
+  const config = await loadPolicyAt(repo, base, values.config);
+  const result = await classifyRefs(repo, { base, head }, config);
+  io.stdout(format === "json" ? `${JSON.stringify(result, null, 2)}\n` : renderClassificationText(result));
+  return result.mixed ? 1 : 0;
+}

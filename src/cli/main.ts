@@ -1,0 +1,48 @@
+import { errorMessage, UserError } from "../core/errors.ts";
+import { classifyCommand } from "./classify.ts";
+import { type CommandIo, UsageError } from "./io.ts";
+
+type Command = (argv: string[], io: CommandIo) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  classify: { run: classifyCommand, summary: "classify a change as model / prompt / infra / other" },
+};
+
+const USAGE = `Usage: modelgate <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, command]) => `  ${name.padEnd(10)} ${command.summary}`)
+  .join("\n")}
+
+Run 'modelgate <command> --help' for a command's options.`;
+
+/** Runs one CLI invocation and returns its exit code; never throws. */
+export async function runCli(argv: string[], io: CommandIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    io.stdout(`${USAGE}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr(`modelgate: unknown command '${name}'\n\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`modelgate: ${error.message}\n\n${error.usage}\n`);
+      return 2;
+    }
+    if (error instanceof UserError) {
+      io.stderr(`modelgate: ${error.message}\n`);
+      return 2;
+    }
+    // An internal error is a bug: say so in one line; the stack only on request.
+    io.stderr(`modelgate: internal error: ${errorMessage(error)}\n`);
+    if (io.env.MODELGATE_DEBUG && error instanceof Error) io.stderr(`${error.stack}\n`);
+    return 3;
+  }
+}

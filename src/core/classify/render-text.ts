@@ -1,0 +1,22 @@
+import type { Classification } from "./classify.ts";
+
+/** A human-readable summary of a classification, for `--format text`. */
+export function renderClassificationText(result: Classification): string {
+  const lines: string[] = [];
+  const verdict = result.mixed
+    ? `MIXED: this change touches ${result.categories.join(" + ")}; split it so each deploy changes one thing`
+    : result.categories.length === 1
+      ? `OK: one kind of change (${result.categories[0]})`
+      : "OK: nothing LLM-relevant changed";
+  lines.push(verdict, "");
+  for (const file of result.files) {
+    const name = file.previous_path ? `${file.previous_path} -> ${file.path}` : file.path;
+    lines.push(`  ${file.status.padEnd(8)} ${name}  [${file.categories.join(", ")}]`);
+    for (const key of file.keys) lines.push(`             ${key.path}  (${key.category})`);
+  }
+  if (result.warnings.length) {
+    lines.push("", "Warnings:");
+    for (const warning of result.warnings) lines.push(`  - ${warning.message}`);
+  }
+  return `${lines.join("\n")}\n`;
+}

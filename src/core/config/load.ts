@@ -1,0 +1,111 @@
+import type { z } from "zod";
+import { UserError } from "../errors.ts";
+import { closestMatch } from "../text/did-you-mean.ts";
+import { parseStructured } from "../text/structured.ts";
+import { type Config, configSchema } from "./schema.ts";
+
+export const DEFAULT_CONFIG_PATH = ".github/modelgate.yml";
+
+/** The policy a repo gets when it has no `.github/modelgate.yml`. */
+export function defaultConfig(): Config {
+  return configSchema.parse({});
+}
+
+/**
+ * Parses `.github/modelgate.yml` text. Errors name the file, the line, the key path,
+ * what was expected and what was found, e.g.
+ * `.github/modelgate.yml:12 gates.max_error_rate: expected number, found string "2%"`.
+ */
+export function parseConfig(text: string, file: string = DEFAULT_CONFIG_PATH): Config {
+  const document = parseStructured(text, file);
+  const raw = document.value ?? {};
+  const result = configSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const line = document.lineOf(issue.path);
+    const where = line === undefined ? file : `${file}:${line}`;
+    return `${where} ${describeIssue(issue, raw)}`;
+  });
+  throw new UserError(`Invalid config in ${file}:\n${lines.map((l) => `  - ${l}`).join("\n")}`);
+}
+
+type Issue = z.core.$ZodIssue;
+
+function describeIssue(issue: Issue, raw: unknown): string {
+  const path = issue.path.map(String).join(".");
+  const at = path === "" ? "(top level)" : path;
+  switch (issue.code) {
+    case "unrecognized_keys":
+      return issue.keys
+        .map((key) => {
+          const keyPath = path === "" ? key : `${path}.${key}`;
+          const known = knownKeysAt(issue.path);
+          const hint = closestMatch(key, known);
+          const suggestion = hint
+            ? `; did you mean "${hint}"?`
+            : known.length
+              ? `; expected one of ${known.join(", ")}`
+              : "";
+          return `${keyPath}: unknown key${suggestion}`;
+        })
+        .join("; ");
+    case "invalid_type":
+      return `${at}: expected ${issue.expected}, found ${describeValue(valueAt(raw, issue.path))}`;
+    default:
+      return `${at}: ${issue.message.replace(/^Invalid input: /, "")}, found ${describeValue(valueAt(raw, issue.path))}`;
+  }
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let current = raw;
+  for (const segment of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return current;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  if (typeof value === "string")
+    return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return `${typeof value} ${String(value)}`;
+}
+
+/** Keys the schema accepts at a path, for "did you mean" hints. */
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  let schema: unknown = configSchema;
+  for (const segment of [...path, undefined]) {
+    schema = unwrap(schema);
+    const def = schemaDef(schema);
+    if (segment === undefined) return def?.type === "object" && def.shape ? Object.keys(def.shape) : [];
+    if (def?.type === "object" && def.shape) schema = def.shape[String(segment)];
+    else if (def?.type === "record") schema = def.valueType;
+    else if (def?.type === "array") schema = def.element;
+    else return [];
+  }
+  return [];
+}
+
+interface SchemaDef {
+  type: string;
+  shape?: Record<string, unknown>;
+  innerType?: unknown;
+  valueType?: unknown;
+  element?: unknown;
+}
+
+function schemaDef(schema: unknown): SchemaDef | undefined {
+  const zod = (schema as { _zod?: { def?: SchemaDef } } | undefined)?._zod;
+  return zod?.def;
+}
+
+function unwrap(schema: unknown): unknown {
+  let current = schema;
+  for (let def = schemaDef(current); def?.innerType !== undefined; def = schemaDef(current))
+    current = def.innerType;
+  return current;
+}

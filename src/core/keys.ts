@@ -1,0 +1,100 @@
+/**
+ * Key paths inside structured documents: `llm.routes.agentic_coding`.
+ * Patterns: `*` matches one segment, `**` any number (zero included).
+ */
+
+export type KeyPath = string;
+
+/** Flattens a document to leaf key paths with a canonical value, so two sides can be compared. */
+export function flattenLeaves(
+  value: unknown,
+  prefix = "",
+  into = new Map<KeyPath, string>(),
+): Map<KeyPath, string> {
+  if (value !== null && typeof value === "object") {
+    const entries = Array.isArray(value)
+      ? value.map((v, i) => [String(i), v] as const)
+      : Object.entries(value);
+    if (entries.length === 0) into.set(prefix, Array.isArray(value) ? "[]" : "{}");
+    for (const [key, child] of entries) flattenLeaves(child, prefix === "" ? key : `${prefix}.${key}`, into);
+    return into;
+  }
+  into.set(prefix, JSON.stringify(value) ?? "undefined");
+  return into;
+}
+
+/**
+ * Leaf key paths whose value differs between two documents, sorted. Walks both trees together
+ * so that equal parts cost one comparison each and build no key strings.
+ */
+export function changedKeys(base: unknown, head: unknown): KeyPath[] {
+  const changed = new Set<KeyPath>();
+  diffInto(base, head, "", changed);
+  return [...changed].sort();
+}
+
+function diffInto(base: unknown, head: unknown, prefix: string, changed: Set<KeyPath>): void {
+  if (base === head) return;
+  const baseIsContainer = isContainer(base);
+  if (baseIsContainer && isContainer(head) && Array.isArray(base) === Array.isArray(head)) {
+    const baseRecord = base as Record<string, unknown>;
+    const headRecord = head as Record<string, unknown>;
+    const baseKeys = Object.keys(baseRecord);
+    const headKeys = Object.keys(headRecord);
+    if (baseKeys.length === 0 && headKeys.length === 0) return;
+    for (const key of baseKeys) {
+      const path = prefix === "" ? key : `${prefix}.${key}`;
+      if (Object.hasOwn(headRecord, key)) diffInto(baseRecord[key], headRecord[key], path, changed);
+      else for (const leaf of flattenLeaves(baseRecord[key], path).keys()) changed.add(leaf);
+    }
+    for (const key of headKeys) {
+      if (Object.hasOwn(baseRecord, key)) continue;
+      for (const leaf of flattenLeaves(headRecord[key], prefix === "" ? key : `${prefix}.${key}`).keys())
+        changed.add(leaf);
+    }
+    return;
+  }
+  if (!baseIsContainer && !isContainer(head) && Object.is(base, head)) return;
+  // Different shapes or values: every leaf on either side under this path changed.
+  for (const leaf of flattenLeaves(base, prefix).keys()) changed.add(leaf);
+  for (const leaf of flattenLeaves(head, prefix).keys()) changed.add(leaf);
+}
+
+function isContainer(value: unknown): value is object {
+  return value !== null && typeof value === "object";
+}
+
+export type KeyMatcher = (segments: readonly string[]) => boolean;
+
+export function compileKeyPattern(pattern: string): KeyMatcher {
+  const parts = pattern.split(".");
+  return (segments) => matchSegments(parts, 0, segments, 0);
+}
+
+function matchSegments(
+  pattern: readonly string[],
+  p: number,
+  segments: readonly string[],
+  s: number,
+): boolean {
+  if (p === pattern.length) return s === segments.length;
+  const part = pattern[p];
+  if (part === "**") {
+    for (let skip = s; skip <= segments.length; skip++)
+      if (matchSegments(pattern, p + 1, segments, skip)) return true;
+    return false;
+  }
+  if (s === segments.length) return false;
+  return (part === "*" || part === segments[s]) && matchSegments(pattern, p + 1, segments, s + 1);
+}
+
+/** Reads a value at a dot path; `undefined` when any segment is missing. */
+export function getAtPath(document: unknown, path: KeyPath): unknown {
+  if (path === "") return document;
+  let current = document;
+  for (const segment of path.split(".")) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}
