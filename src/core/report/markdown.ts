@@ -1,0 +1,97 @@
+/**
+ * The sticky PR comment, rendered from an EvalResult (PRODUCT.md §2, §8, §9). Sections in
+ * order: headline, KPIs, gates, per route, selection, flipped cases, warnings, chart, and
+ * the hidden evidence block. The body stays under `maxChars` by cutting lists (flipped
+ * cases, then routes, then warnings, then selection reasons, then the chart), never the
+ * headline, KPI table, gates or evidence.
+ */
+
+import type { EvalResult } from "../result.ts";
+import { type Cuttable, fitParts, type Part } from "./budget.ts";
+import { renderChart } from "./chart.ts";
+import { safeLink } from "./escape.ts";
+import { embedEvidence, parseEvidence } from "./evidence.ts";
+import { flippedSection } from "./flipped.ts";
+import {
+  headLabel,
+  renderGatesTable,
+  renderHeadline,
+  renderKpiTable,
+  routesSection,
+  selectionSection,
+} from "./sections.ts";
+import { warningsSection } from "./warnings.ts";
+
+export { escapeUntrusted } from "./escape.ts";
+export { type Evidence, type EvidenceGate, embedEvidence, parseEvidence } from "./evidence.ts";
+
+/** Finds our sticky comment among a PR's comments. */
+export const COMMENT_MARKER = "<!-- modelgate:eval -->";
+
+/** GitHub rejects an issue comment body over 65,536 characters with 422. */
+export const GITHUB_COMMENT_LIMIT = 65_536;
+
+export interface RenderOptions {
+  /** Default 65,536 (GitHub's limit). */
+  maxChars?: number;
+  /** The commit the eval ran on; shown short and written into the evidence block. */
+  headSha?: string;
+  /** Link to the workflow run (http or https only). */
+  runUrl?: string;
+  /** A heading above the verdict line. */
+  title?: string;
+}
+
+/** A single-item list, so the chart can go last when even a bare comment is too long. */
+function chartPart(result: EvalResult): Cuttable {
+  const chart = renderChart(result);
+  return { items: chart === "" ? [] : [chart], render: (shown) => shown.join("") };
+}
+
+export function renderComment(result: EvalResult, opts: RenderOptions = {}): string {
+  const maxChars = opts.maxChars ?? GITHUB_COMMENT_LIMIT;
+  const routes = routesSection(result);
+  const selection = selectionSection(result);
+  const flipped = flippedSection(result.cases);
+  const warnings = warningsSection(result.warnings);
+  const chart = chartPart(result);
+  const parts: Part[] = [
+    renderHeadline(result, COMMENT_MARKER, opts),
+    renderKpiTable(result),
+    renderGatesTable(result),
+    routes,
+    selection,
+    flipped,
+    warnings,
+    chart,
+    embedEvidence(result, opts.headSha ?? ""),
+  ];
+  return fitParts(parts, [flipped, routes, warnings, selection, chart], maxChars);
+}
+
+export interface RunningOptions {
+  headSha?: string;
+  runUrl?: string;
+  /** The comment body this replaces; only its validated evidence is summarized. */
+  previous?: string;
+}
+
+/**
+ * The comment while an eval runs. It keeps the marker (so it stays the sticky comment) and
+ * carries no evidence block, so nothing can act on a result that is being replaced.
+ */
+export function renderRunningComment(opts: RunningOptions): string {
+  const head = headLabel(opts.headSha);
+  const link = safeLink("workflow run", opts.runUrl);
+  const headline = ["**modelgate: RUNNING**", head, link].filter((part) => part !== null).join(" · ");
+  const blocks = [
+    `${COMMENT_MARKER}\n${headline}`,
+    "The eval is running; this comment shows the result when it finishes.",
+  ];
+  const previous = opts.previous ? parseEvidence(opts.previous) : null;
+  if (previous) {
+    const previousHead = headLabel(previous.head_sha) ?? "an earlier commit";
+    blocks.push(`Previous result, for ${previousHead}: **${previous.verdict.toUpperCase()}**.`);
+  }
+  return `${blocks.join("\n\n")}\n`;
+}
