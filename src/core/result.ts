@@ -122,4 +122,15 @@ export interface EvalResult {
   cases: CaseResult[];
   /** Human-facing labels for providers that are simulated, so numbers are never mistaken for real ones. */
   simulated?: boolean;
+  /** The gate thresholds this result was judged by, so shard results can be merged and re-judged. */
+  gates_config?: GatesConfig;
+  /** `i/n` when this result is one shard of a run. */
+  shard?: string;
+}
+
+export interface GatesConfig {
+  max_error_rate: number;
+  max_completion_rate_drop: number;
+  max_cost_increase?: number | undefined;
+  min_cases: number;
 }

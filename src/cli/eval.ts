@@ -1,0 +1,128 @@
+import { join } from "node:path";
+import { DEFAULT_CONFIG_PATH } from "../core/config/load.ts";
+import { endpointWarnings } from "../core/endpoint-warnings.ts";
+import { renderComment } from "../core/report/markdown.ts";
+import type { EvalResult, Warning } from "../core/result.ts";
+import { directoryCache } from "../eval/cache.ts";
+import { evaluate } from "../eval/evaluate.ts";
+import { ProviderUnavailable } from "../eval/preflight.ts";
+import { openProvider } from "../eval/provider.ts";
+import { resultJson, writeFileAtomic } from "../eval/result-file.ts";
+import { classifyRefs, loadPolicyAt } from "../git/classify-refs.ts";
+import { openLocalRepo } from "../git/local-repo.ts";
+import { commitSource } from "../git/tree-source.ts";
+import { parseCommandArgs, positiveInt } from "./args.ts";
+import { type CommandIo, UsageError } from "./io.ts";
+import { progressReporter } from "./progress.ts";
+
+export const EVAL_USAGE = `Usage: modelgate eval --repo DIR --base REF [--head REF] [--out FILE] [--markdown FILE] [--all]
+                      [--concurrency N] [--max-cases N] [--no-cache] [--cache-dir DIR] [--config PATH]
+                      [--base-url URL] [--api-key-env NAME] [--simulator-profile FILE]
+
+Runs the cases a change affects on the base and the head revision and compares their KPIs.
+Provider: OPENAI_BASE_URL / OPENAI_API_KEY (or --base-url / --api-key-env); with neither, the
+built-in simulator answers (numbers are labelled simulated).
+Output: the result file (--out, else stdout) and the PR comment body (--markdown); progress on stderr.
+Exit: 0 pass/inconclusive/skipped, 1 fail, 2 usage or config error.`;
+
+export async function evalCommand(argv: string[], io: CommandIo): Promise<number> {
+  const { values } = parseCommandArgs("eval", argv, {
+    repo: { type: "string", default: "." },
+    base: { type: "string" },
+    head: { type: "string", default: "HEAD" },
+    out: { type: "string" },
+    markdown: { type: "string" },
+    all: { type: "boolean", default: false },
+    concurrency: { type: "string" },
+    "max-cases": { type: "string" },
+    "no-cache": { type: "boolean", default: false },
+    "cache-dir": { type: "string" },
+    config: { type: "string", default: DEFAULT_CONFIG_PATH },
+    "base-url": { type: "string" },
+    "api-key-env": { type: "string" },
+    "simulator-profile": { type: "string" },
+    "simulator-time-scale": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    io.stdout(`${EVAL_USAGE}\n`);
+    return 0;
+  }
+  if (!values.base) throw new UsageError("eval: --base REF is required", EVAL_USAGE);
+  const concurrency = positiveInt(values.concurrency, "--concurrency");
+  const maxCases = positiveInt(values["max-cases"], "--max-cases");
+  const timeScale =
+    values["simulator-time-scale"] === undefined ? undefined : Number(values["simulator-time-scale"]);
+  if (timeScale !== undefined && !(timeScale >= 0)) {
+    throw new UsageError(
+      `--simulator-time-scale: expected a number ≥ 0, found '${values["simulator-time-scale"]}'`,
+      EVAL_USAGE,
+    );
+  }
+
+  const repo = await openLocalRepo(values.repo);
+  const [base, head] = await Promise.all([repo.resolve(values.base), repo.resolve(values.head)]);
+  const config = await loadPolicyAt(repo, base, values.config);
+  const classification = await classifyRefs(repo, { base, head }, config);
+  const apiKeyEnv = values["api-key-env"] ?? "OPENAI_API_KEY";
+  const provider = await openProvider({
+    baseURL: values["base-url"] ?? io.env.OPENAI_BASE_URL,
+    apiKey: io.env[apiKeyEnv],
+    simulatorProfile: values["simulator-profile"],
+    simulatorTimeScale: timeScale,
+  });
+  io.stderr(`modelgate: provider: ${provider.label}\n`);
+
+  const controller = new AbortController();
+  const interrupt = () => controller.abort(new Error("interrupted"));
+  process.once("SIGINT", interrupt);
+  process.once("SIGTERM", interrupt);
+  const progress = progressReporter(io.stderr, io.isTTY);
+  const writeOut = async (result: EvalResult) => {
+    if (values.out) await writeFileAtomic(values.out, resultJson(result));
+  };
+  let checkpointWrite = Promise.resolve();
+  try {
+    const result = await evaluate({
+      base: commitSource(repo, base, "base"),
+      head: commitSource(repo, head, "head"),
+      config,
+      classification,
+      client: provider.client,
+      all: values.all,
+      ...(maxCases ? { maxCases } : {}),
+      ...(concurrency ? { concurrency } : {}),
+      ...(values["no-cache"]
+        ? {}
+        : { cache: directoryCache(values["cache-dir"] ?? join(values.repo, ".modelgate-cache")) }),
+      signal: controller.signal,
+      simulated: provider.simulated,
+      warnings: endpointWarnings(classification) satisfies Warning[],
+      onProgress: (p) => progress.update(p),
+      onCheckpoint: (partial) => {
+        checkpointWrite = checkpointWrite.then(() => writeOut(partial)).catch(() => {});
+      },
+    });
+    progress.done();
+    await checkpointWrite;
+    await writeOut(result);
+    if (!values.out) io.stdout(resultJson(result));
+    if (values.markdown) await writeFileAtomic(values.markdown, renderComment(result, { headSha: head }));
+    io.stderr(
+      `modelgate: verdict ${result.verdict}${result.partial ? ` (partial: ${result.partial_reason})` : ""}\n`,
+    );
+    if (controller.signal.aborted) return 130;
+    return result.verdict === "fail" ? 1 : 0;
+  } catch (error) {
+    progress.done();
+    if (error instanceof ProviderUnavailable) {
+      io.stderr(`modelgate: provider ${provider.label}: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    process.off("SIGINT", interrupt);
+    process.off("SIGTERM", interrupt);
+    await provider.close();
+  }
+}

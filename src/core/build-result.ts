@@ -1,0 +1,70 @@
+import { computeDeltas, computeRouteKpis, evaluateGates, outcomePairs, pairedCases } from "./gates.ts";
+import { computeKpis } from "./kpis.ts";
+import type {
+  CaseResult,
+  EvalResult,
+  GatesConfig,
+  Selection,
+  SideSummary,
+  Verdict,
+  Warning,
+} from "./result.ts";
+import { minDetectableEffect } from "./stats.ts";
+
+export interface ResultParts {
+  selection: Selection;
+  warnings: readonly Warning[];
+  cases: readonly CaseResult[];
+  gates: GatesConfig;
+  /** Set when the run stopped before every case finished. */
+  stopped?: { reason: string; cap?: string } | undefined;
+  /** A verdict decided before any gate (e.g. `fail` for an unknown head model). */
+  forcedVerdict?: Verdict | undefined;
+  simulated?: boolean | undefined;
+  shard?: string | undefined;
+}
+
+/** Everything in the result file that follows from the cases: KPIs, deltas, gates, verdict. */
+export function buildResult(parts: ResultParts): EvalResult {
+  const cases = [...parts.cases];
+  const warnings = [...parts.warnings];
+  const { stopped } = parts;
+  if (stopped && !warnings.some((w) => w.code === "partial")) {
+    warnings.push({ code: "partial", reason: stopped.reason, ...(stopped.cap ? { cap: stopped.cap } : {}) });
+  }
+  const ran = cases.some((c) => c.base || c.head);
+  const gates = ran ? evaluateGates(cases, parts.gates) : { gates: [], verdict: "inconclusive" as const };
+  let verdict: Verdict = parts.forcedVerdict ?? (ran || stopped ? gates.verdict : "skipped");
+  // A partial run can fail, but it cannot pass: the cases it did not run might have failed.
+  if (stopped && verdict === "pass") verdict = "inconclusive";
+  return {
+    schema_version: 1,
+    verdict,
+    partial: Boolean(stopped),
+    ...(stopped
+      ? { partial_reason: stopped.cap ? `${stopped.reason} (${stopped.cap})` : stopped.reason }
+      : {}),
+    base: sideSummary(cases, "base"),
+    head: sideSummary(cases, "head"),
+    routes: computeRouteKpis(cases),
+    deltas: computeDeltas(cases),
+    min_detectable_effect: ran ? minDetectableEffect(outcomePairs(pairedCases(cases), "pass")) : null,
+    gates: gates.gates,
+    warnings,
+    selection: parts.selection,
+    cases,
+    ...(parts.simulated ? { simulated: true } : {}),
+    gates_config: parts.gates,
+    ...(parts.shard ? { shard: parts.shard } : {}),
+  };
+}
+
+function sideSummary(cases: readonly CaseResult[], side: "base" | "head"): SideSummary {
+  const ran = cases.flatMap((c) => (c[side] ? [c[side]] : []));
+  return {
+    kpis: computeKpis(ran),
+    cases: ran.length,
+    requests: ran.filter((r) => !r.cached).reduce((n, r) => n + r.attempts, 0),
+    cache_hits: ran.filter((r) => r.cached).reduce((n, r) => n + r.attempts, 0),
+  };
+}

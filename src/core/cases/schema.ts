@@ -1,0 +1,64 @@
+import { z } from "zod";
+
+/** PRODUCT.md §6: one eval case. */
+
+const matchValue = z.string().min(1);
+
+export const assertionSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("equals"), value: z.string() }),
+  z.strictObject({ type: z.literal("contains"), value: matchValue, ignore_case: z.boolean().optional() }),
+  z.strictObject({ type: z.literal("not_contains"), value: matchValue, ignore_case: z.boolean().optional() }),
+  z.strictObject({ type: z.literal("regex"), value: matchValue, flags: z.string().regex(/^[imsu]*$/).optional() }),
+  z.strictObject({ type: z.literal("json_schema"), schema: z.record(z.string(), z.unknown()) }),
+  z.strictObject({
+    type: z.literal("tool_called"),
+    name: z.string().min(1),
+    args: z.record(z.string(), z.unknown()).optional(),
+  }),
+  z.strictObject({ type: z.literal("judge"), rubric: z.string().min(1), model: z.string().optional() }),
+]);
+
+export type Assertion = z.output<typeof assertionSchema>;
+
+const message = z.strictObject({
+  role: z.enum(["system", "user", "assistant", "developer"]),
+  content: z.string(),
+});
+
+const tool = z.strictObject({
+  type: z.literal("function"),
+  function: z.strictObject({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    strict: z.boolean().optional(),
+  }),
+});
+
+export const caseSchema = z
+  .strictObject({
+    id: z.string().min(1).regex(/^[\w.:/-]+$/, "letters, digits and . _ : / - only"),
+    route: z.string().min(1),
+    prompt: z.string().min(1).optional().describe("Template file used as the system message, read from the side."),
+    vars: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+    input: z.string().optional(),
+    messages: z.array(message).min(1).optional(),
+    tools: z.array(tool).optional(),
+    tool_results: z.record(z.string(), z.unknown()).optional(),
+    max_steps: z.int().positive().max(64).optional(),
+    response_format: z.enum(["text", "json_object"]).optional(),
+    assert: z.array(assertionSchema).default([]),
+    takeover: assertionSchema.optional(),
+  })
+  .refine((c) => (c.input === undefined) !== (c.messages === undefined), {
+    message: "give exactly one of `input` (one user message) or `messages` (a full list)",
+  });
+
+export type EvalCase = z.output<typeof caseSchema>;
+
+/** A case with where it was defined, for errors and the report. */
+export interface LocatedCase {
+  case: EvalCase;
+  file: string;
+  line: number;
+}

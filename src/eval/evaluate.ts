@@ -1,0 +1,257 @@
+import type OpenAI from "openai";
+import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
+import { buildResult } from "../core/build-result.ts";
+import type { LocatedCase } from "../core/cases/schema.ts";
+import { renderTemplate } from "../core/cases/template.ts";
+import type { Classification } from "../core/classify/classify.ts";
+import type { Config } from "../core/config/schema.ts";
+import { UserError } from "../core/errors.ts";
+import { priceOf } from "../core/pricing.ts";
+import type { CaseResult, CaseSideResult, EvalResult, Selection, Verdict, Warning } from "../core/result.ts";
+import { changedPathSet, resolveRoute, selectCases, shardOf } from "../core/selection.ts";
+import type { TreeSource } from "../core/source.ts";
+import type { AttemptCache } from "./cache.ts";
+import { type LoadedSide, loadSide, parseCases, parseCasesLeniently } from "./load-side.ts";
+import { isOffered, listProviderModels } from "./preflight.ts";
+import { type EvalTask, type RunTotals, runTasks, type Side } from "./runner.ts";
+
+export interface EvaluateOptions {
+  base: TreeSource;
+  head: TreeSource;
+  /** The policy, read from the base side. */
+  config: Config;
+  classification: Classification;
+  client: OpenAI;
+  all?: boolean;
+  maxCases?: number;
+  concurrency?: number;
+  shard?: { index: number; count: number };
+  cache?: AttemptCache;
+  signal?: AbortSignal;
+  simulated?: boolean;
+  /** Extra warnings found by the door (e.g. an endpoint set in repo files). */
+  warnings?: Warning[];
+  onProgress?: (progress: Progress) => void;
+  /** Called with a partial result as cases finish, so a killed run leaves evidence on disk. */
+  onCheckpoint?: (result: EvalResult) => void;
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+  tokens: number;
+  cost: number;
+  cacheHits: number;
+}
+
+export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
+  const { config } = options;
+  const [base, head] = await Promise.all([loadSide(options.base, config), loadSide(options.head, config)]);
+  const cases = parseCases(head);
+  const warnings: Warning[] = [
+    ...(options.warnings ?? []),
+    ...caseChangeWarnings(base, cases, options.classification),
+  ];
+  let selection = selectCases({
+    cases,
+    base: base.llm,
+    head: head.llm,
+    changedPaths: changedPathSet(options.classification),
+    all: options.all ?? false,
+    maxCases: options.maxCases ?? config.evals.max_cases,
+    seed: config.evals.seed,
+  });
+  if (options.shard && options.shard.count > 1) {
+    selection = {
+      ...selection,
+      case_ids: shardOf(selection.case_ids, options.shard.index, options.shard.count),
+    };
+  }
+  const skeleton = emptyResult(selection, warnings, config, options.simulated);
+  if (selection.case_ids.length === 0) return skeleton;
+
+  const byId = new Map(cases.map((c) => [c.case.id, c]));
+  const selected = selection.case_ids
+    .map((id) => byId.get(id))
+    .filter((c): c is LocatedCase => c !== undefined);
+  const prompts = await readPrompts(selected, base, head);
+
+  const offered = await listProviderModels(options.client);
+  const tasks: EvalTask[] = [];
+  const skippedSides = new Set<Side>();
+  for (const located of selected) {
+    for (const [side, loaded] of [
+      ["base", base],
+      ["head", head],
+    ] as const) {
+      const resolved = resolveRoute(loaded.llm, located.case.route);
+      if (!resolved) {
+        if (side === "head") {
+          throw new UserError(
+            `${located.file}:${located.line} case ${located.case.id}: route '${located.case.route}' is not in ${config.llm.config} and there is no ${config.llm.default_model_key}`,
+          );
+        }
+        warnings.push({ code: "case_one_side", id: located.case.id, side: "head" });
+        continue;
+      }
+      if (!isOffered(resolved.model, offered)) {
+        if (
+          !warnings.some(
+            (w) => w.code === "unknown_model" && w.side === side && w.route === located.case.route,
+          )
+        ) {
+          warnings.push({ code: "unknown_model", route: located.case.route, model: resolved.model, side });
+        }
+        skippedSides.add(side);
+        continue;
+      }
+      const messages = renderMessages(located, prompts[side]);
+      if (!messages) {
+        warnings.push({
+          code: "case_one_side",
+          id: located.case.id,
+          side: side === "base" ? "head" : "base",
+        });
+        continue;
+      }
+      tasks.push({ side, testCase: located.case, route: located.case.route, resolved, messages });
+    }
+  }
+  // An unknown model on the head side is a failing PR, found before anything is spent.
+  if (skippedSides.has("head"))
+    return finish(skeleton, selected, new Map(), undefined, "fail", config, options);
+  const runnable = skippedSides.has("base") ? tasks.filter((t) => t.side === "head") : tasks;
+  for (const model of new Set(runnable.map((t) => t.resolved.model))) {
+    if (!priceOf(model, config.pricing)) warnings.push({ code: "missing_price", model });
+  }
+
+  const results = new Map<string, CaseResult>();
+  let done = 0;
+  let lastCheckpoint = 0;
+  const outcome = await runTasks(runnable, {
+    client: options.client,
+    concurrency: options.concurrency ?? config.evals.concurrency,
+    maxSteps: config.evals.max_steps,
+    pricing: config.pricing,
+    budget: config.budget,
+    ...(config.evals.judge_model ? { judgeModel: config.evals.judge_model } : {}),
+    ...(options.cache ? { cache: options.cache } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    onTaskDone: (task, side, totals) => {
+      record(results, task, side);
+      done++;
+      options.onProgress?.({
+        done,
+        total: runnable.length,
+        tokens: totals.tokens,
+        cost: totals.cost,
+        cacheHits: totals.cacheHits,
+      });
+      const now = Date.now();
+      if (options.onCheckpoint && now - lastCheckpoint > 500) {
+        lastCheckpoint = now;
+        options.onCheckpoint(
+          finish(skeleton, selected, results, totals, undefined, config, options, {
+            reason: "run in progress",
+          }),
+        );
+      }
+    },
+  });
+  return finish(skeleton, selected, results, outcome.totals, undefined, config, options, outcome.stopped);
+}
+
+function record(results: Map<string, CaseResult>, task: EvalTask, side: CaseSideResult) {
+  const entry = results.get(task.testCase.id) ?? { id: task.testCase.id, route: task.route };
+  entry[task.side] = side;
+  results.set(task.testCase.id, entry);
+}
+
+function finish(
+  skeleton: EvalResult,
+  selected: readonly LocatedCase[],
+  results: ReadonlyMap<string, CaseResult>,
+  totals: RunTotals | undefined,
+  forcedVerdict: Verdict | undefined,
+  config: Config,
+  options: EvaluateOptions,
+  stopped?: { reason: string; cap?: string },
+): EvalResult {
+  const warnings = [...skeleton.warnings];
+  for (const mismatch of totals?.mismatches ?? []) warnings.push({ code: "model_mismatch", ...mismatch });
+  return buildResult({
+    selection: skeleton.selection,
+    warnings,
+    cases: selected.map((c) => results.get(c.case.id) ?? { id: c.case.id, route: c.case.route }),
+    gates: config.gates,
+    stopped,
+    forcedVerdict,
+    simulated: options.simulated,
+    shard:
+      options.shard && options.shard.count > 1 ? `${options.shard.index}/${options.shard.count}` : undefined,
+  });
+}
+
+function emptyResult(
+  selection: Selection,
+  warnings: Warning[],
+  config: Config,
+  simulated?: boolean,
+): EvalResult {
+  return buildResult({ selection, warnings, cases: [], gates: config.gates, simulated });
+}
+
+type PromptTexts = Map<string, string | null>;
+
+async function readPrompts(selected: readonly LocatedCase[], base: LoadedSide, head: LoadedSide) {
+  const paths = [...new Set(selected.flatMap((c) => (c.case.prompt ? [c.case.prompt] : [])))];
+  const [basePrompts, headPrompts] = await Promise.all([
+    base.source.readFiles(paths),
+    head.source.readFiles(paths),
+  ]);
+  return { base: basePrompts, head: headPrompts };
+}
+
+/** The system prompt from this side's template; `undefined` when the side has no such file. */
+function renderMessages(
+  located: LocatedCase,
+  prompts: PromptTexts,
+): ChatCompletionMessageParam[] | undefined {
+  const testCase = located.case;
+  const messages: ChatCompletionMessageParam[] = [];
+  if (testCase.prompt) {
+    const template = prompts.get(testCase.prompt);
+    if (template === null || template === undefined) return undefined;
+    messages.push({
+      role: "system",
+      content: renderTemplate(template, testCase.vars, { template: testCase.prompt, caseId: testCase.id }),
+    });
+  }
+  if (testCase.input !== undefined) messages.push({ role: "user", content: testCase.input });
+  for (const message of testCase.messages ?? []) {
+    messages.push({ role: message.role, content: message.content } as ChatCompletionMessageParam);
+  }
+  return messages;
+}
+
+/** Both sides run the head's cases; say so when the PR edits them, and list one-side cases. */
+function caseChangeWarnings(
+  base: LoadedSide,
+  headCases: readonly LocatedCase[],
+  classification: Classification,
+): Warning[] {
+  const changedCaseFiles = classification.files.some(
+    (f) => base.caseFiles.has(f.path) || f.path.match(/\.(jsonl|ya?ml)$/),
+  );
+  const baseCases = parseCasesLeniently(base);
+  if (!baseCases || !changedCaseFiles) return [];
+  const before = new Map(baseCases.map((c) => [c.case.id, JSON.stringify(c.case)]));
+  const after = new Map(headCases.map((c) => [c.case.id, JSON.stringify(c.case)]));
+  const added = [...after.keys()].filter((id) => !before.has(id));
+  const removed = [...before.keys()].filter((id) => !after.has(id));
+  const modified = [...after]
+    .filter(([id, text]) => before.has(id) && before.get(id) !== text)
+    .map(([id]) => id);
+  if (!added.length && !removed.length && !modified.length) return [];
+  return [{ code: "cases_changed", added, removed, modified }];
+}

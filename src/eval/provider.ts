@@ -1,0 +1,62 @@
+import type OpenAI from "openai";
+import { UserError } from "../core/errors.ts";
+import { ProfileError, readProfileFile, type Simulator, startSimulator } from "../simulator/index.ts";
+import { createOpenAIClient, DEFAULT_BASE_URL } from "./openai-client.ts";
+
+export interface Provider {
+  client: OpenAI;
+  /** True for the built-in simulator: its numbers are labelled simulated everywhere. */
+  simulated: boolean;
+  /** For people: where requests go (never the key). */
+  label: string;
+  close(): Promise<void>;
+}
+
+export interface ProviderRequest {
+  baseURL?: string | undefined;
+  apiKey?: string | undefined;
+  /** A simulator profile file layered over the built-ins (only for the simulator). */
+  simulatorProfile?: string | undefined;
+  /** Simulated latencies × this (the demo and tests shorten them). */
+  simulatorTimeScale?: number | undefined;
+  maxRetries?: number | undefined;
+}
+
+/**
+ * The endpoint and key come only from flags or the environment, never from repo files.
+ * With neither, the built-in simulator answers on loopback, so nobody needs a key to try it.
+ */
+export async function openProvider(request: ProviderRequest): Promise<Provider> {
+  if (request.baseURL || request.apiKey) {
+    const baseURL = request.baseURL || DEFAULT_BASE_URL;
+    if (!request.apiKey)
+      throw new UserError(`no API key for ${baseURL}: set OPENAI_API_KEY (or pass --api-key-env NAME)`);
+    const client = createOpenAIClient({ baseURL, apiKey: request.apiKey, maxRetries: request.maxRetries });
+    return { client, simulated: false, label: baseURL, close: async () => {} };
+  }
+  let simulator: Simulator;
+  try {
+    const profiles = request.simulatorProfile ? await readProfileFile(request.simulatorProfile) : undefined;
+    simulator = await startSimulator({
+      ...(profiles ? { profiles } : {}),
+      ...(request.simulatorTimeScale !== undefined ? { timeScale: request.simulatorTimeScale } : {}),
+    });
+  } catch (error) {
+    if (error instanceof ProfileError) throw new UserError(error.message);
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new UserError(`simulator profile ${request.simulatorProfile} does not exist`);
+    }
+    throw error;
+  }
+  const client = createOpenAIClient({
+    baseURL: simulator.url,
+    apiKey: "sk-simulated",
+    maxRetries: request.maxRetries,
+  });
+  return {
+    client,
+    simulated: true,
+    label: `built-in simulator at ${simulator.url} (simulated numbers)`,
+    close: () => simulator.close(),
+  };
+}
