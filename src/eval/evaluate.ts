@@ -119,7 +119,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   }
   // An unknown model on the head side is a failing PR, found before anything is spent.
   if (skippedSides.has("head"))
-    return finish(skeleton, selected, new Map(), undefined, "fail", config, options);
+    return finish(skeleton, warnings, selected, new Map(), undefined, "fail", config, options);
   const runnable = skippedSides.has("base") ? tasks.filter((t) => t.side === "head") : tasks;
   for (const model of new Set(runnable.map((t) => t.resolved.model))) {
     if (!priceOf(model, config.pricing)) warnings.push({ code: "missing_price", model });
@@ -151,14 +151,24 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
       if (options.onCheckpoint && now - lastCheckpoint > 500) {
         lastCheckpoint = now;
         options.onCheckpoint(
-          finish(skeleton, selected, results, totals, undefined, config, options, {
+          finish(skeleton, warnings, selected, results, totals, undefined, config, options, {
             reason: "run in progress",
           }),
         );
       }
     },
   });
-  return finish(skeleton, selected, results, outcome.totals, undefined, config, options, outcome.stopped);
+  return finish(
+    skeleton,
+    warnings,
+    selected,
+    results,
+    outcome.totals,
+    undefined,
+    config,
+    options,
+    outcome.stopped,
+  );
 }
 
 function record(results: Map<string, CaseResult>, task: EvalTask, side: CaseSideResult) {
@@ -169,6 +179,7 @@ function record(results: Map<string, CaseResult>, task: EvalTask, side: CaseSide
 
 function finish(
   skeleton: EvalResult,
+  liveWarnings: readonly Warning[],
   selected: readonly LocatedCase[],
   results: ReadonlyMap<string, CaseResult>,
   totals: RunTotals | undefined,
@@ -177,7 +188,7 @@ function finish(
   options: EvaluateOptions,
   stopped?: { reason: string; cap?: string },
 ): EvalResult {
-  const warnings = [...skeleton.warnings];
+  const warnings = [...liveWarnings];
   for (const mismatch of totals?.mismatches ?? []) warnings.push({ code: "model_mismatch", ...mismatch });
   return buildResult({
     selection: skeleton.selection,

@@ -119,6 +119,12 @@ export interface PlanContext {
   seed: string;
   /** 0 the first time this exact request body reaches this server, 1 the second time… */
   occurrence: number;
+  /**
+   * How many times this same sighting was already answered 429. A rate-limited request never
+   * reached the model, so it must not change what the model would answer: only the fault draw
+   * moves on, and a 429 storm leaves every answer (and so every KPI) as in a clean run.
+   */
+  throttled?: number;
   catalog: ModelCatalog;
   forced: ForcedFaults;
   /** Prefixes (model + system prompt + tools) seen before, for cached_tokens. */
@@ -401,7 +407,9 @@ export function planCompletion(req: ChatRequest, requested: ModelBehaviour, ctx:
   for (const name of ["429", "500", "503", "hang", "malformed"] as const)
     if (!fault && forced.has(name)) fault = name;
   if (!fault) {
-    const u = rng.next("fault");
+    const u = ctx.throttled
+      ? createRng(`${key}\u0000throttled:${ctx.throttled}`).next("fault")
+      : rng.next("fault");
     const bands: Array<[TransportFault, number]> = [
       ["500", e.server_error],
       ["503", e.unavailable],

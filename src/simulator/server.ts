@@ -151,6 +151,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
 
   const stats: SimulatorStats = { requests: 0, byModel: {}, byStatus: {} };
   const occurrences = new Map<string, number>();
+  const throttledCounts = new Map<string, number>();
   const prefixCache = new Set<string>();
   const closing = new AbortController();
   let requestCounter = 0;
@@ -222,8 +223,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       throw new HttpError(400, errorBody(forcedOrError.error, "invalid_request_error", null, FAULT_HEADER));
     }
     const bodyKey = sha256(canonicalJson(json));
+    // Only requests that reach the model count as sightings; a 429 is answered before it.
     const occurrence = occurrences.get(bodyKey) ?? 0;
-    occurrences.set(bodyKey, occurrence + 1);
+    const throttledKey = `${bodyKey}#${occurrence}`;
+    const throttled = throttledCounts.get(throttledKey) ?? 0;
+    const sightings = occurrence + throttled;
     let forced: ForcedFaults = forcedOrError;
     const countHeader = req.headers[FAULT_COUNT_HEADER];
     if (typeof countHeader === "string" && countHeader.trim() !== "") {
@@ -239,17 +243,23 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
           ),
         );
       }
-      if (occurrence >= limit) forced = { names: new Set() };
+      if (sightings >= limit) forced = { names: new Set() };
     }
 
     const plan = planCompletion(body, model, {
       seed,
       occurrence,
+      throttled,
       catalog,
       forced,
       prefixCache,
       timeScale,
     });
+    if (plan.kind === "error" && plan.status === 429) throttledCounts.set(throttledKey, throttled + 1);
+    else {
+      occurrences.set(bodyKey, occurrence + 1);
+      throttledCounts.delete(throttledKey);
+    }
     headers["x-simulator-trace"] = plan.trace;
     await carryOut(plan, body, res, headers, started);
   };
