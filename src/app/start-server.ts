@@ -1,0 +1,106 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createNodeMiddleware, createProbot, type Probot, ProbotOctokit } from "probot";
+import {
+  type ClientPolicy,
+  DEFAULT_CLIENT_POLICY,
+  type LimitLog,
+  reliabilityOptions,
+} from "../github/octokit-options.ts";
+import appFn from "./index.ts";
+
+export const WEBHOOK_PATH = "/api/github/webhooks";
+
+export interface StartOptions {
+  /** Probot's environment: APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET, PORT, HOST, GHE_HOST, GHE_PROTOCOL, LOG_LEVEL… */
+  env?: NodeJS.ProcessEnv;
+  /** Octokit throttling and retries; production keeps the defaults (both on). */
+  client?: ClientPolicy;
+  /** Overrides `PORT` (0 picks a free port) and `HOST`. */
+  port?: number;
+  host?: string;
+}
+
+export interface RunningServer {
+  /** `http://host:port`, without the webhook path. */
+  url: string;
+  port: number;
+  probot: Probot;
+  close(): Promise<void>;
+}
+
+/**
+ * Probot's Octokit with our reliability options applied on top of Probot's own, for the app's
+ * client and every installation client Probot derives from it (they keep their per-installation
+ * throttle id).
+ */
+export function reliableOctokit(policy: ClientPolicy, log: LimitLog): typeof ProbotOctokit {
+  const options = reliabilityOptions(policy, log);
+  return ProbotOctokit.defaults((instance: Record<string, unknown>) => ({
+    ...instance,
+    throttle: options.throttle.enabled
+      ? { ...(instance.throttle as object | undefined), ...options.throttle }
+      : options.throttle,
+    retry: { ...(instance.retry as object | undefined), ...options.retry },
+  }));
+}
+
+/**
+ * The App as a server: Probot's webhook middleware at `/api/github/webhooks` (signatures
+ * checked by `@octokit/webhooks`: a missing or wrong `X-Hub-Signature-256` gets a 4xx before
+ * any handler runs), `GET /healthz` for load balancers, 404 for the rest.
+ */
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const env = options.env ?? process.env;
+  if (!env.WEBHOOK_SECRET) {
+    // Probot would fall back to the secret "development", accepting anything signed with it.
+    throw new Error("WEBHOOK_SECRET is not set: set it to the webhook secret of the GitHub App");
+  }
+  let probot: Probot | undefined;
+  const limitLog: LimitLog = { warn: (message) => probot?.log.warn(message) };
+  const Octokit = reliableOctokit(options.client ?? DEFAULT_CLIENT_POLICY, limitLog);
+  probot = createProbot({ env, overrides: { Octokit } });
+  const middleware = await createNodeMiddleware(appFn, {
+    probot,
+    webhooksPath: env.WEBHOOK_PATH || WEBHOOK_PATH,
+  });
+  const log = probot.log;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === "GET" && (req.url === "/healthz" || req.url === "/ping")) {
+      res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
+      return;
+    }
+    Promise.resolve(
+      middleware(req, res, () => {
+        res.writeHead(404, { "content-type": "application/json" }).end('{"error":"Not Found"}\n');
+      }),
+    ).catch((error: unknown) => {
+      log.error({ err: error }, "webhook request failed");
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  const port = options.port ?? (env.PORT ? Number(env.PORT) : 3000);
+  const host = options.host ?? env.HOST;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ port, ...(host ? { host } : {}) }, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  log.info(
+    `modelgate app listening on http://${shownHost}:${address.port}${env.WEBHOOK_PATH || WEBHOOK_PATH}`,
+  );
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    port: address.port,
+    probot,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,133 @@
+import type { GitHub, RepoRef } from "./client.ts";
+
+/** GitHub rejects a check run's `output.summary` or `output.text` longer than this. */
+export const CHECK_OUTPUT_LIMIT = 65_535;
+
+export type CheckConclusion = "success" | "neutral" | "failure" | "action_required" | "cancelled" | "skipped";
+
+export interface CheckRunOutput {
+  title: string;
+  summary: string;
+  text?: string;
+}
+
+export interface CheckRunSpec {
+  name: string;
+  head_sha: string;
+  /** Ours to choose: the App stores which PR a run judged, to answer `check_run.rerequested`. */
+  external_id: string;
+  status: "in_progress" | "completed";
+  conclusion?: CheckConclusion;
+  output: CheckRunOutput;
+  details_url?: string;
+}
+
+export interface ExistingCheckRun {
+  id: number;
+  status: string;
+  conclusion: string | null;
+  external_id: string | null;
+  output: { title: string | null; summary: string | null; text: string | null };
+}
+
+export interface CheckRunIdentity {
+  name: string;
+  head_sha: string;
+  external_id: string;
+  /** Only runs created by this app (its slug) count; without it, any app's run of that name does. */
+  app_slug?: string | undefined;
+}
+
+/**
+ * The newest run with our name, external id (and app) on a commit. The App is stateless:
+ * this lookup is what makes a redelivered webhook update its run instead of adding another.
+ */
+export async function findCheckRun(
+  gh: GitHub,
+  repo: RepoRef,
+  id: CheckRunIdentity,
+): Promise<ExistingCheckRun | undefined> {
+  const found: ExistingCheckRun[] = [];
+  for (let page = 1; page <= 10; page++) {
+    const { data } = await gh.request("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", {
+      ...repo,
+      ref: id.head_sha,
+      check_name: id.name,
+      filter: "all",
+      per_page: 100,
+      page,
+    });
+    for (const run of data.check_runs) {
+      if (run.name !== id.name || run.head_sha !== id.head_sha) continue;
+      if (run.external_id !== id.external_id) continue;
+      if (id.app_slug && run.app?.slug !== id.app_slug) continue;
+      found.push({
+        id: Number(run.id),
+        status: run.status,
+        conclusion: run.conclusion,
+        external_id: run.external_id,
+        output: { title: run.output.title, summary: run.output.summary, text: run.output.text },
+      });
+    }
+    if (data.check_runs.length < 100) break;
+  }
+  return found.sort((a, b) => b.id - a.id)[0];
+}
+
+export type WriteAction = "created" | "updated" | "unchanged";
+
+/**
+ * Creates the run, or updates the one `findCheckRun` finds. An identical completed run is left
+ * alone unless `force` (a re-run someone asked for), so a redelivery writes nothing.
+ */
+export async function upsertCheckRun(
+  gh: GitHub,
+  repo: RepoRef,
+  spec: CheckRunSpec,
+  options: { app_slug?: string | undefined; force?: boolean } = {},
+): Promise<{ id: number; action: WriteAction }> {
+  const existing = await findCheckRun(gh, repo, { ...spec, app_slug: options.app_slug });
+  const output = {
+    title: spec.output.title,
+    summary: spec.output.summary,
+    ...(spec.output.text ? { text: spec.output.text } : {}),
+  };
+  if (existing && !options.force && sameRun(existing, spec)) return { id: existing.id, action: "unchanged" };
+  const fields = {
+    status: spec.status,
+    ...(spec.status === "completed"
+      ? { conclusion: spec.conclusion ?? "neutral", completed_at: new Date().toISOString() }
+      : {}),
+    ...(spec.details_url ? { details_url: spec.details_url } : {}),
+    output,
+  };
+  if (existing) {
+    await gh.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", {
+      ...repo,
+      check_run_id: existing.id,
+      external_id: spec.external_id,
+      ...fields,
+    });
+    return { id: existing.id, action: "updated" };
+  }
+  const { data } = await gh.request("POST /repos/{owner}/{repo}/check-runs", {
+    ...repo,
+    name: spec.name,
+    head_sha: spec.head_sha,
+    external_id: spec.external_id,
+    started_at: new Date().toISOString(),
+    ...fields,
+  });
+  return { id: Number(data.id), action: "created" };
+}
+
+function sameRun(existing: ExistingCheckRun, spec: CheckRunSpec): boolean {
+  return (
+    existing.status === spec.status &&
+    (existing.conclusion ?? undefined) ===
+      (spec.status === "completed" ? (spec.conclusion ?? "neutral") : undefined) &&
+    existing.output.title === spec.output.title &&
+    existing.output.summary === spec.output.summary &&
+    (existing.output.text ?? "") === (spec.output.text ?? "")
+  );
+}
