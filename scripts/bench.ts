@@ -1,10 +1,12 @@
 import { runClassifyBench } from "../bench/classify.bench.ts";
+import { runEvalBench } from "../bench/eval.bench.ts";
 import { printResults } from "../bench/harness.ts";
 
 /** `npm run bench`: every benchmark, printed as figures with the target or the floor beside them. */
 const only = process.argv[2];
 const suites: Record<string, () => Promise<void> | void> = {
   classify: () => printResults(runClassifyBench()),
+  eval: async () => printResults(await runEvalBench()),
 };
 for (const [name, suite] of Object.entries(suites)) {
   if (only && only !== name) continue;

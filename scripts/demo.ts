@@ -1,27 +1,57 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { makeExampleRepo } from "../examples/make-example-repo.ts";
+import { EXAMPLE_ROOT, makeExampleRepo } from "../examples/make-example-repo.ts";
 import { runCli } from "../src/cli/main.ts";
 
 /**
  * `npm run demo`: the main job on the bundled example, with no key and no network.
- * Builds the example as a git repo, then classifies its two example pull requests.
+ * 1. builds the example app as a git repo with two example pull requests;
+ * 2. classifies both (one is model-only, one mixes model + prompt + infra);
+ * 3. evals the model-only migration (gpt-5.4 → gpt-5.5 on `agentic_coding`) base vs head on
+ *    the built-in simulator, and prints the PR comment modelgate would post.
  */
+const work = mkdtempSync(join(tmpdir(), "modelgate-demo-"));
+const repo = makeExampleRepo(join(work, "acme-support")).dir;
+// The demo never reaches a real provider, even when the shell has OPENAI_* set.
+const env = { ...process.env, OPENAI_BASE_URL: "", OPENAI_API_KEY: "" };
 const io = {
   stdout: (text: string) => process.stdout.write(text),
   stderr: (text: string) => process.stderr.write(text),
   isTTY: Boolean(process.stderr.isTTY),
-  env: process.env,
+  env,
 };
-const repo = makeExampleRepo(mkdtempSync(join(tmpdir(), "modelgate-demo-"))).dir;
-process.stdout.write(`Example repo: ${repo}\n`);
+const say = (text: string) => process.stdout.write(`\n\x1b[1m${text}\x1b[0m\n`);
 
+say(`Example repo: ${repo} (branches: main, migrate-agentic-coding, mixed)`);
 for (const branch of ["migrate-agentic-coding", "mixed"]) {
-  process.stdout.write(`\n$ modelgate classify --repo ${repo} --base main --head ${branch} --format text\n`);
+  say(`$ modelgate classify --repo ${repo} --base main --head ${branch} --format text`);
   const code = await runCli(
     ["classify", "--repo", repo, "--base", "main", "--head", branch, "--format", "text"],
     io,
   );
-  process.stdout.write(`(exit ${code})\n`);
+  process.stdout.write(
+    `(exit ${code}${code === 1 ? ": mixed, the App would fail this PR's attribution check" : ""})\n`,
+  );
 }
+
+const result = join(work, "result.json");
+const comment = join(work, "comment.md");
+const evalArgs = ["eval", "--repo", repo, "--base", "main", "--head", "migrate-agentic-coding"];
+const files = [
+  "--out",
+  result,
+  "--markdown",
+  comment,
+  "--simulator-profile",
+  join(EXAMPLE_ROOT, "simulator.yml"),
+];
+say(`$ modelgate ${evalArgs.join(" ")} --out result.json --markdown comment.md`);
+const started = Date.now();
+const code = await runCli([...evalArgs, ...files, "--cache-dir", join(work, "cache")], io);
+process.stdout.write(`(exit ${code} after ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+
+say("The sticky PR comment modelgate posts (comment.md):");
+process.stdout.write(`${readFileSync(comment, "utf8")}\n`);
+say(`Result file (PRODUCT.md §8): ${result}`);
+process.exitCode = code === 2 ? 2 : 0;

@@ -221,7 +221,7 @@ describe("renderComment on a small realistic result", () => {
     const selection = section(body, "#### Selection");
     expect(selection).toContain("**Cases run:** 40 of 120 selected, sampled with seed `modelgate`.");
     expect(selection).toContain(
-      "base 40 cases, 52 requests, 3 cache hits; head 40 cases, 60 requests, 0 cache hits",
+      "base 40 cases, 52 attempts sent to the provider, 3 attempts from the cache; head 40 cases, 60 attempts sent to the provider, 0 attempts from the cache",
     );
     expect(selection).toContain("`agentic_coding`: route model changed (llm.routes.agentic\\_coding)");
 

@@ -2,12 +2,17 @@ import { errorMessage, UserError } from "../core/errors.ts";
 import { classifyCommand } from "./classify.ts";
 import { evalCommand } from "./eval.ts";
 import { type CommandIo, UsageError } from "./io.ts";
+import { simulateCommand } from "./simulate.ts";
 
 type Command = (argv: string[], io: CommandIo) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   classify: { run: classifyCommand, summary: "classify a change as model / prompt / infra / other" },
   eval: { run: evalCommand, summary: "eval the affected cases on base and head; KPIs, intervals, gates" },
+  simulate: {
+    run: simulateCommand,
+    summary: "start the built-in OpenAI-compatible simulator (no key needed)",
+  },
 };
 
 const USAGE = `Usage: modelgate <command> [options]

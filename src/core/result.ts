@@ -56,8 +56,9 @@ export interface CaseResult {
 export interface SideSummary {
   kpis: Kpis;
   cases: number;
-  /** Requests sent to the provider (attempts not served from the cache). */
+  /** Attempts sent to the provider (an attempt is one or more requests: tool loops take several). */
   requests: number;
+  /** Attempts served from the attempt cache. */
   cache_hits: number;
 }
 

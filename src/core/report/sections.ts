@@ -302,8 +302,8 @@ function casesRunLine(result: EvalResult): string {
 
 function requestsLine(result: EvalResult): string {
   const side = (name: string, summary: EvalResult["base"]): string =>
-    `${name} ${plural(summary.cases, "case")}, ${plural(summary.requests, "request")}, ${plural(summary.cache_hits, "cache hit")}`;
-  return `- **Requests:** ${side("base", result.base)}; ${side("head", result.head)}.`;
+    `${name} ${plural(summary.cases, "case")}, ${plural(summary.requests, "attempt")} sent to the provider, ${plural(summary.cache_hits, "attempt")} from the cache`;
+  return `- **Attempts:** ${side("base", result.base)}; ${side("head", result.head)}.`;
 }
 
 export function selectionSection(result: EvalResult): Cuttable {

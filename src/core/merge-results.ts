@@ -1,0 +1,159 @@
+import { buildResult } from "./build-result.ts";
+import { UserError } from "./errors.ts";
+import type { CaseResult, EvalResult, Selection, Verdict, Warning } from "./result.ts";
+
+/** One shard result and where it came from (a file name, for error messages). */
+export interface ShardInput {
+  label: string;
+  result: EvalResult;
+}
+
+/**
+ * PRODUCT.md §10: the results of `shard: i/n` runs as one result. Cases are concatenated
+ * (deduplicated by id: the same shard given twice counts once), then KPIs, deltas and gates are
+ * computed again over all cases with the thresholds the shards were judged by. Shards must
+ * agree on `schema_version` and `gates_config`; a missing shard makes the result partial.
+ */
+export function mergeResults(shards: readonly ShardInput[]): EvalResult {
+  const first = shards[0];
+  if (!first) throw new UserError("merge: no result files given");
+  for (const shard of shards) {
+    if (shard.result.schema_version !== 1) {
+      throw new UserError(
+        `merge: ${shard.label}: schema_version ${JSON.stringify(shard.result.schema_version)} is not supported (expected 1)`,
+      );
+    }
+  }
+  const gates = first.result.gates_config;
+  if (!gates) throw new UserError(`merge: ${first.label}: no gates_config (written by an older modelgate?)`);
+  for (const shard of shards.slice(1)) {
+    if (canonical(shard.result.gates_config) !== canonical(gates)) {
+      throw new UserError(
+        `merge: ${shard.label} was judged with other gates than ${first.label}:\n  ${first.label}: ${canonical(gates)}\n  ${shard.label}: ${canonical(shard.result.gates_config)}\nRun every shard with the same base policy.`,
+      );
+    }
+  }
+
+  const cases = new Map<string, CaseResult>();
+  for (const { result } of shards) for (const c of result.cases) if (!cases.has(c.id)) cases.set(c.id, c);
+
+  const warnings = new Map<string, Warning>();
+  for (const { result } of shards) {
+    for (const warning of result.warnings) {
+      if (warning.code === "partial") continue;
+      warnings.set(canonical(warning), warning);
+    }
+  }
+
+  const stops: string[] = [];
+  for (const { label, result } of shards) {
+    if (result.partial) stops.push(`${result.shard ?? label}: ${result.partial_reason ?? "partial"}`);
+  }
+  stops.push(...missingShards(shards));
+
+  const forcedVerdict: Verdict | undefined = shards.some((s) =>
+    s.result.warnings.some((w) => w.code === "unknown_model" && w.side === "head"),
+  )
+    ? "fail"
+    : undefined;
+
+  const merged = buildResult({
+    selection: mergeSelections(shards.map((s) => s.result.selection)),
+    warnings: [...warnings.values()],
+    // Shards slice a sorted list of ids; sorted is also the one order every merge agrees on.
+    cases: [...cases.values()].sort((a, b) => compare(a.id, b.id)),
+    gates,
+    stopped: stops.length ? { reason: stops.join("; ") } : undefined,
+    forcedVerdict,
+    simulated: shards.some((s) => s.result.simulated === true),
+  });
+  const baseRef = agreed(shards.map((s) => s.result.base_ref));
+  const headRef = agreed(shards.map((s) => s.result.head_ref));
+  return {
+    ...merged,
+    ...(baseRef ? { base_ref: baseRef } : {}),
+    ...(headRef ? { head_ref: headRef } : {}),
+  };
+}
+
+/** Shards of an `i/n` run that are not among the inputs. */
+function missingShards(shards: readonly ShardInput[]): string[] {
+  const counts = new Set<number>();
+  const seen = new Set<number>();
+  for (const { label, result } of shards) {
+    if (!result.shard) continue;
+    const match = /^(\d+)\/(\d+)$/.exec(result.shard);
+    if (!match) throw new UserError(`merge: ${label}: shard '${result.shard}' is not of the form i/n`);
+    seen.add(Number(match[1]));
+    counts.add(Number(match[2]));
+  }
+  if (counts.size > 1) {
+    throw new UserError(`merge: the results come from runs with different shard counts (${[...counts].join(", ")})`);
+  }
+  const [count] = counts;
+  if (count === undefined) return [];
+  const missing: string[] = [];
+  for (let i = 1; i <= count; i++) if (!seen.has(i)) missing.push(`shard ${i}/${count} missing`);
+  return missing;
+}
+
+function mergeSelections(selections: readonly Selection[]): Selection {
+  const ids = new Set<string>();
+  const reasons = new Map<string, Selection["reasons"][number]>();
+  for (const selection of selections) {
+    for (const id of selection.case_ids) ids.add(id);
+    for (const reason of selection.reasons) reasons.set(`${reason.route}\u0000${reason.reason}`, reason);
+  }
+  const seed = selections.find((s) => s.sample_seed !== undefined)?.sample_seed;
+  return {
+    case_ids: [...ids].sort(compare),
+    reasons: [...reasons.values()],
+    // Every shard saw the whole selection before taking its slice.
+    selected: Math.max(0, ...selections.map((s) => s.selected)),
+    ...(seed !== undefined ? { sample_seed: seed } : {}),
+    all: selections.some((s) => s.all),
+  };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A result file's text as a shard input; errors name the file and what is wrong. */
+export function parseResultFile(text: string, label: string): ShardInput {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UserError(`merge: ${label} is not JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new UserError(`merge: ${label}: expected a result object (schema_version 1)`);
+  const record = value as Record<string, unknown>;
+  if (record.schema_version !== 1) {
+    throw new UserError(
+      `merge: ${label}: schema_version ${JSON.stringify(record.schema_version)} is not supported (expected 1)`,
+    );
+  }
+  for (const key of ["cases", "warnings", "gates"] as const) {
+    if (!Array.isArray(record[key])) throw new UserError(`merge: ${label}: '${key}' must be a list`);
+  }
+  const selection = record.selection as Record<string, unknown> | undefined;
+  if (!selection || !Array.isArray(selection.case_ids) || !Array.isArray(selection.reasons))
+    throw new UserError(`merge: ${label}: 'selection' must have 'case_ids' and 'reasons' lists`);
+  return { label, result: value as EvalResult };
+}
+
+function agreed(values: ReadonlyArray<string | undefined>): string | undefined {
+  const distinct = new Set(values.filter((v): v is string => v !== undefined));
+  return distinct.size === 1 ? [...distinct][0] : undefined;
+}
+
+/** JSON with sorted keys, so two equal objects compare equal whatever their key order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+}
