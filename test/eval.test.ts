@@ -105,7 +105,7 @@ describe("modelgate eval", () => {
     expect(result.selection.reasons).toEqual([
       { route: "agentic_coding", reason: "model changed (gpt-5.4 → gpt-5.5)" },
     ]);
-    expect(result.cases).toHaveLength(16);
+    expect(result.cases).toHaveLength(24);
     expect(result.cases.every((c) => c.route === "agentic_coding" && c.base && c.head)).toBe(true);
     expect(result.cases.every((c) => c.head?.model.startsWith("gpt-5.5"))).toBe(true);
     expect(Object.keys(result.head.kpis).sort()).toEqual(
@@ -159,7 +159,7 @@ describe("modelgate eval", () => {
       expect(c.head?.detail).toMatch(/^HTTP 500/);
       expect(c.head?.attempts).toBe(3);
     }
-    expect(head.length).toBe(43);
+    expect(head.length).toBe(51);
     const gate = run.result.gates.find((g) => g.name === "max_error_rate");
     expect(gate?.status).toBe("fail");
     expect(run.result.verdict).toBe("fail");
@@ -249,7 +249,7 @@ describe("modelgate eval", () => {
     );
     const ran = run.result.cases.filter((c) => c.base || c.head).length;
     expect(ran).toBeGreaterThan(0);
-    expect(ran).toBeLessThan(16);
+    expect(ran).toBeLessThan(24);
     expect(run.result.verdict).not.toBe("pass");
     expect(run.markdown).toMatch(/partial/i);
   });
@@ -278,7 +278,7 @@ describe("modelgate eval", () => {
     expect(new Set(settings.result.selection.reasons.map((r) => r.route))).toEqual(
       new Set(["agentic_coding", "general_qna", "ticket_triage"]),
     );
-    expect(settings.result.selection.selected).toBe(43);
+    expect(settings.result.selection.selected).toBe(51);
     expect(settings.result.cases).toHaveLength(10);
     expect(settings.result.selection.sample_seed).toBe("modelgate");
   });
