@@ -88,7 +88,9 @@ function missingShards(shards: readonly ShardInput[]): string[] {
     counts.add(Number(match[2]));
   }
   if (counts.size > 1) {
-    throw new UserError(`merge: the results come from runs with different shard counts (${[...counts].join(", ")})`);
+    throw new UserError(
+      `merge: the results come from runs with different shard counts (${[...counts].join(", ")})`,
+    );
   }
   const [count] = counts;
   if (count === undefined) return [];
@@ -125,7 +127,9 @@ export function parseResultFile(text: string, label: string): ShardInput {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new UserError(`merge: ${label} is not JSON (${error instanceof Error ? error.message : String(error)})`);
+    throw new UserError(
+      `merge: ${label} is not JSON (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
   if (typeof value !== "object" || value === null || Array.isArray(value))
     throw new UserError(`merge: ${label}: expected a result object (schema_version 1)`);

@@ -1,0 +1,107 @@
+import { type Classification, classifyChange, compilePolicy } from "../core/classify/classify.ts";
+import { policyFromBase } from "../core/config/policy.ts";
+import type { Config } from "../core/config/schema.ts";
+import { endpointWarnings } from "../core/endpoint-warnings.ts";
+import type { EvalResult, Warning } from "../core/result.ts";
+import type { TreeSource } from "../core/source.ts";
+import { structuredKind } from "../core/structured-files.ts";
+import { directoryCache } from "../eval/cache.ts";
+import { evaluate, type Progress } from "../eval/evaluate.ts";
+import type { Provider } from "../eval/provider.ts";
+import type { GitHub } from "../github/client.ts";
+import { listPullFiles } from "../github/pull-files.ts";
+import { mergeBase } from "../github/pulls.ts";
+import { blobStore, restTreeSource } from "../github/tree-source.ts";
+import type { PullContext } from "./event.ts";
+import type { Settings } from "./inputs.ts";
+
+/** The PR as the engine needs it: both sides (read through REST), the base policy, the change. */
+export interface PreparedPull {
+  base: TreeSource;
+  head: TreeSource;
+  baseSha: string;
+  config: Config;
+  classification: Classification;
+  /** Warnings the door adds: an endpoint set in repo files, a truncated file list. */
+  warnings: Warning[];
+  /** Every route is evaluated: asked for, or the file list was cut off at GitHub's cap. */
+  all: boolean;
+  /** Could this change select any case? False for a PR that touches nothing the eval reads. */
+  relevant: boolean;
+}
+
+/**
+ * Reads what the eval needs through the REST API only: the default `actions/checkout` is
+ * shallow and has no base commit, and for `pull_request_target` the head must stay data.
+ * The base side is the merge base, because the PR's file list is `base...head`.
+ */
+export async function preparePull(gh: GitHub, pull: PullContext, settings: Settings): Promise<PreparedPull> {
+  const repo = { owner: pull.owner, repo: pull.repo };
+  const [baseSha, files] = await Promise.all([
+    mergeBase(gh, { ...repo, base: pull.baseSha, head: pull.headSha }),
+    listPullFiles(gh, { ...repo, pull_number: pull.number, changed_files: pull.changedFiles }),
+  ]);
+  const blobs = blobStore();
+  const base = restTreeSource(gh, repo, baseSha, { side: "base", blobs });
+  const head = restTreeSource(gh, repo, pull.headSha, { side: "head", blobs });
+
+  // The policy is the base's: a PR cannot loosen the rule that judges it.
+  const policyText = (await base.readFiles([settings.config])).get(settings.config) ?? null;
+  const config = policyFromBase(policyText, settings.config);
+
+  const basePaths: string[] = [];
+  const headPaths: string[] = [];
+  for (const change of files.changes) {
+    const basePath = change.previous_path ?? change.path;
+    if (!structuredKind(change.path) && !structuredKind(basePath)) continue;
+    if (change.status !== "added") basePaths.push(basePath);
+    if (change.status !== "removed") headPaths.push(change.path);
+  }
+  const [baseTexts, headTexts] = await Promise.all([base.readFiles(basePaths), head.readFiles(headPaths)]);
+  const classification = classifyChange(compilePolicy(config), {
+    changes: files.changes,
+    base: (path) => baseTexts.get(path) ?? null,
+    head: (path) => headTexts.get(path) ?? null,
+    truncated: files.truncated,
+  });
+
+  const warnings: Warning[] = [...endpointWarnings(classification)];
+  if (files.truncated)
+    warnings.push({ code: "truncated_file_list", files: files.expected ?? files.changes.length });
+  const changed = new Set(
+    files.changes.flatMap((c) => (c.previous_path ? [c.path, c.previous_path] : [c.path])),
+  );
+  const all = settings.all || files.truncated;
+  const relevant = all || classification.categories.length > 0 || changed.has(config.llm.config);
+  return { base, head, baseSha, config, classification, warnings, all, relevant };
+}
+
+export interface RunEvalOptions {
+  prepared: PreparedPull;
+  provider: Provider;
+  settings: Settings;
+  signal: AbortSignal;
+  onProgress: (progress: Progress) => void;
+  onCheckpoint: (partial: EvalResult) => void;
+}
+
+export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
+  const { prepared, provider, settings } = options;
+  return evaluate({
+    base: prepared.base,
+    head: prepared.head,
+    config: prepared.config,
+    classification: prepared.classification,
+    client: provider.client,
+    all: prepared.all,
+    ...(settings.maxCases ? { maxCases: settings.maxCases } : {}),
+    ...(settings.concurrency ? { concurrency: settings.concurrency } : {}),
+    ...(settings.shard.count > 1 ? { shard: settings.shard } : {}),
+    ...(settings.cacheDir ? { cache: directoryCache(settings.cacheDir) } : {}),
+    signal: options.signal,
+    simulated: provider.simulated,
+    warnings: prepared.warnings,
+    onProgress: options.onProgress,
+    onCheckpoint: options.onCheckpoint,
+  });
+}

@@ -1,0 +1,211 @@
+import * as core from "@actions/core";
+import { errorMessage, UserError } from "../core/errors.ts";
+import { renderComment } from "../core/report/markdown.ts";
+import type { EvalResult } from "../core/result.ts";
+import { ProviderUnavailable } from "../eval/preflight.ts";
+import { openProvider, type Provider } from "../eval/provider.ts";
+import { resultJson, writeFileAtomic } from "../eval/result-file.ts";
+import { preparePull, runEval } from "./eval-pr.ts";
+import { type PullContext, planEvent } from "./event.ts";
+import { createGitHub } from "./github-client.ts";
+import { envInputReader, parseSettings, type Settings } from "./inputs.ts";
+import { readShardResults } from "./merge-mode.ts";
+import { Publisher } from "./publish.ts";
+import { errorComment, gateFailureMessage, skippedSummary } from "./report.ts";
+
+/**
+ * The Action: inputs → settings → event → (eval | merge) → comment, check run, job summary,
+ * outputs. Every failure ends here as one line through `core.setFailed`, whatever was thrown.
+ */
+export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  try {
+    // Mask the secrets before anything can print them.
+    const input = envInputReader(env);
+    for (const secret of [input("openai-api-key"), env.OPENAI_API_KEY, input("github-token")]) {
+      if (secret) core.setSecret(secret.trim());
+    }
+    const settings = parseSettings(input, env);
+    const plan = planEvent(settings);
+    if (plan.kind === "ignore") {
+      if (settings.mode === "merge") return await merge(settings, undefined);
+      core.notice(plan.message);
+      core.setOutput("verdict", "skipped");
+      await writeSummary(skippedSummary(plan.message));
+      return;
+    }
+    if (settings.mode === "merge") return await merge(settings, plan.pull);
+    await evalPull(settings, plan.pull);
+  } catch (error) {
+    core.setFailed(failureMessage(error));
+  }
+}
+
+async function evalPull(settings: Settings, pull: PullContext): Promise<void> {
+  const missingKey = !settings.apiKey && settings.provider === "openai";
+  if (missingKey && (pull.fork || isDependabot(pull))) {
+    const message = `Skipped: this ${pull.fork ? "fork " : ""}PR runs without access to secrets, so there is no OpenAI API key; the eval needs one. A maintainer can run it from a branch of this repository.`;
+    core.notice(message);
+    core.setOutput("verdict", "skipped");
+    await writeSummary(skippedSummary(message));
+    return;
+  }
+  if (missingKey) {
+    throw new UserError(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, quoted for the user
+      "No API key: set the input openai-api-key (e.g. openai-api-key: ${{ secrets.OPENAI_API_KEY }}) or OPENAI_API_KEY; or use provider: simulator for simulated numbers.",
+    );
+  }
+
+  const gh = createGitHub(settings.githubToken, settings.env.apiUrl, core);
+  const sharded = settings.shard.count > 1;
+  const publisher = new Publisher({
+    gh,
+    pull,
+    // A shard sees a slice: the merge job posts the comment and the check run.
+    comment: settings.comment && !sharded,
+    checkRun: settings.checkRun && !sharded,
+    commentAuthor: settings.commentAuthor,
+    runUrl: settings.env.runUrl,
+    serverUrl: settings.env.serverUrl,
+    log: core,
+  });
+
+  const prepared = await preparePull(gh, pull, settings);
+  core.info(
+    `modelgate: PR #${pull.number} ${pull.baseSha.slice(0, 7)}...${pull.headSha.slice(0, 7)} (merge base ${prepared.baseSha.slice(0, 7)}): ${
+      prepared.classification.files.length
+    } files changed, categories: ${prepared.classification.categories.join(", ") || "none"}`,
+  );
+  for (const warning of prepared.warnings) {
+    if (warning.code === "endpoint_in_repo")
+      core.warning(
+        `${warning.file} sets a provider endpoint (${warning.key}); it is ignored: requests go only to the endpoint from the workflow's inputs or environment.`,
+      );
+    if (warning.code === "truncated_file_list")
+      core.warning(
+        `GitHub lists at most 3,000 files of a PR and this one changes ${warning.files}: every route is evaluated.`,
+      );
+  }
+  if (prepared.relevant) await publisher.running();
+
+  const provider = await openProviderFor(settings);
+  core.info(`modelgate: provider: ${provider.label}`);
+  const controller = new AbortController();
+  const stop = (signal: string) => () => controller.abort(new Error(`stopped by ${signal}`));
+  const onInt = stop("SIGINT");
+  const onTerm = stop("SIGTERM");
+  process.once("SIGINT", onInt);
+  process.once("SIGTERM", onTerm);
+  let checkpoint: EvalResult | undefined;
+  let lastLog = 0;
+  let result: EvalResult;
+  try {
+    result = await runEval({
+      prepared,
+      provider,
+      settings,
+      signal: controller.signal,
+      onProgress: (p) => {
+        const now = Date.now();
+        if (now - lastLog < 2000 && p.done < p.total) return;
+        lastLog = now;
+        core.info(`modelgate: ${p.done}/${p.total} case runs, ${p.cacheHits} from cache, ${p.tokens} tokens`);
+      },
+      onCheckpoint: (partial) => {
+        checkpoint = partial;
+      },
+    });
+  } catch (error) {
+    // Whatever was finished is evidence too: post it, marked partial, with the reason.
+    const message = failureMessage(error);
+    const body = checkpoint
+      ? renderComment({ ...checkpoint, partial: true, partial_reason: message }, publisher.renderOptions())
+      : errorComment(message, publisher.renderOptions());
+    await publisher.failed(body);
+    await writeSummary(body);
+    throw error;
+  } finally {
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
+    await provider.close();
+  }
+  await finish(settings, result, publisher, { sharded });
+}
+
+async function merge(settings: Settings, pull: PullContext | undefined): Promise<void> {
+  const result = await readShardResults(settings.results);
+  core.info(
+    `modelgate: merged ${result.selection.case_ids.length} cases from ${settings.results.length} input(s)`,
+  );
+  const publisher = pull
+    ? new Publisher({
+        gh: createGitHub(settings.githubToken, settings.env.apiUrl, core),
+        pull,
+        comment: settings.comment,
+        checkRun: settings.checkRun,
+        commentAuthor: settings.commentAuthor,
+        runUrl: settings.env.runUrl,
+        serverUrl: settings.env.serverUrl,
+        log: core,
+      })
+    : undefined;
+  await finish(settings, result, publisher, { sharded: false });
+}
+
+/** Result file, comment, check run, job summary and outputs; then the gate decides the step. */
+async function finish(
+  settings: Settings,
+  result: EvalResult,
+  publisher: Publisher | undefined,
+  options: { sharded: boolean },
+): Promise<void> {
+  await writeFileAtomic(settings.resultFile, resultJson(result));
+  const body = renderComment(result, publisher?.renderOptions() ?? {});
+  await publisher?.report(result, body);
+  await writeSummary(body);
+  core.setOutput("verdict", result.verdict);
+  core.setOutput("result-file", settings.resultFile);
+  core.setOutput("comment-url", publisher?.commentUrl ?? "");
+  core.info(
+    `modelgate: verdict ${result.verdict}${result.partial ? ` (partial: ${result.partial_reason})` : ""}; base ${result.base.requests} requests / ${result.base.cache_hits} cached, head ${result.head.requests} / ${result.head.cache_hits}`,
+  );
+  if (result.verdict !== "fail") return;
+  if (options.sharded) {
+    core.warning(
+      `Shard ${settings.shard.index}/${settings.shard.count} fails a gate on its slice; the merge job decides.`,
+    );
+  } else if (settings.failOnGate) {
+    core.setFailed(gateFailureMessage(result));
+  } else {
+    core.warning(`${gateFailureMessage(result)} (fail-on-gate: false, so the step passes)`);
+  }
+}
+
+async function openProviderFor(settings: Settings): Promise<Provider> {
+  if (settings.provider === "simulator") {
+    return openProvider({ simulatorProfile: settings.simulatorProfile });
+  }
+  return openProvider({ baseURL: settings.baseUrl, apiKey: settings.apiKey });
+}
+
+function isDependabot(pull: PullContext): boolean {
+  return pull.author === "dependabot[bot]";
+}
+
+async function writeSummary(markdown: string): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  try {
+    await core.summary.addRaw(markdown, true).write();
+  } catch (error) {
+    core.warning(`Could not write the job summary: ${errorMessage(error)}`);
+  }
+}
+
+/** One line for the user, never a stack: ours say what to do; anything else is a bug. */
+function failureMessage(error: unknown): string {
+  if (error instanceof UserError) return error.message;
+  if (error instanceof ProviderUnavailable) return `Provider: ${error.message}`;
+  const status = (error as { status?: unknown } | null)?.status;
+  if (typeof status === "number") return `GitHub API: HTTP ${status}: ${errorMessage(error).split("\n")[0]}`;
+  return `modelgate internal error: ${errorMessage(error)}`;
+}

@@ -1,0 +1,204 @@
+import { COMMENT_MARKER, renderComment, renderRunningComment } from "../core/report/markdown.ts";
+import type { EvalResult, Verdict } from "../core/result.ts";
+import { type CheckConclusion, upsertCheckRun } from "../github/check-runs.ts";
+import { type GitHub, httpStatus } from "../github/client.ts";
+import { findStickyComments, upsertStickyComment } from "../github/sticky-comment.ts";
+import { resolveCommentAuthor } from "./author.ts";
+import type { PullContext } from "./event.ts";
+
+/** The check run that carries the same evidence as the comment, for the App's promotion gates. */
+export const EVAL_CHECK_NAME = "modelgate/eval";
+/** GitHub's limit for a check run's `output.summary`. */
+const CHECK_SUMMARY_LIMIT = 65_535;
+
+export interface Log {
+  info(message: string): void;
+  warning(message: string): void;
+}
+
+export interface PublishTarget {
+  gh: GitHub;
+  pull: PullContext;
+  comment: boolean;
+  checkRun: boolean;
+  commentAuthor: string | undefined;
+  runUrl: string | undefined;
+  serverUrl: string;
+  log: Log;
+}
+
+/**
+ * Writes the PR's sticky comment and the `modelgate/eval` check run. Each write that the token
+ * may not make (a fork PR's read-only token, a workflow without `checks: write`) is a warning:
+ * the report still reaches the job summary and the outputs.
+ */
+export class Publisher {
+  readonly #target: PublishTarget;
+  #author: string | undefined;
+  #commentId: number | undefined;
+  #posted = false;
+
+  constructor(target: PublishTarget) {
+    this.#target = target;
+  }
+
+  /** The URL of our comment, once one exists. */
+  get commentUrl(): string | undefined {
+    const { pull, serverUrl } = this.#target;
+    return this.#commentId === undefined
+      ? undefined
+      : `${serverUrl}/${pull.owner}/${pull.repo}/pull/${pull.number}#issuecomment-${this.#commentId}`;
+  }
+
+  /** The "running" state: comment (keeping the previous verdict as a line) and check run. */
+  async running(): Promise<void> {
+    const { pull, runUrl } = this.#target;
+    await Promise.all([
+      this.#writeComment(
+        async (previous) =>
+          renderRunningComment({
+            headSha: pull.headSha,
+            ...(runUrl ? { runUrl } : {}),
+            ...(previous ? { previous } : {}),
+          }),
+        false,
+      ),
+      this.#writeCheck({
+        status: "in_progress",
+        output: {
+          title: "modelgate: running",
+          summary: "The eval is running; the report follows when it finishes.",
+        },
+      }),
+    ]);
+  }
+
+  /**
+   * The final report. A result with nothing to evaluate only replaces a comment that already
+   * exists (its evidence would otherwise describe an older head); it does not open a new one.
+   */
+  async report(result: EvalResult, body: string): Promise<void> {
+    const quiet = result.verdict === "skipped" && !this.#posted;
+    await Promise.all([
+      this.#writeComment(async () => body, quiet),
+      this.#writeCheck({
+        status: "completed",
+        conclusion: conclusionOf(result.verdict),
+        output: {
+          title: `modelgate: ${result.verdict.toUpperCase()}${result.partial ? " (partial)" : ""}`,
+          summary: renderComment(result, this.#renderOptions(CHECK_SUMMARY_LIMIT)),
+        },
+      }),
+    ]);
+  }
+
+  /** When the run breaks after "running" was posted: say so, so the comment does not spin forever. */
+  async failed(body: string): Promise<void> {
+    if (!this.#posted) return;
+    await Promise.all([
+      this.#writeComment(async () => body, true),
+      this.#writeCheck({
+        status: "completed",
+        conclusion: "failure",
+        output: { title: "modelgate: error", summary: body },
+      }),
+    ]);
+  }
+
+  renderOptions(): { headSha: string; runUrl?: string } {
+    return this.#renderOptions();
+  }
+
+  #renderOptions(maxChars?: number): { headSha: string; runUrl?: string; maxChars?: number } {
+    const { pull, runUrl } = this.#target;
+    return { headSha: pull.headSha, ...(runUrl ? { runUrl } : {}), ...(maxChars ? { maxChars } : {}) };
+  }
+
+  async #writeComment(render: (previous: string | undefined) => Promise<string>, onlyIfPresent: boolean) {
+    const { gh, pull, log } = this.#target;
+    if (!this.#target.comment) return;
+    try {
+      this.#author ??= await resolveCommentAuthor(gh, this.#target.commentAuthor);
+      const target = {
+        owner: pull.owner,
+        repo: pull.repo,
+        issue_number: pull.number,
+        marker: COMMENT_MARKER,
+        author: this.#author,
+      };
+      const previous = this.#posted ? undefined : (await findStickyComments(gh, target))[0]?.body;
+      const body = await render(previous);
+      const written = await upsertStickyComment(gh, target, body, { onlyIfPresent });
+      if (written.id === undefined) return;
+      this.#commentId = written.id;
+      this.#posted = true;
+      if (written.action === "created") await this.#confirmAuthor(written.id);
+    } catch (error) {
+      log.warning(writeFailure("the PR comment", error, "pull-requests: write"));
+    }
+  }
+
+  /** GitHub's record of who wrote the comment we just created; a different login means our guess was wrong. */
+  async #confirmAuthor(commentId: number): Promise<void> {
+    const { gh, pull, log } = this.#target;
+    const { data } = await gh.request("GET /repos/{owner}/{repo}/issues/comments/{comment_id}", {
+      owner: pull.owner,
+      repo: pull.repo,
+      comment_id: commentId,
+    });
+    const login = data.user?.login;
+    if (login && login.toLowerCase() !== this.#author?.toLowerCase()) {
+      log.warning(
+        `The comment was written as ${login}, not ${this.#author}: set the input comment-author: '${login}' so later runs update this comment instead of adding one.`,
+      );
+      this.#author = login;
+    }
+  }
+
+  async #writeCheck(spec: {
+    status: "in_progress" | "completed";
+    conclusion?: CheckConclusion;
+    output: { title: string; summary: string };
+  }): Promise<void> {
+    const { gh, pull, log, runUrl } = this.#target;
+    if (!this.#target.checkRun) return;
+    try {
+      await upsertCheckRun(
+        gh,
+        { owner: pull.owner, repo: pull.repo },
+        {
+          name: EVAL_CHECK_NAME,
+          head_sha: pull.headSha,
+          external_id: `pull/${pull.number}`,
+          ...spec,
+          ...(runUrl ? { details_url: runUrl } : {}),
+        },
+        { force: true },
+      );
+    } catch (error) {
+      log.warning(writeFailure(`the ${EVAL_CHECK_NAME} check run`, error, "checks: write"));
+    }
+  }
+}
+
+function conclusionOf(verdict: Verdict): CheckConclusion {
+  switch (verdict) {
+    case "pass":
+      return "success";
+    case "fail":
+      return "failure";
+    case "inconclusive":
+      return "neutral";
+    case "skipped":
+      return "skipped";
+  }
+}
+
+function writeFailure(what: string, error: unknown, permission: string): string {
+  const status = httpStatus(error);
+  const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+  if (status === 403 || status === 404) {
+    return `Could not write ${what} (HTTP ${status}: ${message}). The token needs '${permission}'; a fork PR's token is read-only. The report is in the job summary.`;
+  }
+  return `Could not write ${what}: ${status ? `HTTP ${status}: ` : ""}${message}. The report is in the job summary.`;
+}

@@ -1,0 +1,111 @@
+import { existsSync, readFileSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { COMMENT_MARKER, parseEvidence } from "../src/core/report/markdown.ts";
+import type { EvalResult } from "../src/core/result.ts";
+import {
+  API_KEY,
+  checkRunsOn,
+  commentsOn,
+  DIST,
+  migrateChange,
+  newWorkspace,
+  OWNER,
+  openPull,
+  pullRequestPayload,
+  REPO,
+  runAction,
+  startWorld,
+  type World,
+} from "./support/action-harness.ts";
+
+/**
+ * The Action end to end: the committed dist/index.js in a child process, as the runner starts
+ * it, against the GitHub REST emulator and the simulator on loopback.
+ */
+
+let world: World | undefined;
+afterEach(async () => {
+  await world?.close();
+  world = undefined;
+});
+
+function readResult(path: string | undefined): EvalResult {
+  if (!path) throw new Error("no result-file output");
+  return JSON.parse(readFileSync(path, "utf8")) as EvalResult;
+}
+
+/** No stack trace ever reaches the user. */
+function expectNoStack(text: string) {
+  expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
+}
+
+describe("modelgate Action (dist/index.js)", () => {
+  it("is built and committed", () => {
+    expect(existsSync(DIST)).toBe(true);
+  });
+
+  it("posts one sticky comment on the first run and updates it on the next", async () => {
+    world = await startWorld();
+    const { number, head } = openPull(world, "migrate", migrateChange());
+    const payload = pullRequestPayload(world, number, "opened");
+
+    const first = await runAction(world, { payload });
+    expectNoStack(first.stdout + first.stderr);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const comments = commentsOn(world, number);
+    expect(comments).toHaveLength(1);
+    const [comment] = comments;
+    expect(comment?.user).toBe("github-actions[bot]");
+    expect(comment?.body).toContain(COMMENT_MARKER);
+    const evidence = parseEvidence(comment?.body ?? "");
+    expect(evidence?.head_sha).toBe(head);
+    expect(first.outputs.verdict).toBe(evidence?.verdict);
+    expect(first.outputs["comment-url"]).toBe(
+      `https://github.com/${OWNER}/${REPO}/pull/${number}#issuecomment-${comment?.id}`,
+    );
+    const result = readResult(first.outputs["result-file"]);
+    expect(result.selection.case_ids.length).toBeGreaterThan(0);
+    expect(result.cases.every((c) => c.route === "agentic_coding")).toBe(true);
+    expect(result.head.requests).toBeGreaterThan(0);
+    // The job summary carries the same report; the key never appears anywhere.
+    expect(first.summary).toContain(`**modelgate: ${result.verdict.toUpperCase()}**`);
+    // The key is masked (the runner reads `::add-mask::`) and never printed otherwise.
+    expect(first.stdout).toContain(`::add-mask::${API_KEY}`);
+    const printed = first.stdout.replace(/^::add-mask::.*$/gm, "");
+    expect(printed + first.stderr + first.summary + (comment?.body ?? "")).not.toContain(API_KEY);
+    // The check run carries the same evidence, for the App.
+    const runs = checkRunsOn(world, head);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]?.status).toBe("completed");
+    expect(parseEvidence(runs[0]?.output.summary ?? "")?.head_sha).toBe(head);
+    // The first POST of the comment was the "running" state.
+    const posts = world.emu.requests.filter((r) => r.method === "POST" && r.path.includes("/comments"));
+    expect(posts).toHaveLength(1);
+
+    const second = await runAction(world, { payload: pullRequestPayload(world, number, "synchronize") });
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    const after = commentsOn(world, number);
+    expect(after).toHaveLength(1);
+    expect(after[0]?.id).toBe(comment?.id);
+    expect(second.outputs["comment-url"]).toBe(first.outputs["comment-url"]);
+    expect(checkRunsOn(world, head)).toHaveLength(1);
+  });
+
+  it("ignores a marked comment written by someone else", async () => {
+    world = await startWorld();
+    const { number } = openPull(world, "migrate", migrateChange());
+    world.emu.state.tokens["user-token"] = { login: "mallory", type: "User" };
+    const forged = await fetch(`${world.emu.url}/repos/${OWNER}/${REPO}/issues/${number}/comments`, {
+      method: "POST",
+      headers: { authorization: "token user-token", "content-type": "application/json" },
+      body: JSON.stringify({ body: `${COMMENT_MARKER}\n**modelgate: PASS**` }),
+    });
+    expect(forged.status).toBe(201);
+    const run = await runAction(world, { payload: pullRequestPayload(world, number) });
+    expect(run.code, run.stdout).toBe(0);
+    const comments = commentsOn(world, number);
+    expect(comments).toHaveLength(2);
+    expect(comments[0]?.body).toBe(`${COMMENT_MARKER}\n**modelgate: PASS**`);
+    expect(comments[1]?.user).toBe("github-actions[bot]");
+  });
+});
