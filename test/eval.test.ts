@@ -327,6 +327,35 @@ describe("modelgate eval", () => {
     );
   });
 
+  it("judge asserts are graded by the judge model, never by the model under test", async () => {
+    const sim = await simulator();
+    const policy = readFileSync(
+      join(ROOT, "examples/acme-support/base/.github/modelgate.yml"),
+      "utf8",
+    ).replace("  max_cases: 200\n", "  max_cases: 200\n  judge_model: gpt-5.4-mini\n");
+    const judged = (id: string, model?: string) =>
+      JSON.stringify({
+        id,
+        route: "general_qna",
+        input: "How do I reset my password?",
+        assert: [{ type: "judge", rubric: "Mentions the reset link.", ...(model ? { model } : {}) }],
+      });
+    const repo = exampleWith(
+      {
+        ".github/modelgate.yml": policy,
+        "evals/judged.jsonl": `${judged("judged-1")}\n${judged("judged-self", "gpt-5.4")}\n`,
+      },
+      { "config/llm.json": llmJson((d) => (d.llm.routes.general_qna = "gpt-5.5")) },
+    );
+    const run = await evalCli(repo, sim, ["--base", "main", "--head", "pr"]);
+    expect(sim.stats.byModel["gpt-5.4-mini"]).toBeGreaterThan(0);
+    const self = run.result.cases.find((c) => c.id === "judged-self");
+    expect(self?.base?.outcome).toBe("fail");
+    expect(self?.base?.detail).toContain("judge: the judge model gpt-5.4 is the model under test");
+    const graded = run.result.cases.find((c) => c.id === "judged-1");
+    expect(graded?.base?.outcome === "pass" || graded?.base?.detail?.startsWith("judge:")).toBe(true);
+  });
+
   it("a run killed mid-way leaves a partial result on disk", async () => {
     const sim = await simulator(undefined, 0.2);
     const repo = makeExampleRepo(tempDir()).dir;

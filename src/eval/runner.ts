@@ -273,11 +273,11 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
       }
     }
     const answer: Answer = { text, toolCalls };
-    let verdicts = new Map<number, JudgeVerdict>();
-    const judged = judgeAnswer(testCase, answer);
-    if (judged.outcome === "pass" && judgeAssertions(testCase).length)
-      verdicts = await judge(testCase, answer, resolved.model);
-    const final = verdicts.size ? judgeAnswer(testCase, answer, verdicts) : judged;
+    const withoutJudge = judgeAnswer(testCase, answer);
+    const needsJudge = withoutJudge.outcome === "pass" && judgeAssertions(testCase).length > 0;
+    const final = needsJudge
+      ? judgeAnswer(testCase, answer, await judge(testCase, answer, resolved.model))
+      : withoutJudge;
     const record: CachedAttempt = {
       outcome: final.outcome,
       ...(final.outcome === "fail" ? { detail: `${final.reason}; answer: ${text.slice(0, 300)}` } : {}),

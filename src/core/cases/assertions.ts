@@ -18,7 +18,9 @@ const compiledSchemas = new Map<string, ReturnType<typeof ajv.compile>>();
 export function checkAssertion(assertion: Assertion, answer: Answer, judged?: JudgeVerdict): Check {
   switch (assertion.type) {
     case "equals":
-      return answer.text.trim() === assertion.value.trim() ? OK : fail(`expected exactly ${quote(assertion.value)}`);
+      return answer.text.trim() === assertion.value.trim()
+        ? OK
+        : fail(`expected exactly ${quote(assertion.value)}`);
     case "contains":
       return includes(answer.text, assertion.value, assertion.ignore_case)
         ? OK
@@ -45,21 +47,32 @@ export type AnswerOutcome = { outcome: "pass" | "takeover" } | { outcome: "fail"
 
 /**
  * PRODUCT.md §6: the takeover condition is checked first; then every assert must hold.
- * `judged` holds the verdicts of the case's `judge` asserts, by their index in `assert`.
+ * `judged` holds the verdicts of the case's `judge` asserts, by their index in `assert`;
+ * without it the judge asserts are left for later (they cost a model call, so they run
+ * only once everything else holds).
  */
-export function judgeAnswer(testCase: EvalCase, answer: Answer, judged: ReadonlyMap<number, JudgeVerdict> = new Map()): AnswerOutcome {
+export function judgeAnswer(
+  testCase: EvalCase,
+  answer: Answer,
+  judged?: ReadonlyMap<number, JudgeVerdict>,
+): AnswerOutcome {
   if (testCase.takeover && checkAssertion(testCase.takeover, answer).ok) return { outcome: "takeover" };
   for (const [index, assertion] of testCase.assert.entries()) {
-    const check = checkAssertion(assertion, answer, judged.get(index));
+    if (assertion.type === "judge" && judged === undefined) continue;
+    const check = checkAssertion(assertion, answer, judged?.get(index));
     if (!check.ok) return { outcome: "fail", reason: check.reason };
   }
   return { outcome: "pass" };
 }
 
 /** Indices of the judge asserts, which cost a model call and so run only when everything else passed. */
-export function judgeAssertions(testCase: EvalCase): Array<{ index: number; rubric: string; model?: string }> {
+export function judgeAssertions(
+  testCase: EvalCase,
+): Array<{ index: number; rubric: string; model?: string }> {
   return testCase.assert.flatMap((assertion, index) =>
-    assertion.type === "judge" ? [{ index, rubric: assertion.rubric, ...(assertion.model ? { model: assertion.model } : {}) }] : [],
+    assertion.type === "judge"
+      ? [{ index, rubric: assertion.rubric, ...(assertion.model ? { model: assertion.model } : {}) }]
+      : [],
   );
 }
 
@@ -93,7 +106,9 @@ function checkJsonSchema(schema: Record<string, unknown>, text: string): Check {
   }
   if (validate(value)) return OK;
   const first = validate.errors?.[0];
-  return fail(`JSON does not match the schema: ${first ? `${first.instancePath || "(root)"} ${first.message}` : "invalid"}`);
+  return fail(
+    `JSON does not match the schema: ${first ? `${first.instancePath || "(root)"} ${first.message}` : "invalid"}`,
+  );
 }
 
 function checkToolCalled(name: string, args: Record<string, unknown> | undefined, answer: Answer): Check {
@@ -107,11 +122,15 @@ function checkToolCalled(name: string, args: Record<string, unknown> | undefined
       return false;
     }
   });
-  return matching ? OK : fail(`expected a call to ${quote(name)} with arguments including ${JSON.stringify(args)}`);
+  return matching
+    ? OK
+    : fail(`expected a call to ${quote(name)} with arguments including ${JSON.stringify(args)}`);
 }
 
 function isSubset(expected: unknown, actual: unknown): boolean {
   if (expected === null || typeof expected !== "object") return Object.is(expected, actual);
   if (actual === null || typeof actual !== "object") return false;
-  return Object.entries(expected).every(([key, value]) => isSubset(value, (actual as Record<string, unknown>)[key]));
+  return Object.entries(expected).every(([key, value]) =>
+    isSubset(value, (actual as Record<string, unknown>)[key]),
+  );
 }

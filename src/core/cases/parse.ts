@@ -32,7 +32,8 @@ function parseJsonl(text: string, file: string): LocatedCase[] {
 function parseList(text: string, file: string): LocatedCase[] {
   const document = parseStructured(text, file);
   if (document.value === null || document.value === undefined) return [];
-  if (!Array.isArray(document.value)) throw new UserError(`${file}: expected a list of cases, found a ${typeof document.value}`);
+  if (!Array.isArray(document.value))
+    throw new UserError(`${file}: expected a list of cases, found a ${typeof document.value}`);
   const cases: LocatedCase[] = [];
   const problems: string[] = [];
   document.value.forEach((value, index) => {
@@ -54,10 +55,13 @@ function validate(
     cases.push({ case: parsed.data, file, line: lineOf([]) });
     return;
   }
-  const id = typeof (value as { id?: unknown })?.id === "string" ? ` (case ${(value as { id: string }).id})` : "";
+  const id =
+    typeof (value as { id?: unknown })?.id === "string" ? ` (case ${(value as { id: string }).id})` : "";
   for (const issue of parsed.error.issues) {
     const field = issue.path.length ? issue.path.map(String).join(".") : "(case)";
-    problems.push(`${file}:${lineOf(issue.path)}${id} ${field}: ${issue.message.replace(/^Invalid input: /, "")}`);
+    problems.push(
+      `${file}:${lineOf(issue.path)}${id} ${field}: ${issue.message.replace(/^Invalid input: /, "")}`,
+    );
   }
 }
 

@@ -8,7 +8,14 @@ export const assertionSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("equals"), value: z.string() }),
   z.strictObject({ type: z.literal("contains"), value: matchValue, ignore_case: z.boolean().optional() }),
   z.strictObject({ type: z.literal("not_contains"), value: matchValue, ignore_case: z.boolean().optional() }),
-  z.strictObject({ type: z.literal("regex"), value: matchValue, flags: z.string().regex(/^[imsu]*$/).optional() }),
+  z.strictObject({
+    type: z.literal("regex"),
+    value: matchValue,
+    flags: z
+      .string()
+      .regex(/^[imsu]*$/)
+      .optional(),
+  }),
   z.strictObject({ type: z.literal("json_schema"), schema: z.record(z.string(), z.unknown()) }),
   z.strictObject({
     type: z.literal("tool_called"),
@@ -37,9 +44,16 @@ const tool = z.strictObject({
 
 export const caseSchema = z
   .strictObject({
-    id: z.string().min(1).regex(/^[\w.:/-]+$/, "letters, digits and . _ : / - only"),
+    id: z
+      .string()
+      .min(1)
+      .regex(/^[\w.:/-]+$/, "letters, digits and . _ : / - only"),
     route: z.string().min(1),
-    prompt: z.string().min(1).optional().describe("Template file used as the system message, read from the side."),
+    prompt: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Template file used as the system message, read from the side."),
     vars: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
     input: z.string().optional(),
     messages: z.array(message).min(1).optional(),
