@@ -102,13 +102,13 @@ function headline(classification: Classification): string {
   if (classification.truncated) {
     return [
       `**The file list was truncated**: GitHub lists at most 3,000 files of a PR and this one changes more, so modelgate cannot see the whole change and fails closed.`,
-      mixed ? `Among the ${counted} it can see, it already finds ${categories.join(", ")} changes.` : "",
+      mixed ? `Among the ${counted} it can see, it already finds ${andList(categories)} changes.` : "",
     ]
       .filter(Boolean)
       .join(" ");
   }
   if (mixed) {
-    return `**This PR mixes ${categories.join(", ")} changes** in ${counted}. Split it, so each deploy changes one thing and every KPI move can be attributed to it.`;
+    return `**This PR mixes ${andList(categories)} changes** in ${counted}. Split it, so each deploy changes one thing and every KPI move can be attributed to it.`;
   }
   if (categories.length === 0) return `Nothing here is a model, prompt or infra change (${counted}).`;
   return `Only **${categories[0]}** changes in ${counted}: every KPI move of this deploy can be attributed to them.`;
@@ -121,7 +121,7 @@ function overrideLines(override: OverrideStatus, ctx: RenderContext): string[] {
       return [];
     case "applied":
       return [
-        `**Overridden** by ${login(override.by.actor)} at ${override.by.at}: label ${label} accepts the ${override.categories.join(", ") || "unverified"} change in one PR. The override holds for head \`${short(ctx.head_sha)}\` only; a new push needs it again.`,
+        `**Overridden** by ${login(override.by.actor)} at ${override.by.at}: label ${label} accepts the ${andList(override.categories) || "unseen"} changes in one PR. The override holds for head \`${short(ctx.head_sha)}\` only; a new push needs it again.`,
         "",
       ];
     case "refused": {
@@ -226,9 +226,9 @@ export function renderComment(
   const { classification, override } = judgement;
   const lines = [
     STICKY_MARKER,
-    `### modelgate: this PR mixes ${classification.categories.join(", ")} changes`,
+    `### modelgate: this PR mixes ${andList(classification.categories)} changes`,
     "",
-    `As of \`${short(ctx.head_sha)}\`, one PR changes ${classification.categories.join(" and ")}: when the KPIs move after the deploy, nobody can say which change moved them. Split it:`,
+    `As of \`${short(ctx.head_sha)}\`, one PR changes ${andList(classification.categories)}: when the KPIs move after the deploy, nobody can say which change moved them. Split it:`,
     "",
     ...splitLines(suggestSplit(classification)),
     "",
@@ -248,6 +248,12 @@ export function renderResolvedComment(verdict: Verdict, ctx: RenderContext): str
     "",
     `As of \`${short(ctx.head_sha)}\` this PR no longer mixes model, prompt and infra changes (${escapeUntrusted(verdict.title)}).`,
   ].join("\n");
+}
+
+/** "a", "a and b", "a, b and c". */
+function andList(items: readonly string[]): string {
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
 }
 
 function login(name: string): string {
