@@ -138,6 +138,53 @@ const gates = z.strictObject({
   min_requests: z.int().positive().default(200).describe("Production gates: fewer requests per arm hold."),
 });
 
+const metricQuery = (fallback: string, what: string) =>
+  z
+    .string()
+    .min(1)
+    .default(fallback)
+    .describe(
+      `PromQL instant query: ${what} of one arm during the current phase. \`{{arm}}\` is replaced by the arm's label value (rollout.metrics.arms), \`{{phase}}\` by the current share.`,
+    );
+
+const rolloutMetrics = z
+  .strictObject({
+    source: z
+      .enum(["prometheus", "file"])
+      .default("prometheus")
+      .describe(
+        "Where production counts come from: Prometheus (address from the App's PROMETHEUS_URL, never from the repo) or a JSON file on the base branch.",
+      ),
+    queries: z
+      .strictObject({
+        requests: metricQuery('sum(increase(llm_requests_total{arm="{{arm}}"}[1h]))', "requests"),
+        errors: metricQuery(
+          'sum(increase(llm_requests_total{arm="{{arm}}",outcome="error"}[1h]))',
+          "requests that got no model answer",
+        ),
+        completed: metricQuery(
+          'sum(increase(llm_tasks_total{arm="{{arm}}",outcome="completed"}[1h]))',
+          "completed tasks",
+        ),
+      })
+      .prefault({})
+      .describe("One instant query per count; a vector answer is summed, an empty one is missing data."),
+    arms: z
+      .strictObject({
+        control: z.string().min(1).default("control").describe("`{{arm}}` for traffic on the current model."),
+        candidate: z.string().min(1).default("candidate").describe("`{{arm}}` for traffic on the candidate."),
+      })
+      .prefault({}),
+    file: z
+      .string()
+      .min(1)
+      .default(".github/modelgate-metrics.json")
+      .describe(
+        "source: file: JSON `{phase, control: {requests, errors, completed}, candidate: {…}}`, read from the base branch.",
+      ),
+  })
+  .describe("Production metrics that gate phases after the first and trigger rollbacks.");
+
 const rollout = z.strictObject({
   key: z
     .string()
@@ -154,6 +201,15 @@ const rollout = z.strictObject({
     .string()
     .default("github-actions[bot]")
     .describe("Login whose published eval evidence the App trusts."),
+  candidate_key: z
+    .string()
+    .default("models.candidate")
+    .describe("Key of the candidate model ID in llm.config: routes on it go back to the rollback model."),
+  rollback_key: z
+    .string()
+    .default("models.rollback")
+    .describe("Key of the rollback model ID in llm.config, rehearsed before the second phase."),
+  metrics: rolloutMetrics.prefault({}),
 });
 
 const attribution = z.strictObject({
