@@ -16,7 +16,10 @@ export function costOf(usage: Usage, model: string, pricing: Config["pricing"]):
   if (!price) return null;
   const uncached = Math.max(0, usage.prompt_tokens - usage.cached_tokens);
   const cachedPrice = price.cached_input ?? price.input;
-  return (uncached * price.input + usage.cached_tokens * cachedPrice + usage.completion_tokens * price.output) / 1_000_000;
+  return (
+    (uncached * price.input + usage.cached_tokens * cachedPrice + usage.completion_tokens * price.output) /
+    1_000_000
+  );
 }
 
 export function priceOf(model: string, pricing: Config["pricing"]) {
