@@ -84837,12 +84837,41 @@ var gates = external_exports.strictObject({
   min_cases: external_exports.int().positive().default(20).describe("Fewer paired cases than this never passes a gate."),
   min_requests: external_exports.int().positive().default(200).describe("Production gates: fewer requests per arm hold.")
 });
+var metricQuery = (fallback, what) => external_exports.string().min(1).default(fallback).describe(
+  `PromQL instant query: ${what} of one arm during the current phase. \`{{arm}}\` is replaced by the arm's label value (rollout.metrics.arms), \`{{phase}}\` by the current share.`
+);
+var rolloutMetrics = external_exports.strictObject({
+  source: external_exports.enum(["prometheus", "file"]).default("prometheus").describe(
+    "Where production counts come from: Prometheus (address from the App's PROMETHEUS_URL, never from the repo) or a JSON file on the base branch."
+  ),
+  queries: external_exports.strictObject({
+    requests: metricQuery('sum(increase(llm_requests_total{arm="{{arm}}"}[1h]))', "requests"),
+    errors: metricQuery(
+      'sum(increase(llm_requests_total{arm="{{arm}}",outcome="error"}[1h]))',
+      "requests that got no model answer"
+    ),
+    completed: metricQuery(
+      'sum(increase(llm_tasks_total{arm="{{arm}}",outcome="completed"}[1h]))',
+      "completed tasks"
+    )
+  }).prefault({}).describe("One instant query per count; a vector answer is summed, an empty one is missing data."),
+  arms: external_exports.strictObject({
+    control: external_exports.string().min(1).default("control").describe("`{{arm}}` for traffic on the current model."),
+    candidate: external_exports.string().min(1).default("candidate").describe("`{{arm}}` for traffic on the candidate.")
+  }).prefault({}),
+  file: external_exports.string().min(1).default(".github/modelgate-metrics.json").describe(
+    "source: file: JSON `{phase, control: {requests, errors, completed}, candidate: {\u2026}}`, read from the base branch."
+  )
+}).describe("Production metrics that gate phases after the first and trigger rollbacks.");
 var rollout = external_exports.strictObject({
   key: external_exports.string().default("rollout.candidate_percent").describe("Where the candidate's traffic share lives in llm.config."),
   phases: external_exports.array(external_exports.int().min(1).max(100)).min(1).default([10, 30, 50, 100]).refine((p) => p.every((v, i) => i === 0 || v > (p[i - 1] ?? 0)), "phases must increase"),
   label_prefix: external_exports.string().min(1).default("rollout:"),
   allow_skip: external_exports.boolean().default(false).describe("Allow a label to skip phases."),
-  trusted_bot: external_exports.string().default("github-actions[bot]").describe("Login whose published eval evidence the App trusts.")
+  trusted_bot: external_exports.string().default("github-actions[bot]").describe("Login whose published eval evidence the App trusts."),
+  candidate_key: external_exports.string().default("models.candidate").describe("Key of the candidate model ID in llm.config: routes on it go back to the rollback model."),
+  rollback_key: external_exports.string().default("models.rollback").describe("Key of the rollback model ID in llm.config, rehearsed before the second phase."),
+  metrics: rolloutMetrics.prefault({})
 });
 var attribution = external_exports.strictObject({
   override_label: external_exports.string().min(1).default("modelgate:allow-mixed"),
@@ -85651,7 +85680,11 @@ var assertionSchema = external_exports.discriminatedUnion("type", [
   external_exports.strictObject({ type: external_exports.literal("equals"), value: external_exports.string() }),
   external_exports.strictObject({ type: external_exports.literal("contains"), value: matchValue, ignore_case: external_exports.boolean().optional() }),
   external_exports.strictObject({ type: external_exports.literal("not_contains"), value: matchValue, ignore_case: external_exports.boolean().optional() }),
-  external_exports.strictObject({ type: external_exports.literal("regex"), value: matchValue, flags: external_exports.string().regex(/^[imsu]*$/).optional() }),
+  external_exports.strictObject({
+    type: external_exports.literal("regex"),
+    value: matchValue,
+    flags: external_exports.string().regex(/^[imsu]*$/).optional()
+  }),
   external_exports.strictObject({ type: external_exports.literal("json_schema"), schema: external_exports.record(external_exports.string(), external_exports.unknown()) }),
   external_exports.strictObject({
     type: external_exports.literal("tool_called"),
@@ -85715,7 +85748,8 @@ function parseJsonl(text2, file2) {
 function parseList(text2, file2) {
   const document = parseStructured(text2, file2);
   if (document.value === null || document.value === void 0) return [];
-  if (!Array.isArray(document.value)) throw new UserError(`${file2}: expected a list of cases, found a ${typeof document.value}`);
+  if (!Array.isArray(document.value))
+    throw new UserError(`${file2}: expected a list of cases, found a ${typeof document.value}`);
   const cases = [];
   const problems = [];
   document.value.forEach((value, index) => {
@@ -85733,7 +85767,9 @@ function validate2(value, file2, lineOf, cases, problems) {
   const id = typeof value?.id === "string" ? ` (case ${value.id})` : "";
   for (const issue3 of parsed.error.issues) {
     const field = issue3.path.length ? issue3.path.map(String).join(".") : "(case)";
-    problems.push(`${file2}:${lineOf(issue3.path)}${id} ${field}: ${issue3.message.replace(/^Invalid input: /, "")}`);
+    problems.push(
+      `${file2}:${lineOf(issue3.path)}${id} ${field}: ${issue3.message.replace(/^Invalid input: /, "")}`
+    );
   }
 }
 function mergeCases(files) {
@@ -85895,10 +85931,11 @@ function checkAssertion(assertion, answer, judged) {
       return judged.pass ? OK : fail(`judge: ${judged.reason}`);
   }
 }
-function judgeAnswer(testCase, answer, judged = /* @__PURE__ */ new Map()) {
+function judgeAnswer(testCase, answer, judged) {
   if (testCase.takeover && checkAssertion(testCase.takeover, answer).ok) return { outcome: "takeover" };
   for (const [index, assertion] of testCase.assert.entries()) {
-    const check2 = checkAssertion(assertion, answer, judged.get(index));
+    if (assertion.type === "judge" && judged === void 0) continue;
+    const check2 = checkAssertion(assertion, answer, judged?.get(index));
     if (!check2.ok) return { outcome: "fail", reason: check2.reason };
   }
   return { outcome: "pass" };
@@ -85933,7 +85970,9 @@ function checkJsonSchema(schema, text2) {
   }
   if (validate3(value)) return OK;
   const first = validate3.errors?.[0];
-  return fail(`JSON does not match the schema: ${first ? `${first.instancePath || "(root)"} ${first.message}` : "invalid"}`);
+  return fail(
+    `JSON does not match the schema: ${first ? `${first.instancePath || "(root)"} ${first.message}` : "invalid"}`
+  );
 }
 function checkToolCalled(name, args, answer) {
   const calls = answer.toolCalls.filter((call) => call.name === name);
@@ -85951,7 +85990,9 @@ function checkToolCalled(name, args, answer) {
 function isSubset(expected, actual) {
   if (expected === null || typeof expected !== "object") return Object.is(expected, actual);
   if (actual === null || typeof actual !== "object") return false;
-  return Object.entries(expected).every(([key, value]) => isSubset(value, actual[key]));
+  return Object.entries(expected).every(
+    ([key, value]) => isSubset(value, actual[key])
+  );
 }
 
 // src/eval/limiter.ts
@@ -86172,11 +86213,9 @@ ${answer.text}` }
       }
     }
     const answer = { text: text2, toolCalls };
-    let verdicts = /* @__PURE__ */ new Map();
-    const judged = judgeAnswer(testCase, answer);
-    if (judged.outcome === "pass" && judgeAssertions(testCase).length)
-      verdicts = await judge(testCase, answer, resolved.model);
-    const final = verdicts.size ? judgeAnswer(testCase, answer, verdicts) : judged;
+    const withoutJudge = judgeAnswer(testCase, answer);
+    const needsJudge = withoutJudge.outcome === "pass" && judgeAssertions(testCase).length > 0;
+    const final = needsJudge ? judgeAnswer(testCase, answer, await judge(testCase, answer, resolved.model)) : withoutJudge;
     const record3 = {
       outcome: final.outcome,
       ...final.outcome === "fail" ? { detail: `${final.reason}; answer: ${text2.slice(0, 300)}` } : {},
@@ -86661,6 +86700,23 @@ async function readBlob(gh, repo, sha2) {
   return new TextDecoder("utf-8").decode(bytes);
 }
 
+// src/action/cache.ts
+function forgivingCache(inner, log) {
+  const writing = /* @__PURE__ */ new Map();
+  return {
+    get: (key) => inner.get(key),
+    set(key, value) {
+      const pending = writing.get(key);
+      if (pending) return pending;
+      const write = inner.set(key, value).catch(
+        (error63) => log(`attempt cache: write of ${key.slice(0, 12)} failed: ${String(error63)}`)
+      ).finally(() => writing.delete(key));
+      writing.set(key, write);
+      return write;
+    }
+  };
+}
+
 // src/action/eval-pr.ts
 async function preparePull(gh, pull, settings) {
   const repo = { owner: pull.owner, repo: pull.repo };
@@ -86689,18 +86745,28 @@ async function preparePull(gh, pull, settings) {
     truncated: files.truncated
   });
   const warnings = [...endpointWarnings(classification)];
-  if (files.truncated)
-    warnings.push({ code: "truncated_file_list", files: files.expected ?? files.changes.length });
+  if (files.truncated) warnings.push({ code: "truncated_file_list", files: files.changes.length });
   const changed = new Set(
     files.changes.flatMap((c) => c.previous_path ? [c.path, c.previous_path] : [c.path])
   );
   const all = settings.all || files.truncated;
   const relevant = all || classification.categories.length > 0 || changed.has(config2.llm.config);
-  return { base, head, baseSha, config: config2, classification, warnings, all, relevant };
+  return {
+    base,
+    head,
+    baseSha,
+    config: config2,
+    classification,
+    warnings,
+    all,
+    relevant,
+    changedFiles: files.expected ?? files.changes.length,
+    truncated: files.truncated
+  };
 }
 async function runEval(options) {
   const { prepared, provider, settings } = options;
-  return evaluate({
+  const result = await evaluate({
     base: prepared.base,
     head: prepared.head,
     config: prepared.config,
@@ -86710,13 +86776,22 @@ async function runEval(options) {
     ...settings.maxCases ? { maxCases: settings.maxCases } : {},
     ...settings.concurrency ? { concurrency: settings.concurrency } : {},
     ...settings.shard.count > 1 ? { shard: settings.shard } : {},
-    ...settings.cacheDir ? { cache: directoryCache(settings.cacheDir) } : {},
+    ...settings.cacheDir ? { cache: forgivingCache(directoryCache(settings.cacheDir), options.debug) } : {},
     signal: options.signal,
     simulated: provider.simulated,
     warnings: prepared.warnings,
     onProgress: options.onProgress,
     onCheckpoint: options.onCheckpoint
   });
+  if (!prepared.truncated || settings.all) return result;
+  const reason = `GitHub lists at most 3,000 of the PR's ${prepared.changedFiles} files: every case runs`;
+  return {
+    ...result,
+    selection: {
+      ...result.selection,
+      reasons: result.selection.reasons.map((r) => r.route === "*" ? { route: "*", reason } : r)
+    }
+  };
 }
 
 // src/action/event.ts
@@ -91672,7 +91747,7 @@ async function evalPull(settings, pull) {
       );
     if (warning2.code === "truncated_file_list")
       warning(
-        `GitHub lists at most 3,000 files of a PR and this one changes ${warning2.files}: every route is evaluated.`
+        `GitHub lists at most 3,000 files of a PR and this one changes ${prepared.changedFiles}: the change is judged on the files listed, and every route is evaluated.`
       );
   }
   if (prepared.relevant) await publisher.running();
@@ -91701,7 +91776,8 @@ async function evalPull(settings, pull) {
       },
       onCheckpoint: (partial2) => {
         checkpoint = partial2;
-      }
+      },
+      debug: (message2) => debug(message2)
     });
   } catch (error63) {
     const message2 = failureMessage(error63);
@@ -91773,11 +91849,16 @@ async function writeSummary(markdown) {
   }
 }
 function failureMessage(error63) {
-  if (error63 instanceof UserError) return error63.message;
-  if (error63 instanceof ProviderUnavailable) return `Provider: ${error63.message}`;
-  const status = error63?.status;
-  if (typeof status === "number") return `GitHub API: HTTP ${status}: ${errorMessage(error63).split("\n")[0]}`;
-  return `modelgate internal error: ${errorMessage(error63)}`;
+  try {
+    if (error63 instanceof UserError) return error63.message;
+    if (error63 instanceof ProviderUnavailable) return `Provider: ${error63.message}`;
+    const status = error63?.status;
+    const first = errorMessage(error63).split("\n")[0];
+    if (typeof status === "number") return `GitHub API: HTTP ${status}: ${first}`;
+    return `modelgate internal error: ${first}`;
+  } catch {
+    return "modelgate internal error: an unprintable value was thrown";
+  }
 }
 
 // src/action/index.ts

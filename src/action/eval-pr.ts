@@ -12,6 +12,7 @@ import type { GitHub } from "../github/client.ts";
 import { listPullFiles } from "../github/pull-files.ts";
 import { mergeBase } from "../github/pulls.ts";
 import { blobStore, restTreeSource } from "../github/tree-source.ts";
+import { forgivingCache } from "./cache.ts";
 import type { PullContext } from "./event.ts";
 import type { Settings } from "./inputs.ts";
 
@@ -28,6 +29,9 @@ export interface PreparedPull {
   all: boolean;
   /** Could this change select any case? False for a PR that touches nothing the eval reads. */
   relevant: boolean;
+  /** The PR's own count of changed files, and whether GitHub's list stopped short of it. */
+  changedFiles: number;
+  truncated: boolean;
 }
 
 /**
@@ -66,14 +70,24 @@ export async function preparePull(gh: GitHub, pull: PullContext, settings: Setti
   });
 
   const warnings: Warning[] = [...endpointWarnings(classification)];
-  if (files.truncated)
-    warnings.push({ code: "truncated_file_list", files: files.expected ?? files.changes.length });
+  if (files.truncated) warnings.push({ code: "truncated_file_list", files: files.changes.length });
   const changed = new Set(
     files.changes.flatMap((c) => (c.previous_path ? [c.path, c.previous_path] : [c.path])),
   );
   const all = settings.all || files.truncated;
   const relevant = all || classification.categories.length > 0 || changed.has(config.llm.config);
-  return { base, head, baseSha, config, classification, warnings, all, relevant };
+  return {
+    base,
+    head,
+    baseSha,
+    config,
+    classification,
+    warnings,
+    all,
+    relevant,
+    changedFiles: files.expected ?? files.changes.length,
+    truncated: files.truncated,
+  };
 }
 
 export interface RunEvalOptions {
@@ -83,11 +97,12 @@ export interface RunEvalOptions {
   signal: AbortSignal;
   onProgress: (progress: Progress) => void;
   onCheckpoint: (partial: EvalResult) => void;
+  debug: (message: string) => void;
 }
 
 export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
   const { prepared, provider, settings } = options;
-  return evaluate({
+  const result = await evaluate({
     base: prepared.base,
     head: prepared.head,
     config: prepared.config,
@@ -97,11 +112,21 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
     ...(settings.maxCases ? { maxCases: settings.maxCases } : {}),
     ...(settings.concurrency ? { concurrency: settings.concurrency } : {}),
     ...(settings.shard.count > 1 ? { shard: settings.shard } : {}),
-    ...(settings.cacheDir ? { cache: directoryCache(settings.cacheDir) } : {}),
+    ...(settings.cacheDir ? { cache: forgivingCache(directoryCache(settings.cacheDir), options.debug) } : {}),
     signal: options.signal,
     simulated: provider.simulated,
     warnings: prepared.warnings,
     onProgress: options.onProgress,
     onCheckpoint: options.onCheckpoint,
   });
+  if (!prepared.truncated || settings.all) return result;
+  // Say why every case ran: not a flag, but GitHub's cap on the file list.
+  const reason = `GitHub lists at most 3,000 of the PR's ${prepared.changedFiles} files: every case runs`;
+  return {
+    ...result,
+    selection: {
+      ...result.selection,
+      reasons: result.selection.reasons.map((r) => (r.route === "*" ? { route: "*", reason } : r)),
+    },
+  };
 }

@@ -83,7 +83,7 @@ async function evalPull(settings: Settings, pull: PullContext): Promise<void> {
       );
     if (warning.code === "truncated_file_list")
       core.warning(
-        `GitHub lists at most 3,000 files of a PR and this one changes ${warning.files}: every route is evaluated.`,
+        `GitHub lists at most 3,000 files of a PR and this one changes ${prepared.changedFiles}: the change is judged on the files listed, and every route is evaluated.`,
       );
   }
   if (prepared.relevant) await publisher.running();
@@ -114,6 +114,7 @@ async function evalPull(settings: Settings, pull: PullContext): Promise<void> {
       onCheckpoint: (partial) => {
         checkpoint = partial;
       },
+      debug: (message) => core.debug(message),
     });
   } catch (error) {
     // Whatever was finished is evidence too: post it, marked partial, with the reason.
@@ -202,10 +203,16 @@ async function writeSummary(markdown: string): Promise<void> {
 }
 
 /** One line for the user, never a stack: ours say what to do; anything else is a bug. */
-function failureMessage(error: unknown): string {
-  if (error instanceof UserError) return error.message;
-  if (error instanceof ProviderUnavailable) return `Provider: ${error.message}`;
-  const status = (error as { status?: unknown } | null)?.status;
-  if (typeof status === "number") return `GitHub API: HTTP ${status}: ${errorMessage(error).split("\n")[0]}`;
-  return `modelgate internal error: ${errorMessage(error)}`;
+export function failureMessage(error: unknown): string {
+  try {
+    if (error instanceof UserError) return error.message;
+    if (error instanceof ProviderUnavailable) return `Provider: ${error.message}`;
+    const status = (error as { status?: unknown } | null)?.status;
+    const first = errorMessage(error).split("\n")[0];
+    if (typeof status === "number") return `GitHub API: HTTP ${status}: ${first}`;
+    return `modelgate internal error: ${first}`;
+  } catch {
+    // A thrown value that cannot even be turned into a string (an object without a prototype).
+    return "modelgate internal error: an unprintable value was thrown";
+  }
 }
