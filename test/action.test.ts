@@ -81,6 +81,10 @@ describe("modelgate Action (dist/index.js)", () => {
     // The first POST of the comment was the "running" state.
     const posts = world.emu.requests.filter((r) => r.method === "POST" && r.path.includes("/comments"));
     expect(posts).toHaveLength(1);
+    const edits = world.emu.requests.filter(
+      (r) => r.method === "PATCH" && r.path.includes("/issues/comments/"),
+    );
+    expect(edits).toHaveLength(1);
 
     const second = await runAction(world, { payload: pullRequestPayload(world, number, "synchronize") });
     expect(second.code, second.stdout + second.stderr).toBe(0);
@@ -89,6 +93,35 @@ describe("modelgate Action (dist/index.js)", () => {
     expect(after[0]?.id).toBe(comment?.id);
     expect(second.outputs["comment-url"]).toBe(first.outputs["comment-url"]);
     expect(checkRunsOn(world, head)).toHaveLength(1);
+  });
+
+  it("posts what finished, marked partial, when the run is cancelled", async () => {
+    // gpt-5.5 never answers: the head side hangs until the runner cancels the job.
+    world = await startWorld({
+      profileExtra: `
+models:
+  gpt-5.4:
+    errors: { server_error: 0, unavailable: 0, rate_limit: 0 }
+  gpt-5.5:
+    errors: { server_error: 0, unavailable: 0, rate_limit: 0, hang: 1 }
+`,
+    });
+    const live = world;
+    const { number } = openPull(live, "migrate", migrateChange());
+    const run = await runAction(live, {
+      payload: pullRequestPayload(live, number),
+      // Cancel once every base case has been answered (the head ones hang).
+      terminateWhen: () => (live.sim.stats.byStatus["200"] ?? 0) >= 24 + 1,
+    });
+    expectNoStack(run.stdout + run.stderr);
+    const [comment] = commentsOn(live, number);
+    const evidence = parseEvidence(comment?.body ?? "");
+    expect(evidence?.partial, comment?.body).toBe(true);
+    expect(evidence?.verdict).not.toBe("pass");
+    expect(comment?.body).toContain("**Partial run:**");
+    const result = readResult(run.outputs["result-file"]);
+    expect(result.partial).toBe(true);
+    expect(result.cases.filter((c) => c.base).length).toBeGreaterThan(0);
   });
 
   it("ignores a marked comment written by someone else", async () => {

@@ -164,6 +164,8 @@ export interface RunOptions {
   env?: Record<string, string | undefined>;
   /** The job's workspace (kept between runs to model a restored actions/cache). */
   workspace?: string;
+  /** Sends SIGTERM (as the runner does on cancel) once this holds; polled every 25 ms. */
+  terminateWhen?: () => boolean;
 }
 
 export function newWorkspace(): string {
@@ -221,10 +223,18 @@ export async function runAction(world: World, options: RunOptions): Promise<Acti
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
     stderr += chunk;
   });
+  const poll = options.terminateWhen
+    ? setInterval(() => {
+        if (options.terminateWhen?.()) {
+          child.kill("SIGTERM");
+          clearInterval(poll);
+        }
+      }, 25)
+    : undefined;
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once("error", reject);
     child.once("close", (exit) => resolve(exit));
-  });
+  }).finally(() => clearInterval(poll));
   const ms = performance.now() - started;
   return {
     code,
