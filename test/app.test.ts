@@ -381,3 +381,24 @@ describe("reliability", () => {
     expect(health.status).toBe(200);
   });
 });
+
+describe("with Octokit throttling on (production settings)", () => {
+  test("a secondary rate limit is waited out (Retry-After) instead of failing the delivery", async () => {
+    const throttled = await startAppHarness({
+      client: { throttle: true, retries: 3, retryAfterBaseValue: 20 },
+    });
+    try {
+      const number = throttled.openPR("limited", MODEL_CHANGE);
+      throttled.emu.failNext({ method: "POST", pathIncludes: "/check-runs" }, 403, 1, { "retry-after": "1" });
+      const delivery = await throttled.deliver("pull_request", throttled.pullRequestEvent("opened", number));
+      expect(delivery.status).toBe(200);
+      const posts = throttled.emu.requests.filter(
+        (r) => r.method === "POST" && r.path.endsWith("/check-runs"),
+      );
+      expect(posts.map((r) => r.status)).toEqual([403, 201]);
+      expect(throttled.checks(throttled.headSha(number))).toHaveLength(1);
+    } finally {
+      await throttled.close();
+    }
+  });
+});
