@@ -8,7 +8,6 @@ import {
   commentsOn,
   DIST,
   migrateChange,
-  newWorkspace,
   OWNER,
   openPull,
   pullRequestPayload,
