@@ -56,10 +56,20 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // Probot would fall back to the secret "development", accepting anything signed with it.
     throw new Error("WEBHOOK_SECRET is not set: set it to the webhook secret of the GitHub App");
   }
+  if (!env.APP_ID) throw new Error("APP_ID is not set: set it to the id of the GitHub App");
   let probot: Probot | undefined;
   const limitLog: LimitLog = { warn: (message) => probot?.log.warn(message) };
   const Octokit = reliableOctokit(options.client ?? DEFAULT_CLIENT_POLICY, limitLog);
-  probot = createProbot({ env, overrides: { Octokit } });
+  try {
+    probot = createProbot({ env, overrides: { Octokit } });
+  } catch (error) {
+    if (error instanceof Error && /privateKey/.test(error.message)) {
+      throw new Error(
+        "no private key: set PRIVATE_KEY (the PEM, or its base64) or PRIVATE_KEY_PATH (the .pem file)",
+      );
+    }
+    throw error;
+  }
   const middleware = await createNodeMiddleware(appFn, {
     probot,
     webhooksPath: env.WEBHOOK_PATH || WEBHOOK_PATH,
