@@ -84484,13 +84484,58 @@ async function openProvider(request2) {
 }
 
 // src/eval/result-file.ts
-import { mkdir as mkdir2, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
+import { mkdir as mkdir3, rename as rename3, writeFile as writeFile3 } from "node:fs/promises";
 import { dirname as dirname3 } from "node:path";
+
+// src/eval/cache.ts
+import { createHash as createHash2 } from "node:crypto";
+import { mkdir as mkdir2, readFile as readFile2, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
+import { join as join3 } from "node:path";
+var CACHE_FORMAT = 1;
+function attemptKey(parts) {
+  return createHash2("sha256").update(JSON.stringify({ format: CACHE_FORMAT, ...parts })).digest("hex");
+}
+var temporaryCounter = 0;
+function temporaryPath(target) {
+  temporaryCounter += 1;
+  return `${target}.${process.pid}.${temporaryCounter}.tmp`;
+}
+function directoryCache(dir, onWriteError = () => {
+}) {
+  const pathOf = (key) => join3(dir, key.slice(0, 2), `${key}.json`);
+  return {
+    async get(key) {
+      try {
+        return JSON.parse(await readFile2(pathOf(key), "utf8"));
+      } catch {
+        return void 0;
+      }
+    },
+    async set(key, value) {
+      const target = pathOf(key);
+      try {
+        await mkdir2(join3(dir, key.slice(0, 2)), { recursive: true });
+        const temporary = temporaryPath(target);
+        await writeFile2(temporary, JSON.stringify(value));
+        await rename2(temporary, target);
+      } catch (error63) {
+        onWriteError(`attempt cache: cannot write ${target}: ${error63.message}`);
+      }
+    }
+  };
+}
+var noCache = {
+  get: async () => void 0,
+  set: async () => {
+  }
+};
+
+// src/eval/result-file.ts
 async function writeFileAtomic(path7, text2) {
-  await mkdir2(dirname3(path7), { recursive: true });
-  const temporary = `${path7}.${process.pid}.tmp`;
-  await writeFile2(temporary, text2);
-  await rename2(temporary, path7);
+  await mkdir3(dirname3(path7), { recursive: true });
+  const temporary = temporaryPath(path7);
+  await writeFile3(temporary, text2);
+  await rename3(temporary, path7);
 }
 function resultJson(result) {
   return `${JSON.stringify(result, null, 2)}
@@ -84987,39 +85032,6 @@ function endpointWarnings(classification) {
   }
   return warnings;
 }
-
-// src/eval/cache.ts
-import { createHash as createHash2 } from "node:crypto";
-import { mkdir as mkdir3, readFile as readFile2, rename as rename3, writeFile as writeFile3 } from "node:fs/promises";
-import { join as join3 } from "node:path";
-var CACHE_FORMAT = 1;
-function attemptKey(parts) {
-  return createHash2("sha256").update(JSON.stringify({ format: CACHE_FORMAT, ...parts })).digest("hex");
-}
-function directoryCache(dir) {
-  const pathOf = (key) => join3(dir, key.slice(0, 2), `${key}.json`);
-  return {
-    async get(key) {
-      try {
-        return JSON.parse(await readFile2(pathOf(key), "utf8"));
-      } catch {
-        return void 0;
-      }
-    },
-    async set(key, value) {
-      const target = pathOf(key);
-      await mkdir3(join3(dir, key.slice(0, 2)), { recursive: true });
-      const temporary = `${target}.${process.pid}.tmp`;
-      await writeFile3(temporary, JSON.stringify(value));
-      await rename3(temporary, target);
-    }
-  };
-}
-var noCache = {
-  get: async () => void 0,
-  set: async () => {
-  }
-};
 
 // src/core/stats.ts
 var AS241_CENTRAL_NUM = [
@@ -86700,23 +86712,6 @@ async function readBlob(gh, repo, sha2) {
   return new TextDecoder("utf-8").decode(bytes);
 }
 
-// src/action/cache.ts
-function forgivingCache(inner, log) {
-  const writing = /* @__PURE__ */ new Map();
-  return {
-    get: (key) => inner.get(key),
-    set(key, value) {
-      const pending = writing.get(key);
-      if (pending) return pending;
-      const write = inner.set(key, value).catch(
-        (error63) => log(`attempt cache: write of ${key.slice(0, 12)} failed: ${String(error63)}`)
-      ).finally(() => writing.delete(key));
-      writing.set(key, write);
-      return write;
-    }
-  };
-}
-
 // src/action/eval-pr.ts
 async function preparePull(gh, pull, settings) {
   const repo = { owner: pull.owner, repo: pull.repo };
@@ -86776,7 +86771,7 @@ async function runEval(options) {
     ...settings.maxCases ? { maxCases: settings.maxCases } : {},
     ...settings.concurrency ? { concurrency: settings.concurrency } : {},
     ...settings.shard.count > 1 ? { shard: settings.shard } : {},
-    ...settings.cacheDir ? { cache: forgivingCache(directoryCache(settings.cacheDir), options.debug) } : {},
+    ...settings.cacheDir ? { cache: directoryCache(settings.cacheDir, options.debug) } : {},
     signal: options.signal,
     simulated: provider.simulated,
     warnings: prepared.warnings,

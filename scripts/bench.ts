@@ -1,3 +1,5 @@
+import { runActionBench } from "../bench/action.bench.ts";
+import { runAppBench } from "../bench/app.bench.ts";
 import { runClassifyBench } from "../bench/classify.bench.ts";
 import { runEvalBench } from "../bench/eval.bench.ts";
 import { printResults } from "../bench/harness.ts";
@@ -7,6 +9,8 @@ const only = process.argv[2];
 const suites: Record<string, () => Promise<void> | void> = {
   classify: () => printResults(runClassifyBench()),
   eval: async () => printResults(await runEvalBench()),
+  action: async () => printResults(await runActionBench()),
+  app: async () => printResults(await runAppBench()),
 };
 for (const [name, suite] of Object.entries(suites)) {
   if (only && only !== name) continue;

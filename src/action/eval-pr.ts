@@ -12,7 +12,6 @@ import type { GitHub } from "../github/client.ts";
 import { listPullFiles } from "../github/pull-files.ts";
 import { mergeBase } from "../github/pulls.ts";
 import { blobStore, restTreeSource } from "../github/tree-source.ts";
-import { forgivingCache } from "./cache.ts";
 import type { PullContext } from "./event.ts";
 import type { Settings } from "./inputs.ts";
 
@@ -112,7 +111,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
     ...(settings.maxCases ? { maxCases: settings.maxCases } : {}),
     ...(settings.concurrency ? { concurrency: settings.concurrency } : {}),
     ...(settings.shard.count > 1 ? { shard: settings.shard } : {}),
-    ...(settings.cacheDir ? { cache: forgivingCache(directoryCache(settings.cacheDir), options.debug) } : {}),
+    ...(settings.cacheDir ? { cache: directoryCache(settings.cacheDir, options.debug) } : {}),
     signal: options.signal,
     simulated: provider.simulated,
     warnings: prepared.warnings,

@@ -94,7 +94,11 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
       ...(concurrency ? { concurrency } : {}),
       ...(values["no-cache"]
         ? {}
-        : { cache: directoryCache(values["cache-dir"] ?? join(values.repo, ".modelgate-cache")) }),
+        : {
+            cache: directoryCache(values["cache-dir"] ?? join(values.repo, ".modelgate-cache"), (message) =>
+              io.stderr(`modelgate: ${message}\n`),
+            ),
+          }),
       signal: controller.signal,
       simulated: provider.simulated,
       warnings: endpointWarnings(classification) satisfies Warning[],

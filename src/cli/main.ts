@@ -2,6 +2,7 @@ import { errorMessage, UserError } from "../core/errors.ts";
 import { classifyCommand } from "./classify.ts";
 import { evalCommand } from "./eval.ts";
 import { type CommandIo, UsageError } from "./io.ts";
+import { mergeCommand } from "./merge.ts";
 import { simulateCommand } from "./simulate.ts";
 
 type Command = (argv: string[], io: CommandIo) => Promise<number>;
@@ -9,6 +10,7 @@ type Command = (argv: string[], io: CommandIo) => Promise<number>;
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   classify: { run: classifyCommand, summary: "classify a change as model / prompt / infra / other" },
   eval: { run: evalCommand, summary: "eval the affected cases on base and head; KPIs, intervals, gates" },
+  merge: { run: mergeCommand, summary: "combine shard results into one result and re-judge the gates" },
   simulate: {
     run: simulateCommand,
     summary: "start the built-in OpenAI-compatible simulator (no key needed)",

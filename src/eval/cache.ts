@@ -31,7 +31,22 @@ export function attemptKey(parts: Record<string, unknown>): string {
     .digest("hex");
 }
 
-export function directoryCache(dir: string): AttemptCache {
+let temporaryCounter = 0;
+
+/** A unique sibling path: two writers of one key in one process must not share a temp file. */
+export function temporaryPath(target: string): string {
+  temporaryCounter += 1;
+  return `${target}.${process.pid}.${temporaryCounter}.tmp`;
+}
+
+/**
+ * Entries are written atomically (temp file + rename), so a reader never sees half an entry.
+ * A write that fails (a full disk, a read-only folder) costs a later cache hit, never the run.
+ */
+export function directoryCache(
+  dir: string,
+  onWriteError: (message: string) => void = () => {},
+): AttemptCache {
   const pathOf = (key: string) => join(dir, key.slice(0, 2), `${key}.json`);
   return {
     async get(key) {
@@ -44,10 +59,14 @@ export function directoryCache(dir: string): AttemptCache {
     },
     async set(key, value) {
       const target = pathOf(key);
-      await mkdir(join(dir, key.slice(0, 2)), { recursive: true });
-      const temporary = `${target}.${process.pid}.tmp`;
-      await writeFile(temporary, JSON.stringify(value));
-      await rename(temporary, target);
+      try {
+        await mkdir(join(dir, key.slice(0, 2)), { recursive: true });
+        const temporary = temporaryPath(target);
+        await writeFile(temporary, JSON.stringify(value));
+        await rename(temporary, target);
+      } catch (error) {
+        onWriteError(`attempt cache: cannot write ${target}: ${(error as Error).message}`);
+      }
     },
   };
 }

@@ -1,11 +1,12 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { EvalResult } from "../core/result.ts";
+import { temporaryPath } from "./cache.ts";
 
 /** Writes atomically (temp file + rename) so a reader or a kill never sees half a file. */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
+  const temporary = temporaryPath(path);
   await writeFile(temporary, text);
   await rename(temporary, path);
 }
