@@ -36082,6 +36082,44 @@ function unwrap(schema) {
   return current;
 }
 
+// src/core/structured-files.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+function structuredKind(path2) {
+  const name = path2.slice(path2.lastIndexOf("/") + 1).toLowerCase();
+  if (name === ".env" || name.startsWith(".env.") || name.endsWith(".env")) return "env";
+  if (name.endsWith(".json")) return "json";
+  if (name.endsWith(".yaml") || name.endsWith(".yml")) return "yaml";
+  return void 0;
+}
+function parseEnv(text2) {
+  const variables = {};
+  for (const raw of text2.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(line);
+    if (!match) throw new Error(`not a KEY=VALUE line: ${line.slice(0, 60)}`);
+    const [, key = "", value = ""] = match;
+    variables[key] = unquote(value);
+  }
+  return variables;
+}
+function unquote(value) {
+  const quoted = /^(['"])(.*)\1$/.exec(value);
+  if (quoted) return quoted[2] ?? "";
+  const hash2 = value.indexOf(" #");
+  return (hash2 >= 0 ? value.slice(0, hash2) : value).trim();
+}
+function parseStructuredFile(kind, text2) {
+  switch (kind) {
+    case "json":
+      return JSON.parse(text2);
+    case "yaml":
+      return (0, import_yaml2.parse)(text2, { uniqueKeys: true });
+    case "env":
+      return parseEnv(text2);
+  }
+}
+
 // src/core/classify/classify.ts
 var import_picomatch = __toESM(require_picomatch2(), 1);
 
@@ -36152,44 +36190,6 @@ function getAtPath(document, path2) {
     current = current[segment];
   }
   return current;
-}
-
-// src/core/structured-files.ts
-var import_yaml2 = __toESM(require_dist(), 1);
-function structuredKind(path2) {
-  const name = path2.slice(path2.lastIndexOf("/") + 1).toLowerCase();
-  if (name === ".env" || name.startsWith(".env.") || name.endsWith(".env")) return "env";
-  if (name.endsWith(".json")) return "json";
-  if (name.endsWith(".yaml") || name.endsWith(".yml")) return "yaml";
-  return void 0;
-}
-function parseEnv(text2) {
-  const variables = {};
-  for (const raw of text2.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(line);
-    if (!match) throw new Error(`not a KEY=VALUE line: ${line.slice(0, 60)}`);
-    const [, key = "", value = ""] = match;
-    variables[key] = unquote(value);
-  }
-  return variables;
-}
-function unquote(value) {
-  const quoted = /^(['"])(.*)\1$/.exec(value);
-  if (quoted) return quoted[2] ?? "";
-  const hash2 = value.indexOf(" #");
-  return (hash2 >= 0 ? value.slice(0, hash2) : value).trim();
-}
-function parseStructuredFile(kind, text2) {
-  switch (kind) {
-    case "json":
-      return JSON.parse(text2);
-    case "yaml":
-      return (0, import_yaml2.parse)(text2, { uniqueKeys: true });
-    case "env":
-      return parseEnv(text2);
-  }
 }
 
 // src/core/classify/classify.ts
@@ -36298,6 +36298,29 @@ function sortCategories(categories) {
   return CATEGORY_ORDER.filter((category) => categories.has(category));
 }
 
+// src/core/classify/classify-sides.ts
+async function classifySides(config2, input2) {
+  const basePaths = [];
+  const headPaths = [];
+  for (const change2 of input2.changes) {
+    const basePath = change2.previous_path ?? change2.path;
+    if (!structuredKind(change2.path) && !structuredKind(basePath)) continue;
+    if (change2.status !== "added") basePaths.push(basePath);
+    if (change2.status !== "removed") headPaths.push(change2.path);
+  }
+  const none = /* @__PURE__ */ new Map();
+  const [baseFiles, headFiles] = await Promise.all([
+    basePaths.length ? input2.readBase(basePaths) : none,
+    headPaths.length ? input2.readHead(headPaths) : none
+  ]);
+  return classifyChange(compilePolicy(config2), {
+    changes: input2.changes,
+    ...input2.truncated ? { truncated: true } : {},
+    base: (path2) => baseFiles.get(path2) ?? null,
+    head: (path2) => headFiles.get(path2) ?? null
+  });
+}
+
 // src/core/config/policy.ts
 function policyFromBase(text2, file2 = DEFAULT_CONFIG_PATH) {
   return text2 === null ? defaultConfig() : parseConfig(text2, file2);
@@ -36309,23 +36332,10 @@ async function loadPolicyAt(repo, commit, configPath) {
   return policyFromBase(files.get(configPath) ?? null, configPath);
 }
 async function classifyRefs(repo, refs, config2) {
-  const changes2 = await repo.changedPaths(refs.base, refs.head);
-  const basePaths = [];
-  const headPaths = [];
-  for (const change2 of changes2) {
-    const basePath = change2.previous_path ?? change2.path;
-    if (!structuredKind(change2.path) && !structuredKind(basePath)) continue;
-    if (change2.status !== "added") basePaths.push(basePath);
-    if (change2.status !== "removed") headPaths.push(change2.path);
-  }
-  const [baseFiles, headFiles] = await Promise.all([
-    repo.readFiles(refs.base, basePaths),
-    repo.readFiles(refs.head, headPaths)
-  ]);
-  return classifyChange(compilePolicy(config2), {
-    changes: changes2,
-    base: (path2) => baseFiles.get(path2) ?? null,
-    head: (path2) => headFiles.get(path2) ?? null
+  return classifySides(config2, {
+    changes: await repo.changedPaths(refs.base, refs.head),
+    readBase: (paths) => repo.readFiles(refs.base, paths),
+    readHead: (paths) => repo.readFiles(refs.head, paths)
   });
 }
 

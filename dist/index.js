@@ -84542,6 +84542,44 @@ function resultJson(result) {
 `;
 }
 
+// src/core/structured-files.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+function structuredKind(path7) {
+  const name = path7.slice(path7.lastIndexOf("/") + 1).toLowerCase();
+  if (name === ".env" || name.startsWith(".env.") || name.endsWith(".env")) return "env";
+  if (name.endsWith(".json")) return "json";
+  if (name.endsWith(".yaml") || name.endsWith(".yml")) return "yaml";
+  return void 0;
+}
+function parseEnv(text2) {
+  const variables = {};
+  for (const raw of text2.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(line);
+    if (!match) throw new Error(`not a KEY=VALUE line: ${line.slice(0, 60)}`);
+    const [, key = "", value = ""] = match;
+    variables[key] = unquote(value);
+  }
+  return variables;
+}
+function unquote(value) {
+  const quoted = /^(['"])(.*)\1$/.exec(value);
+  if (quoted) return quoted[2] ?? "";
+  const hash2 = value.indexOf(" #");
+  return (hash2 >= 0 ? value.slice(0, hash2) : value).trim();
+}
+function parseStructuredFile(kind, text2) {
+  switch (kind) {
+    case "json":
+      return JSON.parse(text2);
+    case "yaml":
+      return (0, import_yaml2.parse)(text2, { uniqueKeys: true });
+    case "env":
+      return parseEnv(text2);
+  }
+}
+
 // src/core/classify/classify.ts
 var import_picomatch = __toESM(require_picomatch2(), 1);
 
@@ -84612,44 +84650,6 @@ function getAtPath(document, path7) {
     current = current[segment];
   }
   return current;
-}
-
-// src/core/structured-files.ts
-var import_yaml2 = __toESM(require_dist(), 1);
-function structuredKind(path7) {
-  const name = path7.slice(path7.lastIndexOf("/") + 1).toLowerCase();
-  if (name === ".env" || name.startsWith(".env.") || name.endsWith(".env")) return "env";
-  if (name.endsWith(".json")) return "json";
-  if (name.endsWith(".yaml") || name.endsWith(".yml")) return "yaml";
-  return void 0;
-}
-function parseEnv(text2) {
-  const variables = {};
-  for (const raw of text2.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(line);
-    if (!match) throw new Error(`not a KEY=VALUE line: ${line.slice(0, 60)}`);
-    const [, key = "", value = ""] = match;
-    variables[key] = unquote(value);
-  }
-  return variables;
-}
-function unquote(value) {
-  const quoted = /^(['"])(.*)\1$/.exec(value);
-  if (quoted) return quoted[2] ?? "";
-  const hash2 = value.indexOf(" #");
-  return (hash2 >= 0 ? value.slice(0, hash2) : value).trim();
-}
-function parseStructuredFile(kind, text2) {
-  switch (kind) {
-    case "json":
-      return JSON.parse(text2);
-    case "yaml":
-      return (0, import_yaml2.parse)(text2, { uniqueKeys: true });
-    case "env":
-      return parseEnv(text2);
-  }
 }
 
 // src/core/classify/classify.ts
@@ -84756,6 +84756,29 @@ var CATEGORY_ORDER = ["infra", "model", "other", "prompt"];
 function sortCategories(categories) {
   if (categories.size === 0) return ["other"];
   return CATEGORY_ORDER.filter((category) => categories.has(category));
+}
+
+// src/core/classify/classify-sides.ts
+async function classifySides(config2, input2) {
+  const basePaths = [];
+  const headPaths = [];
+  for (const change2 of input2.changes) {
+    const basePath = change2.previous_path ?? change2.path;
+    if (!structuredKind(change2.path) && !structuredKind(basePath)) continue;
+    if (change2.status !== "added") basePaths.push(basePath);
+    if (change2.status !== "removed") headPaths.push(change2.path);
+  }
+  const none = /* @__PURE__ */ new Map();
+  const [baseFiles, headFiles] = await Promise.all([
+    basePaths.length ? input2.readBase(basePaths) : none,
+    headPaths.length ? input2.readHead(headPaths) : none
+  ]);
+  return classifyChange(compilePolicy(config2), {
+    changes: input2.changes,
+    ...input2.truncated ? { truncated: true } : {},
+    base: (path7) => baseFiles.get(path7) ?? null,
+    head: (path7) => headFiles.get(path7) ?? null
+  });
 }
 
 // src/core/text/did-you-mean.ts
@@ -86724,20 +86747,11 @@ async function preparePull(gh, pull, settings) {
   const head = restTreeSource(gh, repo, pull.headSha, { side: "head", blobs });
   const policyText = (await base.readFiles([settings.config])).get(settings.config) ?? null;
   const config2 = policyFromBase(policyText, settings.config);
-  const basePaths = [];
-  const headPaths = [];
-  for (const change2 of files.changes) {
-    const basePath = change2.previous_path ?? change2.path;
-    if (!structuredKind(change2.path) && !structuredKind(basePath)) continue;
-    if (change2.status !== "added") basePaths.push(basePath);
-    if (change2.status !== "removed") headPaths.push(change2.path);
-  }
-  const [baseTexts, headTexts] = await Promise.all([base.readFiles(basePaths), head.readFiles(headPaths)]);
-  const classification = classifyChange(compilePolicy(config2), {
+  const classification = await classifySides(config2, {
     changes: files.changes,
-    base: (path7) => baseTexts.get(path7) ?? null,
-    head: (path7) => headTexts.get(path7) ?? null,
-    truncated: files.truncated
+    truncated: files.truncated,
+    readBase: (paths) => base.readFiles(paths),
+    readHead: (paths) => head.readFiles(paths)
   });
   const warnings = [...endpointWarnings(classification)];
   if (files.truncated) warnings.push({ code: "truncated_file_list", files: files.changes.length });

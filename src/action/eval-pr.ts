@@ -1,10 +1,10 @@
-import { type Classification, classifyChange, compilePolicy } from "../core/classify/classify.ts";
+import type { Classification } from "../core/classify/classify.ts";
+import { classifySides } from "../core/classify/classify-sides.ts";
 import { policyFromBase } from "../core/config/policy.ts";
 import type { Config } from "../core/config/schema.ts";
 import { endpointWarnings } from "../core/endpoint-warnings.ts";
 import type { EvalResult, Warning } from "../core/result.ts";
 import type { TreeSource } from "../core/source.ts";
-import { structuredKind } from "../core/structured-files.ts";
 import { directoryCache } from "../eval/cache.ts";
 import { evaluate, type Progress } from "../eval/evaluate.ts";
 import type { Provider } from "../eval/provider.ts";
@@ -52,20 +52,11 @@ export async function preparePull(gh: GitHub, pull: PullContext, settings: Setti
   const policyText = (await base.readFiles([settings.config])).get(settings.config) ?? null;
   const config = policyFromBase(policyText, settings.config);
 
-  const basePaths: string[] = [];
-  const headPaths: string[] = [];
-  for (const change of files.changes) {
-    const basePath = change.previous_path ?? change.path;
-    if (!structuredKind(change.path) && !structuredKind(basePath)) continue;
-    if (change.status !== "added") basePaths.push(basePath);
-    if (change.status !== "removed") headPaths.push(change.path);
-  }
-  const [baseTexts, headTexts] = await Promise.all([base.readFiles(basePaths), head.readFiles(headPaths)]);
-  const classification = classifyChange(compilePolicy(config), {
+  const classification = await classifySides(config, {
     changes: files.changes,
-    base: (path) => baseTexts.get(path) ?? null,
-    head: (path) => headTexts.get(path) ?? null,
     truncated: files.truncated,
+    readBase: (paths) => base.readFiles(paths),
+    readHead: (paths) => head.readFiles(paths),
   });
 
   const warnings: Warning[] = [...endpointWarnings(classification)];

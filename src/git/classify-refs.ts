@@ -1,7 +1,7 @@
-import { type Classification, classifyChange, compilePolicy } from "../core/classify/classify.ts";
+import type { Classification } from "../core/classify/classify.ts";
+import { classifySides } from "../core/classify/classify-sides.ts";
 import { policyFromBase } from "../core/config/policy.ts";
 import type { Config } from "../core/config/schema.ts";
-import { structuredKind } from "../core/structured-files.ts";
 import type { LocalRepo } from "./local-repo.ts";
 
 export interface RefPair {
@@ -16,22 +16,9 @@ export async function loadPolicyAt(repo: LocalRepo, commit: string, configPath: 
 
 /** Classifies the change between two commits, reading only the structured files it needs. */
 export async function classifyRefs(repo: LocalRepo, refs: RefPair, config: Config): Promise<Classification> {
-  const changes = await repo.changedPaths(refs.base, refs.head);
-  const basePaths: string[] = [];
-  const headPaths: string[] = [];
-  for (const change of changes) {
-    const basePath = change.previous_path ?? change.path;
-    if (!structuredKind(change.path) && !structuredKind(basePath)) continue;
-    if (change.status !== "added") basePaths.push(basePath);
-    if (change.status !== "removed") headPaths.push(change.path);
-  }
-  const [baseFiles, headFiles] = await Promise.all([
-    repo.readFiles(refs.base, basePaths),
-    repo.readFiles(refs.head, headPaths),
-  ]);
-  return classifyChange(compilePolicy(config), {
-    changes,
-    base: (path) => baseFiles.get(path) ?? null,
-    head: (path) => headFiles.get(path) ?? null,
+  return classifySides(config, {
+    changes: await repo.changedPaths(refs.base, refs.head),
+    readBase: (paths) => repo.readFiles(refs.base, paths),
+    readHead: (paths) => repo.readFiles(refs.head, paths),
   });
 }
