@@ -1,0 +1,585 @@
+import { type Classification, classifyChange, compilePolicy } from "../../core/classify/classify.ts";
+import type { Config } from "../../core/config/schema.ts";
+import { errorMessage, UserError } from "../../core/errors.ts";
+import { type Decision, decide } from "../../core/rollout/decide.ts";
+import { pickEvidence } from "../../core/rollout/evidence.ts";
+import { parseRolloutLabel, ROLLBACK_PR_LABEL } from "../../core/rollout/labels.ts";
+import {
+  type LlmDocument,
+  parseLlmDocument,
+  readModel,
+  readShare,
+  rollbackEdit,
+  rolloutKeys,
+  setShare,
+} from "../../core/rollout/llm-edit.ts";
+import {
+  type Audit,
+  checkTitle,
+  commitMessage,
+  decisionMarker,
+  type Notice,
+  type NoticeKind,
+  noticeTitle,
+  type PromotionCommit,
+  type PromotionReport,
+  ROLLOUT_CHECK_NAME,
+  type RollbackCause,
+  type RollbackLink,
+  renderDecision,
+  renderNotice,
+  renderRollbackNotice,
+  rollbackBody,
+  rollbackTitle,
+} from "../../core/rollout/render.ts";
+import {
+  gateSentence,
+  judgeAttribution,
+  judgeEvidence,
+  judgePhase,
+  judgeProduction,
+  notRequired,
+  type ProductionJudgement,
+  type ProductionReading,
+  type Step,
+} from "../../core/rollout/steps.ts";
+import { structuredKind } from "../../core/structured-files.ts";
+import { upsertCheckRun } from "../../github/check-runs.ts";
+import { type GitHub, httpStatus, type RepoRef, requestId } from "../../github/client.ts";
+import { readFileAt, readFilesAt } from "../../github/contents.ts";
+import { canWrite, permissionOf, removeLabel } from "../../github/labels.ts";
+import { loadPolicy } from "../../github/policy.ts";
+import { listPullFiles } from "../../github/pull-files.ts";
+import { getPullRequest, mergeBase, type PullRequestState } from "../../github/pulls.ts";
+import { upsertStickyComment } from "../../github/sticky-comment.ts";
+import { readMetricsFile } from "../../metrics/file.ts";
+import { PrometheusError, prometheusClient, readPrometheusArms } from "../../metrics/prometheus.ts";
+import {
+  addLabels,
+  branchSha,
+  commitFile,
+  createPull,
+  currentLabels,
+  evidenceCandidates,
+  fastForward,
+  getGitCommit,
+  openPullFrom,
+  setBranch,
+} from "./github.ts";
+
+/**
+ * Label-driven promotion and rollback (issue 6). One label event, one decision: the App reads
+ * everything it needs from GitHub (the PR, the policy and LLM config at the base, evidence,
+ * labels) and writes its decision back to GitHub (a commit, the `modelgate/rollout` check, a
+ * comment, the label's removal). It keeps nothing of its own, so a redelivery finds what the
+ * first delivery wrote and writes nothing twice.
+ */
+
+/** The label event, as GitHub signed it. */
+export interface RolloutTrigger extends RepoRef {
+  number: number;
+  is_pull: boolean;
+  label: string;
+  sender: string;
+  /** The PR's head when the label was applied: the commit the maintainer vouched for. */
+  pinned_sha?: string | undefined;
+  /** The PR's head branch (in the payload; the App commits the new share there). */
+  head_ref?: string | undefined;
+  /** When the label was applied (`updated_at` of the labeled payload). */
+  labeled_at?: string | undefined;
+  default_branch?: string | undefined;
+  /** `X-GitHub-Delivery`: the key of the decision comment, kept by redeliveries. */
+  delivery: string;
+}
+
+export interface RolloutLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface RolloutDeps {
+  gh: GitHub;
+  log: RolloutLog;
+  identity: { bot_login: string; app_slug: string };
+  /** The App's environment: `PROMETHEUS_URL`, `PROMETHEUS_BEARER_TOKEN`. Never the repo's. */
+  env: Readonly<Record<string, string | undefined>>;
+  fetch?: typeof fetch;
+}
+
+export type RolloutOutcome =
+  | { kind: "skipped"; reason: string }
+  | { kind: "notice"; notice: NoticeKind }
+  | {
+      kind: "decided";
+      decision: Decision;
+      commit: PromotionCommit | undefined;
+      rollback: RollbackLink | undefined;
+    }
+  | { kind: "rollback"; link: RollbackLink };
+
+const DEFAULT_PREFIX = "rollout:";
+
+export async function runRollout(deps: RolloutDeps, trigger: RolloutTrigger): Promise<RolloutOutcome> {
+  const { gh } = deps;
+  const repo: RepoRef = { owner: trigger.owner, repo: trigger.repo };
+  if (trigger.sender.toLowerCase() === deps.identity.bot_login.toLowerCase())
+    return { kind: "skipped", reason: "label applied by this app" };
+  const pr = trigger.is_pull ? await getPullRequest(gh, { ...repo, pull_number: trigger.number }) : undefined;
+  const labels = pr ? pr.labels : await currentLabels(gh, repo, trigger.number);
+  if (!labels.some((name) => name.toLowerCase() === trigger.label.toLowerCase()))
+    return {
+      kind: "skipped",
+      reason: `label ${JSON.stringify(trigger.label)} is no longer there (acted on, or removed)`,
+    };
+
+  const audit: Audit = {
+    label: trigger.label,
+    actor: trigger.sender,
+    permission: "unknown",
+    labeled_at: trigger.labeled_at,
+    delivery: trigger.delivery,
+    pinned_sha: pr ? (trigger.pinned_sha ?? pr.head_sha) : undefined,
+    base_ref: pr?.base_ref ?? trigger.default_branch,
+  };
+  const baseRef = pr?.base_sha ?? trigger.default_branch ?? (await defaultBranch(gh, repo));
+  let config: Config;
+  try {
+    config = (await loadPolicy(gh, { ...repo, ref: baseRef })).config;
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    // The prefix lives in the config that failed: only a label with the default prefix is ours.
+    if (!trigger.label.toLowerCase().startsWith(DEFAULT_PREFIX))
+      return { kind: "skipped", reason: "invalid config" };
+    return await notice(deps, repo, trigger, {
+      kind: "invalid_config",
+      audit,
+      message: error.message,
+      head_sha: pr?.head_sha,
+    });
+  }
+  const parsed = parseRolloutLabel(trigger.label, config.rollout.label_prefix);
+  if (!parsed)
+    return { kind: "skipped", reason: `label ${JSON.stringify(trigger.label)} is not a rollout label` };
+
+  const permission = await permissionOf(gh, { ...repo, username: trigger.sender });
+  audit.permission = permission;
+  if (!canWrite(permission)) return await notice(deps, repo, trigger, { kind: "permission", audit });
+  if (parsed.kind === "invalid")
+    return await notice(deps, repo, trigger, { kind: "invalid_label", audit, message: parsed.reason });
+  try {
+    if (parsed.kind === "rollback") return await rollbackByLabel(deps, repo, trigger, config, audit, pr);
+    if (!pr) {
+      return await notice(deps, repo, trigger, {
+        kind: "invalid_label",
+        audit,
+        message: "a promotion label belongs on a rollout pull request, not on an issue",
+      });
+    }
+    return await promote(deps, repo, trigger, config, audit, pr, parsed.share);
+  } catch (error) {
+    const id = requestId(error);
+    const message = `${errorMessage(error)}${id ? ` (GitHub request id ${id})` : ""}`;
+    deps.log.error(
+      `rollout ${trigger.label} on ${repo.owner}/${repo.repo}#${trigger.number} failed: ${message}`,
+    );
+    return await notice(deps, repo, trigger, { kind: "error", audit, message, head_sha: pr?.head_sha });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Promotion
+
+async function promote(
+  deps: RolloutDeps,
+  repo: RepoRef,
+  trigger: RolloutTrigger,
+  config: Config,
+  audit: Audit,
+  pr: PullRequestState,
+  target: number,
+): Promise<RolloutOutcome> {
+  const { gh } = deps;
+  if (pr.state === "closed") return await notice(deps, repo, trigger, { kind: "closed", audit });
+  if (pr.head_repo && pr.head_repo.toLowerCase() !== `${repo.owner}/${repo.repo}`.toLowerCase())
+    return await notice(deps, repo, trigger, { kind: "fork", audit });
+  const pinned = audit.pinned_sha ?? pr.head_sha;
+  // A redelivery after this label's own commit finds the head one commit further: that is ours.
+  let ownCommit: string | undefined;
+  if (pr.head_sha !== pinned) {
+    if (await isOwnPromotion(gh, repo, pr.head_sha, pinned, target)) ownCommit = pr.head_sha;
+    else return await headMoved(deps, repo, trigger, audit, pr.head_sha);
+  }
+  const llmFile = config.llm.config;
+  const keys = rolloutKeys(config);
+  const [baseText, headText] = await Promise.all([
+    readFileAt(gh, { ...repo, path: llmFile, ref: pr.base_sha }),
+    readFileAt(gh, { ...repo, path: llmFile, ref: ownCommit ?? pinned }),
+  ]);
+  if (headText === null)
+    throw new UserError(`${llmFile} does not exist at the PR's head; \`llm.config\` names it`);
+  const baseDoc = baseText === null ? undefined : parseLlmDocument(baseText, llmFile);
+  const headDoc = parseLlmDocument(headText, llmFile);
+  const current = baseDoc ? readShare(baseDoc, keys.key) : 0;
+  const headShare = readShare(headDoc, keys.key);
+  Object.assign(audit, {
+    base_sha: pr.base_sha,
+    llm_file: llmFile,
+    share_key: keys.key,
+    current,
+    head_share: headShare,
+    trusted_bot: config.rollout.trusted_bot,
+    thresholds: {
+      max_error_rate: config.gates.max_error_rate,
+      max_completion_rate_drop: config.gates.max_completion_rate_drop,
+      min_requests: config.gates.min_requests,
+    },
+  } satisfies Partial<Audit>);
+
+  const phases = config.rollout.phases;
+  const phase = judgePhase({ current, target, phases, allow_skip: config.rollout.allow_skip });
+  const [classification, candidates] = await Promise.all([
+    classifyPull(gh, repo, pr, config),
+    evidenceCandidates(gh, repo, { issue_number: pr.number, sha: pinned }),
+  ]);
+  const trust = { trusted_bot: config.rollout.trusted_bot, head_sha: pinned };
+  const steps: Step[] = [
+    phase,
+    judgeAttribution({ classification, llm_file: llmFile, share_key: keys.key }),
+    judgeEvidence({ pick: pickEvidence("eval", candidates.eval, trust), ...trust }),
+  ];
+  let production: ProductionJudgement | undefined;
+  const first = phases[0] ?? target;
+  if (phase.gated) {
+    const reading = await readProduction(deps, repo, config, pr.base_sha, current);
+    audit.metrics_source = reading.source;
+    production = judgeProduction(reading, config.gates, current);
+    steps.push(production);
+    steps.push(
+      judgeEvidence({
+        pick: pickEvidence("rehearsal", candidates.rehearsal, trust),
+        ...trust,
+        rollback_model: readModel(headDoc, keys.rollback_key),
+      }),
+    );
+  } else {
+    steps.push(notRequired("production", target, first), notRequired("rehearsal", target, first));
+  }
+  const decision = decide(steps, production?.breach === true);
+  const report: PromotionReport = {
+    decision,
+    target,
+    position: phase.position,
+    phases: phases.length,
+    audit,
+  };
+  if (production?.breach) {
+    report.rollback = await openRollback(deps, repo, config, pr.base_ref, {
+      kind: "breach",
+      source_number: pr.number,
+      audit,
+      gates: production.gates.filter((g) => g.status === "fail").map(gateSentence),
+    });
+  }
+  if (decision.outcome === "promote") {
+    if (headShare === target) {
+      report.commit = { action: "already", sha: ownCommit ?? pinned };
+    } else {
+      const headRef = trigger.head_ref;
+      if (!headRef) throw new Error("the label event names no head branch to commit to");
+      const sha = await commitFile(gh, repo, {
+        parent: pinned,
+        path: llmFile,
+        text: setShare(headDoc, keys.key, target),
+        message: commitMessage(report),
+      });
+      // Only a fast-forward from the pinned head: a push since then wins, and the label is void.
+      if (!(await fastForward(gh, repo, headRef, sha))) {
+        const now = await getPullRequest(gh, { ...repo, pull_number: pr.number });
+        return await headMoved(deps, repo, trigger, audit, now.head_sha);
+      }
+      report.commit = { action: "committed", sha };
+    }
+  }
+  const checkSha = report.commit?.sha ?? ownCommit ?? pinned;
+  await upsertCheckRun(
+    gh,
+    repo,
+    {
+      name: ROLLOUT_CHECK_NAME,
+      head_sha: checkSha,
+      external_id: `rollout:${pr.number}`,
+      status: "completed",
+      conclusion: decision.outcome === "promote" ? "success" : "failure",
+      output: { title: checkTitle(report), summary: renderDecision(report) },
+    },
+    { app_slug: deps.identity.app_slug },
+  );
+  const marker = decisionMarker(trigger.delivery);
+  await upsertStickyComment(
+    gh,
+    { ...repo, issue_number: pr.number, marker, author: deps.identity.bot_login },
+    renderDecision(report, marker),
+  );
+  await removeLabel(gh, { ...repo, issue_number: pr.number, name: trigger.label });
+  deps.log.info(
+    `rollout ${trigger.label} on ${repo.owner}/${repo.repo}#${pr.number} at ${pinned.slice(0, 7)} by ${trigger.sender}: ${decision.outcome}${decision.blocking ? ` (${decision.blocking.name})` : ""}${report.commit ? `, ${report.commit.action} ${report.commit.sha.slice(0, 7)}` : ""}${report.rollback ? `, rollback ${report.rollback.kind}` : ""}`,
+  );
+  return { kind: "decided", decision, commit: report.commit, rollback: report.rollback };
+}
+
+/** Whether `head` is the commit this App made for this label: on top of `pinned`, same target. */
+async function isOwnPromotion(
+  gh: GitHub,
+  repo: RepoRef,
+  head: string,
+  pinned: string,
+  target: number,
+): Promise<boolean> {
+  const commit = await getGitCommit(gh, repo, head);
+  return (
+    commit.parents.length === 1 &&
+    commit.parents[0] === pinned &&
+    commit.message.includes(`\nModelgate-Rollout: ${target}\n`) &&
+    commit.message.includes(`\nModelgate-Pinned-Head: ${pinned}`)
+  );
+}
+
+async function headMoved(
+  deps: RolloutDeps,
+  repo: RepoRef,
+  trigger: RolloutTrigger,
+  audit: Audit,
+  head: string,
+): Promise<RolloutOutcome> {
+  return await notice(deps, repo, trigger, { kind: "head_moved", audit, head_sha: head });
+}
+
+/** The PR's change, classified by the base's policy (contents only for structured files). */
+async function classifyPull(
+  gh: GitHub,
+  repo: RepoRef,
+  pr: PullRequestState,
+  config: Config,
+): Promise<Classification> {
+  const files = await listPullFiles(gh, { ...repo, pull_number: pr.number, changed_files: pr.changed_files });
+  const basePaths: string[] = [];
+  const headPaths: string[] = [];
+  for (const change of files.changes) {
+    const basePath = change.previous_path ?? change.path;
+    if (!structuredKind(change.path) && !structuredKind(basePath)) continue;
+    if (change.status !== "added") basePaths.push(basePath);
+    if (change.status !== "removed") headPaths.push(change.path);
+  }
+  const baseSha = basePaths.length
+    ? await mergeBase(gh, { ...repo, base: pr.base_sha, head: pr.head_sha })
+    : pr.base_sha;
+  const [baseFiles, headFiles] = await Promise.all([
+    readFilesAt(gh, { ...repo, ref: baseSha }, basePaths),
+    readFilesAt(gh, { ...repo, ref: pr.head_sha }, headPaths),
+  ]);
+  return classifyChange(compilePolicy(config), {
+    changes: files.changes,
+    truncated: files.truncated,
+    base: (path) => baseFiles.get(path) ?? null,
+    head: (path) => headFiles.get(path) ?? null,
+  });
+}
+
+/** Production counts of the current phase, from Prometheus or the metrics file at the base. */
+async function readProduction(
+  deps: RolloutDeps,
+  repo: RepoRef,
+  config: Config,
+  baseSha: string,
+  current: number,
+): Promise<ProductionReading> {
+  const metrics = config.rollout.metrics;
+  if (metrics.source === "file") {
+    const text = await readFileAt(deps.gh, { ...repo, path: metrics.file, ref: baseSha });
+    return readMetricsFile(text, metrics.file, current);
+  }
+  const url = deps.env.PROMETHEUS_URL?.trim();
+  if (!url) {
+    return {
+      kind: "missing",
+      source: "Prometheus",
+      reason: "PROMETHEUS_URL is not set in the App's environment",
+    };
+  }
+  try {
+    const client = prometheusClient({
+      url,
+      bearerToken: deps.env.PROMETHEUS_BEARER_TOKEN,
+      ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    });
+    return await readPrometheusArms(client, metrics, current);
+  } catch (error) {
+    if (!(error instanceof PrometheusError)) throw error;
+    return { kind: "missing", source: "Prometheus", reason: error.message };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rollback
+
+async function rollbackByLabel(
+  deps: RolloutDeps,
+  repo: RepoRef,
+  trigger: RolloutTrigger,
+  config: Config,
+  audit: Audit,
+  pr: PullRequestState | undefined,
+): Promise<RolloutOutcome> {
+  const baseRef = pr?.base_ref ?? trigger.default_branch ?? (await defaultBranch(deps.gh, repo));
+  audit.base_ref = baseRef;
+  const link = await openRollback(deps, repo, config, baseRef, {
+    kind: "label",
+    source_number: trigger.number,
+    audit,
+  });
+  const marker = decisionMarker(trigger.delivery);
+  await upsertStickyComment(
+    deps.gh,
+    { ...repo, issue_number: trigger.number, marker, author: deps.identity.bot_login },
+    renderRollbackNotice(link, audit, marker),
+  );
+  await removeLabel(deps.gh, { ...repo, issue_number: trigger.number, name: trigger.label });
+  deps.log.info(
+    `rollback ${trigger.label} on ${repo.owner}/${repo.repo}#${trigger.number} by ${trigger.sender}: ${link.kind}${"number" in link ? ` #${link.number}` : ""}`,
+  );
+  return { kind: "rollback", link };
+}
+
+/**
+ * The rollback PR against `baseRef`: the LLM config at the branch's tip with the share → 0 and
+ * the candidate's routes → the rollback model. One per candidate: an open one is reused, so a
+ * second breach or a redelivery links the same PR. modelgate never merges it.
+ */
+export async function openRollback(
+  deps: RolloutDeps,
+  repo: RepoRef,
+  config: Config,
+  baseRef: string,
+  cause: RollbackCause,
+): Promise<RollbackLink> {
+  const { gh } = deps;
+  try {
+    const tip = await branchSha(gh, repo, baseRef);
+    if (!tip) return { kind: "failed", reason: `there is no branch ${baseRef}` };
+    const llmFile = config.llm.config;
+    const text = await readFileAt(gh, { ...repo, path: llmFile, ref: tip });
+    if (text === null) return { kind: "nothing", reason: `${llmFile} does not exist on ${baseRef}` };
+    let doc: LlmDocument;
+    let edit: ReturnType<typeof rollbackEdit>;
+    try {
+      doc = parseLlmDocument(text, llmFile);
+      edit = rollbackEdit(doc, rolloutKeys(config));
+    } catch (error) {
+      if (error instanceof UserError) return { kind: "failed", reason: error.message };
+      throw error;
+    }
+    if (edit.edits.length === 0) {
+      return {
+        kind: "nothing",
+        reason: `${baseRef} already has the share at 0 % and no route on the candidate`,
+      };
+    }
+    const branch = `modelgate/rollback-${slug(edit.candidate ?? "candidate")}`;
+    const existing = await openPullFrom(gh, repo, branch, baseRef);
+    if (existing) return { kind: "existing", number: existing.number, url: existing.html_url };
+    const plan = {
+      edits: edit.edits,
+      llm_file: llmFile,
+      candidate: edit.candidate,
+      rollback: edit.rollback,
+      base_ref: baseRef,
+      base_sha: tip,
+    };
+    const sha = await commitFile(gh, repo, {
+      parent: tip,
+      path: llmFile,
+      text: edit.text,
+      message: `${rollbackTitle(plan)}\n\n${edit.edits.map((e) => `${e.key}: ${JSON.stringify(e.from)} -> ${JSON.stringify(e.to)}`).join("\n")}\n\nAsked for on #${cause.source_number} (${cause.kind === "breach" ? "production gate breach" : `label ${cause.audit.label} by @${cause.audit.actor}`}).`,
+    });
+    await setBranch(gh, repo, branch, sha);
+    let pull: { number: number; html_url: string };
+    try {
+      pull = await createPull(gh, repo, {
+        title: rollbackTitle(plan),
+        head: branch,
+        base: baseRef,
+        body: rollbackBody(plan, cause),
+      });
+    } catch (error) {
+      // Another replica opened it a moment ago.
+      const raced = httpStatus(error) === 422 ? await openPullFrom(gh, repo, branch, baseRef) : undefined;
+      if (!raced) throw error;
+      return { kind: "existing", number: raced.number, url: raced.html_url };
+    }
+    try {
+      await addLabels(gh, repo, pull.number, [ROLLBACK_PR_LABEL]);
+    } catch (error) {
+      deps.log.warn(`could not label rollback PR #${pull.number}: ${errorMessage(error)}`);
+    }
+    return { kind: "opened", number: pull.number, url: pull.html_url };
+  } catch (error) {
+    deps.log.error(`rollback PR on ${repo.owner}/${repo.repo} failed: ${errorMessage(error)}`);
+    return { kind: "failed", reason: errorMessage(error) };
+  }
+}
+
+function slug(model: string): string {
+  return (
+    model
+      .replace(/[^A-Za-z0-9._-]+/g, "-")
+      .replace(/^[-.]+|[-.]+$/g, "")
+      .slice(0, 60) || "candidate"
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notices
+
+async function notice(
+  deps: RolloutDeps,
+  repo: RepoRef,
+  trigger: RolloutTrigger,
+  spec: Notice & { head_sha?: string | undefined },
+): Promise<RolloutOutcome> {
+  const { gh } = deps;
+  // A refused promotion leaves a failing check on the head it judged; a stranger's label, or
+  // one on a closed PR, changes no check (it must not be able to flip one).
+  const checkFor = spec.kind === "head_moved" || spec.kind === "error" || spec.kind === "invalid_config";
+  if (checkFor && trigger.is_pull && spec.head_sha) {
+    await upsertCheckRun(
+      gh,
+      repo,
+      {
+        name: ROLLOUT_CHECK_NAME,
+        head_sha: spec.head_sha,
+        external_id: `rollout:${trigger.number}`,
+        status: "completed",
+        conclusion: "failure",
+        output: { title: noticeTitle(spec), summary: renderNotice(spec) },
+      },
+      { app_slug: deps.identity.app_slug },
+    );
+  }
+  const marker = decisionMarker(trigger.delivery);
+  await upsertStickyComment(
+    gh,
+    { ...repo, issue_number: trigger.number, marker, author: deps.identity.bot_login },
+    renderNotice(spec, marker),
+  );
+  await removeLabel(gh, { ...repo, issue_number: trigger.number, name: trigger.label });
+  deps.log.info(
+    `rollout ${trigger.label} on ${repo.owner}/${repo.repo}#${trigger.number} by ${trigger.sender}: ${spec.kind}`,
+  );
+  return { kind: "notice", notice: spec.kind };
+}
+
+async function defaultBranch(gh: GitHub, repo: RepoRef): Promise<string> {
+  const { data } = await gh.request("GET /repos/{owner}/{repo}", repo);
+  return data.default_branch;
+}

@@ -1,0 +1,244 @@
+import { isMap, parseDocument } from "yaml";
+import type { Config } from "../config/schema.ts";
+import { UserError } from "../errors.ts";
+import { getAtPath } from "../keys.ts";
+import { parseStructuredFile, type StructuredKind, structuredKind } from "../structured-files.ts";
+
+/**
+ * Reading and writing the rollout state in the app's LLM config (issue 6, points 1 and 6):
+ * the candidate's traffic share at `rollout.key`, and the rollback edit (share → 0, routes on
+ * the candidate → `models.rollback`). Pure: text in, text out. Edits keep the file's shape
+ * (JSON indentation, YAML comments and order, env lines) so the diff shows only the change.
+ */
+
+export type RolloutKeys = Pick<Config["rollout"], "key" | "candidate_key" | "rollback_key"> &
+  Pick<Config["llm"], "routes_key" | "default_model_key">;
+
+export function rolloutKeys(config: Config): RolloutKeys {
+  return {
+    key: config.rollout.key,
+    candidate_key: config.rollout.candidate_key,
+    rollback_key: config.rollout.rollback_key,
+    routes_key: config.llm.routes_key,
+    default_model_key: config.llm.default_model_key,
+  };
+}
+
+export interface LlmDocument {
+  file: string;
+  kind: StructuredKind;
+  text: string;
+  value: unknown;
+}
+
+export function parseLlmDocument(text: string, file: string): LlmDocument {
+  const kind = structuredKind(file) ?? "json";
+  try {
+    return { file, kind, text, value: parseStructuredFile(kind, text) };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new UserError(`${file}: cannot parse the LLM config (${reason})`);
+  }
+}
+
+/** A value at a key: a dot path in JSON/YAML, the variable name itself in an env file. */
+export function valueAt(doc: LlmDocument, key: string): unknown {
+  if (doc.kind === "env") return (doc.value as Record<string, string>)[key];
+  return getAtPath(doc.value, key);
+}
+
+/**
+ * The candidate's traffic share in percent. A missing key is 0 (no rollout yet); anything but
+ * a number from 0 to 100 (or such a string, in env files) is the user's to fix.
+ */
+export function readShare(doc: LlmDocument, key: string): number {
+  const raw = valueAt(doc, key);
+  if (raw === undefined || raw === null) return 0;
+  const share = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw;
+  if (typeof share !== "number" || !Number.isFinite(share) || share < 0 || share > 100) {
+    throw new UserError(
+      `${doc.file} ${key}: expected a traffic share from 0 to 100, found ${JSON.stringify(raw)}`,
+    );
+  }
+  return share;
+}
+
+/** A model ID at a key, or undefined when the key is absent or empty. */
+export function readModel(doc: LlmDocument, key: string): string | undefined {
+  const raw = valueAt(doc, key);
+  if (raw === undefined || raw === null || raw === "") return undefined;
+  if (typeof raw !== "string") {
+    throw new UserError(`${doc.file} ${key}: expected a model ID string, found ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+export interface KeyEdit {
+  /** Dot path (JSON/YAML) or variable name (env). */
+  key: string;
+  from: unknown;
+  to: string | number;
+}
+
+/** The text with the share at `key` set to `share`. */
+export function setShare(doc: LlmDocument, key: string, share: number): string {
+  return applyEdits(doc, [{ segments: segmentsOf(doc, key), key, from: valueAt(doc, key), to: share }]);
+}
+
+export interface RollbackEdit {
+  text: string;
+  edits: KeyEdit[];
+  candidate: string | undefined;
+  rollback: string;
+}
+
+/**
+ * The rollback config: the share at `rollout.key` → 0, and every route (and the default model)
+ * on the candidate, or on a dated snapshot of it, → the rollback model. The App's rollback PR
+ * commits exactly this; the Action's rollback rehearsal evaluates exactly this.
+ */
+export function rollbackEdit(doc: LlmDocument, keys: RolloutKeys): RollbackEdit {
+  const rollback = readModel(doc, keys.rollback_key);
+  if (rollback === undefined) {
+    throw new UserError(
+      `${doc.file} ${keys.rollback_key}: no rollback model; name the model to go back to (e.g. "models": {"rollback": "gpt-5.4"})`,
+    );
+  }
+  const candidate = readModel(doc, keys.candidate_key);
+  const edits: Array<KeyEdit & { segments: string[] }> = [];
+  const share = valueAt(doc, keys.key);
+  if (share !== 0 && share !== "0") {
+    edits.push({ segments: segmentsOf(doc, keys.key), key: keys.key, from: share, to: 0 });
+  }
+  if (candidate !== undefined && !sameModel(candidate, rollback)) {
+    const onCandidate = (model: unknown): boolean => typeof model === "string" && sameModel(model, candidate);
+    const defaultModel = valueAt(doc, keys.default_model_key);
+    if (onCandidate(defaultModel)) {
+      edits.push({
+        segments: segmentsOf(doc, keys.default_model_key),
+        key: keys.default_model_key,
+        from: defaultModel,
+        to: rollback,
+      });
+    }
+    for (const route of routeEntries(doc, keys.routes_key)) {
+      if (onCandidate(route.model)) edits.push({ ...route, from: route.model, to: rollback });
+    }
+  }
+  return { text: edits.length ? applyEdits(doc, edits) : doc.text, edits, candidate, rollback };
+}
+
+/** `gpt-5.5` is `gpt-5.5`, and so is its dated snapshot `gpt-5.5-2026-04-23`. */
+export function sameModel(model: string, wanted: string): boolean {
+  return (
+    model === wanted ||
+    (model.startsWith(`${wanted}-`) && /^\d{4}-\d{2}-\d{2}$/.test(model.slice(wanted.length + 1)))
+  );
+}
+
+interface RouteModel {
+  segments: string[];
+  key: string;
+  model: unknown;
+}
+
+/** Where each route's model sits: the route value itself, or its `model` field. */
+function routeEntries(doc: LlmDocument, routesKey: string): RouteModel[] {
+  if (doc.kind === "env") {
+    const prefix = routesKey.replace(/\*$/, "");
+    return Object.entries(doc.value as Record<string, string>)
+      .filter(([name]) => name.startsWith(prefix) && name !== prefix)
+      .map(([name, model]) => ({ segments: [name], key: name, model }));
+  }
+  const map = getAtPath(doc.value, routesKey);
+  if (map === null || typeof map !== "object" || Array.isArray(map)) return [];
+  const base = routesKey.split(".");
+  return Object.entries(map as Record<string, unknown>).map(([route, entry]) => {
+    if (entry !== null && typeof entry === "object" && !Array.isArray(entry)) {
+      const own = entry as Record<string, unknown>;
+      return { segments: [...base, route, "model"], key: `${routesKey}.${route}.model`, model: own.model };
+    }
+    return { segments: [...base, route], key: `${routesKey}.${route}`, model: entry };
+  });
+}
+
+function segmentsOf(doc: LlmDocument, key: string): string[] {
+  return doc.kind === "env" ? [key] : key.split(".");
+}
+
+function applyEdits(doc: LlmDocument, edits: ReadonlyArray<KeyEdit & { segments: string[] }>): string {
+  switch (doc.kind) {
+    case "json":
+      return editJson(doc, edits);
+    case "yaml":
+      return editYaml(doc, edits);
+    case "env":
+      return editEnv(doc.text, edits);
+  }
+}
+
+function editJson(doc: LlmDocument, edits: ReadonlyArray<KeyEdit & { segments: string[] }>): string {
+  const value = structuredClone(doc.value);
+  for (const edit of edits) setIn(value, edit.segments, edit.to, doc.file, edit.key);
+  const indent = /^[{[][^\S\n]*\n([ \t]+)/.exec(doc.text)?.[1] ?? (doc.text.includes("\n") ? "  " : "");
+  const text = JSON.stringify(value, null, indent);
+  return doc.text.endsWith("\n") ? `${text}\n` : text;
+}
+
+function setIn(root: unknown, segments: readonly string[], to: unknown, file: string, key: string): void {
+  if (root === null || typeof root !== "object" || Array.isArray(root)) {
+    throw new UserError(`${file}: the top level is not a mapping, so ${key} cannot be set`);
+  }
+  let node = root as Record<string, unknown>;
+  for (const segment of segments.slice(0, -1)) {
+    const next = node[segment];
+    if (next === undefined) {
+      const created: Record<string, unknown> = {};
+      node[segment] = created;
+      node = created;
+    } else if (next !== null && typeof next === "object" && !Array.isArray(next)) {
+      node = next as Record<string, unknown>;
+    } else {
+      throw new UserError(`${file} ${key}: ${segment} is not a mapping, so ${key} cannot be set`);
+    }
+  }
+  const last = segments.at(-1);
+  if (last === undefined || last === "__proto__") throw new UserError(`${file}: cannot set the key ${key}`);
+  node[last] = to;
+}
+
+function editYaml(doc: LlmDocument, edits: ReadonlyArray<KeyEdit & { segments: string[] }>): string {
+  const document = parseDocument(doc.text);
+  if (document.contents !== null && !isMap(document.contents)) {
+    throw new UserError(`${doc.file}: the top level is not a mapping`);
+  }
+  for (const edit of edits) {
+    try {
+      document.setIn(edit.segments, edit.to);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new UserError(`${doc.file} ${edit.key}: cannot be set (${reason})`);
+    }
+  }
+  return document.toString();
+}
+
+function editEnv(text: string, edits: ReadonlyArray<KeyEdit>): string {
+  let lines = text.split("\n");
+  for (const edit of edits) {
+    const name = edit.key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const pattern = new RegExp(`^(\\s*(?:export\\s+)?${name}\\s*=).*$`);
+    let found = false;
+    lines = lines.map((line) => {
+      if (!pattern.test(line)) return line;
+      found = true;
+      // A function replacer: "$1" followed by a digit of the value would read as group 10.
+      return line.replace(pattern, (_match, head: string) => `${head}${String(edit.to)}`);
+    });
+    if (!found) {
+      const insertAt = lines.at(-1) === "" ? lines.length - 1 : lines.length;
+      lines.splice(insertAt, 0, `${edit.key}=${String(edit.to)}`);
+    }
+  }
+  return lines.join("\n");
+}

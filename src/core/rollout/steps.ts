@@ -1,0 +1,359 @@
+import type { Classification } from "../classify/classify.ts";
+import type { Config } from "../config/schema.ts";
+import { evaluateProductionGates, type ProductionArms } from "../gates.ts";
+import { escapeUntrusted, inlineCode } from "../report/escape.ts";
+import { formatInterval, formatSigned, formatValue, gateUnit, shortSha } from "../report/format.ts";
+import type { GateResult } from "../result.ts";
+import { type EvidencePick, evidenceProblem, type IgnoredEvidence } from "./evidence.ts";
+
+/**
+ * The checks a promotion label must pass, in order (issue 6, point 2). Each judge is pure and
+ * returns a step: its status and one line of markdown for the decision comment, with every
+ * repository- or user-provided string escaped.
+ */
+
+export type StepName = "phase" | "attribution" | "eval" | "production" | "rehearsal";
+
+/**
+ * - `hold`: not enough data to decide; never promotes, never rolls back.
+ * - `not_required`: the phase does not ask for it (production metrics and the rehearsal only
+ *   gate from the second phase on).
+ */
+export type StepStatus = "pass" | "fail" | "hold" | "not_required";
+
+export interface Step {
+  name: StepName;
+  status: StepStatus;
+  /** Markdown: what was checked and what it found. */
+  detail: string;
+}
+
+export const STEP_TITLES: Record<StepName, string> = {
+  phase: "Next phase",
+  attribution: "Model-only change",
+  eval: "Eval evidence",
+  production: "Production metrics",
+  rehearsal: "Rollback rehearsal",
+};
+
+// ---------------------------------------------------------------------------------------------
+// Phase
+
+export interface PhaseInput {
+  /** The share on the base branch: the phase production is in. */
+  current: number;
+  target: number;
+  phases: readonly number[];
+  allow_skip: boolean;
+}
+
+export interface PhaseJudgement extends Step {
+  /** Production metrics and a rollback rehearsal are required (the target is past the first phase). */
+  gated: boolean;
+  /** 1-based position of the target among the phases, or 0 when it is not one. */
+  position: number;
+}
+
+export function judgePhase(input: PhaseInput): PhaseJudgement {
+  const { current, target, phases } = input;
+  const index = phases.indexOf(target);
+  const list = phases.map((p) => `${p} %`).join(" → ");
+  const next = phases.find((p) => p > current);
+  const base = { name: "phase" as const, gated: index >= 1, position: index + 1 };
+  if (index < 0)
+    return { ...base, status: "fail", detail: `${target} % is not a rollout phase (phases: ${list}).` };
+  if (target === current)
+    return {
+      ...base,
+      status: "fail",
+      detail: `The base branch is already at ${current} %: nothing to promote.`,
+    };
+  if (target < current) {
+    return {
+      ...base,
+      status: "fail",
+      detail: `${target} % is below the current ${current} %; a promotion only moves forward (to go back, use the rollback label).`,
+    };
+  }
+  if (next !== undefined && target > next && !input.allow_skip) {
+    return {
+      ...base,
+      status: "fail",
+      detail: `${current} % → ${target} % skips ${phases
+        .filter((p) => p > current && p < target)
+        .map((p) => `${p} %`)
+        .join(", ")}; the next phase is ${next} % (phases: ${list}; \`rollout.allow_skip\` is off).`,
+    };
+  }
+  const skipped =
+    next !== undefined && target > next ? ` (skipping ${next} %: \`rollout.allow_skip\` is on)` : "";
+  return {
+    ...base,
+    status: "pass",
+    detail: `${current} % → ${target} %, phase ${index + 1} of ${phases.length} (${list})${skipped}.`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attribution
+
+export interface AttributionInput {
+  classification: Classification;
+  /** `llm.config`: its rollout key may change along with the model keys. */
+  llm_file: string;
+  share_key: string;
+}
+
+/**
+ * A rollout PR changes the model and nothing else: every changed file is model-only, except
+ * that the LLM config may also change the share at `rollout.key` (the App's own commit does).
+ * A truncated file list fails closed.
+ */
+export function judgeAttribution(input: AttributionInput): Step {
+  const { classification } = input;
+  if (classification.truncated) {
+    return {
+      name: "attribution",
+      status: "fail",
+      detail:
+        "The PR's file list was truncated (over 3,000 files), so the change cannot be shown to be model-only.",
+    };
+  }
+  const offending: string[] = [];
+  for (const file of classification.files) {
+    const isShare = (key: string) => file.path === input.llm_file && key === input.share_key;
+    const bad = new Set<string>(file.categories.filter((c) => c === "prompt" || c === "infra"));
+    if (file.keys.some((k) => k.category === "other" && !isShare(k.path))) bad.add("other");
+    // A file compared as a whole (not structured, or unparsable) counts only by its path.
+    if (file.keys.length === 0 && file.categories.every((c) => c === "other")) bad.add("other");
+    if (bad.size === 0) continue;
+    const keys = file.keys
+      .filter((k) => bad.has(k.category) && !isShare(k.path))
+      .map((k) => inlineCode(k.path, { max: 80 }));
+    const shown = keys.length ? `: ${keys.slice(0, 4).join(", ")}${keys.length > 4 ? ", …" : ""}` : "";
+    offending.push(`${inlineCode(file.path, { max: 120 })} (${[...bad].sort().join(", ")}${shown})`);
+  }
+  if (offending.length > 0) {
+    return {
+      name: "attribution",
+      status: "fail",
+      detail: `A rollout PR may change only the model; this one also changes ${offending.slice(0, 8).join("; ")}${offending.length > 8 ? `; and ${offending.length - 8} more` : ""}.`,
+    };
+  }
+  const keys = classification.files.flatMap((f) =>
+    f.keys.filter((k) => k.category === "model").map((k) => k.path),
+  );
+  return {
+    name: "attribution",
+    status: "pass",
+    detail:
+      keys.length > 0
+        ? `Only model keys change: ${keys
+            .slice(0, 6)
+            .map((k) => inlineCode(k, { max: 80 }))
+            .join(", ")}${keys.length > 6 ? ", …" : ""}.`
+        : "Nothing but the share changes.",
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evidence (eval and rehearsal)
+
+const EVIDENCE_WHAT = {
+  eval: { name: "eval", title: "eval", check: "modelgate/eval" },
+  rehearsal: { name: "rehearsal", title: "rollback rehearsal", check: "modelgate/rollback-rehearsal" },
+} as const;
+
+export interface EvidenceInput {
+  pick: EvidencePick;
+  trusted_bot: string;
+  head_sha: string;
+  /** For the rehearsal: the rollback model the LLM config names (undefined: none). */
+  rollback_model?: string | undefined;
+}
+
+export function judgeEvidence(input: EvidenceInput): Step {
+  const { pick } = input;
+  const what = EVIDENCE_WHAT[pick.kind];
+  const sha = shortSha(input.head_sha) ?? escapeUntrusted(input.head_sha);
+  const bot = login(input.trusted_bot);
+  const ignored = ignoredNote(pick.ignored);
+  if (pick.kind === "rehearsal" && input.rollback_model === undefined) {
+    return {
+      name: what.name,
+      status: "fail",
+      detail:
+        "The LLM config names no rollback model, so there is nothing to roll back to and nothing to rehearse.",
+    };
+  }
+  const { evidence, source } = pick;
+  if (!evidence || !source) {
+    return {
+      name: what.name,
+      status: "fail",
+      detail: `No ${what.title} evidence from ${bot} for \`${sha}\` (a comment or the \`${what.check}\` check run).${ignored}`,
+    };
+  }
+  const from = `${source.origin === "comment" ? "comment" : "check run"} by ${login(source.author)}`;
+  const problem = evidenceProblem(evidence);
+  const numbers = evidenceNumbers(evidence.kpis, evidence.gates);
+  if (problem) {
+    return {
+      name: what.name,
+      status: "fail",
+      detail: `The ${what.title} evidence for \`${sha}\` (${from}) does not count: ${problem}. ${numbers}${ignored}`,
+    };
+  }
+  const model =
+    pick.kind === "rehearsal" && input.rollback_model ? ` of ${inlineCode(input.rollback_model)}` : "";
+  return {
+    name: what.name,
+    status: "pass",
+    detail: `Verdict pass${model} for \`${sha}\` (${from}). ${numbers}${ignored}`,
+  };
+}
+
+function evidenceNumbers(
+  kpis: { base: Record<string, number | null>; head: Record<string, number | null> },
+  gates: ReadonlyArray<{ name: string; status: string; value: number | null; threshold: number }>,
+): string {
+  const rate = (name: string) =>
+    `${name.replace(/_/g, " ")} ${formatValue(kpis.base[name], "percent")} → ${formatValue(kpis.head[name], "percent")}`;
+  const gateText = gates
+    .map(
+      (g) =>
+        `${ident(g.name)} ${ident(g.status)} (${formatValue(g.value, gateUnit(g.name))} vs ${formatValue(g.threshold, gateUnit(g.name))})`,
+    )
+    .join(", ");
+  return `${rate("completion_rate")}, ${rate("error_rate")}${gateText ? `; gates: ${gateText}` : ""}.`;
+}
+
+function ignoredNote(ignored: readonly IgnoredEvidence[]): string {
+  if (ignored.length === 0) return "";
+  const untrusted = ignored.filter((i) => i.reason === "untrusted_author");
+  const stale = ignored.filter((i) => i.reason === "other_commit");
+  const parts: string[] = [];
+  if (untrusted.length) {
+    const who = [...new Set(untrusted.map((i) => login(i.author)))].slice(0, 5).join(", ");
+    parts.push(
+      `ignored ${untrusted.length} evidence block${untrusted.length === 1 ? "" : "s"} not written by the trusted bot (from ${who})`,
+    );
+  }
+  if (stale.length) {
+    parts.push(
+      `ignored ${stale.length} for other commits (${[
+        ...new Set(stale.map((i) => shortSha(i.head_sha) ?? "?")),
+      ]
+        .slice(0, 5)
+        .map((s) => `\`${s}\``)
+        .join(", ")})`,
+    );
+  }
+  return ` ${parts.join("; ")}.`.replace(/^ (\w)/, (_m, c: string) => ` ${c.toUpperCase()}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Production metrics
+
+export interface ArmQuery {
+  arm: "control" | "candidate";
+  count: "requests" | "errors" | "completed";
+  query: string;
+  value: number | null;
+}
+
+/** What the metrics source said about the current phase. */
+export type ProductionReading =
+  | { kind: "counts"; source: string; arms: ProductionArms; queries?: ArmQuery[] }
+  | { kind: "missing"; source: string; reason: string; queries?: ArmQuery[] };
+
+export interface ProductionJudgement extends Step {
+  gates: GateResult[];
+  /** A gate failed beyond noise: the rollback trigger. */
+  breach: boolean;
+  reading: ProductionReading;
+}
+
+export function judgeProduction(
+  reading: ProductionReading,
+  gatesConfig: Pick<Config["gates"], "max_error_rate" | "max_completion_rate_drop" | "min_requests">,
+  current: number,
+): ProductionJudgement {
+  const name = "production" as const;
+  if (reading.kind === "missing") {
+    return {
+      name,
+      status: "hold",
+      detail: `Hold: no production numbers for the current ${current} % phase (${escapeUntrusted(reading.reason)}). Missing data never promotes and never rolls back.`,
+      gates: [],
+      breach: false,
+      reading,
+    };
+  }
+  const gates = evaluateProductionGates(reading.arms, gatesConfig);
+  const { control, candidate } = reading.arms;
+  const arms = `control ${armText(control)}; candidate ${armText(candidate)}`;
+  const failed = gates.filter((g) => g.status === "fail");
+  if (failed.length > 0) {
+    return {
+      name,
+      status: "fail",
+      detail: `Breach beyond noise at ${current} %: ${failed.map(gateSentence).join("; ")}. ${arms}.`,
+      gates,
+      breach: true,
+      reading,
+    };
+  }
+  const undecided = gates.filter((g) => g.status === "inconclusive");
+  if (undecided.length > 0) {
+    const reason = undecided[0]?.reason ?? "the 95 % interval includes the limit";
+    return {
+      name,
+      status: "hold",
+      detail: `Hold at ${current} %: ${escapeUntrusted(reason)} (${undecided.map((g) => ident(g.name)).join(", ")}). ${arms}.`,
+      gates,
+      breach: false,
+      reading,
+    };
+  }
+  return {
+    name,
+    status: "pass",
+    detail: `Gates pass at ${current} %: ${gates.map(gateSentence).join("; ")}. ${arms}.`,
+    gates,
+    breach: false,
+    reading,
+  };
+}
+
+function armText(arm: ProductionArms["control"]): string {
+  const rate = (k: number) => (arm.requests > 0 ? formatValue(k / arm.requests, "percent") : "n/a");
+  return `${formatValue(arm.requests, "int")} requests, ${rate(arm.errors)} errors, ${rate(arm.completed)} completed`;
+}
+
+export function gateSentence(gate: GateResult): string {
+  const unit = gateUnit(gate.name);
+  const value = gate.name.includes("drop") ? formatSigned(gate.value, unit) : formatValue(gate.value, unit);
+  return `${ident(gate.name)} ${gate.status} (${value}, 95 % interval ${formatInterval(gate.ci95, unit, gate.name.includes("drop"))}, limit ${formatValue(gate.threshold, unit)})`;
+}
+
+export function notRequired(name: "production" | "rehearsal", target: number, first: number): Step {
+  return {
+    name,
+    status: "not_required",
+    detail: `Not required for the first phase (${target} %${target === first ? "" : `, first is ${first} %`}).`,
+  };
+}
+
+/**
+ * A gate or KPI name as text: our own identifiers (`max_error_rate`) as they are, since an
+ * underscore inside a word is no emphasis in GitHub markdown; anything else escaped.
+ */
+export function ident(name: string): string {
+  return /^[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?$/.test(name) ? name : escapeUntrusted(name);
+}
+
+/** A login as bold text that does not notify: `**@name**` with the mention defused. */
+export function login(name: string): string {
+  return `**${escapeUntrusted(`@${name}`)}**`;
+}

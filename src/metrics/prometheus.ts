@@ -1,0 +1,205 @@
+import type { Config } from "../core/config/schema.ts";
+import type { ProductionArms } from "../core/gates.ts";
+import type { ArmQuery, ProductionReading } from "../core/rollout/steps.ts";
+
+/**
+ * Production counts from the Prometheus HTTP API (issue 6, point 3): one instant query per
+ * count and arm, written in `rollout.metrics.queries`. The server's address comes from the
+ * App's environment (`PROMETHEUS_URL`), never from the repository: a PR must not be able to
+ * point the App at numbers of its own making.
+ */
+
+export class PrometheusError extends Error {
+  override readonly name = "PrometheusError";
+}
+
+export interface PrometheusClientOptions {
+  /** `PROMETHEUS_URL`: `http(s)://host:9090`, optionally with a path prefix and `user:password@`. */
+  url: string;
+  /** `PROMETHEUS_BEARER_TOKEN`, for a Prometheus behind an authenticating proxy. */
+  bearerToken?: string | undefined;
+  /** Per query; default 10 s (a webhook delivery expects an answer within 10 s overall). */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export interface PrometheusClient {
+  /** The address without credentials, for messages. */
+  readonly displayUrl: string;
+  /** The value of an instant query: a scalar, or the sum of a vector; `null` when it has no data. */
+  instant(query: string): Promise<number | null>;
+}
+
+export function prometheusClient(options: PrometheusClientOptions): PrometheusClient {
+  let parsed: URL;
+  try {
+    parsed = new URL(options.url);
+  } catch {
+    throw new PrometheusError(
+      `PROMETHEUS_URL ${JSON.stringify(options.url)} is not a URL; expected e.g. http://prometheus:9090`,
+    );
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new PrometheusError(`PROMETHEUS_URL must be http or https, found ${parsed.protocol}`);
+  }
+  const headers: Record<string, string> = {
+    accept: "application/json",
+    "content-type": "application/x-www-form-urlencoded",
+  };
+  if (parsed.username || parsed.password) {
+    const user = decodeURIComponent(parsed.username);
+    const password = decodeURIComponent(parsed.password);
+    headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+    parsed.username = "";
+    parsed.password = "";
+  }
+  if (options.bearerToken) headers.authorization = `Bearer ${options.bearerToken}`;
+  const base = parsed.href.replace(/\/+$/, "");
+  const endpoint = `${base}/api/v1/query`;
+  const doFetch = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  return {
+    displayUrl: base,
+    async instant(query) {
+      let response: Response;
+      try {
+        // POST keeps long queries out of URL length limits; Prometheus accepts both.
+        response = await doFetch(endpoint, {
+          method: "POST",
+          headers,
+          body: new URLSearchParams({ query }).toString(),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (error) {
+        const reason =
+          error instanceof Error
+            ? error.cause instanceof Error
+              ? error.cause.message
+              : error.message
+            : String(error);
+        throw new PrometheusError(`cannot reach Prometheus at ${base}: ${reason}`);
+      }
+      const text = await response.text();
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new PrometheusError(
+          `Prometheus at ${base} answered ${response.status} with a body that is not JSON`,
+        );
+      }
+      return readInstant(body, response.status, base);
+    },
+  };
+}
+
+function readInstant(body: unknown, status: number, base: string): number | null {
+  const answer = body as {
+    status?: unknown;
+    error?: unknown;
+    errorType?: unknown;
+    data?: { resultType?: unknown; result?: unknown };
+  };
+  if (answer?.status !== "success") {
+    const reason = typeof answer?.error === "string" ? answer.error : `HTTP ${status}`;
+    throw new PrometheusError(`Prometheus at ${base} refused the query: ${reason}`);
+  }
+  const { resultType, result } = answer.data ?? {};
+  if (resultType === "scalar") return sampleValue(result);
+  if (resultType === "vector") {
+    if (!Array.isArray(result) || result.length === 0) return null;
+    let sum = 0;
+    for (const series of result as Array<{ value?: unknown }>) {
+      const value = sampleValue(series.value);
+      if (value === null) return null;
+      sum += value;
+    }
+    return sum;
+  }
+  throw new PrometheusError(
+    `expected an instant vector or scalar, found ${String(resultType)} (a range selector like [1h] needs a function such as increase() around it)`,
+  );
+}
+
+/** `[unix_time, "value"]`; NaN and ±Inf are no data. */
+function sampleValue(sample: unknown): number | null {
+  if (!Array.isArray(sample) || sample.length !== 2) return null;
+  const value = Number(sample[1]);
+  return Number.isFinite(value) ? value : null;
+}
+
+export type MetricsConfig = Config["rollout"]["metrics"];
+
+const ARMS = ["control", "candidate"] as const;
+const COUNTS = ["requests", "errors", "completed"] as const;
+
+/** A configured query for one arm: `{{arm}}` and `{{phase}}` filled in. */
+export function renderQuery(template: string, values: { arm: string; phase: number }): string {
+  return template.replace(/\{\{\s*(arm|phase)\s*\}\}/g, (_match, name: string) =>
+    name === "arm" ? values.arm : String(values.phase),
+  );
+}
+
+/**
+ * The six counts of the current phase. Any query without data, or counts that do not add up,
+ * make the reading `missing` (a hold), never zero: an absent series is not a healthy arm.
+ */
+export async function readPrometheusArms(
+  client: PrometheusClient,
+  metrics: MetricsConfig,
+  phase: number,
+): Promise<ProductionReading> {
+  const source = `Prometheus at ${client.displayUrl}`;
+  const jobs = ARMS.flatMap((arm) =>
+    COUNTS.map((count) => ({
+      arm,
+      count,
+      query: renderQuery(metrics.queries[count], { arm: metrics.arms[arm], phase }),
+    })),
+  );
+  let values: Array<number | null>;
+  try {
+    values = await Promise.all(jobs.map((job) => client.instant(job.query)));
+  } catch (error) {
+    return { kind: "missing", source, reason: error instanceof Error ? error.message : String(error) };
+  }
+  const queries: ArmQuery[] = jobs.map((job, i) => ({ ...job, value: values[i] ?? null }));
+  const empty = queries.filter((q) => q.value === null);
+  if (empty.length > 0) {
+    return {
+      kind: "missing",
+      source,
+      reason: `no data for ${empty.map((q) => `${q.arm} ${q.count}`).join(", ")}`,
+      queries,
+    };
+  }
+  const count = (arm: (typeof ARMS)[number], name: (typeof COUNTS)[number]) =>
+    Math.round(queries.find((q) => q.arm === arm && q.count === name)?.value ?? 0);
+  const arms: ProductionArms = {
+    control: {
+      requests: count("control", "requests"),
+      errors: count("control", "errors"),
+      completed: count("control", "completed"),
+    },
+    candidate: {
+      requests: count("candidate", "requests"),
+      errors: count("candidate", "errors"),
+      completed: count("candidate", "completed"),
+    },
+  };
+  const inconsistent = checkArms(arms);
+  if (inconsistent) return { kind: "missing", source, reason: inconsistent, queries };
+  return { kind: "counts", source, arms, queries };
+}
+
+/** Why counts cannot be right (negative, or more errors or completions than requests). */
+export function checkArms(arms: ProductionArms): string | undefined {
+  for (const arm of ARMS) {
+    const { requests, errors, completed } = arms[arm];
+    if ([requests, errors, completed].some((n) => !Number.isFinite(n) || n < 0))
+      return `the ${arm} counts are not non-negative numbers`;
+    if (errors > requests || completed > requests)
+      return `the ${arm} counts do not add up (${errors} errors and ${completed} completed out of ${requests} requests)`;
+  }
+  return undefined;
+}

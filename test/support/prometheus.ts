@@ -1,0 +1,179 @@
+/**
+ * A real Prometheus server for tests: Debian's `prometheus` binary (installed by .ci/services),
+ * started on 127.0.0.1 with a temporary config and data directory, scraping the given targets
+ * every second. Nothing is skipped when the binary is missing: starting fails with a message
+ * saying how to install it.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface PrometheusServer {
+  /** `http://127.0.0.1:PORT`, for PROMETHEUS_URL. */
+  url: string;
+  /** The value of an instant query (sum over a vector), or null without data. */
+  query(promql: string): Promise<number | null>;
+  /** Polls `promql` until `accept` holds for its value; the scrape that makes it true may take a few seconds. */
+  waitFor(
+    promql: string,
+    accept: (value: number | null) => boolean,
+    timeoutMs?: number,
+  ): Promise<number | null>;
+  /** Everything the process wrote to stderr so far (for failure messages). */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+export interface PrometheusOptions {
+  targets: string[];
+  scrapeIntervalSeconds?: number;
+  /** Default: `prometheus` on PATH; `PROMETHEUS_BIN` overrides. */
+  binary?: string;
+}
+
+const INSTALL_HINT =
+  "the rollout tests need Debian's prometheus: run `bash .ci/services` (apt-get install -y prometheus), or set PROMETHEUS_BIN";
+
+export function prometheusBinary(binary = process.env.PROMETHEUS_BIN || "prometheus"): string {
+  const probe = spawnSync(binary, ["--version"], { encoding: "utf8" });
+  if (probe.error || probe.status !== 0) {
+    const why = probe.error ? probe.error.message : `exit ${probe.status}: ${probe.stderr}`;
+    throw new Error(`prometheus is not available (${why}); ${INSTALL_HINT}`);
+  }
+  return binary;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function startPrometheus(options: PrometheusOptions): Promise<PrometheusServer> {
+  const binary = prometheusBinary(options.binary);
+  const interval = `${options.scrapeIntervalSeconds ?? 1}s`;
+  const dir = mkdtempSync(join(tmpdir(), "modelgate-prometheus-"));
+  const config = join(dir, "prometheus.yml");
+  writeFileSync(
+    config,
+    [
+      "global:",
+      `  scrape_interval: ${interval}`,
+      `  evaluation_interval: ${interval}`,
+      "scrape_configs:",
+      "  - job_name: exporter",
+      `    scrape_interval: ${interval}`,
+      `    scrape_timeout: ${interval}`,
+      "    static_configs:",
+      `      - targets: [${options.targets.map((t) => JSON.stringify(t)).join(", ")}]`,
+      "",
+    ].join("\n"),
+  );
+  let lastError: Error | undefined;
+  // A free port can be taken between the probe and the bind: try a few.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    try {
+      return await launch(binary, dir, config, port);
+    } catch (error) {
+      lastError = error instanceof Error ? error : new Error(String(error));
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  throw lastError ?? new Error("prometheus did not start");
+}
+
+async function launch(binary: string, dir: string, config: string, port: number): Promise<PrometheusServer> {
+  const data = join(dir, `data-${port}`);
+  const child: ChildProcess = spawn(
+    binary,
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${data}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--log.level=warn",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr?.setEncoding("utf8");
+  child.stderr?.on("data", (chunk: string) => {
+    stderr = (stderr + chunk).slice(-20_000);
+  });
+  let exited: number | null | undefined;
+  const exit = new Promise<void>((resolve) => {
+    child.once("exit", (code) => {
+      exited = code;
+      resolve();
+    });
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (exited === undefined) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      await exit;
+      clearTimeout(timer);
+    }
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited !== undefined)
+      throw new Error(`prometheus exited with ${exited} before it was ready:\n${stderr}`);
+    try {
+      const response = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) });
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`prometheus was not ready within 30 s:\n${stderr}`);
+    }
+    await sleep(100);
+  }
+  const query = async (promql: string): Promise<number | null> => {
+    const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: promql })}`);
+    const body = (await response.json()) as {
+      status: string;
+      error?: string;
+      data?: { resultType: string; result: Array<{ value: [number, string] }> | [number, string] };
+    };
+    if (body.status !== "success") throw new Error(`prometheus query ${promql} failed: ${body.error}`);
+    const { resultType, result } = body.data ?? { resultType: "vector", result: [] };
+    if (resultType === "scalar") return Number((result as [number, string])[1]);
+    const vector = result as Array<{ value: [number, string] }>;
+    if (vector.length === 0) return null;
+    return vector.reduce((sum, series) => sum + Number(series.value[1]), 0);
+  };
+  return {
+    url,
+    query,
+    async waitFor(promql, accept, timeoutMs = 30_000) {
+      const until = Date.now() + timeoutMs;
+      let value: number | null = null;
+      for (;;) {
+        value = await query(promql);
+        if (accept(value)) return value;
+        if (Date.now() > until)
+          throw new Error(`prometheus: ${promql} stayed at ${value} for ${timeoutMs} ms:\n${stderr}`);
+        await sleep(200);
+      }
+    },
+    log: () => stderr,
+    async stop() {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
