@@ -2,6 +2,7 @@ import type { Context, Probot } from "probot";
 import { runAttribution } from "./attribution/run.ts";
 import { PULL_REQUEST_ACTIONS, triggerFromEvent } from "./attribution/trigger.ts";
 import { KeyedQueue } from "./keyed-queue.ts";
+import { registerRollout } from "./rollout/index.ts";
 
 /** Who the App is on GitHub: its comments are found by its bot login, its check runs by its slug. */
 export interface AppIdentity {
@@ -53,4 +54,5 @@ export default (app: Probot): void => {
   };
 
   app.on([...EVENTS], handle);
+  registerRollout(app);
 };
