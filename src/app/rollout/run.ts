@@ -1,4 +1,5 @@
-import { type Classification, classifyChange, compilePolicy } from "../../core/classify/classify.ts";
+import type { Classification } from "../../core/classify/classify.ts";
+import { classifySides } from "../../core/classify/classify-sides.ts";
 import type { Config } from "../../core/config/schema.ts";
 import { errorMessage, UserError } from "../../core/errors.ts";
 import { type Decision, decide } from "../../core/rollout/decide.ts";
@@ -43,7 +44,6 @@ import {
   type ProductionReading,
   type Step,
 } from "../../core/rollout/steps.ts";
-import { structuredKind } from "../../core/structured-files.ts";
 import { upsertCheckRun } from "../../github/check-runs.ts";
 import { type GitHub, httpStatus, type RepoRef, requestId } from "../../github/client.ts";
 import { readFileAt, readFilesAt } from "../../github/contents.ts";
@@ -363,26 +363,17 @@ async function classifyPull(
   config: Config,
 ): Promise<Classification> {
   const files = await listPullFiles(gh, { ...repo, pull_number: pr.number, changed_files: pr.changed_files });
-  const basePaths: string[] = [];
-  const headPaths: string[] = [];
-  for (const change of files.changes) {
-    const basePath = change.previous_path ?? change.path;
-    if (!structuredKind(change.path) && !structuredKind(basePath)) continue;
-    if (change.status !== "added") basePaths.push(basePath);
-    if (change.status !== "removed") headPaths.push(change.path);
-  }
-  const baseSha = basePaths.length
-    ? await mergeBase(gh, { ...repo, base: pr.base_sha, head: pr.head_sha })
-    : pr.base_sha;
-  const [baseFiles, headFiles] = await Promise.all([
-    readFilesAt(gh, { ...repo, ref: baseSha }, basePaths),
-    readFilesAt(gh, { ...repo, ref: pr.head_sha }, headPaths),
-  ]);
-  return classifyChange(compilePolicy(config), {
+  return classifySides(config, {
     changes: files.changes,
     truncated: files.truncated,
-    base: (path) => baseFiles.get(path) ?? null,
-    head: (path) => headFiles.get(path) ?? null,
+    // GitHub's file list is base...head, so the base side is the merge base.
+    readBase: async (paths) =>
+      readFilesAt(
+        gh,
+        { ...repo, ref: await mergeBase(gh, { ...repo, base: pr.base_sha, head: pr.head_sha }) },
+        paths,
+      ),
+    readHead: (paths) => readFilesAt(gh, { ...repo, ref: pr.head_sha }, paths),
   });
 }
 
