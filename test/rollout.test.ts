@@ -4,6 +4,7 @@
  * emulator, and production metrics from a real Prometheus process (Debian's package, installed
  * by .ci/services) scraping a tiny exporter with fixed series.
  */
+import { type AddressInfo, createServer } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
 import { embedEvidence } from "../src/core/report/evidence.ts";
 import type { EvalResult, Kpis, Verdict } from "../src/core/result.ts";
@@ -249,6 +250,18 @@ async function labelAndDeliver(
   const delivery = await h.deliver("pull_request", event, options.id ? { id: options.id } : {});
   expect(delivery.status).toBe(200);
   return event;
+}
+
+/** A port nothing listens on (bound, then released). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 async function fileAt(ref: string, path: string): Promise<string> {
@@ -605,14 +618,16 @@ describe("production gates", () => {
   }, 30_000);
 
   test("Prometheus unreachable holds", async () => {
-    vi.stubEnv("PROMETHEUS_URL", "http://127.0.0.1:9");
+    vi.stubEnv("PROMETHEUS_URL", `http://127.0.0.1:${await closedPort()}`);
     setMain(10);
     const number = h.openPR("down", {
       [LLM]: atShare(10, onSnapshot),
     });
     await publishAll(number, h.headSha(number));
     await labelAndDeliver(number, "rollout:30");
-    expect(decisionComments(number)[0]?.body).toContain("cannot reach Prometheus at http://127.0.0.1:9");
+    expect(decisionComments(number)[0]?.body).toContain(
+      "cannot reach Prometheus (PROMETHEUS\\_URL): connect ECONNREFUSED",
+    );
   }, 30_000);
 
   test("a breach beyond noise refuses and opens one labelled rollback PR, linked from the comment", async () => {

@@ -18,13 +18,13 @@ export interface PrometheusClientOptions {
   url: string;
   /** `PROMETHEUS_BEARER_TOKEN`, for a Prometheus behind an authenticating proxy. */
   bearerToken?: string | undefined;
-  /** Per query; default 10 s (a webhook delivery expects an answer within 10 s overall). */
+  /** Per query; default 5 s (a webhook delivery expects an answer within 10 s overall). */
   timeoutMs?: number;
   fetch?: typeof fetch;
 }
 
 export interface PrometheusClient {
-  /** The address without credentials, for messages. */
+  /** The address without credentials, for logs (comments name only `PROMETHEUS_URL`). */
   readonly displayUrl: string;
   /** The value of an instant query: a scalar, or the sum of a vector; `null` when it has no data. */
   instant(query: string): Promise<number | null>;
@@ -57,7 +57,7 @@ export function prometheusClient(options: PrometheusClientOptions): PrometheusCl
   const base = parsed.href.replace(/\/+$/, "");
   const endpoint = `${base}/api/v1/query`;
   const doFetch = options.fetch ?? fetch;
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const timeoutMs = options.timeoutMs ?? 5_000;
   return {
     displayUrl: base,
     async instant(query) {
@@ -77,7 +77,7 @@ export function prometheusClient(options: PrometheusClientOptions): PrometheusCl
               ? error.cause.message
               : error.message
             : String(error);
-        throw new PrometheusError(`cannot reach Prometheus at ${base}: ${reason}`);
+        throw new PrometheusError(`cannot reach Prometheus (PROMETHEUS_URL): ${reason}`);
       }
       const text = await response.text();
       let body: unknown;
@@ -88,12 +88,12 @@ export function prometheusClient(options: PrometheusClientOptions): PrometheusCl
           `Prometheus at ${base} answered ${response.status} with a body that is not JSON`,
         );
       }
-      return readInstant(body, response.status, base);
+      return readInstant(body, response.status);
     },
   };
 }
 
-function readInstant(body: unknown, status: number, base: string): number | null {
+function readInstant(body: unknown, status: number): number | null {
   const answer = body as {
     status?: unknown;
     error?: unknown;
@@ -102,7 +102,7 @@ function readInstant(body: unknown, status: number, base: string): number | null
   };
   if (answer?.status !== "success") {
     const reason = typeof answer?.error === "string" ? answer.error : `HTTP ${status}`;
-    throw new PrometheusError(`Prometheus at ${base} refused the query: ${reason}`);
+    throw new PrometheusError(`Prometheus refused the query: ${reason}`);
   }
   const { resultType, result } = answer.data ?? {};
   if (resultType === "scalar") return sampleValue(result);
@@ -149,7 +149,8 @@ export async function readPrometheusArms(
   metrics: MetricsConfig,
   phase: number,
 ): Promise<ProductionReading> {
-  const source = `Prometheus at ${client.displayUrl}`;
+  // The address stays out of PR comments: it is the App's infrastructure, not the repo's.
+  const source = "Prometheus (the App's PROMETHEUS_URL)";
   const jobs = ARMS.flatMap((arm) =>
     COUNTS.map((count) => ({
       arm,

@@ -47,7 +47,7 @@ import {
 import { upsertCheckRun } from "../../github/check-runs.ts";
 import { type GitHub, httpStatus, type RepoRef, requestId } from "../../github/client.ts";
 import { readFileAt, readFilesAt } from "../../github/contents.ts";
-import { canWrite, permissionOf, removeLabel } from "../../github/labels.ts";
+import { canWrite, latestLabeling, permissionOf, removeLabel } from "../../github/labels.ts";
 import { loadPolicy } from "../../github/policy.ts";
 import { listPullFiles } from "../../github/pull-files.ts";
 import { getPullRequest, mergeBase, type PullRequestState } from "../../github/pulls.ts";
@@ -162,6 +162,9 @@ export async function runRollout(deps: RolloutDeps, trigger: RolloutTrigger): Pr
   if (!parsed)
     return { kind: "skipped", reason: `label ${JSON.stringify(trigger.label)} is not a rollout label` };
 
+  // The event log says when (the payload does not); who comes from the signed payload.
+  const labeling = await latestLabeling(gh, { ...repo, issue_number: trigger.number, label: trigger.label });
+  if (labeling?.actor.toLowerCase() === trigger.sender.toLowerCase()) audit.labeled_at = labeling.created_at;
   const permission = await permissionOf(gh, { ...repo, username: trigger.sender });
   audit.permission = permission;
   if (!canWrite(permission)) return await notice(deps, repo, trigger, { kind: "permission", audit });
