@@ -37442,7 +37442,7 @@ function quantileSorted(sorted, q) {
   return lower + (position - below) * (upper - lower);
 }
 function ascending(values) {
-  return [...values].sort((a, b) => a - b);
+  return Float64Array.from(values).sort();
 }
 function assertCounts(successes, trials, what) {
   const valid = Number.isInteger(successes) && Number.isInteger(trials) && successes >= 0 && successes <= trials;
@@ -37769,7 +37769,15 @@ function costRatioDelta(pairs, contrast, seed, options) {
   return bootstrapRatioDelta(costPairs, { ...options, seed, contrast });
 }
 function latencyQuantile(sides, q) {
-  return quantileSorted(ascending(sides.flatMap((side) => side.latencies_ms)), q);
+  let count = 0;
+  for (const side of sides) count += side.latencies_ms.length;
+  const values = new Float64Array(count);
+  let offset = 0;
+  for (const side of sides) {
+    values.set(side.latencies_ms, offset);
+    offset += side.latencies_ms.length;
+  }
+  return quantileSorted(values.sort(), q);
 }
 function latencyQuantileDifference(pairs, q) {
   const base = latencyQuantile(
@@ -62938,6 +62946,7 @@ function combineSignals(timeout, run2) {
 }
 
 // src/eval/evaluate.ts
+var CHECKPOINT_INTERVAL_MS = 2e3;
 async function evaluate(options) {
   const { config: config2 } = options;
   const [base, head] = await Promise.all([loadSide(options.base, config2), loadSide(options.head, config2)]);
@@ -63034,7 +63043,7 @@ async function evaluate(options) {
         cacheHits: totals.cacheHits
       });
       const now = Date.now();
-      if (options.onCheckpoint && now - lastCheckpoint > 500) {
+      if (options.onCheckpoint && now - lastCheckpoint > CHECKPOINT_INTERVAL_MS) {
         lastCheckpoint = now;
         options.onCheckpoint(
           finish(skeleton, warnings, selected, results, totals, void 0, config2, options, {

@@ -11,7 +11,6 @@ import type {
   Outcome,
 } from "./result.ts";
 import {
-  ascending,
   type BootstrapOptions,
   bootstrapRatioDelta,
   newcombeIndependentInterval,
@@ -250,7 +249,15 @@ function costRatioDelta(
 }
 
 function latencyQuantile(sides: readonly CaseSideResult[], q: number): number | null {
-  return quantileSorted(ascending(sides.flatMap((side) => side.latencies_ms)), q);
+  let count = 0;
+  for (const side of sides) count += side.latencies_ms.length;
+  const values = new Float64Array(count);
+  let offset = 0;
+  for (const side of sides) {
+    values.set(side.latencies_ms, offset);
+    offset += side.latencies_ms.length;
+  }
+  return quantileSorted(values.sort(), q);
 }
 
 function latencyQuantileDifference(pairs: readonly PairedCase[], q: number): number | null {

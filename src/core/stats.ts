@@ -130,7 +130,7 @@ export function studentTQuantile(p: number, df: number): number {
  * (Hyndman & Fan type 7: R's and NumPy's default), so p95 of a small run moves smoothly
  * instead of jumping from one observed latency to the next. `null` for no data.
  */
-export function quantileSorted(sorted: readonly number[], q: number): number | null {
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number | null {
   if (sorted.length === 0) return null;
   const position = (sorted.length - 1) * q;
   const below = Math.floor(position);
@@ -139,8 +139,9 @@ export function quantileSorted(sorted: readonly number[], q: number): number | n
   return lower + (position - below) * (upper - lower);
 }
 
-export function ascending(values: readonly number[]): number[] {
-  return [...values].sort((a, b) => a - b);
+/** Sorted copy. A typed array sorts numerically without a comparator call per step: bootstraps sort thousands of times. */
+export function ascending(values: readonly number[]): Float64Array {
+  return Float64Array.from(values).sort();
 }
 
 // ---------------------------------------------------------------------------------------

@@ -15,6 +15,9 @@ import { type LoadedSide, loadSide, parseCases, parseCasesLeniently } from "./lo
 import { isOffered, listProviderModels } from "./preflight.ts";
 import { type EvalTask, type RunTotals, runTasks, type Side } from "./runner.ts";
 
+/** How often a running eval writes its partial result: what a kill can lose, against the cost of re-judging. */
+const CHECKPOINT_INTERVAL_MS = 2000;
+
 export interface EvaluateOptions {
   base: TreeSource;
   head: TreeSource;
@@ -148,7 +151,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
         cacheHits: totals.cacheHits,
       });
       const now = Date.now();
-      if (options.onCheckpoint && now - lastCheckpoint > 500) {
+      if (options.onCheckpoint && now - lastCheckpoint > CHECKPOINT_INTERVAL_MS) {
         lastCheckpoint = now;
         options.onCheckpoint(
           finish(skeleton, warnings, selected, results, totals, undefined, config, options, {
