@@ -703,6 +703,35 @@ describe("production gates", () => {
   }, 30_000);
 });
 
+describe("failures", () => {
+  test("GitHub failing the commit past retries fails closed: failing check, comment with the error, no commit", async () => {
+    setMain(0, "healthy", "", () => {});
+    const number = h.openPR("gh-down", { [LLM]: atShare(0, moveQna) });
+    const pinned = h.headSha(number);
+    await publish(number, pinned);
+    h.emu.failNext({ method: "POST", pathIncludes: "/git/trees" }, 502, 10);
+    await labelAndDeliver(number, "rollout:10");
+    expect(h.headSha(number)).toBe(pinned);
+    const [check] = rolloutChecks(pinned);
+    expect(check).toMatchObject({ conclusion: "failure" });
+    expect(check?.output.title).toBe("rollout:10 could not be evaluated");
+    const body = decisionComments(number)[0]?.body ?? "";
+    expect(body).toContain("the decision is incomplete");
+    expect(body).toMatch(/`Server Error[^`]*\(GitHub request id [^`]+\)`/);
+    expect(labelsOf(number)).not.toContain("rollout:10");
+  }, 30_000);
+
+  test("an invalid policy on the base branch refuses with the validation error", async () => {
+    h.push("main", { ".github/modelgate.yml": "version: 1\nrollout:\n  phases: [50, 10]\n" });
+    const number = h.openPR("bad-policy", { [LLM]: atShare(0, moveQna) });
+    await labelAndDeliver(number, "rollout:10");
+    const body = decisionComments(number)[0]?.body ?? "";
+    expect(body).toContain("Invalid modelgate config on the base branch");
+    expect(body).toContain("phases must increase");
+    expect(rolloutChecks(h.headSha(number))[0]?.conclusion).toBe("failure");
+  }, 30_000);
+});
+
 describe("idempotency", () => {
   test("a redelivery never commits twice, even with the label still on", async () => {
     setMain(0, "healthy", "", () => {});

@@ -332,7 +332,7 @@ export function renderNotice(notice: Notice, marker?: string): string {
       break;
     case "error":
       lines.push(
-        `modelgate failed while evaluating ${label}, so nothing was promoted (fail closed). The label was removed; apply it again to retry.`,
+        `modelgate failed while evaluating ${label}, so the decision is incomplete and the \`modelgate/rollout\` check fails (fail closed). The label was removed; apply it again to retry (a share modelgate already committed is found and not committed twice).`,
         "",
         codeFence(notice.message ?? ""),
       );
