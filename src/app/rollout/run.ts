@@ -151,6 +151,9 @@ export async function runRollout(deps: RolloutDeps, trigger: RolloutTrigger): Pr
     // The prefix lives in the config that failed: only a label with the default prefix is ours.
     if (!trigger.label.toLowerCase().startsWith(DEFAULT_PREFIX))
       return { kind: "skipped", reason: "invalid config" };
+    const permission = await permissionOf(gh, { ...repo, username: trigger.sender });
+    audit.permission = permission;
+    if (!canWrite(permission)) return await notice(deps, repo, trigger, { kind: "permission", audit });
     return await notice(deps, repo, trigger, {
       kind: "invalid_config",
       audit,
