@@ -1,14 +1,11 @@
 import type { Context, Probot } from "probot";
 import { runAttribution } from "./attribution/run.ts";
 import { PULL_REQUEST_ACTIONS, triggerFromEvent } from "./attribution/trigger.ts";
+import { appIdentity } from "./identity.ts";
 import { KeyedQueue } from "./keyed-queue.ts";
 import { registerRollout } from "./rollout/index.ts";
 
-/** Who the App is on GitHub: its comments are found by its bot login, its check runs by its slug. */
-export interface AppIdentity {
-  bot_login: string;
-  app_slug: string;
-}
+export type { AppIdentity } from "./identity.ts";
 
 export const EVENTS = [
   ...PULL_REQUEST_ACTIONS.map((action) => `pull_request.${action}` as const),
@@ -21,23 +18,9 @@ export const EVENTS = [
  * Stateless: everything it needs to be idempotent lives on GitHub (check runs, comments, labels).
  */
 export default (app: Probot): void => {
+  // One queue per PR for every handler: an attribution run and a promotion never interleave.
   const queue = new KeyedQueue();
-  let identity: Promise<AppIdentity> | undefined;
-
-  /** `GET /app` once per process (a failure is not cached, the next event asks again). */
-  const whoAmI = (): Promise<AppIdentity> => {
-    identity ??= (async () => {
-      const octokit = await app.auth();
-      const { data } = await octokit.request("GET /app");
-      const slug = data?.slug;
-      if (!slug) throw new Error("GET /app returned no slug");
-      return { bot_login: `${slug}[bot]`, app_slug: slug };
-    })();
-    identity.catch(() => {
-      identity = undefined;
-    });
-    return identity;
-  };
+  const whoAmI = appIdentity(app);
 
   const handle = async (context: Context<"pull_request"> | Context<"check_run">): Promise<void> => {
     const self = await whoAmI();
@@ -54,5 +37,5 @@ export default (app: Probot): void => {
   };
 
   app.on([...EVENTS], handle);
-  registerRollout(app);
+  registerRollout(app, { queue, whoAmI });
 };

@@ -1,12 +1,16 @@
 import type { Context, Probot } from "probot";
+import { type AppIdentity, appIdentity } from "../identity.ts";
 import { KeyedQueue } from "../keyed-queue.ts";
-import { type RolloutDeps, runRollout } from "./run.ts";
+import { runRollout } from "./run.ts";
 import { rolloutTrigger } from "./trigger.ts";
 
 export interface RolloutOptions {
   /** Where `PROMETHEUS_URL` and `PROMETHEUS_BEARER_TOKEN` come from; read at each delivery. */
   env?: Readonly<Record<string, string | undefined>>;
   fetch?: typeof fetch;
+  /** Shared with the other handlers so deliveries for one PR run one at a time across them. */
+  queue?: KeyedQueue;
+  whoAmI?: () => Promise<AppIdentity>;
 }
 
 /**
@@ -16,22 +20,8 @@ export interface RolloutOptions {
  * across replicas, the fast-forward-only commit and the lookups by marker keep them apart.
  */
 export function registerRollout(app: Probot, options: RolloutOptions = {}): void {
-  const queue = new KeyedQueue();
-  let identity: Promise<RolloutDeps["identity"]> | undefined;
-
-  const whoAmI = (): Promise<RolloutDeps["identity"]> => {
-    identity ??= (async () => {
-      const octokit = await app.auth();
-      const { data } = await octokit.request("GET /app");
-      const slug = data?.slug;
-      if (!slug) throw new Error("GET /app returned no slug");
-      return { bot_login: `${slug}[bot]`, app_slug: slug };
-    })();
-    identity.catch(() => {
-      identity = undefined;
-    });
-    return identity;
-  };
+  const queue = options.queue ?? new KeyedQueue();
+  const whoAmI = options.whoAmI ?? appIdentity(app);
 
   const handle = async (
     context: Context<"pull_request.labeled"> | Context<"issues.labeled">,
