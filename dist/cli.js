@@ -37939,10 +37939,37 @@ function routeReasons(input2) {
   for (const route of [...routes].sort()) {
     const before = resolveRoute(input2.base, route);
     const after = resolveRoute(input2.head, route);
-    const reason = describeRouteChange(route, before, after, input2);
+    const reason = describeRouteChange(route, before, after, input2) ?? rolloutReason(after, input2);
     if (reason) reasons.push({ route, reason });
   }
   return reasons;
+}
+function rolloutReason(after, input2) {
+  if (!input2.rollout || !after) return void 0;
+  const share = shareChange(
+    getAtPath(input2.base.document, input2.rollout.key),
+    getAtPath(input2.head.document, input2.rollout.key)
+  );
+  if (!share) return void 0;
+  const candidate = getAtPath(input2.head.document, input2.rollout.candidateKey);
+  if (typeof candidate !== "string" || candidate === "" || !sameModel(candidate, after.model))
+    return void 0;
+  return `rollout share changed (${share.from} \u2192 ${share.to} %): route serves the candidate ${candidate}`;
+}
+function shareChange(before, after) {
+  const from = shareOf(before);
+  const to = shareOf(after);
+  const same = typeof from === "number" && typeof to === "number" ? from === to : JSON.stringify(from) === JSON.stringify(to);
+  return same ? void 0 : { from: shareText(from), to: shareText(to) };
+}
+function shareOf(value) {
+  if (value === void 0 || value === null) return 0;
+  if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)))
+    return Number(value);
+  return value;
+}
+function shareText(value) {
+  return typeof value === "number" ? String(value) : JSON.stringify(value) ?? String(value);
 }
 function resolveRoute(llm2, route) {
   const own2 = llm2.routes[route];
@@ -62962,7 +62989,8 @@ async function evaluate(options) {
     changedPaths: changedPathSet(options.classification),
     all: options.all ?? false,
     maxCases: options.maxCases ?? config2.evals.max_cases,
-    seed: config2.evals.seed
+    seed: config2.evals.seed,
+    rollout: { key: config2.rollout.key, candidateKey: config2.rollout.candidate_key }
   });
   if (options.shard && options.shard.count > 1) {
     selection = {

@@ -19195,7 +19195,7 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === ALIAS;
     var isDocument = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === DOC;
-    var isMap = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
+    var isMap2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
     var isPair = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
     var isScalar = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
     var isSeq = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
@@ -19231,7 +19231,7 @@ var require_identity = __commonJS({
     exports.isAlias = isAlias;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
-    exports.isMap = isMap;
+    exports.isMap = isMap2;
     exports.isNode = isNode;
     exports.isPair = isPair;
     exports.isScalar = isScalar;
@@ -23343,9 +23343,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap = fc.start.source === "{";
-      const fcName = isMap ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap2 = fc.start.source === "{";
+      const fcName = isMap2 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap2 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -23381,7 +23381,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -23421,7 +23421,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap && !sep4 && !props.found) {
+        if (!isMap2 && !sep4 && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep4, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -23444,7 +23444,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap && !props.found && ctx.options.strict) {
+            if (!isMap2 && !props.found && ctx.options.strict) {
               if (sep4)
                 for (const st of sep4) {
                   if (st === valueProps.found)
@@ -23476,7 +23476,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap) {
+          if (isMap2) {
             const map2 = coll;
             if (utilMapIncludes.mapIncludes(ctx, map2.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -23492,7 +23492,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap ? "}" : "]";
+      const expectedEnd = isMap2 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -26393,7 +26393,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument2(source, options = {}) {
+    function parseDocument3(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -26419,7 +26419,7 @@ var require_public_api = __commonJS({
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument2(src, options);
+      const doc = parseDocument3(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning2) => log.warn(doc.options.logLevel, warning2));
@@ -26455,7 +26455,7 @@ var require_public_api = __commonJS({
     }
     exports.parse = parse5;
     exports.parseAllDocuments = parseAllDocuments;
-    exports.parseDocument = parseDocument2;
+    exports.parseDocument = parseDocument3;
     exports.stringify = stringify2;
   }
 });
@@ -85668,10 +85668,37 @@ function routeReasons(input2) {
   for (const route of [...routes].sort()) {
     const before = resolveRoute(input2.base, route);
     const after = resolveRoute(input2.head, route);
-    const reason = describeRouteChange(route, before, after, input2);
+    const reason = describeRouteChange(route, before, after, input2) ?? rolloutReason(after, input2);
     if (reason) reasons.push({ route, reason });
   }
   return reasons;
+}
+function rolloutReason(after, input2) {
+  if (!input2.rollout || !after) return void 0;
+  const share = shareChange(
+    getAtPath(input2.base.document, input2.rollout.key),
+    getAtPath(input2.head.document, input2.rollout.key)
+  );
+  if (!share) return void 0;
+  const candidate = getAtPath(input2.head.document, input2.rollout.candidateKey);
+  if (typeof candidate !== "string" || candidate === "" || !sameModel(candidate, after.model))
+    return void 0;
+  return `rollout share changed (${share.from} \u2192 ${share.to} %): route serves the candidate ${candidate}`;
+}
+function shareChange(before, after) {
+  const from = shareOf(before);
+  const to = shareOf(after);
+  const same = typeof from === "number" && typeof to === "number" ? from === to : JSON.stringify(from) === JSON.stringify(to);
+  return same ? void 0 : { from: shareText(from), to: shareText(to) };
+}
+function shareOf(value) {
+  if (value === void 0 || value === null) return 0;
+  if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)))
+    return Number(value);
+  return value;
+}
+function shareText(value) {
+  return typeof value === "number" ? String(value) : JSON.stringify(value) ?? String(value);
 }
 function resolveRoute(llm2, route) {
   const own2 = llm2.routes[route];
@@ -86415,7 +86442,8 @@ async function evaluate(options) {
     changedPaths: changedPathSet(options.classification),
     all: options.all ?? false,
     maxCases: options.maxCases ?? config2.evals.max_cases,
-    seed: config2.evals.seed
+    seed: config2.evals.seed,
+    rollout: { key: config2.rollout.key, candidateKey: config2.rollout.candidate_key }
   });
   if (options.shard && options.shard.count > 1) {
     selection = {
@@ -91135,6 +91163,7 @@ function parseSettings(input2, env) {
     all: boolean4(input2, "all", false),
     comment: boolean4(input2, "comment", true),
     checkRun: boolean4(input2, "check-run", true),
+    rollbackRehearsal: oneOf(input2, "rollback-rehearsal", ["auto", "off"], "auto"),
     commentAuthor: input2("comment-author") || void 0,
     allowPullRequestTarget: boolean4(input2, "allow-pull-request-target", false),
     cacheDir: cacheInput === "none" ? void 0 : inWorkspace(runner.workspace, cacheInput),
@@ -91385,7 +91414,12 @@ async function jsonFiles(path7) {
   return entries.filter((entry) => entry.isFile() && entry.name.endsWith(".json")).map((entry) => join5(entry.parentPath, entry.name)).sort();
 }
 
+// src/core/rollout/evidence.ts
+var REHEARSAL_COMMENT_MARKER = "<!-- modelgate:rollback-rehearsal -->";
+var REHEARSAL_CHECK_NAME = "modelgate/rollback-rehearsal";
+
 // src/github/check-runs.ts
+var CHECK_OUTPUT_LIMIT = 65535;
 async function findCheckRun(gh, repo, id) {
   const found = [];
   for (let page = 1; page <= 10; page++) {
@@ -91580,6 +91614,32 @@ var Publisher = class {
       })
     ]);
   }
+  /** The rehearsal is on its way (it runs after the eval): its check run says so. */
+  async rehearsalRunning() {
+    await this.#writeCheck(
+      {
+        status: "in_progress",
+        output: {
+          title: "modelgate rollback rehearsal: running",
+          summary: "The rollback rehearsal runs after the eval; its report follows when it finishes."
+        }
+      },
+      REHEARSAL_CHECK_NAME
+    );
+  }
+  /** The rehearsal's check run, completed; returns its URL when it was written. */
+  async reportRehearsal(check2) {
+    const id = await this.#writeCheck(
+      {
+        status: "completed",
+        conclusion: check2.conclusion,
+        output: { title: check2.title, summary: check2.summary }
+      },
+      REHEARSAL_CHECK_NAME
+    );
+    const { pull, serverUrl } = this.#target;
+    return id === void 0 ? void 0 : `${serverUrl}/${pull.owner}/${pull.repo}/runs/${id}`;
+  }
   renderOptions() {
     return this.#renderOptions();
   }
@@ -91626,15 +91686,16 @@ var Publisher = class {
       this.#author = login;
     }
   }
-  async #writeCheck(spec) {
+  async #writeCheck(spec, name = EVAL_CHECK_NAME) {
     const { gh, pull, log, runUrl } = this.#target;
-    if (!this.#target.checkRun) return;
+    const enabled = name === EVAL_CHECK_NAME ? this.#target.checkRun : this.#target.rehearsalCheckRun;
+    if (!enabled) return void 0;
     try {
-      await upsertCheckRun(
+      const written = await upsertCheckRun(
         gh,
         { owner: pull.owner, repo: pull.repo },
         {
-          name: EVAL_CHECK_NAME,
+          name,
           head_sha: pull.headSha,
           external_id: `pull/${pull.number}`,
           ...spec,
@@ -91642,8 +91703,10 @@ var Publisher = class {
         },
         { force: true }
       );
+      return written.id;
     } catch (error63) {
-      log.warning(writeFailure(`the ${EVAL_CHECK_NAME} check run`, error63, "checks: write"));
+      log.warning(writeFailure(`the ${name} check run`, error63, "checks: write"));
+      return void 0;
     }
   }
 };
@@ -91666,6 +91729,359 @@ function writeFailure(what, error63, permission) {
     return `Could not write ${what} (HTTP ${status}: ${message2}). The token needs '${permission}'; a fork PR's token is read-only. The report is in the job summary.`;
   }
   return `Could not write ${what}: ${status ? `HTTP ${status}: ` : ""}${message2}. The report is in the job summary.`;
+}
+
+// src/core/rollout/llm-edit.ts
+var import_yaml4 = __toESM(require_dist(), 1);
+function rolloutKeys(config2) {
+  return {
+    key: config2.rollout.key,
+    candidate_key: config2.rollout.candidate_key,
+    rollback_key: config2.rollout.rollback_key,
+    routes_key: config2.llm.routes_key,
+    default_model_key: config2.llm.default_model_key
+  };
+}
+function parseLlmDocument(text2, file2) {
+  const kind = structuredKind(file2) ?? "json";
+  try {
+    return { file: file2, kind, text: text2, value: parseStructuredFile(kind, text2) };
+  } catch (error63) {
+    const reason = error63 instanceof Error ? error63.message.split("\n")[0] : String(error63);
+    throw new UserError(`${file2}: cannot parse the LLM config (${reason})`);
+  }
+}
+function valueAt2(doc, key) {
+  if (doc.kind === "env") return doc.value[key];
+  return getAtPath(doc.value, key);
+}
+function readModel(doc, key) {
+  const raw = valueAt2(doc, key);
+  if (raw === void 0 || raw === null || raw === "") return void 0;
+  if (typeof raw !== "string") {
+    throw new UserError(`${doc.file} ${key}: expected a model ID string, found ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+function rollbackEdit(doc, keys) {
+  const rollback = readModel(doc, keys.rollback_key);
+  if (rollback === void 0) {
+    throw new UserError(
+      `${doc.file} ${keys.rollback_key}: no rollback model; name the model to go back to (e.g. "models": {"rollback": "gpt-5.4"})`
+    );
+  }
+  const candidate = readModel(doc, keys.candidate_key);
+  const edits = [];
+  const share = valueAt2(doc, keys.key);
+  if (share !== 0 && share !== "0") {
+    edits.push({ segments: segmentsOf(doc, keys.key), key: keys.key, from: share, to: 0 });
+  }
+  if (candidate !== void 0 && !sameModel2(candidate, rollback)) {
+    const onCandidate = (model) => typeof model === "string" && sameModel2(model, candidate);
+    const defaultModel = valueAt2(doc, keys.default_model_key);
+    if (onCandidate(defaultModel)) {
+      edits.push({
+        segments: segmentsOf(doc, keys.default_model_key),
+        key: keys.default_model_key,
+        from: defaultModel,
+        to: rollback
+      });
+    }
+    for (const route of routeEntries(doc, keys.routes_key)) {
+      if (onCandidate(route.model)) edits.push({ ...route, from: route.model, to: rollback });
+    }
+  }
+  return { text: edits.length ? applyEdits(doc, edits) : doc.text, edits, candidate, rollback };
+}
+function sameModel2(model, wanted) {
+  return model === wanted || model.startsWith(`${wanted}-`) && /^\d{4}-\d{2}-\d{2}$/.test(model.slice(wanted.length + 1));
+}
+function routeEntries(doc, routesKey) {
+  if (doc.kind === "env") {
+    const prefix = routesKey.replace(/\*$/, "");
+    return Object.entries(doc.value).filter(([name]) => name.startsWith(prefix) && name !== prefix).map(([name, model]) => ({ segments: [name], key: name, model }));
+  }
+  const map2 = getAtPath(doc.value, routesKey);
+  if (map2 === null || typeof map2 !== "object" || Array.isArray(map2)) return [];
+  const base = routesKey.split(".");
+  return Object.entries(map2).map(([route, entry]) => {
+    if (entry !== null && typeof entry === "object" && !Array.isArray(entry)) {
+      const own2 = entry;
+      return { segments: [...base, route, "model"], key: `${routesKey}.${route}.model`, model: own2.model };
+    }
+    return { segments: [...base, route], key: `${routesKey}.${route}`, model: entry };
+  });
+}
+function segmentsOf(doc, key) {
+  return doc.kind === "env" ? [key] : key.split(".");
+}
+function applyEdits(doc, edits) {
+  switch (doc.kind) {
+    case "json":
+      return editJson(doc, edits);
+    case "yaml":
+      return editYaml(doc, edits);
+    case "env":
+      return editEnv(doc.text, edits);
+  }
+}
+function editJson(doc, edits) {
+  const value = structuredClone(doc.value);
+  for (const edit of edits) setIn(value, edit.segments, edit.to, doc.file, edit.key);
+  const indent = /^[{[][^\S\n]*\n([ \t]+)/.exec(doc.text)?.[1] ?? (doc.text.includes("\n") ? "  " : "");
+  const text2 = JSON.stringify(value, null, indent);
+  return doc.text.endsWith("\n") ? `${text2}
+` : text2;
+}
+function setIn(root, segments, to, file2, key) {
+  if (root === null || typeof root !== "object" || Array.isArray(root)) {
+    throw new UserError(`${file2}: the top level is not a mapping, so ${key} cannot be set`);
+  }
+  let node2 = root;
+  for (const segment of segments.slice(0, -1)) {
+    const next = node2[segment];
+    if (next === void 0) {
+      const created = {};
+      node2[segment] = created;
+      node2 = created;
+    } else if (next !== null && typeof next === "object" && !Array.isArray(next)) {
+      node2 = next;
+    } else {
+      throw new UserError(`${file2} ${key}: ${segment} is not a mapping, so ${key} cannot be set`);
+    }
+  }
+  const last = segments.at(-1);
+  if (last === void 0 || last === "__proto__") throw new UserError(`${file2}: cannot set the key ${key}`);
+  node2[last] = to;
+}
+function editYaml(doc, edits) {
+  const document = (0, import_yaml4.parseDocument)(doc.text);
+  if (document.contents !== null && !(0, import_yaml4.isMap)(document.contents)) {
+    throw new UserError(`${doc.file}: the top level is not a mapping`);
+  }
+  for (const edit of edits) {
+    try {
+      document.setIn(edit.segments, edit.to);
+    } catch (error63) {
+      const reason = error63 instanceof Error ? error63.message : String(error63);
+      throw new UserError(`${doc.file} ${edit.key}: cannot be set (${reason})`);
+    }
+  }
+  return document.toString();
+}
+function editEnv(text2, edits) {
+  let lines = text2.split("\n");
+  for (const edit of edits) {
+    const name = edit.key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const pattern = new RegExp(`^(\\s*(?:export\\s+)?${name}\\s*=).*$`);
+    let found = false;
+    lines = lines.map((line) => {
+      if (!pattern.test(line)) return line;
+      found = true;
+      return line.replace(pattern, (_match, head) => `${head}${String(edit.to)}`);
+    });
+    if (!found) {
+      const insertAt = lines.at(-1) === "" ? lines.length - 1 : lines.length;
+      lines.splice(insertAt, 0, `${edit.key}=${String(edit.to)}`);
+    }
+  }
+  return lines.join("\n");
+}
+
+// src/action/rehearsal.ts
+function withFileOverride(source, path7, text2, label) {
+  return {
+    label: label ?? `${source.label} (${path7} replaced)`,
+    async readFiles(paths) {
+      const others = paths.filter((p) => p !== path7);
+      const files = others.length ? await source.readFiles(others) : /* @__PURE__ */ new Map();
+      const out = /* @__PURE__ */ new Map();
+      for (const p of paths) out.set(p, p === path7 ? text2 : files.get(p) ?? null);
+      return out;
+    },
+    async listFiles() {
+      const files = await source.listFiles();
+      return files.includes(path7) ? files : [...files, path7];
+    }
+  };
+}
+async function planRehearsal(prepared) {
+  const { config: config2 } = prepared;
+  const file2 = config2.llm.config;
+  const keys = rolloutKeys(config2);
+  if (!prepared.truncated && !changedPathSet(prepared.classification).has(file2)) {
+    return { kind: "none", reason: `not a rollout PR: ${file2} did not change` };
+  }
+  let base;
+  let head;
+  let baseText;
+  try {
+    const [baseFiles, headFiles] = await Promise.all([
+      prepared.base.readFiles([file2]),
+      prepared.head.readFiles([file2])
+    ]);
+    baseText = baseFiles.get(file2) ?? null;
+    const headText = headFiles.get(file2) ?? null;
+    if (headText === null) return { kind: "none", reason: `the head has no ${file2}` };
+    base = baseText === null ? void 0 : parseLlmDocument(baseText, file2);
+    head = parseLlmDocument(headText, file2);
+  } catch (error63) {
+    return { kind: "none", reason: `${file2} could not be read (${firstLine3(error63)})` };
+  }
+  const share = shareChange(base ? valueAt2(base, keys.key) : void 0, valueAt2(head, keys.key));
+  if (!share) return { kind: "none", reason: `not a rollout PR: ${keys.key} did not change` };
+  try {
+    if (readModel(head, keys.rollback_key) === void 0) {
+      return {
+        kind: "none",
+        reason: `the head's ${file2} names no rollback model at ${keys.rollback_key}, so there is nothing to rehearse`
+      };
+    }
+    const edit = rollbackEdit(head, keys);
+    const classification = classifyChange(compilePolicy(config2), {
+      changes: [{ path: file2, status: baseText === null ? "added" : "modified" }],
+      base: (path7) => path7 === file2 ? baseText : null,
+      head: (path7) => path7 === file2 ? edit.text : null
+    });
+    return {
+      kind: "run",
+      share,
+      base: prepared.base,
+      head: withFileOverride(
+        prepared.head,
+        file2,
+        edit.text,
+        `${prepared.head.label} with the rollback config`
+      ),
+      classification,
+      edit
+    };
+  } catch (error63) {
+    return { kind: "error", share, message: `the rollback config cannot be built: ${firstLine3(error63)}` };
+  }
+}
+async function rehearse(options) {
+  const { plan, prepared, provider, settings, signal } = options;
+  if (signal.aborted) {
+    return {
+      kind: "error",
+      share: plan.share,
+      edit: plan.edit,
+      message: "not run: the job was cancelled",
+      cancelled: true
+    };
+  }
+  try {
+    const result = await evaluate({
+      base: plan.base,
+      head: plan.head,
+      config: prepared.config,
+      classification: plan.classification,
+      client: provider.client,
+      // The routes the rollback edit changes; `all` and shards are about the PR's own eval.
+      all: false,
+      ...settings.maxCases ? { maxCases: settings.maxCases } : {},
+      ...settings.concurrency ? { concurrency: settings.concurrency } : {},
+      // The base side's attempts are the eval's own: the cache answers them.
+      ...settings.cacheDir ? { cache: directoryCache(settings.cacheDir, options.debug) } : {},
+      signal,
+      simulated: provider.simulated,
+      onProgress: options.onProgress
+    });
+    return {
+      kind: "done",
+      plan,
+      result: { ...result, base_ref: plan.base.label, head_ref: plan.head.label }
+    };
+  } catch (error63) {
+    return { kind: "error", share: plan.share, edit: plan.edit, message: options.describeError(error63) };
+  }
+}
+function rehearsalResultFile(resultFile) {
+  const dot = resultFile.lastIndexOf(".");
+  const slash = Math.max(resultFile.lastIndexOf("/"), resultFile.lastIndexOf("\\"));
+  const stem = dot > slash ? resultFile.slice(0, dot) : resultFile;
+  const ext = dot > slash ? resultFile.slice(dot) : ".json";
+  return `${stem}-rollback-rehearsal${ext}`;
+}
+function rehearsalDescription(share, edit) {
+  const parts = [];
+  if (edit?.candidate && edit.candidate !== edit.rollback) parts.push(`${edit.candidate} \u2192 ${edit.rollback}`);
+  else if (edit) parts.push(`rollback model ${edit.rollback}`);
+  parts.push(`share ${share.to} \u2192 0 %`);
+  return `the head's LLM config with the rollback edit (${parts.join(", ")}) against the base`;
+}
+function verdictWord(outcome) {
+  if (outcome.kind === "error") return "ERROR";
+  return `${outcome.result.verdict.toUpperCase()}${outcome.result.partial ? " (partial)" : ""}`;
+}
+var MESSAGE_MAX = 500;
+function rehearsalSection(outcome, options = {}) {
+  const share = outcome.kind === "done" ? outcome.plan.share : outcome.share;
+  const edit = outcome.kind === "done" ? outcome.plan.edit : outcome.edit;
+  const line = [
+    `**${escapeUntrusted(verdictWord(outcome))}**`,
+    escapeUntrusted(rehearsalDescription(share, edit)),
+    outcome.kind === "done" ? plural(pairedCases(outcome.result), "paired case") : null,
+    safeLink("check run", options.checkUrl)
+  ].filter((part) => part !== null).join(" \xB7 ");
+  const blocks = ["#### Rollback rehearsal", line];
+  if (outcome.kind === "error") {
+    blocks.push(
+      `The rehearsal did not finish: ${escapeUntrusted(truncate(outcome.message, MESSAGE_MAX))}. The App promotes past the first phase only on a passing rehearsal.`
+    );
+  } else {
+    blocks.push(verdictSentence(outcome.result));
+    if (outcome.result.gates.length > 0)
+      blocks.push(renderGatesTable(outcome.result).replace(/^#### Gates\n\n/, ""));
+    const unknown2 = outcome.result.warnings.find((w) => w.code === "unknown_model" && w.side === "head");
+    if (unknown2?.code === "unknown_model")
+      blocks.push(
+        `The provider does not offer the rollback model ${inlineCode(unknown2.model, { max: 80 })} (route ${inlineCode(unknown2.route, { max: 60 })}).`
+      );
+  }
+  return blocks.join("\n\n");
+}
+function commentWithRehearsal(render, section, maxChars = GITHUB_COMMENT_LIMIT) {
+  if (!section) return render(maxChars);
+  const body = render(Math.max(0, maxChars - section.length - 2));
+  const at = body.lastIndexOf(EVIDENCE_OPEN);
+  if (at < 0) return `${body.trimEnd()}
+
+${section}
+`;
+  return `${body.slice(0, at)}${section}
+
+${body.slice(at)}`;
+}
+function rehearsalCheck(outcome, options) {
+  const title = `modelgate rollback rehearsal: ${verdictWord(outcome)}`;
+  if (outcome.kind === "error") {
+    return {
+      conclusion: outcome.cancelled ? "cancelled" : "failure",
+      title,
+      summary: `${REHEARSAL_COMMENT_MARKER}
+${rehearsalSection(outcome)}
+`
+    };
+  }
+  const body = renderComment(outcome.result, {
+    headSha: options.headSha,
+    ...options.runUrl ? { runUrl: options.runUrl } : {},
+    title: `Rollback rehearsal: ${rehearsalDescription(outcome.plan.share, outcome.plan.edit)}`,
+    maxChars: CHECK_OUTPUT_LIMIT - REHEARSAL_COMMENT_MARKER.length
+  });
+  const summary3 = body.startsWith(COMMENT_MARKER) ? `${REHEARSAL_COMMENT_MARKER}${body.slice(COMMENT_MARKER.length)}` : body;
+  return { conclusion: conclusionOf2(outcome.result.verdict), title, summary: summary3 };
+}
+function conclusionOf2(verdict) {
+  if (verdict === "pass") return "success";
+  if (verdict === "fail") return "failure";
+  return "neutral";
+}
+function firstLine3(error63) {
+  const message2 = error63 instanceof Error ? error63.message : String(error63);
+  return message2.split("\n")[0] ?? message2;
 }
 
 // src/action/report.ts
@@ -91749,6 +92165,8 @@ async function evalPull(settings, pull) {
     // A shard sees a slice: the merge job posts the comment and the check run.
     comment: settings.comment && !sharded,
     checkRun: settings.checkRun && !sharded,
+    // The rehearsal is not sliced: the first shard runs it whole and publishes its check run.
+    rehearsalCheckRun: settings.checkRun,
     commentAuthor: settings.commentAuthor,
     runUrl: settings.env.runUrl,
     serverUrl: settings.env.serverUrl,
@@ -91768,7 +92186,16 @@ async function evalPull(settings, pull) {
         `GitHub lists at most 3,000 files of a PR and this one changes ${prepared.changedFiles}: the change is judged on the files listed, and every route is evaluated.`
       );
   }
+  const plan = await planFor(settings, prepared);
+  if (plan.kind === "none") {
+    if (plan.reason) info(`modelgate: no rollback rehearsal: ${plan.reason}`);
+  } else {
+    info(
+      `modelgate: rollout PR (${prepared.config.rollout.key} ${plan.share.from} \u2192 ${plan.share.to}): the rollback is rehearsed after the eval`
+    );
+  }
   if (prepared.relevant) await publisher.running();
+  if (plan.kind === "run") await publisher.rehearsalRunning();
   const provider = await openProviderFor(settings);
   info(`modelgate: provider: ${provider.label}`);
   const controller = new AbortController();
@@ -91780,35 +92207,78 @@ async function evalPull(settings, pull) {
   let checkpoint;
   let lastLog = 0;
   let result;
+  let rehearsal;
   try {
-    result = await runEval({
-      prepared,
-      provider,
-      settings,
-      signal: controller.signal,
-      onProgress: (p) => {
-        const now = Date.now();
-        if (now - lastLog < 2e3 && p.done < p.total) return;
-        lastLog = now;
-        info(`modelgate: ${p.done}/${p.total} case runs, ${p.cacheHits} from cache, ${p.tokens} tokens`);
-      },
-      onCheckpoint: (partial2) => {
-        checkpoint = partial2;
-      },
-      debug: (message2) => debug(message2)
-    });
-  } catch (error63) {
-    const message2 = failureMessage(error63);
-    const body = checkpoint ? renderComment({ ...checkpoint, partial: true, partial_reason: message2 }, publisher.renderOptions()) : errorComment(message2, publisher.renderOptions());
-    await publisher.failed(body);
-    await writeSummary(body);
-    throw error63;
+    try {
+      result = await runEval({
+        prepared,
+        provider,
+        settings,
+        signal: controller.signal,
+        onProgress: (p) => {
+          const now = Date.now();
+          if (now - lastLog < 2e3 && p.done < p.total) return;
+          lastLog = now;
+          info(
+            `modelgate: ${p.done}/${p.total} case runs, ${p.cacheHits} from cache, ${p.tokens} tokens`
+          );
+        },
+        onCheckpoint: (partial2) => {
+          checkpoint = partial2;
+        },
+        debug: (message2) => debug(message2)
+      });
+    } catch (error63) {
+      const message2 = failureMessage(error63);
+      const body = checkpoint ? renderComment({ ...checkpoint, partial: true, partial_reason: message2 }, publisher.renderOptions()) : errorComment(message2, publisher.renderOptions());
+      await publisher.failed(body);
+      if (plan.kind !== "none") {
+        const failed = `not run: the eval did not finish (${message2})`;
+        await publishRehearsal(publisher, { kind: "error", share: plan.share, message: failed });
+      }
+      await writeSummary(body);
+      throw error63;
+    }
+    if (plan.kind === "error") rehearsal = plan;
+    if (plan.kind === "run") {
+      let lastRehearsalLog = 0;
+      rehearsal = await rehearse({
+        plan,
+        prepared,
+        provider,
+        settings,
+        signal: controller.signal,
+        onProgress: (p) => {
+          const now = Date.now();
+          if (now - lastRehearsalLog < 2e3 && p.done < p.total) return;
+          lastRehearsalLog = now;
+          info(
+            `modelgate: rollback rehearsal: ${p.done}/${p.total} case runs, ${p.cacheHits} from cache, ${p.tokens} tokens`
+          );
+        },
+        debug: (message2) => debug(message2),
+        describeError: failureMessage
+      });
+    }
   } finally {
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);
     await provider.close();
   }
-  await finish2(settings, result, publisher, { sharded });
+  await finish2(settings, result, publisher, { sharded }, rehearsal);
+}
+async function planFor(settings, prepared) {
+  if (settings.rollbackRehearsal === "off") return { kind: "none", reason: "" };
+  if (settings.shard.index !== 1) return { kind: "none", reason: "" };
+  return planRehearsal(prepared);
+}
+async function publishRehearsal(publisher, outcome) {
+  if (outcome.kind === "error") warning(`modelgate rollback rehearsal: ${outcome.message}`);
+  else
+    info(
+      `modelgate: rollback rehearsal verdict ${outcome.result.verdict}${outcome.result.partial ? " (partial)" : ""}; base ${outcome.result.base.requests} requests / ${outcome.result.base.cache_hits} cached, head ${outcome.result.head.requests} / ${outcome.result.head.cache_hits}`
+    );
+  return publisher.reportRehearsal(rehearsalCheck(outcome, publisher.renderOptions()));
 }
 async function merge3(settings, pull) {
   const result = await readShardResults(settings.results);
@@ -91827,14 +92297,26 @@ async function merge3(settings, pull) {
   }) : void 0;
   await finish2(settings, result, publisher, { sharded: false });
 }
-async function finish2(settings, result, publisher, options) {
+async function finish2(settings, result, publisher, options, rehearsal) {
   await writeFileAtomic(settings.resultFile, resultJson(result));
-  const body = renderComment(result, publisher?.renderOptions() ?? {});
+  const rehearsalFile = rehearsalResultFile(settings.resultFile);
+  if (rehearsal?.kind === "done") await writeFileAtomic(rehearsalFile, resultJson(rehearsal.result));
+  const checkUrl = rehearsal && publisher ? await publishRehearsal(publisher, rehearsal) : void 0;
+  const section = rehearsal ? rehearsalSection(rehearsal, checkUrl ? { checkUrl } : {}) : void 0;
+  const body = commentWithRehearsal(
+    (maxChars) => renderComment(result, { ...publisher?.renderOptions() ?? {}, maxChars }),
+    section
+  );
   await publisher?.report(result, body);
   await writeSummary(body);
   setOutput("verdict", result.verdict);
   setOutput("result-file", settings.resultFile);
   setOutput("comment-url", publisher?.commentUrl ?? "");
+  setOutput(
+    "rollback-rehearsal",
+    rehearsal === void 0 ? "" : rehearsal.kind === "error" ? "error" : rehearsal.result.verdict
+  );
+  setOutput("rollback-rehearsal-file", rehearsal?.kind === "done" ? rehearsalFile : "");
   info(
     `modelgate: verdict ${result.verdict}${result.partial ? ` (partial: ${result.partial_reason})` : ""}; base ${result.base.requests} requests / ${result.base.cache_hits} cached, head ${result.head.requests} / ${result.head.cache_hits}`
   );

@@ -21,6 +21,11 @@ export interface Settings {
   all: boolean;
   comment: boolean;
   checkRun: boolean;
+  /**
+   * `auto`: on a rollout PR whose head names a rollback model, also evaluate the rollback config
+   * and publish it as the `modelgate/rollback-rehearsal` check run; `off`: never.
+   */
+  rollbackRehearsal: "auto" | "off";
   /** Login whose marked comment is ours; undefined = find out from the token (see author.ts). */
   commentAuthor: string | undefined;
   allowPullRequestTarget: boolean;
@@ -94,6 +99,7 @@ export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv): Setti
     all: boolean(input, "all", false),
     comment: boolean(input, "comment", true),
     checkRun: boolean(input, "check-run", true),
+    rollbackRehearsal: oneOf(input, "rollback-rehearsal", ["auto", "off"], "auto"),
     commentAuthor: input("comment-author") || undefined,
     allowPullRequestTarget: boolean(input, "allow-pull-request-target", false),
     cacheDir: cacheInput === "none" ? undefined : inWorkspace(runner.workspace, cacheInput),

@@ -5,12 +5,22 @@ import type { EvalResult } from "../core/result.ts";
 import { ProviderUnavailable } from "../eval/preflight.ts";
 import { openProvider, type Provider } from "../eval/provider.ts";
 import { resultJson, writeFileAtomic } from "../eval/result-file.ts";
-import { preparePull, runEval } from "./eval-pr.ts";
+import { type PreparedPull, preparePull, runEval } from "./eval-pr.ts";
 import { type PullContext, planEvent } from "./event.ts";
 import { createGitHub } from "./github-client.ts";
 import { envInputReader, parseSettings, type Settings } from "./inputs.ts";
 import { readShardResults } from "./merge-mode.ts";
 import { Publisher } from "./publish.ts";
+import {
+  commentWithRehearsal,
+  planRehearsal,
+  type RehearsalOutcome,
+  type RehearsalPlan,
+  rehearsalCheck,
+  rehearsalResultFile,
+  rehearsalSection,
+  rehearse,
+} from "./rehearsal.ts";
 import { errorComment, gateFailureMessage, skippedSummary } from "./report.ts";
 
 /**
@@ -64,6 +74,8 @@ async function evalPull(settings: Settings, pull: PullContext): Promise<void> {
     // A shard sees a slice: the merge job posts the comment and the check run.
     comment: settings.comment && !sharded,
     checkRun: settings.checkRun && !sharded,
+    // The rehearsal is not sliced: the first shard runs it whole and publishes its check run.
+    rehearsalCheckRun: settings.checkRun,
     commentAuthor: settings.commentAuthor,
     runUrl: settings.env.runUrl,
     serverUrl: settings.env.serverUrl,
@@ -86,7 +98,16 @@ async function evalPull(settings: Settings, pull: PullContext): Promise<void> {
         `GitHub lists at most 3,000 files of a PR and this one changes ${prepared.changedFiles}: the change is judged on the files listed, and every route is evaluated.`,
       );
   }
+  const plan = await planFor(settings, prepared);
+  if (plan.kind === "none") {
+    if (plan.reason) core.info(`modelgate: no rollback rehearsal: ${plan.reason}`);
+  } else {
+    core.info(
+      `modelgate: rollout PR (${prepared.config.rollout.key} ${plan.share.from} → ${plan.share.to}): the rollback is rehearsed after the eval`,
+    );
+  }
   if (prepared.relevant) await publisher.running();
+  if (plan.kind === "run") await publisher.rehearsalRunning();
 
   const provider = await openProviderFor(settings);
   core.info(`modelgate: provider: ${provider.label}`);
@@ -99,38 +120,93 @@ async function evalPull(settings: Settings, pull: PullContext): Promise<void> {
   let checkpoint: EvalResult | undefined;
   let lastLog = 0;
   let result: EvalResult;
+  let rehearsal: RehearsalOutcome | undefined;
   try {
-    result = await runEval({
-      prepared,
-      provider,
-      settings,
-      signal: controller.signal,
-      onProgress: (p) => {
-        const now = Date.now();
-        if (now - lastLog < 2000 && p.done < p.total) return;
-        lastLog = now;
-        core.info(`modelgate: ${p.done}/${p.total} case runs, ${p.cacheHits} from cache, ${p.tokens} tokens`);
-      },
-      onCheckpoint: (partial) => {
-        checkpoint = partial;
-      },
-      debug: (message) => core.debug(message),
-    });
-  } catch (error) {
-    // Whatever was finished is evidence too: post it, marked partial, with the reason.
-    const message = failureMessage(error);
-    const body = checkpoint
-      ? renderComment({ ...checkpoint, partial: true, partial_reason: message }, publisher.renderOptions())
-      : errorComment(message, publisher.renderOptions());
-    await publisher.failed(body);
-    await writeSummary(body);
-    throw error;
+    try {
+      result = await runEval({
+        prepared,
+        provider,
+        settings,
+        signal: controller.signal,
+        onProgress: (p) => {
+          const now = Date.now();
+          if (now - lastLog < 2000 && p.done < p.total) return;
+          lastLog = now;
+          core.info(
+            `modelgate: ${p.done}/${p.total} case runs, ${p.cacheHits} from cache, ${p.tokens} tokens`,
+          );
+        },
+        onCheckpoint: (partial) => {
+          checkpoint = partial;
+        },
+        debug: (message) => core.debug(message),
+      });
+    } catch (error) {
+      // Whatever was finished is evidence too: post it, marked partial, with the reason.
+      const message = failureMessage(error);
+      const body = checkpoint
+        ? renderComment({ ...checkpoint, partial: true, partial_reason: message }, publisher.renderOptions())
+        : errorComment(message, publisher.renderOptions());
+      await publisher.failed(body);
+      if (plan.kind !== "none") {
+        const failed = `not run: the eval did not finish (${message})`;
+        await publishRehearsal(publisher, { kind: "error", share: plan.share, message: failed });
+      }
+      await writeSummary(body);
+      throw error;
+    }
+    // The rehearsal runs after the eval (its base side is then all cache hits) and never
+    // throws: whatever happens to it is reported, and only the eval's gates decide the step.
+    if (plan.kind === "error") rehearsal = plan;
+    if (plan.kind === "run") {
+      let lastRehearsalLog = 0;
+      rehearsal = await rehearse({
+        plan,
+        prepared,
+        provider,
+        settings,
+        signal: controller.signal,
+        onProgress: (p) => {
+          const now = Date.now();
+          if (now - lastRehearsalLog < 2000 && p.done < p.total) return;
+          lastRehearsalLog = now;
+          core.info(
+            `modelgate: rollback rehearsal: ${p.done}/${p.total} case runs, ${p.cacheHits} from cache, ${p.tokens} tokens`,
+          );
+        },
+        debug: (message) => core.debug(message),
+        describeError: failureMessage,
+      });
+    }
   } finally {
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);
     await provider.close();
   }
-  await finish(settings, result, publisher, { sharded });
+  await finish(settings, result, publisher, { sharded }, rehearsal);
+}
+
+/** Whether this run rehearses the rollback: `auto`, and the first (or only) shard. */
+async function planFor(settings: Settings, prepared: PreparedPull): Promise<RehearsalPlan> {
+  if (settings.rollbackRehearsal === "off") return { kind: "none", reason: "" };
+  if (settings.shard.index !== 1) return { kind: "none", reason: "" };
+  return planRehearsal(prepared);
+}
+
+/**
+ * The rehearsal's check run. Its verdict never decides the step (it is evidence for the App);
+ * an error is a warning here and is written into the check run and the comment.
+ */
+async function publishRehearsal(
+  publisher: Publisher,
+  outcome: RehearsalOutcome,
+): Promise<string | undefined> {
+  if (outcome.kind === "error") core.warning(`modelgate rollback rehearsal: ${outcome.message}`);
+  else
+    core.info(
+      `modelgate: rollback rehearsal verdict ${outcome.result.verdict}${outcome.result.partial ? " (partial)" : ""}; base ${outcome.result.base.requests} requests / ${outcome.result.base.cache_hits} cached, head ${outcome.result.head.requests} / ${outcome.result.head.cache_hits}`,
+    );
+  return publisher.reportRehearsal(rehearsalCheck(outcome, publisher.renderOptions()));
 }
 
 async function merge(settings: Settings, pull: PullContext | undefined): Promise<void> {
@@ -159,14 +235,27 @@ async function finish(
   result: EvalResult,
   publisher: Publisher | undefined,
   options: { sharded: boolean },
+  rehearsal?: RehearsalOutcome,
 ): Promise<void> {
   await writeFileAtomic(settings.resultFile, resultJson(result));
-  const body = renderComment(result, publisher?.renderOptions() ?? {});
+  const rehearsalFile = rehearsalResultFile(settings.resultFile);
+  if (rehearsal?.kind === "done") await writeFileAtomic(rehearsalFile, resultJson(rehearsal.result));
+  const checkUrl = rehearsal && publisher ? await publishRehearsal(publisher, rehearsal) : undefined;
+  const section = rehearsal ? rehearsalSection(rehearsal, checkUrl ? { checkUrl } : {}) : undefined;
+  const body = commentWithRehearsal(
+    (maxChars) => renderComment(result, { ...(publisher?.renderOptions() ?? {}), maxChars }),
+    section,
+  );
   await publisher?.report(result, body);
   await writeSummary(body);
   core.setOutput("verdict", result.verdict);
   core.setOutput("result-file", settings.resultFile);
   core.setOutput("comment-url", publisher?.commentUrl ?? "");
+  core.setOutput(
+    "rollback-rehearsal",
+    rehearsal === undefined ? "" : rehearsal.kind === "error" ? "error" : rehearsal.result.verdict,
+  );
+  core.setOutput("rollback-rehearsal-file", rehearsal?.kind === "done" ? rehearsalFile : "");
   core.info(
     `modelgate: verdict ${result.verdict}${result.partial ? ` (partial: ${result.partial_reason})` : ""}; base ${result.base.requests} requests / ${result.base.cache_hits} cached, head ${result.head.requests} / ${result.head.cache_hits}`,
   );

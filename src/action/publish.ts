@@ -1,5 +1,6 @@
 import { COMMENT_MARKER, renderComment, renderRunningComment } from "../core/report/markdown.ts";
 import type { EvalResult, Verdict } from "../core/result.ts";
+import { REHEARSAL_CHECK_NAME } from "../core/rollout/evidence.ts";
 import { type CheckConclusion, upsertCheckRun } from "../github/check-runs.ts";
 import { type GitHub, httpStatus } from "../github/client.ts";
 import { findStickyComments, upsertStickyComment } from "../github/sticky-comment.ts";
@@ -21,6 +22,8 @@ export interface PublishTarget {
   pull: PullContext;
   comment: boolean;
   checkRun: boolean;
+  /** Publish the `modelgate/rollback-rehearsal` check run (off with `check-run: false`). */
+  rehearsalCheckRun?: boolean;
   commentAuthor: string | undefined;
   runUrl: string | undefined;
   serverUrl: string;
@@ -28,7 +31,8 @@ export interface PublishTarget {
 }
 
 /**
- * Writes the PR's sticky comment and the `modelgate/eval` check run. Each write that the token
+ * Writes the PR's sticky comment, the `modelgate/eval` check run and, on a rollout PR, the
+ * `modelgate/rollback-rehearsal` check run. Each write that the token
  * may not make (a fork PR's read-only token, a workflow without `checks: write`) is a warning:
  * the report still reaches the job summary and the outputs.
  */
@@ -105,6 +109,38 @@ export class Publisher {
     ]);
   }
 
+  /** The rehearsal is on its way (it runs after the eval): its check run says so. */
+  async rehearsalRunning(): Promise<void> {
+    await this.#writeCheck(
+      {
+        status: "in_progress",
+        output: {
+          title: "modelgate rollback rehearsal: running",
+          summary: "The rollback rehearsal runs after the eval; its report follows when it finishes.",
+        },
+      },
+      REHEARSAL_CHECK_NAME,
+    );
+  }
+
+  /** The rehearsal's check run, completed; returns its URL when it was written. */
+  async reportRehearsal(check: {
+    conclusion: CheckConclusion;
+    title: string;
+    summary: string;
+  }): Promise<string | undefined> {
+    const id = await this.#writeCheck(
+      {
+        status: "completed",
+        conclusion: check.conclusion,
+        output: { title: check.title, summary: check.summary },
+      },
+      REHEARSAL_CHECK_NAME,
+    );
+    const { pull, serverUrl } = this.#target;
+    return id === undefined ? undefined : `${serverUrl}/${pull.owner}/${pull.repo}/runs/${id}`;
+  }
+
   renderOptions(): { headSha: string; runUrl?: string } {
     return this.#renderOptions();
   }
@@ -155,19 +191,23 @@ export class Publisher {
     }
   }
 
-  async #writeCheck(spec: {
-    status: "in_progress" | "completed";
-    conclusion?: CheckConclusion;
-    output: { title: string; summary: string };
-  }): Promise<void> {
+  async #writeCheck(
+    spec: {
+      status: "in_progress" | "completed";
+      conclusion?: CheckConclusion;
+      output: { title: string; summary: string };
+    },
+    name = EVAL_CHECK_NAME,
+  ): Promise<number | undefined> {
     const { gh, pull, log, runUrl } = this.#target;
-    if (!this.#target.checkRun) return;
+    const enabled = name === EVAL_CHECK_NAME ? this.#target.checkRun : this.#target.rehearsalCheckRun;
+    if (!enabled) return undefined;
     try {
-      await upsertCheckRun(
+      const written = await upsertCheckRun(
         gh,
         { owner: pull.owner, repo: pull.repo },
         {
-          name: EVAL_CHECK_NAME,
+          name,
           head_sha: pull.headSha,
           external_id: `pull/${pull.number}`,
           ...spec,
@@ -175,8 +215,10 @@ export class Publisher {
         },
         { force: true },
       );
+      return written.id;
     } catch (error) {
-      log.warning(writeFailure(`the ${EVAL_CHECK_NAME} check run`, error, "checks: write"));
+      log.warning(writeFailure(`the ${name} check run`, error, "checks: write"));
+      return undefined;
     }
   }
 }

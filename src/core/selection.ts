@@ -1,13 +1,16 @@
 import { createHash } from "node:crypto";
 import type { LocatedCase } from "./cases/schema.ts";
 import type { Classification } from "./classify/classify.ts";
+import { getAtPath } from "./keys.ts";
 import type { LlmConfig, ResolvedRoute } from "./llm-config.ts";
+import { sameModel } from "./pricing.ts";
 import type { Selection } from "./result.ts";
 
 /**
  * Which cases a change affects (issue 3, point 2): a route whose resolved model or settings
  * differ between the sides (a route edit, a `default_model` edit for routes without their
- * own model, a global setting for every route), and every case whose prompt file changed.
+ * own model, a global setting for every route), every case whose prompt file changed, and,
+ * when the candidate's traffic share changes (a rollout PR), every route on the candidate.
  */
 export interface SelectionInput {
   cases: readonly LocatedCase[];
@@ -18,6 +21,12 @@ export interface SelectionInput {
   all: boolean;
   maxCases: number;
   seed: string;
+  /**
+   * Where the rollout state lives in the LLM config (`rollout.key`, `rollout.candidate_key`).
+   * A change of the share at `key` moves traffic to or from the model at `candidateKey`, so it
+   * affects every route the head serves with that model (or a dated snapshot of it).
+   */
+  rollout?: { key: string; candidateKey: string };
 }
 
 export function selectCases(input: SelectionInput): Selection {
@@ -58,10 +67,52 @@ function routeReasons(input: SelectionInput): Selection["reasons"] {
   for (const route of [...routes].sort()) {
     const before = resolveRoute(input.base, route);
     const after = resolveRoute(input.head, route);
-    const reason = describeRouteChange(route, before, after, input);
+    const reason = describeRouteChange(route, before, after, input) ?? rolloutReason(after, input);
     if (reason) reasons.push({ route, reason });
   }
   return reasons;
+}
+
+/**
+ * A rollout PR changes nothing but the share: the routes it affects are those the head serves
+ * with the candidate, whose traffic the new share moves.
+ */
+function rolloutReason(after: ResolvedRoute | undefined, input: SelectionInput): string | undefined {
+  if (!input.rollout || !after) return undefined;
+  const share = shareChange(
+    getAtPath(input.base.document, input.rollout.key),
+    getAtPath(input.head.document, input.rollout.key),
+  );
+  if (!share) return undefined;
+  const candidate = getAtPath(input.head.document, input.rollout.candidateKey);
+  if (typeof candidate !== "string" || candidate === "" || !sameModel(candidate, after.model))
+    return undefined;
+  return `rollout share changed (${share.from} → ${share.to} %): route serves the candidate ${candidate}`;
+}
+
+/**
+ * The candidate's traffic share on both sides, as text, when it differs: a PR that changes it
+ * is a rollout PR. A missing share is 0 % (no rollout yet); `"30"` (an env file) is 30.
+ */
+export function shareChange(before: unknown, after: unknown): { from: string; to: string } | undefined {
+  const from = shareOf(before);
+  const to = shareOf(after);
+  const same =
+    typeof from === "number" && typeof to === "number"
+      ? from === to
+      : JSON.stringify(from) === JSON.stringify(to);
+  return same ? undefined : { from: shareText(from), to: shareText(to) };
+}
+
+function shareOf(value: unknown): unknown {
+  if (value === undefined || value === null) return 0;
+  if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)))
+    return Number(value);
+  return value;
+}
+
+function shareText(value: unknown): string {
+  return typeof value === "number" ? String(value) : (JSON.stringify(value) ?? String(value));
 }
 
 /** A route missing from the map runs on the default model with the global settings. */

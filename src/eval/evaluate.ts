@@ -63,6 +63,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
     all: options.all ?? false,
     maxCases: options.maxCases ?? config.evals.max_cases,
     seed: config.evals.seed,
+    rollout: { key: config.rollout.key, candidateKey: config.rollout.candidate_key },
   });
   if (options.shard && options.shard.count > 1) {
     selection = {
