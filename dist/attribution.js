@@ -12264,6 +12264,72 @@ function reliabilityOptions(policy, log) {
   };
 }
 
+// src/github/check-runs.ts
+var CHECK_OUTPUT_LIMIT = 65535;
+async function findCheckRun(gh, repo, id) {
+  const found = [];
+  for (let page = 1; page <= 10; page++) {
+    const { data } = await gh.request("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", {
+      ...repo,
+      ref: id.head_sha,
+      check_name: id.name,
+      filter: "all",
+      per_page: 100,
+      page
+    });
+    for (const run of data.check_runs) {
+      if (run.name !== id.name || run.head_sha !== id.head_sha) continue;
+      if (run.external_id !== id.external_id) continue;
+      if (id.app_slug && run.app?.slug !== id.app_slug) continue;
+      found.push({
+        id: Number(run.id),
+        status: run.status,
+        conclusion: run.conclusion,
+        external_id: run.external_id,
+        output: { title: run.output.title, summary: run.output.summary, text: run.output.text }
+      });
+    }
+    if (data.check_runs.length < 100) break;
+  }
+  return found.sort((a, b) => b.id - a.id)[0];
+}
+async function upsertCheckRun(gh, repo, spec, options = {}) {
+  const existing = await findCheckRun(gh, repo, { ...spec, app_slug: options.app_slug });
+  const output2 = {
+    title: spec.output.title,
+    summary: spec.output.summary,
+    ...spec.output.text ? { text: spec.output.text } : {}
+  };
+  if (existing && !options.force && sameRun(existing, spec)) return { id: existing.id, action: "unchanged" };
+  const fields = {
+    status: spec.status,
+    ...spec.status === "completed" ? { conclusion: spec.conclusion ?? "neutral", completed_at: (/* @__PURE__ */ new Date()).toISOString() } : {},
+    ...spec.details_url ? { details_url: spec.details_url } : {},
+    output: output2
+  };
+  if (existing) {
+    await gh.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", {
+      ...repo,
+      check_run_id: existing.id,
+      external_id: spec.external_id,
+      ...fields
+    });
+    return { id: existing.id, action: "updated" };
+  }
+  const { data } = await gh.request("POST /repos/{owner}/{repo}/check-runs", {
+    ...repo,
+    name: spec.name,
+    head_sha: spec.head_sha,
+    external_id: spec.external_id,
+    started_at: (/* @__PURE__ */ new Date()).toISOString(),
+    ...fields
+  });
+  return { id: Number(data.id), action: "created" };
+}
+function sameRun(existing, spec) {
+  return existing.status === spec.status && (existing.conclusion ?? void 0) === (spec.status === "completed" ? spec.conclusion ?? "neutral" : void 0) && existing.output.title === spec.output.title && existing.output.summary === spec.output.summary && (existing.output.text ?? "") === (spec.output.text ?? "");
+}
+
 // src/core/structured-files.ts
 var import_yaml = __toESM(require_dist(), 1);
 function structuredKind(path) {
@@ -12494,72 +12560,6 @@ async function classifySides(config2, input2) {
   });
 }
 
-// src/github/check-runs.ts
-var CHECK_OUTPUT_LIMIT = 65535;
-async function findCheckRun(gh, repo, id) {
-  const found = [];
-  for (let page = 1; page <= 10; page++) {
-    const { data } = await gh.request("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", {
-      ...repo,
-      ref: id.head_sha,
-      check_name: id.name,
-      filter: "all",
-      per_page: 100,
-      page
-    });
-    for (const run of data.check_runs) {
-      if (run.name !== id.name || run.head_sha !== id.head_sha) continue;
-      if (run.external_id !== id.external_id) continue;
-      if (id.app_slug && run.app?.slug !== id.app_slug) continue;
-      found.push({
-        id: Number(run.id),
-        status: run.status,
-        conclusion: run.conclusion,
-        external_id: run.external_id,
-        output: { title: run.output.title, summary: run.output.summary, text: run.output.text }
-      });
-    }
-    if (data.check_runs.length < 100) break;
-  }
-  return found.sort((a, b) => b.id - a.id)[0];
-}
-async function upsertCheckRun(gh, repo, spec, options = {}) {
-  const existing = await findCheckRun(gh, repo, { ...spec, app_slug: options.app_slug });
-  const output2 = {
-    title: spec.output.title,
-    summary: spec.output.summary,
-    ...spec.output.text ? { text: spec.output.text } : {}
-  };
-  if (existing && !options.force && sameRun(existing, spec)) return { id: existing.id, action: "unchanged" };
-  const fields = {
-    status: spec.status,
-    ...spec.status === "completed" ? { conclusion: spec.conclusion ?? "neutral", completed_at: (/* @__PURE__ */ new Date()).toISOString() } : {},
-    ...spec.details_url ? { details_url: spec.details_url } : {},
-    output: output2
-  };
-  if (existing) {
-    await gh.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", {
-      ...repo,
-      check_run_id: existing.id,
-      external_id: spec.external_id,
-      ...fields
-    });
-    return { id: existing.id, action: "updated" };
-  }
-  const { data } = await gh.request("POST /repos/{owner}/{repo}/check-runs", {
-    ...repo,
-    name: spec.name,
-    head_sha: spec.head_sha,
-    external_id: spec.external_id,
-    started_at: (/* @__PURE__ */ new Date()).toISOString(),
-    ...fields
-  });
-  return { id: Number(data.id), action: "created" };
-}
-function sameRun(existing, spec) {
-  return existing.status === spec.status && (existing.conclusion ?? void 0) === (spec.status === "completed" ? spec.conclusion ?? "neutral" : void 0) && existing.output.title === spec.output.title && existing.output.summary === spec.output.summary && (existing.output.text ?? "") === (spec.output.text ?? "");
-}
-
 // src/github/client.ts
 function httpStatus(error62) {
   if (typeof error62 !== "object" || error62 === null || !("status" in error62)) return void 0;
@@ -12621,6 +12621,113 @@ async function readFilesAt(gh, at, paths, concurrency = 8) {
   const unique = [...new Set(paths)];
   const texts = await mapLimit(unique, concurrency, (path) => readFileAt(gh, { ...at, path }));
   return new Map(unique.map((path, i) => [path, texts[i] ?? null]));
+}
+
+// src/github/pull-files.ts
+var GITHUB_FILE_LIST_LIMIT = 3e3;
+var PER_PAGE = 100;
+var MAX_PAGES = GITHUB_FILE_LIST_LIMIT / PER_PAGE;
+async function listPullFiles(gh, pull) {
+  const page = async (n) => {
+    const response = await gh.request("GET /repos/{owner}/{repo}/pulls/{pull_number}/files", {
+      owner: pull.owner,
+      repo: pull.repo,
+      pull_number: pull.pull_number,
+      per_page: PER_PAGE,
+      page: n
+    });
+    return response.data;
+  };
+  const expected = pull.changed_files;
+  const known = expected === void 0 ? 1 : Math.min(MAX_PAGES, Math.max(1, Math.ceil(expected / PER_PAGE)));
+  const pages = await mapLimit(
+    Array.from({ length: known }, (_, i) => i + 1),
+    8,
+    page
+  );
+  while (pages.length < MAX_PAGES && (pages.at(-1)?.length ?? 0) === PER_PAGE)
+    pages.push(await page(pages.length + 1));
+  const files = pages.flat();
+  const truncated = expected !== void 0 && files.length < expected || expected === void 0 && files.length >= GITHUB_FILE_LIST_LIMIT;
+  return { changes: files.map(toChangedPath), truncated, expected };
+}
+function toChangedPath(file2) {
+  const status = fileStatus(file2.status);
+  return {
+    path: file2.filename,
+    status,
+    previous_path: status === "renamed" ? file2.previous_filename ?? null : null
+  };
+}
+function fileStatus(status) {
+  switch (status) {
+    case "added":
+    case "copied":
+      return "added";
+    case "removed":
+      return "removed";
+    case "renamed":
+      return "renamed";
+    default:
+      return "modified";
+  }
+}
+
+// src/github/pulls.ts
+async function getPullRequest(gh, pull) {
+  const { data } = await gh.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", pull);
+  return {
+    number: data.number,
+    state: data.state === "closed" ? "closed" : "open",
+    draft: data.draft ?? false,
+    author: data.user.login,
+    head_sha: data.head.sha,
+    head_repo: data.head.repo?.full_name ?? null,
+    base_sha: data.base.sha,
+    base_ref: data.base.ref,
+    changed_files: data.changed_files,
+    labels: data.labels.map((label) => label.name),
+    html_url: data.html_url
+  };
+}
+async function mergeBase(gh, at) {
+  try {
+    const { data } = await gh.request("GET /repos/{owner}/{repo}/compare/{basehead}", {
+      owner: at.owner,
+      repo: at.repo,
+      basehead: `${at.base}...${at.head}`,
+      per_page: 1
+    });
+    return data.merge_base_commit.sha;
+  } catch (error62) {
+    const status = httpStatus(error62);
+    if (status === 404 || status === 422) return at.base;
+    throw error62;
+  }
+}
+async function commitDate(gh, at) {
+  const { data } = await gh.request("GET /repos/{owner}/{repo}/commits/{ref}", {
+    owner: at.owner,
+    repo: at.repo,
+    ref: at.sha
+  });
+  return data.commit.committer?.date ?? data.commit.author?.date ?? void 0;
+}
+
+// src/github/classify-pull.ts
+async function classifyPull(gh, repo, pr, config2) {
+  const files = await listPullFiles(gh, { ...repo, pull_number: pr.number, changed_files: pr.changed_files });
+  return classifySides(config2, {
+    changes: files.changes,
+    truncated: files.truncated,
+    // GitHub's file list is base...head, so the base side is the merge base (asked only when needed).
+    readBase: async (paths) => readFilesAt(
+      gh,
+      { ...repo, ref: await mergeBase(gh, { ...repo, base: pr.base_sha, head: pr.head_sha }) },
+      paths
+    ),
+    readHead: (paths) => readFilesAt(gh, { ...repo, ref: pr.head_sha }, paths)
+  });
 }
 
 // src/github/policy.ts
@@ -32702,97 +32809,6 @@ function mergeMappings(base, over) {
   return out;
 }
 
-// src/github/pull-files.ts
-var GITHUB_FILE_LIST_LIMIT = 3e3;
-var PER_PAGE = 100;
-var MAX_PAGES = GITHUB_FILE_LIST_LIMIT / PER_PAGE;
-async function listPullFiles(gh, pull) {
-  const page = async (n) => {
-    const response = await gh.request("GET /repos/{owner}/{repo}/pulls/{pull_number}/files", {
-      owner: pull.owner,
-      repo: pull.repo,
-      pull_number: pull.pull_number,
-      per_page: PER_PAGE,
-      page: n
-    });
-    return response.data;
-  };
-  const expected = pull.changed_files;
-  const known = expected === void 0 ? 1 : Math.min(MAX_PAGES, Math.max(1, Math.ceil(expected / PER_PAGE)));
-  const pages = await mapLimit(
-    Array.from({ length: known }, (_, i) => i + 1),
-    8,
-    page
-  );
-  while (pages.length < MAX_PAGES && (pages.at(-1)?.length ?? 0) === PER_PAGE)
-    pages.push(await page(pages.length + 1));
-  const files = pages.flat();
-  const truncated = expected !== void 0 && files.length < expected || expected === void 0 && files.length >= GITHUB_FILE_LIST_LIMIT;
-  return { changes: files.map(toChangedPath), truncated, expected };
-}
-function toChangedPath(file2) {
-  const status = fileStatus(file2.status);
-  return {
-    path: file2.filename,
-    status,
-    previous_path: status === "renamed" ? file2.previous_filename ?? null : null
-  };
-}
-function fileStatus(status) {
-  switch (status) {
-    case "added":
-    case "copied":
-      return "added";
-    case "removed":
-      return "removed";
-    case "renamed":
-      return "renamed";
-    default:
-      return "modified";
-  }
-}
-
-// src/github/pulls.ts
-async function getPullRequest(gh, pull) {
-  const { data } = await gh.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", pull);
-  return {
-    number: data.number,
-    state: data.state === "closed" ? "closed" : "open",
-    draft: data.draft ?? false,
-    author: data.user.login,
-    head_sha: data.head.sha,
-    head_repo: data.head.repo?.full_name ?? null,
-    base_sha: data.base.sha,
-    base_ref: data.base.ref,
-    changed_files: data.changed_files,
-    labels: data.labels.map((label) => label.name),
-    html_url: data.html_url
-  };
-}
-async function mergeBase(gh, at) {
-  try {
-    const { data } = await gh.request("GET /repos/{owner}/{repo}/compare/{basehead}", {
-      owner: at.owner,
-      repo: at.repo,
-      basehead: `${at.base}...${at.head}`,
-      per_page: 1
-    });
-    return data.merge_base_commit.sha;
-  } catch (error62) {
-    const status = httpStatus(error62);
-    if (status === 404 || status === 422) return at.base;
-    throw error62;
-  }
-}
-async function commitDate(gh, at) {
-  const { data } = await gh.request("GET /repos/{owner}/{repo}/commits/{ref}", {
-    owner: at.owner,
-    repo: at.repo,
-    ref: at.sha
-  });
-  return data.commit.committer?.date ?? data.commit.author?.date ?? void 0;
-}
-
 // src/github/sticky-comment.ts
 var COMMENT_BODY_LIMIT = 65536;
 async function findStickyComments(gh, target) {
@@ -33329,20 +33345,6 @@ function context(pr, policy) {
     override_label: policy?.config.attribution.override_label ?? "modelgate:allow-mixed",
     allow_author_override: policy?.config.attribution.allow_author_override ?? false
   };
-}
-async function classifyPull(gh, repo, pr, config2) {
-  const files = await listPullFiles(gh, { ...repo, pull_number: pr.number, changed_files: pr.changed_files });
-  return classifySides(config2, {
-    changes: files.changes,
-    truncated: files.truncated,
-    // GitHub's file list is base...head, so the base side is the merge base (asked only when needed).
-    readBase: async (paths) => readFilesAt(
-      gh,
-      { ...repo, ref: await mergeBase(gh, { ...repo, base: pr.base_sha, head: pr.head_sha }) },
-      paths
-    ),
-    readHead: (paths) => readFilesAt(gh, { ...repo, ref: pr.head_sha }, paths)
-  });
 }
 async function failClosed(deps, repo, pr, trigger, error62, policy) {
   const id = requestId(error62);

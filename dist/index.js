@@ -92205,7 +92205,6 @@ async function evalPull(settings, pull) {
   process.once("SIGINT", onInt);
   process.once("SIGTERM", onTerm);
   let checkpoint;
-  let lastLog = 0;
   let result;
   let rehearsal;
   try {
@@ -92215,14 +92214,7 @@ async function evalPull(settings, pull) {
         provider,
         settings,
         signal: controller.signal,
-        onProgress: (p) => {
-          const now = Date.now();
-          if (now - lastLog < 2e3 && p.done < p.total) return;
-          lastLog = now;
-          info(
-            `modelgate: ${p.done}/${p.total} case runs, ${p.cacheHits} from cache, ${p.tokens} tokens`
-          );
-        },
+        onProgress: progressLog("modelgate:"),
         onCheckpoint: (partial2) => {
           checkpoint = partial2;
         },
@@ -92241,21 +92233,13 @@ async function evalPull(settings, pull) {
     }
     if (plan.kind === "error") rehearsal = plan;
     if (plan.kind === "run") {
-      let lastRehearsalLog = 0;
       rehearsal = await rehearse({
         plan,
         prepared,
         provider,
         settings,
         signal: controller.signal,
-        onProgress: (p) => {
-          const now = Date.now();
-          if (now - lastRehearsalLog < 2e3 && p.done < p.total) return;
-          lastRehearsalLog = now;
-          info(
-            `modelgate: rollback rehearsal: ${p.done}/${p.total} case runs, ${p.cacheHits} from cache, ${p.tokens} tokens`
-          );
-        },
+        onProgress: progressLog("modelgate: rollback rehearsal:"),
         debug: (message2) => debug(message2),
         describeError: failureMessage
       });
@@ -92336,6 +92320,15 @@ async function openProviderFor(settings) {
     return openProvider({ simulatorProfile: settings.simulatorProfile });
   }
   return openProvider({ baseURL: settings.baseUrl, apiKey: settings.apiKey });
+}
+function progressLog(prefix) {
+  let last = 0;
+  return (p) => {
+    const now = Date.now();
+    if (now - last < 2e3 && p.done < p.total) return;
+    last = now;
+    info(`${prefix} ${p.done}/${p.total} case runs, ${p.cacheHits} from cache, ${p.tokens} tokens`);
+  };
 }
 function isDependabot(pull) {
   return pull.author === "dependabot[bot]";

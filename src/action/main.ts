@@ -2,6 +2,7 @@ import * as core from "@actions/core";
 import { errorMessage, UserError } from "../core/errors.ts";
 import { renderComment } from "../core/report/markdown.ts";
 import type { EvalResult } from "../core/result.ts";
+import type { Progress } from "../eval/evaluate.ts";
 import { ProviderUnavailable } from "../eval/preflight.ts";
 import { openProvider, type Provider } from "../eval/provider.ts";
 import { resultJson, writeFileAtomic } from "../eval/result-file.ts";
@@ -118,7 +119,6 @@ async function evalPull(settings: Settings, pull: PullContext): Promise<void> {
   process.once("SIGINT", onInt);
   process.once("SIGTERM", onTerm);
   let checkpoint: EvalResult | undefined;
-  let lastLog = 0;
   let result: EvalResult;
   let rehearsal: RehearsalOutcome | undefined;
   try {
@@ -128,14 +128,7 @@ async function evalPull(settings: Settings, pull: PullContext): Promise<void> {
         provider,
         settings,
         signal: controller.signal,
-        onProgress: (p) => {
-          const now = Date.now();
-          if (now - lastLog < 2000 && p.done < p.total) return;
-          lastLog = now;
-          core.info(
-            `modelgate: ${p.done}/${p.total} case runs, ${p.cacheHits} from cache, ${p.tokens} tokens`,
-          );
-        },
+        onProgress: progressLog("modelgate:"),
         onCheckpoint: (partial) => {
           checkpoint = partial;
         },
@@ -159,21 +152,13 @@ async function evalPull(settings: Settings, pull: PullContext): Promise<void> {
     // throws: whatever happens to it is reported, and only the eval's gates decide the step.
     if (plan.kind === "error") rehearsal = plan;
     if (plan.kind === "run") {
-      let lastRehearsalLog = 0;
       rehearsal = await rehearse({
         plan,
         prepared,
         provider,
         settings,
         signal: controller.signal,
-        onProgress: (p) => {
-          const now = Date.now();
-          if (now - lastRehearsalLog < 2000 && p.done < p.total) return;
-          lastRehearsalLog = now;
-          core.info(
-            `modelgate: rollback rehearsal: ${p.done}/${p.total} case runs, ${p.cacheHits} from cache, ${p.tokens} tokens`,
-          );
-        },
+        onProgress: progressLog("modelgate: rollback rehearsal:"),
         debug: (message) => core.debug(message),
         describeError: failureMessage,
       });
@@ -276,6 +261,17 @@ async function openProviderFor(settings: Settings): Promise<Provider> {
     return openProvider({ simulatorProfile: settings.simulatorProfile });
   }
   return openProvider({ baseURL: settings.baseUrl, apiKey: settings.apiKey });
+}
+
+/** A progress line every 2 s at most, and always the last one. */
+function progressLog(prefix: string): (progress: Progress) => void {
+  let last = 0;
+  return (p) => {
+    const now = Date.now();
+    if (now - last < 2000 && p.done < p.total) return;
+    last = now;
+    core.info(`${prefix} ${p.done}/${p.total} case runs, ${p.cacheHits} from cache, ${p.tokens} tokens`);
+  };
 }
 
 function isDependabot(pull: PullContext): boolean {

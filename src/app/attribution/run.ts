@@ -1,13 +1,9 @@
-import type { Classification } from "../../core/classify/classify.ts";
-import { classifySides } from "../../core/classify/classify-sides.ts";
-import type { Config } from "../../core/config/schema.ts";
 import { errorMessage, UserError } from "../../core/errors.ts";
 import { upsertCheckRun, type WriteAction } from "../../github/check-runs.ts";
+import { classifyPull } from "../../github/classify-pull.ts";
 import { type GitHub, type RepoRef, requestId } from "../../github/client.ts";
-import { readFilesAt } from "../../github/contents.ts";
 import { type LoadedPolicy, loadPolicy } from "../../github/policy.ts";
-import { listPullFiles } from "../../github/pull-files.ts";
-import { getPullRequest, mergeBase, type PullRequestState } from "../../github/pulls.ts";
+import { getPullRequest, type PullRequestState } from "../../github/pulls.ts";
 import { upsertStickyComment } from "../../github/sticky-comment.ts";
 import { clearStaleOverride, evaluateOverride } from "./override.ts";
 import {
@@ -150,28 +146,6 @@ function context(pr: PullRequestState, policy: LoadedPolicy | undefined): Render
     override_label: policy?.config.attribution.override_label ?? "modelgate:allow-mixed",
     allow_author_override: policy?.config.attribution.allow_author_override ?? false,
   };
-}
-
-/** The PR's change, classified by the policy; contents are read only for structured files. */
-async function classifyPull(
-  gh: GitHub,
-  repo: RepoRef,
-  pr: PullRequestState,
-  config: Config,
-): Promise<Classification> {
-  const files = await listPullFiles(gh, { ...repo, pull_number: pr.number, changed_files: pr.changed_files });
-  return classifySides(config, {
-    changes: files.changes,
-    truncated: files.truncated,
-    // GitHub's file list is base...head, so the base side is the merge base (asked only when needed).
-    readBase: async (paths) =>
-      readFilesAt(
-        gh,
-        { ...repo, ref: await mergeBase(gh, { ...repo, base: pr.base_sha, head: pr.head_sha }) },
-        paths,
-      ),
-    readHead: (paths) => readFilesAt(gh, { ...repo, ref: pr.head_sha }, paths),
-  });
 }
 
 async function failClosed(

@@ -1,5 +1,3 @@
-import type { Classification } from "../../core/classify/classify.ts";
-import { classifySides } from "../../core/classify/classify-sides.ts";
 import type { Config } from "../../core/config/schema.ts";
 import { errorMessage, UserError } from "../../core/errors.ts";
 import { type Decision, decide } from "../../core/rollout/decide.ts";
@@ -45,12 +43,12 @@ import {
   type Step,
 } from "../../core/rollout/steps.ts";
 import { upsertCheckRun } from "../../github/check-runs.ts";
+import { classifyPull } from "../../github/classify-pull.ts";
 import { type GitHub, httpStatus, type RepoRef, requestId } from "../../github/client.ts";
-import { readFileAt, readFilesAt } from "../../github/contents.ts";
+import { readFileAt } from "../../github/contents.ts";
 import { canWrite, latestLabeling, permissionOf, removeLabel } from "../../github/labels.ts";
 import { loadPolicy } from "../../github/policy.ts";
-import { listPullFiles } from "../../github/pull-files.ts";
-import { getPullRequest, mergeBase, type PullRequestState } from "../../github/pulls.ts";
+import { getPullRequest, type PullRequestState } from "../../github/pulls.ts";
 import { upsertStickyComment } from "../../github/sticky-comment.ts";
 import { readMetricsFile } from "../../metrics/file.ts";
 import { PrometheusError, prometheusClient, readPrometheusArms } from "../../metrics/prometheus.ts";
@@ -359,28 +357,6 @@ async function headMoved(
   head: string,
 ): Promise<RolloutOutcome> {
   return await notice(deps, repo, trigger, { kind: "head_moved", audit, head_sha: head });
-}
-
-/** The PR's change, classified by the base's policy (contents only for structured files). */
-async function classifyPull(
-  gh: GitHub,
-  repo: RepoRef,
-  pr: PullRequestState,
-  config: Config,
-): Promise<Classification> {
-  const files = await listPullFiles(gh, { ...repo, pull_number: pr.number, changed_files: pr.changed_files });
-  return classifySides(config, {
-    changes: files.changes,
-    truncated: files.truncated,
-    // GitHub's file list is base...head, so the base side is the merge base.
-    readBase: async (paths) =>
-      readFilesAt(
-        gh,
-        { ...repo, ref: await mergeBase(gh, { ...repo, base: pr.base_sha, head: pr.head_sha }) },
-        paths,
-      ),
-    readHead: (paths) => readFilesAt(gh, { ...repo, ref: pr.head_sha }, paths),
-  });
 }
 
 /** Production counts of the current phase, from Prometheus or the metrics file at the base. */
