@@ -22,6 +22,7 @@ import {
   openPull,
   pullRequestPayload,
   ROOT,
+  readResult,
   runAction,
   startWorld,
   type World,
@@ -69,11 +70,6 @@ function llmAt(share: number, edit: (doc: LlmDoc) => void = () => {}): string {
 async function rolloutWorld(): Promise<World> {
   world = await startWorld({ baseOverrides: { [LLM]: llmAt(10) } });
   return world;
-}
-
-function readResult(path: string | undefined): EvalResult {
-  if (!path) throw new Error("no result file output");
-  return JSON.parse(readFileSync(path, "utf8")) as EvalResult;
 }
 
 describe("rollback rehearsal (dist/index.js)", () => {

@@ -11,6 +11,7 @@ import {
   openPull,
   pullRequestPayload,
   ROOT,
+  readResult,
   readTree,
   runAction,
   startWorld,
@@ -24,11 +25,6 @@ afterEach(async () => {
   await world?.close();
   world = undefined;
 });
-
-function readResult(path: string | undefined): EvalResult {
-  if (!path) throw new Error("no result-file output");
-  return JSON.parse(readFileSync(path, "utf8")) as EvalResult;
-}
 
 /**
  * What must not change between a sharded and an unsharded run. Latencies are wall time, and

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { EvalResult } from "../src/core/result.ts";
 import {
   commentsOn,
+  expectNoStack,
   migrateChange,
   openPull,
   pullRequestPayload,
@@ -18,10 +19,6 @@ afterEach(async () => {
   await world?.close();
   world = undefined;
 });
-
-function expectNoStack(text: string) {
-  expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
-}
 
 describe("Action security", () => {
   it("skips a fork PR without a key with a notice, and touches neither GitHub nor the provider", async () => {

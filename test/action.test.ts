@@ -7,11 +7,13 @@ import {
   checkRunsOn,
   commentsOn,
   DIST,
+  expectNoStack,
   migrateChange,
   OWNER,
   openPull,
   pullRequestPayload,
   REPO,
+  readResult,
   runAction,
   startWorld,
   type World,
@@ -27,16 +29,6 @@ afterEach(async () => {
   await world?.close();
   world = undefined;
 });
-
-function readResult(path: string | undefined): EvalResult {
-  if (!path) throw new Error("no result-file output");
-  return JSON.parse(readFileSync(path, "utf8")) as EvalResult;
-}
-
-/** No stack trace ever reaches the user. */
-function expectNoStack(text: string) {
-  expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
-}
 
 describe("modelgate Action (dist/index.js)", () => {
   it("is built and committed", () => {

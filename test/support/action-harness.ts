@@ -4,6 +4,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { expect } from "vitest";
+import type { EvalResult } from "../../src/core/result.ts";
 import { readProfileFile, type Simulator, startSimulator } from "../../src/simulator/index.ts";
 import { type GitHubEmulator, startGitHubEmulator, WORKFLOW_TOKEN } from "./github-emulator.ts";
 
@@ -273,4 +275,15 @@ export function commentsOn(world: World, number: number): Array<{ id: number; bo
 /** Check runs named `name` on a commit. */
 export function checkRunsOn(world: World, sha: string, name = "modelgate/eval") {
   return [...world.emu.state.checkRuns.values()].filter((run) => run.headSha === sha && run.name === name);
+}
+
+/** The result file an Action run wrote (its `result-file` output). */
+export function readResult(path: string | undefined): EvalResult {
+  if (!path) throw new Error("no result-file output");
+  return JSON.parse(readFileSync(path, "utf8")) as EvalResult;
+}
+
+/** No stack trace ever reaches the user. */
+export function expectNoStack(text: string): void {
+  expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
 }
