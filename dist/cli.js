@@ -62668,6 +62668,7 @@ async function runTasks(tasks, options) {
   const results = /* @__PURE__ */ new Map();
   const seenMismatch = /* @__PURE__ */ new Set();
   let stopped;
+  let taskCapped;
   let rateLimitWaitedMs = 0;
   const maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? 15 * 6e4;
   const checkBudget = () => {
@@ -62902,7 +62903,7 @@ ${answer.text}` }
       if (!("cached" in result) || !result.cached) allCached = false;
       if (result.outcome === "pass" || result.outcome === "takeover") break;
       if (result.outcome === "error" && result.detail?.startsWith("task token cap")) {
-        stopped ??= {
+        taskCapped ??= {
           reason: `a case reached the task token cap (${options.budget.max_task_tokens})`,
           cap: "budget.max_task_tokens"
         };
@@ -62930,6 +62931,7 @@ ${answer.text}` }
     )
   );
   if (!stopped && options.signal?.aborted) stopped = { reason: "interrupted" };
+  stopped ??= taskCapped;
   return { results, totals, ...stopped ? { stopped } : {} };
 }
 function requestParams(task, messages) {

@@ -254,6 +254,23 @@ describe("modelgate eval", () => {
     expect(run.markdown).toMatch(/partial/i);
   });
 
+  it("a task token cap ends that case only; the others run and the result is partial", async () => {
+    const sim = await simulator();
+    const policy = readFileSync(join(ROOT, "examples/acme-support/base/.github/modelgate.yml"), "utf8");
+    const repo = exampleWith(
+      { ".github/modelgate.yml": `${policy}budget:\n  max_task_tokens: 400\n` },
+      { "config/llm.json": moveCoding },
+    );
+    const run = await evalCli(repo, sim, ["--base", "main", "--head", "pr"]);
+    expect(run.result.partial).toBe(true);
+    expect(run.result.warnings).toContainEqual(
+      expect.objectContaining({ code: "partial", cap: "budget.max_task_tokens" }),
+    );
+    // Every case still ran on both sides: the cap stopped attempts, not the run.
+    expect(run.result.cases.every((c) => c.base && c.head)).toBe(true);
+    expect(run.result.cases.some((c) => c.head?.detail === "task token cap reached (400)")).toBe(true);
+  });
+
   it("nothing LLM-relevant changed: verdict skipped, no requests at all", async () => {
     const sim = await simulator();
     const repo = exampleWith({}, { "README.md": "# changed\n" });

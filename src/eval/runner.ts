@@ -97,6 +97,7 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
   const results = new Map<EvalTask, CaseSideResult>();
   const seenMismatch = new Set<string>();
   let stopped: RunOutcome["stopped"];
+  let taskCapped: RunOutcome["stopped"];
   let rateLimitWaitedMs = 0;
   const maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? 15 * 60_000;
 
@@ -350,7 +351,7 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
       if (!("cached" in result) || !result.cached) allCached = false;
       if (result.outcome === "pass" || result.outcome === "takeover") break;
       if (result.outcome === "error" && result.detail?.startsWith("task token cap")) {
-        stopped ??= {
+        taskCapped ??= {
           reason: `a case reached the task token cap (${options.budget.max_task_tokens})`,
           cap: "budget.max_task_tokens",
         };
@@ -379,7 +380,8 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
     ),
   );
   if (!stopped && options.signal?.aborted) stopped = { reason: "interrupted" };
-  // A task-token cap stops that case only; the run is partial but other cases finished.
+  // A task-token cap stops that case only: the others run on, but the result is partial.
+  stopped ??= taskCapped;
   return { results, totals, ...(stopped ? { stopped } : {}) };
 }
 
