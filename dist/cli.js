@@ -62982,7 +62982,7 @@ async function evaluate(options) {
   const cases = parseCases(head);
   const warnings = [
     ...options.warnings ?? [],
-    ...caseChangeWarnings(base, cases, options.classification)
+    ...caseChangeWarnings(base, cases)
   ];
   let selection = selectCases({
     cases,
@@ -63142,12 +63142,9 @@ function renderMessages(located, prompts) {
   }
   return messages;
 }
-function caseChangeWarnings(base, headCases, classification) {
-  const changedCaseFiles = classification.files.some(
-    (f) => base.caseFiles.has(f.path) || f.path.match(/\.(jsonl|ya?ml)$/)
-  );
+function caseChangeWarnings(base, headCases) {
   const baseCases = parseCasesLeniently(base);
-  if (!baseCases || !changedCaseFiles) return [];
+  if (!baseCases) return [];
   const before = new Map(baseCases.map((c) => [c.case.id, JSON.stringify(c.case)]));
   const after = new Map(headCases.map((c) => [c.case.id, JSON.stringify(c.case)]));
   const added = [...after.keys()].filter((id) => !before.has(id));

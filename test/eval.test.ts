@@ -271,6 +271,27 @@ describe("modelgate eval", () => {
     expect(run.result.cases.some((c) => c.head?.detail === "task token cap reached (400)")).toBe(true);
   });
 
+  it("a PR that edits cases gets a notice listing what changed; both sides run the head's cases", async () => {
+    const sim = await simulator();
+    const extra = JSON.stringify({
+      id: "code-new",
+      route: "agentic_coding",
+      input: "Add a README.",
+      assert: [],
+    });
+    const repo = exampleWith({}, { "config/llm.json": moveCoding, "evals/extra.jsonl": `${extra}\n` });
+    const run = await evalCli(repo, sim, ["--base", "main", "--head", "pr"]);
+    expect(run.result.warnings).toContainEqual({
+      code: "cases_changed",
+      added: ["code-new"],
+      removed: [],
+      modified: [],
+    });
+    const added = run.result.cases.find((c) => c.id === "code-new");
+    expect(added?.base).toBeDefined();
+    expect(added?.head).toBeDefined();
+  });
+
   it("nothing LLM-relevant changed: verdict skipped, no requests at all", async () => {
     const sim = await simulator();
     const repo = exampleWith({}, { "README.md": "# changed\n" });

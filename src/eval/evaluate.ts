@@ -53,7 +53,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   const cases = parseCases(head);
   const warnings: Warning[] = [
     ...(options.warnings ?? []),
-    ...caseChangeWarnings(base, cases, options.classification),
+    ...caseChangeWarnings(base, cases),
   ];
   let selection = selectCases({
     cases,
@@ -249,17 +249,10 @@ function renderMessages(
   return messages;
 }
 
-/** Both sides run the head's cases; say so when the PR edits them, and list one-side cases. */
-function caseChangeWarnings(
-  base: LoadedSide,
-  headCases: readonly LocatedCase[],
-  classification: Classification,
-): Warning[] {
-  const changedCaseFiles = classification.files.some(
-    (f) => base.caseFiles.has(f.path) || f.path.match(/\.(jsonl|ya?ml)$/),
-  );
+/** Both sides run the head's cases; say so when the PR edits them. */
+function caseChangeWarnings(base: LoadedSide, headCases: readonly LocatedCase[]): Warning[] {
   const baseCases = parseCasesLeniently(base);
-  if (!baseCases || !changedCaseFiles) return [];
+  if (!baseCases) return [];
   const before = new Map(baseCases.map((c) => [c.case.id, JSON.stringify(c.case)]));
   const after = new Map(headCases.map((c) => [c.case.id, JSON.stringify(c.case)]));
   const added = [...after.keys()].filter((id) => !before.has(id));
