@@ -62980,10 +62980,7 @@ async function evaluate(options) {
   const { config: config2 } = options;
   const [base, head] = await Promise.all([loadSide(options.base, config2), loadSide(options.head, config2)]);
   const cases = parseCases(head);
-  const warnings = [
-    ...options.warnings ?? [],
-    ...caseChangeWarnings(base, cases)
-  ];
+  const warnings = [...options.warnings ?? [], ...caseChangeWarnings(base, cases)];
   let selection = selectCases({
     cases,
     base: base.llm,

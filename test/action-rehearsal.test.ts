@@ -12,7 +12,6 @@ import {
 import { defaultConfig } from "../src/core/config/load.ts";
 import { sameModel } from "../src/core/pricing.ts";
 import { COMMENT_MARKER, parseEvidence } from "../src/core/report/markdown.ts";
-import type { EvalResult } from "../src/core/result.ts";
 import { isEvidenceComment, REHEARSAL_COMMENT_MARKER } from "../src/core/rollout/evidence.ts";
 import type { TreeSource } from "../src/core/source.ts";
 import { readProfileFile, startSimulator } from "../src/simulator/index.ts";

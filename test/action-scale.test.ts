@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseEvidence } from "../src/core/report/markdown.ts";
-import type { CaseResult, EvalResult } from "../src/core/result.ts";
+import type { CaseResult } from "../src/core/result.ts";
 import {
   checkRunsOn,
   commentsOn,

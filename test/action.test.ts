@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { COMMENT_MARKER, parseEvidence } from "../src/core/report/markdown.ts";
-import type { EvalResult } from "../src/core/result.ts";
 import {
   API_KEY,
   checkRunsOn,

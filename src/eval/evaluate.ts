@@ -51,10 +51,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   const { config } = options;
   const [base, head] = await Promise.all([loadSide(options.base, config), loadSide(options.head, config)]);
   const cases = parseCases(head);
-  const warnings: Warning[] = [
-    ...(options.warnings ?? []),
-    ...caseChangeWarnings(base, cases),
-  ];
+  const warnings: Warning[] = [...(options.warnings ?? []), ...caseChangeWarnings(base, cases)];
   let selection = selectCases({
     cases,
     base: base.llm,
