@@ -62657,14 +62657,7 @@ var NO_DEADLINE_MS = 6e5;
 async function runTasks(tasks, options) {
   const limit2 = createLimiter(options.concurrency);
   const cache = options.cache ?? noCache;
-  const totals = {
-    requests: 0,
-    cacheHits: 0,
-    tokens: 0,
-    cost: 0,
-    rateLimitWaits: 0,
-    mismatches: []
-  };
+  const totals = { cacheHits: 0, tokens: 0, cost: 0, mismatches: [] };
   const results = /* @__PURE__ */ new Map();
   const seenMismatch = /* @__PURE__ */ new Set();
   let stopped;
@@ -62694,7 +62687,6 @@ async function runTasks(tasks, options) {
       const started = performance.now();
       const budgetMs = Math.max(1, Math.ceil(remainingMs));
       try {
-        totals.requests++;
         const response = await options.client.chat.completions.create(params, {
           timeout: budgetMs,
           signal: combineSignals(AbortSignal.timeout(budgetMs), options.signal)
@@ -62704,7 +62696,6 @@ async function runTasks(tasks, options) {
         if (error62 instanceof APIError && error62.status === 429) {
           const wait = retryAfterMs(error62.headers, 1e3);
           rateLimitWaitedMs += wait;
-          totals.rateLimitWaits++;
           if (rateLimitWaitedMs > maxRateLimitWaitMs) {
             throw new RunStopped(
               `rate limited for more than ${Math.round(maxRateLimitWaitMs / 1e3)} s in total`
@@ -62787,7 +62778,7 @@ ${answer.text}` }
       for (let step = 0; step < maxSteps; step++) {
         const { max_task_tokens } = options.budget;
         if (max_task_tokens !== void 0 && taskTokens() + usage.prompt_tokens + usage.completion_tokens >= max_task_tokens) {
-          return errorResult(`task token cap reached (${max_task_tokens})`);
+          return { ...errorResult(`task token cap reached (${max_task_tokens})`), task_capped: true };
         }
         const remaining = deadline - modelTime;
         if (remaining <= 0) return errorResult(`timed out after ${deadline} ms`);
@@ -62799,7 +62790,7 @@ ${answer.text}` }
           usage.cached_tokens += response.usage.prompt_tokens_details?.cached_tokens ?? 0;
           usage.completion_tokens += response.usage.completion_tokens;
         } else hasUsage = false;
-        addToTotals(usage, response);
+        addToTotals(response);
         const message2 = response.choices[0]?.message;
         if (!message2) return errorResult("the provider returned no choices");
         const calls = message2.tool_calls ?? [];
@@ -62851,14 +62842,16 @@ ${answer.text}` }
       return {
         outcome: "error",
         detail,
+        ...usage,
+        has_usage: hasUsage,
         model: returnedModel,
-        usage: hasUsage ? usage : null,
         latency_ms: null,
-        tool_calls: toolCalls.length
+        tool_calls: toolCalls.length,
+        cached: false
       };
     }
   };
-  const addToTotals = (_usage, response) => {
+  const addToTotals = (response) => {
     if (!response.usage) return;
     const tokens = response.usage.prompt_tokens + response.usage.completion_tokens;
     totals.tokens += tokens;
@@ -62888,21 +62881,18 @@ ${answer.text}` }
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const result = await runAttempt(task, attempt, () => side.tokens);
       side.attempts++;
-      const usage = "usage" in result ? result.usage : result.has_usage ? result : null;
-      if (usage) {
-        side.tokens += usage.prompt_tokens + usage.completion_tokens;
-        const cost = costOf(usage, result.model, options.pricing);
-        side.cost = side.cost === null || cost === null ? null : side.cost + cost;
-      } else side.cost = null;
+      side.tokens += result.prompt_tokens + result.completion_tokens;
+      const cost = result.has_usage ? costOf(result, result.model, options.pricing) : null;
+      side.cost = side.cost === null || cost === null ? null : side.cost + cost;
       side.tool_calls += result.tool_calls;
-      if (result.latency_ms !== null && result.outcome !== "error") side.latencies_ms.push(result.latency_ms);
+      if (result.latency_ms !== null) side.latencies_ms.push(result.latency_ms);
       side.outcome = result.outcome;
       side.model = result.model;
-      if ("detail" in result && result.detail) side.detail = result.detail;
+      if (result.detail) side.detail = result.detail;
       else delete side.detail;
-      if (!("cached" in result) || !result.cached) allCached = false;
+      if (!result.cached) allCached = false;
       if (result.outcome === "pass" || result.outcome === "takeover") break;
-      if (result.outcome === "error" && result.detail?.startsWith("task token cap")) {
+      if (result.task_capped) {
         taskCapped ??= {
           reason: `a case reached the task token cap (${options.budget.max_task_tokens})`,
           cap: "budget.max_task_tokens"

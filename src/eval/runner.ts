@@ -42,11 +42,9 @@ export interface RunnerOptions {
 }
 
 export interface RunTotals {
-  requests: number;
   cacheHits: number;
   tokens: number;
   cost: number;
-  rateLimitWaits: number;
   mismatches: Array<{ route: string; requested: string; returned: string }>;
 }
 
@@ -66,34 +64,22 @@ class RunStopped extends Error {
   }
 }
 
-interface AttemptRecord extends CachedAttempt {
+/** One attempt, answered or from the cache; an error keeps the usage spent before it. */
+interface Attempt extends Omit<CachedAttempt, "outcome" | "latency_ms"> {
+  outcome: Outcome;
+  /** `null` when there was no answer. */
+  latency_ms: number | null;
   cached: boolean;
+  /** The case reached `budget.max_task_tokens`: no more attempts for it. */
+  task_capped?: boolean;
 }
-
-type AttemptResult =
-  | AttemptRecord
-  | {
-      outcome: "error";
-      detail: string;
-      model: string;
-      usage: Usage | null;
-      latency_ms: number | null;
-      tool_calls: number;
-    };
 
 const NO_DEADLINE_MS = 600_000;
 
 export async function runTasks(tasks: readonly EvalTask[], options: RunnerOptions): Promise<RunOutcome> {
   const limit = createLimiter(options.concurrency);
   const cache = options.cache ?? noCache;
-  const totals: RunTotals = {
-    requests: 0,
-    cacheHits: 0,
-    tokens: 0,
-    cost: 0,
-    rateLimitWaits: 0,
-    mismatches: [],
-  };
+  const totals: RunTotals = { cacheHits: 0, tokens: 0, cost: 0, mismatches: [] };
   const results = new Map<EvalTask, CaseSideResult>();
   const seenMismatch = new Set<string>();
   let stopped: RunOutcome["stopped"];
@@ -127,7 +113,6 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
       // Timers take whole milliseconds.
       const budgetMs = Math.max(1, Math.ceil(remainingMs));
       try {
-        totals.requests++;
         const response = await options.client.chat.completions.create(params, {
           timeout: budgetMs,
           signal: combineSignals(AbortSignal.timeout(budgetMs), options.signal),
@@ -137,7 +122,6 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
         if (error instanceof APIError && error.status === 429) {
           const wait = retryAfterMs(error.headers, 1000);
           rateLimitWaitedMs += wait;
-          totals.rateLimitWaits++;
           if (rateLimitWaitedMs > maxRateLimitWaitMs) {
             throw new RunStopped(
               `rate limited for more than ${Math.round(maxRateLimitWaitMs / 1000)} s in total`,
@@ -194,11 +178,7 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
     return verdicts;
   };
 
-  const runAttempt = async (
-    task: EvalTask,
-    attempt: number,
-    taskTokens: () => number,
-  ): Promise<AttemptResult> => {
+  const runAttempt = async (task: EvalTask, attempt: number, taskTokens: () => number): Promise<Attempt> => {
     const { testCase, resolved } = task;
     const maxSteps = testCase.max_steps ?? options.maxSteps;
     const key = attemptKey({
@@ -230,7 +210,7 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
           max_task_tokens !== undefined &&
           taskTokens() + usage.prompt_tokens + usage.completion_tokens >= max_task_tokens
         ) {
-          return errorResult(`task token cap reached (${max_task_tokens})`);
+          return { ...errorResult(`task token cap reached (${max_task_tokens})`), task_capped: true };
         }
         const remaining = deadline - modelTime;
         if (remaining <= 0) return errorResult(`timed out after ${deadline} ms`);
@@ -242,7 +222,7 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
           usage.cached_tokens += response.usage.prompt_tokens_details?.cached_tokens ?? 0;
           usage.completion_tokens += response.usage.completion_tokens;
         } else hasUsage = false;
-        addToTotals(usage, response);
+        addToTotals(response);
         const message = response.choices[0]?.message;
         if (!message) return errorResult("the provider returned no choices");
         const calls = message.tool_calls ?? [];
@@ -293,19 +273,21 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
     await cache.set(key, record);
     return { ...record, cached: false };
 
-    function errorResult(detail: string): AttemptResult {
+    function errorResult(detail: string): Attempt {
       return {
         outcome: "error",
         detail,
+        ...usage,
+        has_usage: hasUsage,
         model: returnedModel,
-        usage: hasUsage ? usage : null,
         latency_ms: null,
         tool_calls: toolCalls.length,
+        cached: false,
       };
     }
   };
 
-  const addToTotals = (_usage: Usage, response: ChatCompletion) => {
+  const addToTotals = (response: ChatCompletion) => {
     if (!response.usage) return;
     const tokens = response.usage.prompt_tokens + response.usage.completion_tokens;
     totals.tokens += tokens;
@@ -336,21 +318,19 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const result = await runAttempt(task, attempt, () => side.tokens);
       side.attempts++;
-      const usage = "usage" in result ? result.usage : result.has_usage ? result : null;
-      if (usage) {
-        side.tokens += usage.prompt_tokens + usage.completion_tokens;
-        const cost = costOf(usage, result.model, options.pricing);
-        side.cost = side.cost === null || cost === null ? null : side.cost + cost;
-      } else side.cost = null;
+      side.tokens += result.prompt_tokens + result.completion_tokens;
+      // An answer without usage has unknown cost, never 0 (PRODUCT.md §6).
+      const cost = result.has_usage ? costOf(result, result.model, options.pricing) : null;
+      side.cost = side.cost === null || cost === null ? null : side.cost + cost;
       side.tool_calls += result.tool_calls;
-      if (result.latency_ms !== null && result.outcome !== "error") side.latencies_ms.push(result.latency_ms);
-      side.outcome = result.outcome as Outcome;
+      if (result.latency_ms !== null) side.latencies_ms.push(result.latency_ms);
+      side.outcome = result.outcome;
       side.model = result.model;
-      if ("detail" in result && result.detail) side.detail = result.detail;
+      if (result.detail) side.detail = result.detail;
       else delete side.detail;
-      if (!("cached" in result) || !result.cached) allCached = false;
+      if (!result.cached) allCached = false;
       if (result.outcome === "pass" || result.outcome === "takeover") break;
-      if (result.outcome === "error" && result.detail?.startsWith("task token cap")) {
+      if (result.task_capped) {
         taskCapped ??= {
           reason: `a case reached the task token cap (${options.budget.max_task_tokens})`,
           cap: "budget.max_task_tokens",
