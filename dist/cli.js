@@ -62987,10 +62987,23 @@ async function evaluate(options) {
       case_ids: shardOf(selection.case_ids, options.shard.index, options.shard.count)
     };
   }
-  const skeleton = emptyResult(selection, warnings, config2, options.simulated);
-  if (selection.case_ids.length === 0) return skeleton;
   const byId = new Map(cases.map((c) => [c.case.id, c]));
   const selected = selection.case_ids.map((id) => byId.get(id)).filter((c) => c !== void 0);
+  const shard = options.shard && options.shard.count > 1 ? `${options.shard.index}/${options.shard.count}` : void 0;
+  const resultOf = (run2 = {}) => buildResult({
+    selection,
+    warnings: [
+      ...warnings,
+      ...(run2.totals?.mismatches ?? []).map((m) => ({ code: "model_mismatch", ...m }))
+    ],
+    cases: selected.map((c) => run2.results?.get(c.case.id) ?? { id: c.case.id, route: c.case.route }),
+    gates: config2.gates,
+    stopped: run2.stopped,
+    forcedVerdict: run2.forcedVerdict,
+    simulated: options.simulated,
+    shard
+  });
+  if (selected.length === 0) return resultOf();
   const prompts = await readPrompts(selected, base, head);
   const offered = await listProviderModels(options.client);
   const tasks = [];
@@ -63031,8 +63044,7 @@ async function evaluate(options) {
       tasks.push({ side, testCase: located.case, route: located.case.route, resolved, messages });
     }
   }
-  if (skippedSides.has("head"))
-    return finish(skeleton, warnings, selected, /* @__PURE__ */ new Map(), void 0, "fail", config2, options);
+  if (skippedSides.has("head")) return resultOf({ forcedVerdict: "fail" });
   const runnable = skippedSides.has("base") ? tasks.filter((t) => t.side === "head") : tasks;
   for (const model of new Set(runnable.map((t) => t.resolved.model))) {
     if (!priceOf(model, config2.pricing)) warnings.push({ code: "missing_price", model });
@@ -63062,47 +63074,16 @@ async function evaluate(options) {
       const now = Date.now();
       if (options.onCheckpoint && now - lastCheckpoint > CHECKPOINT_INTERVAL_MS) {
         lastCheckpoint = now;
-        options.onCheckpoint(
-          finish(skeleton, warnings, selected, results, totals, void 0, config2, options, {
-            reason: "run in progress"
-          })
-        );
+        options.onCheckpoint(resultOf({ results, totals, stopped: { reason: "run in progress" } }));
       }
     }
   });
-  return finish(
-    skeleton,
-    warnings,
-    selected,
-    results,
-    outcome.totals,
-    void 0,
-    config2,
-    options,
-    outcome.stopped
-  );
+  return resultOf({ results, totals: outcome.totals, stopped: outcome.stopped });
 }
 function record2(results, task, side) {
   const entry = results.get(task.testCase.id) ?? { id: task.testCase.id, route: task.route };
   entry[task.side] = side;
   results.set(task.testCase.id, entry);
-}
-function finish(skeleton, liveWarnings, selected, results, totals, forcedVerdict, config2, options, stopped) {
-  const warnings = [...liveWarnings];
-  for (const mismatch of totals?.mismatches ?? []) warnings.push({ code: "model_mismatch", ...mismatch });
-  return buildResult({
-    selection: skeleton.selection,
-    warnings,
-    cases: selected.map((c) => results.get(c.case.id) ?? { id: c.case.id, route: c.case.route }),
-    gates: config2.gates,
-    stopped,
-    forcedVerdict,
-    simulated: options.simulated,
-    shard: options.shard && options.shard.count > 1 ? `${options.shard.index}/${options.shard.count}` : void 0
-  });
-}
-function emptyResult(selection, warnings, config2, simulated) {
-  return buildResult({ selection, warnings, cases: [], gates: config2.gates, simulated });
 }
 async function readPrompts(selected, base, head) {
   const paths = [...new Set(selected.flatMap((c) => c.case.prompt ? [c.case.prompt] : []))];

@@ -86440,10 +86440,23 @@ async function evaluate(options) {
       case_ids: shardOf(selection.case_ids, options.shard.index, options.shard.count)
     };
   }
-  const skeleton = emptyResult(selection, warnings, config2, options.simulated);
-  if (selection.case_ids.length === 0) return skeleton;
   const byId = new Map(cases.map((c) => [c.case.id, c]));
   const selected = selection.case_ids.map((id) => byId.get(id)).filter((c) => c !== void 0);
+  const shard = options.shard && options.shard.count > 1 ? `${options.shard.index}/${options.shard.count}` : void 0;
+  const resultOf = (run2 = {}) => buildResult({
+    selection,
+    warnings: [
+      ...warnings,
+      ...(run2.totals?.mismatches ?? []).map((m) => ({ code: "model_mismatch", ...m }))
+    ],
+    cases: selected.map((c) => run2.results?.get(c.case.id) ?? { id: c.case.id, route: c.case.route }),
+    gates: config2.gates,
+    stopped: run2.stopped,
+    forcedVerdict: run2.forcedVerdict,
+    simulated: options.simulated,
+    shard
+  });
+  if (selected.length === 0) return resultOf();
   const prompts = await readPrompts(selected, base, head);
   const offered = await listProviderModels(options.client);
   const tasks = [];
@@ -86484,8 +86497,7 @@ async function evaluate(options) {
       tasks.push({ side, testCase: located.case, route: located.case.route, resolved, messages });
     }
   }
-  if (skippedSides.has("head"))
-    return finish(skeleton, warnings, selected, /* @__PURE__ */ new Map(), void 0, "fail", config2, options);
+  if (skippedSides.has("head")) return resultOf({ forcedVerdict: "fail" });
   const runnable = skippedSides.has("base") ? tasks.filter((t) => t.side === "head") : tasks;
   for (const model of new Set(runnable.map((t) => t.resolved.model))) {
     if (!priceOf(model, config2.pricing)) warnings.push({ code: "missing_price", model });
@@ -86515,47 +86527,16 @@ async function evaluate(options) {
       const now = Date.now();
       if (options.onCheckpoint && now - lastCheckpoint > CHECKPOINT_INTERVAL_MS) {
         lastCheckpoint = now;
-        options.onCheckpoint(
-          finish(skeleton, warnings, selected, results, totals, void 0, config2, options, {
-            reason: "run in progress"
-          })
-        );
+        options.onCheckpoint(resultOf({ results, totals, stopped: { reason: "run in progress" } }));
       }
     }
   });
-  return finish(
-    skeleton,
-    warnings,
-    selected,
-    results,
-    outcome.totals,
-    void 0,
-    config2,
-    options,
-    outcome.stopped
-  );
+  return resultOf({ results, totals: outcome.totals, stopped: outcome.stopped });
 }
 function record2(results, task, side) {
   const entry = results.get(task.testCase.id) ?? { id: task.testCase.id, route: task.route };
   entry[task.side] = side;
   results.set(task.testCase.id, entry);
-}
-function finish(skeleton, liveWarnings, selected, results, totals, forcedVerdict, config2, options, stopped) {
-  const warnings = [...liveWarnings];
-  for (const mismatch of totals?.mismatches ?? []) warnings.push({ code: "model_mismatch", ...mismatch });
-  return buildResult({
-    selection: skeleton.selection,
-    warnings,
-    cases: selected.map((c) => results.get(c.case.id) ?? { id: c.case.id, route: c.case.route }),
-    gates: config2.gates,
-    stopped,
-    forcedVerdict,
-    simulated: options.simulated,
-    shard: options.shard && options.shard.count > 1 ? `${options.shard.index}/${options.shard.count}` : void 0
-  });
-}
-function emptyResult(selection, warnings, config2, simulated) {
-  return buildResult({ selection, warnings, cases: [], gates: config2.gates, simulated });
 }
 async function readPrompts(selected, base, head) {
   const paths = [...new Set(selected.flatMap((c) => c.case.prompt ? [c.case.prompt] : []))];
@@ -92235,7 +92216,7 @@ async function evalPull(settings, pull) {
     process.off("SIGTERM", onTerm);
     await provider.close();
   }
-  await finish2(settings, result, publisher, { sharded }, rehearsal);
+  await finish(settings, result, publisher, { sharded }, rehearsal);
 }
 async function planFor(settings, prepared) {
   if (settings.rollbackRehearsal === "off") return { kind: "none", reason: "" };
@@ -92265,9 +92246,9 @@ async function merge3(settings, pull) {
     serverUrl: settings.env.serverUrl,
     log: core_exports
   }) : void 0;
-  await finish2(settings, result, publisher, { sharded: false });
+  await finish(settings, result, publisher, { sharded: false });
 }
-async function finish2(settings, result, publisher, options, rehearsal) {
+async function finish(settings, result, publisher, options, rehearsal) {
   await writeFileAtomic(settings.resultFile, resultJson(result));
   const rehearsalFile = rehearsalResultFile(settings.resultFile);
   if (rehearsal?.kind === "done") await writeFileAtomic(rehearsalFile, resultJson(rehearsal.result));

@@ -7,7 +7,7 @@ import type { Classification } from "../core/classify/classify.ts";
 import type { Config } from "../core/config/schema.ts";
 import { UserError } from "../core/errors.ts";
 import { priceOf } from "../core/pricing.ts";
-import type { CaseResult, CaseSideResult, EvalResult, Selection, Verdict, Warning } from "../core/result.ts";
+import type { CaseResult, CaseSideResult, EvalResult, Verdict, Warning } from "../core/result.ts";
 import { changedPathSet, resolveRoute, selectCases, shardOf } from "../core/selection.ts";
 import type { TreeSource } from "../core/source.ts";
 import type { AttemptCache } from "./cache.ts";
@@ -68,13 +68,28 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
       case_ids: shardOf(selection.case_ids, options.shard.index, options.shard.count),
     };
   }
-  const skeleton = emptyResult(selection, warnings, config, options.simulated);
-  if (selection.case_ids.length === 0) return skeleton;
-
   const byId = new Map(cases.map((c) => [c.case.id, c]));
   const selected = selection.case_ids
     .map((id) => byId.get(id))
     .filter((c): c is LocatedCase => c !== undefined);
+  const shard =
+    options.shard && options.shard.count > 1 ? `${options.shard.index}/${options.shard.count}` : undefined;
+  /** The result file as of now: every selected case, with whatever sides have finished. */
+  const resultOf = (run: RunState = {}): EvalResult =>
+    buildResult({
+      selection,
+      warnings: [
+        ...warnings,
+        ...(run.totals?.mismatches ?? []).map((m) => ({ code: "model_mismatch" as const, ...m })),
+      ],
+      cases: selected.map((c) => run.results?.get(c.case.id) ?? { id: c.case.id, route: c.case.route }),
+      gates: config.gates,
+      stopped: run.stopped,
+      forcedVerdict: run.forcedVerdict,
+      simulated: options.simulated,
+      shard,
+    });
+  if (selected.length === 0) return resultOf();
   const prompts = await readPrompts(selected, base, head);
 
   const offered = await listProviderModels(options.client);
@@ -119,8 +134,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
     }
   }
   // An unknown model on the head side is a failing PR, found before anything is spent.
-  if (skippedSides.has("head"))
-    return finish(skeleton, warnings, selected, new Map(), undefined, "fail", config, options);
+  if (skippedSides.has("head")) return resultOf({ forcedVerdict: "fail" });
   const runnable = skippedSides.has("base") ? tasks.filter((t) => t.side === "head") : tasks;
   for (const model of new Set(runnable.map((t) => t.resolved.model))) {
     if (!priceOf(model, config.pricing)) warnings.push({ code: "missing_price", model });
@@ -151,66 +165,24 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
       const now = Date.now();
       if (options.onCheckpoint && now - lastCheckpoint > CHECKPOINT_INTERVAL_MS) {
         lastCheckpoint = now;
-        options.onCheckpoint(
-          finish(skeleton, warnings, selected, results, totals, undefined, config, options, {
-            reason: "run in progress",
-          }),
-        );
+        options.onCheckpoint(resultOf({ results, totals, stopped: { reason: "run in progress" } }));
       }
     },
   });
-  return finish(
-    skeleton,
-    warnings,
-    selected,
-    results,
-    outcome.totals,
-    undefined,
-    config,
-    options,
-    outcome.stopped,
-  );
+  return resultOf({ results, totals: outcome.totals, stopped: outcome.stopped });
+}
+
+interface RunState {
+  results?: ReadonlyMap<string, CaseResult>;
+  totals?: RunTotals;
+  stopped?: { reason: string; cap?: string } | undefined;
+  forcedVerdict?: Verdict;
 }
 
 function record(results: Map<string, CaseResult>, task: EvalTask, side: CaseSideResult) {
   const entry = results.get(task.testCase.id) ?? { id: task.testCase.id, route: task.route };
   entry[task.side] = side;
   results.set(task.testCase.id, entry);
-}
-
-function finish(
-  skeleton: EvalResult,
-  liveWarnings: readonly Warning[],
-  selected: readonly LocatedCase[],
-  results: ReadonlyMap<string, CaseResult>,
-  totals: RunTotals | undefined,
-  forcedVerdict: Verdict | undefined,
-  config: Config,
-  options: EvaluateOptions,
-  stopped?: { reason: string; cap?: string },
-): EvalResult {
-  const warnings = [...liveWarnings];
-  for (const mismatch of totals?.mismatches ?? []) warnings.push({ code: "model_mismatch", ...mismatch });
-  return buildResult({
-    selection: skeleton.selection,
-    warnings,
-    cases: selected.map((c) => results.get(c.case.id) ?? { id: c.case.id, route: c.case.route }),
-    gates: config.gates,
-    stopped,
-    forcedVerdict,
-    simulated: options.simulated,
-    shard:
-      options.shard && options.shard.count > 1 ? `${options.shard.index}/${options.shard.count}` : undefined,
-  });
-}
-
-function emptyResult(
-  selection: Selection,
-  warnings: Warning[],
-  config: Config,
-  simulated?: boolean,
-): EvalResult {
-  return buildResult({ selection, warnings, cases: [], gates: config.gates, simulated });
 }
 
 type PromptTexts = Map<string, string | null>;
