@@ -84450,6 +84450,11 @@ function retryAfterMs(headers, fallbackMs, now = Date.now()) {
 async function openProvider(request2) {
   if (request2.baseURL || request2.apiKey) {
     const baseURL = request2.baseURL || DEFAULT_BASE_URL;
+    if (request2.simulatorProfile) {
+      throw new UserError(
+        `a simulator profile (${request2.simulatorProfile}) only applies to the built-in simulator, but the provider is ${baseURL}: unset OPENAI_BASE_URL / OPENAI_API_KEY or drop the profile`
+      );
+    }
     if (!request2.apiKey)
       throw new UserError(`no API key for ${baseURL}: set OPENAI_API_KEY (or pass --api-key-env NAME)`);
     const client2 = createOpenAIClient({ baseURL, apiKey: request2.apiKey, maxRetries: request2.maxRetries });
@@ -91108,6 +91113,12 @@ function parseSettings(input2, env) {
       "Input 'github-token' is empty. Expected a token with pull-requests: write, e.g. github-token: ${{ github.token }} (the default)."
     );
   }
+  const simulatorProfile = input2("simulator-profile") || void 0;
+  if (simulatorProfile && provider !== "simulator") {
+    throw new UserError(
+      `Invalid input 'simulator-profile': it only applies with 'provider: simulator' (the provider is '${provider}').`
+    );
+  }
   const shard = parseShard(input2("shard") || "1/1");
   const cacheInput = input2("cache-dir") || ".modelgate-cache";
   const resultFile = input2("result-file");
@@ -91120,7 +91131,7 @@ function parseSettings(input2, env) {
     provider,
     apiKey,
     baseUrl: baseUrl2,
-    simulatorProfile: input2("simulator-profile") || void 0,
+    simulatorProfile,
     githubToken,
     config: input2("config") || DEFAULT_CONFIG_PATH,
     failOnGate: boolean4(input2, "fail-on-gate", true),

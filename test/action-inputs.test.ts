@@ -74,6 +74,16 @@ describe("Action inputs", () => {
     },
   );
 
+  it("rejects a simulator profile when the provider is not the simulator", () => {
+    expect(() => settings({ "github-token": "t", "simulator-profile": "sim.yml" })).toThrow(
+      "Invalid input 'simulator-profile': it only applies with 'provider: simulator'",
+    );
+    expect(
+      settings({ "github-token": "t", provider: "simulator", "simulator-profile": "sim.yml" })
+        .simulatorProfile,
+    ).toBe("sim.yml");
+  });
+
   it("rejects a missing token and a repository that is not owner/repo", () => {
     expect(() => settings({})).toThrow(/Input 'github-token' is empty/);
     expect(() => settings({ "github-token": "t" }, { GITHUB_REPOSITORY: "nope" })).toThrow(

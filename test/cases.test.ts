@@ -6,6 +6,7 @@ import { renderTemplate } from "../src/core/cases/template.ts";
 import { costOf, sameModel } from "../src/core/pricing.ts";
 import { sample, shardOf } from "../src/core/selection.ts";
 import { retryAfterMs } from "../src/eval/openai-client.ts";
+import { openProvider } from "../src/eval/provider.ts";
 
 const PRICING = {
   "gpt-5.4": { input: 2.5, cached_input: 0.25, output: 15 },
@@ -179,5 +180,19 @@ describe("Retry-After", () => {
       90_000,
     );
     expect(retryAfterMs(new Headers({}), 1000)).toBe(1000);
+  });
+});
+
+describe("provider choice", () => {
+  it("refuses a simulator profile next to a real endpoint instead of ignoring it", async () => {
+    await expect(
+      openProvider({ baseURL: "https://gw.example/v1", apiKey: "sk-x", simulatorProfile: "sim.yml" }),
+    ).rejects.toThrow("a simulator profile (sim.yml) only applies to the built-in simulator");
+  });
+
+  it("needs a key for a real endpoint", async () => {
+    await expect(openProvider({ baseURL: "https://gw.example/v1" })).rejects.toThrow(
+      "no API key for https://gw.example/v1",
+    );
   });
 });

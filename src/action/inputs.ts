@@ -77,6 +77,12 @@ export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv): Setti
       "Input 'github-token' is empty. Expected a token with pull-requests: write, e.g. github-token: ${{ github.token }} (the default).",
     );
   }
+  const simulatorProfile = input("simulator-profile") || undefined;
+  if (simulatorProfile && provider !== "simulator") {
+    throw new UserError(
+      `Invalid input 'simulator-profile': it only applies with 'provider: simulator' (the provider is '${provider}').`,
+    );
+  }
   const shard = parseShard(input("shard") || "1/1");
   const cacheInput = input("cache-dir") || ".modelgate-cache";
   const resultFile = input("result-file");
@@ -89,7 +95,7 @@ export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv): Setti
     provider,
     apiKey,
     baseUrl,
-    simulatorProfile: input("simulator-profile") || undefined,
+    simulatorProfile,
     githubToken,
     config: input("config") || DEFAULT_CONFIG_PATH,
     failOnGate: boolean(input, "fail-on-gate", true),

@@ -8,6 +8,6 @@ export interface TreeSource {
   label: string;
   /** Text of each file; `null` when missing or binary. */
   readFiles(paths: readonly string[]): Promise<Map<string, string | null>>;
-  /** Every file path of the tree, or only those under the given directories when the source can narrow. */
+  /** Every file path of the tree (case files are found by matching these against `evals.cases`). */
   listFiles(): Promise<string[]>;
 }

@@ -29,6 +29,12 @@ export interface ProviderRequest {
 export async function openProvider(request: ProviderRequest): Promise<Provider> {
   if (request.baseURL || request.apiKey) {
     const baseURL = request.baseURL || DEFAULT_BASE_URL;
+    if (request.simulatorProfile) {
+      // Silently ignoring it would let someone believe their profile shaped real numbers.
+      throw new UserError(
+        `a simulator profile (${request.simulatorProfile}) only applies to the built-in simulator, but the provider is ${baseURL}: unset OPENAI_BASE_URL / OPENAI_API_KEY or drop the profile`,
+      );
+    }
     if (!request.apiKey)
       throw new UserError(`no API key for ${baseURL}: set OPENAI_API_KEY (or pass --api-key-env NAME)`);
     const client = createOpenAIClient({ baseURL, apiKey: request.apiKey, maxRetries: request.maxRetries });
