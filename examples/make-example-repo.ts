@@ -8,7 +8,11 @@ import { fileURLToPath } from "node:url";
  * and every folder of `acme-support/changes` becomes a branch with that change applied.
  */
 const here = dirname(fileURLToPath(import.meta.url));
-export const EXAMPLE_ROOT = join(here, "acme-support");
+// Run from the sources (examples/) or from the demo bundle (dist/, next to examples/).
+export const EXAMPLE_ROOT =
+  [join(here, "acme-support"), join(here, "..", "examples", "acme-support")].find((candidate) =>
+    existsSync(join(candidate, "base")),
+  ) ?? join(here, "acme-support");
 
 export interface ExampleRepo {
   dir: string;
@@ -49,7 +53,8 @@ export function makeExampleRepo(dir: string): ExampleRepo {
   return { dir, branches };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+// Only when this file itself is the entry point, not when a bundle that contains it is.
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[1].endsWith("make-example-repo.ts")) {
   const target = process.argv[2];
   if (!target) {
     process.stderr.write("usage: node examples/make-example-repo.ts DIR\n");

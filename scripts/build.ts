@@ -12,6 +12,9 @@ const entries: Record<string, string> = {
   cli: "src/cli/bin.ts",
   index: "src/action/index.ts",
   attribution: "src/app/workflow/index.ts",
+  // `npm run demo` runs the bundle, so it works on every Node the CLI supports.
+  demo: "scripts/demo.ts",
+  app: "src/app/server.ts",
 };
 
 rmSync(join(root, "dist"), { recursive: true, force: true });

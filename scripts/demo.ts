@@ -21,7 +21,9 @@ const io = {
   isTTY: Boolean(process.stderr.isTTY),
   env,
 };
-const say = (text: string) => process.stdout.write(`\n\x1b[1m${text}\x1b[0m\n`);
+// Bold headings on a terminal only; piped output stays plain text.
+const bold = process.stdout.isTTY ? (text: string) => `\x1b[1m${text}\x1b[0m` : (text: string) => text;
+const say = (text: string) => process.stdout.write(`\n${bold(text)}\n`);
 
 say(`Example repo: ${repo} (branches: main, migrate-agentic-coding, mixed)`);
 for (const branch of ["migrate-agentic-coding", "mixed"]) {
