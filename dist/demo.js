@@ -64969,6 +64969,86 @@ async function simulateCommand(argv, io2) {
   return 0;
 }
 
+// package.json
+var package_default = {
+  name: "modelgate",
+  version: "0.1.0",
+  description: "Gate LLM model migrations on evidence: eval the affected cases base vs head, enforce one change per deploy, promote in gated phases.",
+  license: "MIT",
+  repository: {
+    type: "git",
+    url: "git+https://github.com/modelgate/modelgate.git"
+  },
+  keywords: [
+    "llm",
+    "evals",
+    "github-action",
+    "probot",
+    "model-migration",
+    "openai"
+  ],
+  type: "module",
+  exports: {
+    "./package.json": "./package.json"
+  },
+  files: [
+    "dist/cli.js",
+    "dist/app.js",
+    "dist/attribution.js",
+    "schema/",
+    "app.yml",
+    "README.md",
+    "LICENSE"
+  ],
+  engines: {
+    node: ">=20"
+  },
+  bin: {
+    modelgate: "dist/cli.js"
+  },
+  scripts: {
+    build: "node scripts/build.ts",
+    bundle: "node scripts/build.ts",
+    typecheck: "tsc -p tsconfig.json",
+    lint: "biome check .",
+    format: "biome check --write .",
+    pretest: "bash .ci/services",
+    test: "node scripts/with-node24.mjs node_modules/vitest/vitest.mjs run",
+    bench: "node scripts/bench.ts",
+    demo: "node dist/demo.js",
+    start: "node dist/app.js",
+    schema: "node scripts/write-schema.ts",
+    all: "npm run schema && npm run typecheck && npm run lint && npm run bundle && npm test",
+    prepack: "node scripts/with-node24.mjs scripts/build.ts"
+  },
+  devDependencies: {
+    "@actions/core": "^3.0.1",
+    "@actions/github": "^9.1.1",
+    "@biomejs/biome": "^2.6.8",
+    "@octokit/core": "^7.0.8",
+    "@octokit/openapi": "^23.0.2",
+    "@octokit/plugin-retry": "^8.1.1",
+    "@octokit/plugin-throttling": "^11.0.5",
+    "@octokit/types": "^18.0.0",
+    "@octokit/webhooks-examples": "^7.6.1",
+    "@types/node": "^24.19.4",
+    "@types/picomatch": "^4.0.3",
+    ajv: "^8.20.0",
+    esbuild: "^0.28.2",
+    openai: "^7.59.0",
+    picomatch: "^4.0.7",
+    probot: "^14.3.2",
+    re2js: "^2.10.0",
+    typescript: "^7.0.2",
+    vitest: "^5.1.2",
+    yaml: "^2.9.1",
+    zod: "^4.6.7"
+  }
+};
+
+// src/cli/version.ts
+var VERSION2 = package_default.version;
+
 // src/cli/main.ts
 var COMMANDS = {
   classify: { run: classifyCommand, summary: "classify a change as model / prompt / infra / other" },
@@ -64984,7 +65064,7 @@ var USAGE = `Usage: modelgate <command> [options]
 Commands:
 ${Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(10)} ${command.summary}`).join("\n")}
 
-Run 'modelgate <command> --help' for a command's options.`;
+Run 'modelgate <command> --help' for a command's options; 'modelgate --version' for the version.`;
 async function runCli(argv, io2) {
   const [name, ...rest] = argv;
   if (name === void 0 || name === "--help" || name === "-h" || name === "help") {
@@ -64992,7 +65072,12 @@ async function runCli(argv, io2) {
 `);
     return name === void 0 ? 2 : 0;
   }
-  const command = COMMANDS[name];
+  if (name === "--version" || name === "-V" || name === "version") {
+    io2.stdout(`modelgate ${VERSION2}
+`);
+    return 0;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : void 0;
   if (!command) {
     io2.stderr(`modelgate: unknown command '${name}'
 

@@ -4,6 +4,7 @@ import { evalCommand } from "./eval.ts";
 import { type CommandIo, UsageError } from "./io.ts";
 import { mergeCommand } from "./merge.ts";
 import { simulateCommand } from "./simulate.ts";
+import { VERSION } from "./version.ts";
 
 type Command = (argv: string[], io: CommandIo) => Promise<number>;
 
@@ -24,7 +25,7 @@ ${Object.entries(COMMANDS)
   .map(([name, command]) => `  ${name.padEnd(10)} ${command.summary}`)
   .join("\n")}
 
-Run 'modelgate <command> --help' for a command's options.`;
+Run 'modelgate <command> --help' for a command's options; 'modelgate --version' for the version.`;
 
 /** Runs one CLI invocation and returns its exit code; never throws. */
 export async function runCli(argv: string[], io: CommandIo): Promise<number> {
@@ -33,7 +34,11 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
     io.stdout(`${USAGE}\n`);
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
+  if (name === "--version" || name === "-V" || name === "version") {
+    io.stdout(`modelgate ${VERSION}\n`);
+    return 0;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     io.stderr(`modelgate: unknown command '${name}'\n\n${USAGE}\n`);
     return 2;
