@@ -65153,5 +65153,5 @@ process.stdout.write(`(exit ${code} after ${((Date.now() - started) / 1e3).toFix
 say("The sticky PR comment modelgate posts (comment.md):");
 process.stdout.write(`${readFileSync(comment, "utf8")}
 `);
-say(`Result file (PRODUCT.md \xA78): ${result}`);
+say(`Result file (format: docs/results.md): ${result}`);
 process.exitCode = code === 2 ? 2 : 0;

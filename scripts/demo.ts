@@ -55,5 +55,5 @@ process.stdout.write(`(exit ${code} after ${((Date.now() - started) / 1000).toFi
 
 say("The sticky PR comment modelgate posts (comment.md):");
 process.stdout.write(`${readFileSync(comment, "utf8")}\n`);
-say(`Result file (PRODUCT.md §8): ${result}`);
+say(`Result file (format: docs/results.md): ${result}`);
 process.exitCode = code === 2 ? 2 : 0;

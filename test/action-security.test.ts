@@ -12,7 +12,7 @@ import {
   type World,
 } from "./support/action-harness.ts";
 
-/** PRODUCT.md §9 and issue 4 points 3 and 6, through the committed dist/index.js. */
+/** docs/action.md#security and issue 4 points 3 and 6, through the committed dist/index.js. */
 
 let world: World | undefined;
 afterEach(async () => {

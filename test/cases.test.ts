@@ -133,7 +133,7 @@ describe("assertions and outcomes", () => {
 });
 
 describe("pricing", () => {
-  it("charges uncached, cached and completion tokens at their prices (PRODUCT.md §6)", () => {
+  it("charges uncached, cached and completion tokens at their prices (docs/cases.md)", () => {
     // (1,000 − 200) × 5 + 200 × 0.5 + 500 × 30 = 4,000 + 100 + 15,000 = 19,100 per 1M → $0.0191
     expect(
       costOf({ prompt_tokens: 1000, cached_tokens: 200, completion_tokens: 500 }, "gpt-5.5", PRICING),

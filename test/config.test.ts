@@ -18,7 +18,7 @@ function errorOf(text: string, file?: string): string {
 }
 
 describe("config", () => {
-  it("accepts the PRODUCT.md §4 example as written", () => {
+  it("accepts the README.md#configuration example as written", () => {
     const config = parseConfig(exampleConfig);
     expect(config.llm.config).toBe("config/llm.json");
     expect(config.changes.model.env).toEqual(["*_MODEL_*"]);

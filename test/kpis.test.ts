@@ -7,7 +7,7 @@ function side(fields: Partial<CaseSideResult> & Pick<CaseSideResult, "outcome">)
 }
 
 /**
- * A hand-made table; every expected KPI below is worked out by hand from PRODUCT.md §6.
+ * A hand-made table; every expected KPI below is worked out by hand from docs/cases.md.
  *
  * | case | outcome  | attempts | tokens | cost  | tool calls | latencies (answered attempts) |
  * |------|----------|----------|--------|-------|------------|-------------------------------|

@@ -9,7 +9,7 @@ import { COMMENT_MARKER } from "../src/core/report/markdown.ts";
 import type { CaseResult, CaseSideResult, EvalResult, GatesConfig, Outcome } from "../src/core/result.ts";
 import { shardOf } from "../src/core/selection.ts";
 
-/** `modelgate merge FILE… --out FILE [--markdown FILE]` (PRODUCT.md §10, §11). */
+/** `modelgate merge FILE… --out FILE [--markdown FILE]` (docs/action.md#sharding, README.md#the-cli). */
 
 const GATES: GatesConfig = { max_error_rate: 0.02, max_completion_rate_drop: 0.05, min_cases: 20 };
 

@@ -149,7 +149,7 @@ describe("wilson", () => {
   });
 });
 
-describe("errorRateUpperBound and PRODUCT.md's '0 errors in n → ≈ 3/n'", () => {
+describe("errorRateUpperBound and the docs '0 errors in n → ≈ 3/n'", () => {
   it.each([20, 50, 100, 200, 1000])("0 errors in %i cases", (n) => {
     const bound = errorRateUpperBound(0, n) ?? 1;
     // Wilson: 3.84/(n + 3.84), not 3/n. The rule of three is the one-sided exact bound
@@ -250,7 +250,7 @@ describe("pairedMeanDelta", () => {
 });
 
 describe("minDetectableEffect", () => {
-  it("reproduces PRODUCT.md: 80 % → 75 % at 80 % power needs ≈ 335–1,096 pairs", () => {
+  it("reproduces the docs: 80 % → 75 % at 80 % power needs ≈ 335–1,096 pairs", () => {
     // Cases needed for a 5-point drop: n·(MDE/0.05)², since MDE shrinks as 1/√n.
     const required = (table: PairedTable) => {
       const n = table.both + table.headOnly + table.baseOnly + table.neither;
