@@ -16080,7 +16080,7 @@ var require_ajv = __commonJS({
 });
 
 // scripts/demo.ts
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as join4 } from "node:path";
 
@@ -65123,6 +65123,7 @@ var say = (text2) => process.stdout.write(`
 ${bold(text2)}
 `);
 say(`Example repo: ${repo} (branches: main, migrate-agentic-coding, mixed)`);
+process.stdout.write("The cache and files live in that temporary folder, never in this checkout.\n");
 for (const branch of ["migrate-agentic-coding", "mixed"]) {
   say(`$ modelgate classify --repo ${repo} --base main --head ${branch} --format text`);
   const code2 = await runCli(
@@ -65153,5 +65154,10 @@ process.stdout.write(`(exit ${code} after ${((Date.now() - started) / 1e3).toFix
 say("The sticky PR comment modelgate posts (comment.md):");
 process.stdout.write(`${readFileSync(comment, "utf8")}
 `);
-say(`Result file (format: docs/results.md): ${result}`);
+if (process.argv.includes("--keep")) {
+  say(`Kept: the example repo ${repo}, the result file ${result} (format: docs/results.md)`);
+} else {
+  rmSync(work, { recursive: true, force: true });
+  say("Removed the demo's temporary repo and files; `npm run demo -- --keep` keeps them.");
+}
 process.exitCode = code === 2 ? 2 : 0;

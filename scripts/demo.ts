@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EXAMPLE_ROOT, makeExampleRepo } from "../examples/make-example-repo.ts";
@@ -26,6 +26,7 @@ const bold = process.stdout.isTTY ? (text: string) => `\x1b[1m${text}\x1b[0m` : 
 const say = (text: string) => process.stdout.write(`\n${bold(text)}\n`);
 
 say(`Example repo: ${repo} (branches: main, migrate-agentic-coding, mixed)`);
+process.stdout.write("The cache and files live in that temporary folder, never in this checkout.\n");
 for (const branch of ["migrate-agentic-coding", "mixed"]) {
   say(`$ modelgate classify --repo ${repo} --base main --head ${branch} --format text`);
   const code = await runCli(
@@ -55,5 +56,11 @@ process.stdout.write(`(exit ${code} after ${((Date.now() - started) / 1000).toFi
 
 say("The sticky PR comment modelgate posts (comment.md):");
 process.stdout.write(`${readFileSync(comment, "utf8")}\n`);
-say(`Result file (format: docs/results.md): ${result}`);
+// The demo cleans up after itself unless asked to keep its repo and files (`npm run demo -- --keep`).
+if (process.argv.includes("--keep")) {
+  say(`Kept: the example repo ${repo}, the result file ${result} (format: docs/results.md)`);
+} else {
+  rmSync(work, { recursive: true, force: true });
+  say("Removed the demo's temporary repo and files; `npm run demo -- --keep` keeps them.");
+}
 process.exitCode = code === 2 ? 2 : 0;
