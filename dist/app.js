@@ -405,8 +405,8 @@ var require_req = __commonJS({
       if (req.originalUrl) {
         _req.url = req.originalUrl;
       } else {
-        const path2 = req.path;
-        _req.url = typeof path2 === "string" ? path2 : req.url ? req.url.path || req.url : void 0;
+        const path8 = req.path;
+        _req.url = typeof path8 === "string" ? path8 : req.url ? req.url.path || req.url : void 0;
       }
       if (req.query) {
         _req.query = req.query;
@@ -576,14 +576,14 @@ var require_redact = __commonJS({
       }
       return obj;
     }
-    function parsePath(path2) {
+    function parsePath(path8) {
       const parts = [];
       let current = "";
       let inBrackets = false;
       let inQuotes = false;
       let quoteChar = "";
-      for (let i = 0; i < path2.length; i++) {
-        const char = path2[i];
+      for (let i = 0; i < path8.length; i++) {
+        const char = path8[i];
         if (!inBrackets && char === ".") {
           if (current) {
             parts.push(current);
@@ -714,10 +714,10 @@ var require_redact = __commonJS({
       return current;
     }
     function redactPaths(obj, paths, censor, remove = false) {
-      for (const path2 of paths) {
-        const parts = parsePath(path2);
+      for (const path8 of paths) {
+        const parts = parsePath(path8);
         if (parts.includes("*")) {
-          redactWildcardPath(obj, parts, censor, path2, remove);
+          redactWildcardPath(obj, parts, censor, path8, remove);
         } else {
           if (remove) {
             removeKey(obj, parts);
@@ -802,8 +802,8 @@ var require_redact = __commonJS({
           }
         } else {
           if (afterWildcard.includes("*")) {
-            const wrappedCensor = typeof censor === "function" ? (value, path2) => {
-              const fullPath = [...pathArray.slice(0, pathLength), ...path2];
+            const wrappedCensor = typeof censor === "function" ? (value, path8) => {
+              const fullPath = [...pathArray.slice(0, pathLength), ...path8];
               return censor(value, fullPath);
             } : censor;
             redactWildcardPath(current, afterWildcard, wrappedCensor, originalPath, remove);
@@ -838,8 +838,8 @@ var require_redact = __commonJS({
         return null;
       }
       const pathStructure = /* @__PURE__ */ new Map();
-      for (const path2 of pathsToClone) {
-        const parts = parsePath(path2);
+      for (const path8 of pathsToClone) {
+        const parts = parsePath(path8);
         let current = pathStructure;
         for (let i = 0; i < parts.length; i++) {
           const part = parts[i];
@@ -891,24 +891,24 @@ var require_redact = __commonJS({
       }
       return cloneSelectively(obj, pathStructure);
     }
-    function validatePath(path2) {
-      if (typeof path2 !== "string") {
+    function validatePath(path8) {
+      if (typeof path8 !== "string") {
         throw new Error("Paths must be (non-empty) strings");
       }
-      if (path2 === "") {
+      if (path8 === "") {
         throw new Error("Invalid redaction path ()");
       }
-      if (path2.includes("..")) {
-        throw new Error(`Invalid redaction path (${path2})`);
+      if (path8.includes("..")) {
+        throw new Error(`Invalid redaction path (${path8})`);
       }
-      if (path2.includes(",")) {
-        throw new Error(`Invalid redaction path (${path2})`);
+      if (path8.includes(",")) {
+        throw new Error(`Invalid redaction path (${path8})`);
       }
       let bracketCount = 0;
       let inQuotes = false;
       let quoteChar = "";
-      for (let i = 0; i < path2.length; i++) {
-        const char = path2[i];
+      for (let i = 0; i < path8.length; i++) {
+        const char = path8[i];
         if ((char === '"' || char === "'") && bracketCount > 0) {
           if (!inQuotes) {
             inQuotes = true;
@@ -922,20 +922,20 @@ var require_redact = __commonJS({
         } else if (char === "]" && !inQuotes) {
           bracketCount--;
           if (bracketCount < 0) {
-            throw new Error(`Invalid redaction path (${path2})`);
+            throw new Error(`Invalid redaction path (${path8})`);
           }
         }
       }
       if (bracketCount !== 0) {
-        throw new Error(`Invalid redaction path (${path2})`);
+        throw new Error(`Invalid redaction path (${path8})`);
       }
     }
     function validatePaths(paths) {
       if (!Array.isArray(paths)) {
         throw new TypeError("paths must be an array");
       }
-      for (const path2 of paths) {
-        validatePath(path2);
+      for (const path8 of paths) {
+        validatePath(path8);
       }
     }
     function slowRedact(options2 = {}) {
@@ -1105,8 +1105,8 @@ var require_redaction = __commonJS({
         if (shape[k] === null) {
           o[k] = (value) => topCensor(value, [k]);
         } else {
-          const wrappedCensor = typeof censor === "function" ? (value, path2) => {
-            return censor(value, [k, ...path2]);
+          const wrappedCensor = typeof censor === "function" ? (value, path8) => {
+            return censor(value, [k, ...path8]);
           } : censor;
           o[k] = Redact({
             paths: shape[k],
@@ -1177,8 +1177,8 @@ var require_quick_format_unescaped = __commonJS({
         return '"[Circular]"';
       }
     }
-    module2.exports = format;
-    function format(f, args, opts) {
+    module2.exports = format3;
+    function format3(f, args, opts) {
       var ss = opts && opts.stringify || tryStringify;
       var offset = 1;
       if (typeof f === "object" && f !== null) {
@@ -1324,12 +1324,12 @@ var require_atomic_sleep = __commonJS({
 var require_sonic_boom = __commonJS({
   "node_modules/sonic-boom/index.js"(exports2, module2) {
     "use strict";
-    var fs = __require("fs");
+    var fs5 = __require("fs");
     var EventEmitter = __require("events");
     var inherits = __require("util").inherits;
-    var path2 = __require("path");
+    var path8 = __require("path");
     var sleep = require_atomic_sleep();
-    var assert2 = __require("assert");
+    var assert4 = __require("assert");
     var BUSY_WRITE_TIMEOUT = 100;
     var kEmptyBuffer = Buffer.allocUnsafe(0);
     var MAX_WRITE = 16 * 1024;
@@ -1381,20 +1381,20 @@ var require_sonic_boom = __commonJS({
       const mode = sonic.mode;
       if (sonic.sync) {
         try {
-          if (sonic.mkdir) fs.mkdirSync(path2.dirname(file2), { recursive: true });
-          const fd = fs.openSync(file2, flags, mode);
+          if (sonic.mkdir) fs5.mkdirSync(path8.dirname(file2), { recursive: true });
+          const fd = fs5.openSync(file2, flags, mode);
           fileOpened(null, fd);
         } catch (err) {
           fileOpened(err);
           throw err;
         }
       } else if (sonic.mkdir) {
-        fs.mkdir(path2.dirname(file2), { recursive: true }, (err) => {
+        fs5.mkdir(path8.dirname(file2), { recursive: true }, (err) => {
           if (err) return fileOpened(err);
-          fs.open(file2, flags, mode, fileOpened);
+          fs5.open(file2, flags, mode, fileOpened);
         });
       } else {
-        fs.open(file2, flags, mode, fileOpened);
+        fs5.open(file2, flags, mode, fileOpened);
       }
     }
     function SonicBoom(opts) {
@@ -1435,8 +1435,8 @@ var require_sonic_boom = __commonJS({
         this.flush = flushBuffer;
         this.flushSync = flushBufferSync;
         this._actualWrite = actualWriteBuffer;
-        fsWriteSync = () => fs.writeSync(this.fd, this._writingBuf);
-        fsWrite = () => fs.write(this.fd, this._writingBuf, this.release);
+        fsWriteSync = () => fs5.writeSync(this.fd, this._writingBuf);
+        fsWrite = () => fs5.write(this.fd, this._writingBuf, this.release);
       } else if (contentMode === void 0 || contentMode === kContentModeUtf8) {
         this._writingBuf = "";
         this.write = write;
@@ -1445,15 +1445,15 @@ var require_sonic_boom = __commonJS({
         this._actualWrite = actualWrite;
         fsWriteSync = () => {
           if (Buffer.isBuffer(this._writingBuf)) {
-            return fs.writeSync(this.fd, this._writingBuf);
+            return fs5.writeSync(this.fd, this._writingBuf);
           }
-          return fs.writeSync(this.fd, this._writingBuf, "utf8");
+          return fs5.writeSync(this.fd, this._writingBuf, "utf8");
         };
         fsWrite = () => {
           if (Buffer.isBuffer(this._writingBuf)) {
-            return fs.write(this.fd, this._writingBuf, this.release);
+            return fs5.write(this.fd, this._writingBuf, this.release);
           }
-          return fs.write(this.fd, this._writingBuf, "utf8", this.release);
+          return fs5.write(this.fd, this._writingBuf, "utf8", this.release);
         };
       } else {
         throw new Error(`SonicBoom supports "${kContentModeUtf8}" and "${kContentModeBuffer}", but passed ${contentMode}`);
@@ -1510,7 +1510,7 @@ var require_sonic_boom = __commonJS({
           }
         }
         if (this._fsync) {
-          fs.fsyncSync(this.fd);
+          fs5.fsyncSync(this.fd);
         }
         const len = this._len;
         if (this._reopening) {
@@ -1624,7 +1624,7 @@ var require_sonic_boom = __commonJS({
       const onDrain = () => {
         if (!this._fsync) {
           try {
-            fs.fsync(this.fd, (err) => {
+            fs5.fsync(this.fd, (err) => {
               this._flushPending = false;
               cb(err);
             });
@@ -1726,7 +1726,7 @@ var require_sonic_boom = __commonJS({
       const fd = this.fd;
       this.once("ready", () => {
         if (fd !== this.fd) {
-          fs.close(fd, (err) => {
+          fs5.close(fd, (err) => {
             if (err) {
               return this.emit("error", err);
             }
@@ -1775,7 +1775,7 @@ var require_sonic_boom = __commonJS({
           buf = this._bufs[0];
         }
         try {
-          const n = Buffer.isBuffer(buf) ? fs.writeSync(this.fd, buf) : fs.writeSync(this.fd, buf, "utf8");
+          const n = Buffer.isBuffer(buf) ? fs5.writeSync(this.fd, buf) : fs5.writeSync(this.fd, buf, "utf8");
           const releasedBufObj = releaseWritingBuf(buf, this._len, n);
           buf = releasedBufObj.writingBuf;
           this._len = releasedBufObj.len;
@@ -1791,7 +1791,7 @@ var require_sonic_boom = __commonJS({
         }
       }
       try {
-        fs.fsyncSync(this.fd);
+        fs5.fsyncSync(this.fd);
       } catch {
       }
     }
@@ -1812,7 +1812,7 @@ var require_sonic_boom = __commonJS({
           buf = mergeBuf(this._bufs[0], this._lens[0]);
         }
         try {
-          const n = fs.writeSync(this.fd, buf);
+          const n = fs5.writeSync(this.fd, buf);
           buf = buf.subarray(n);
           this._len = Math.max(this._len - n, 0);
           if (buf.length <= 0) {
@@ -1840,13 +1840,13 @@ var require_sonic_boom = __commonJS({
       this._writingBuf = this._writingBuf.length ? this._writingBuf : this._bufs.shift() || "";
       if (this.sync) {
         try {
-          const written = Buffer.isBuffer(this._writingBuf) ? fs.writeSync(this.fd, this._writingBuf) : fs.writeSync(this.fd, this._writingBuf, "utf8");
+          const written = Buffer.isBuffer(this._writingBuf) ? fs5.writeSync(this.fd, this._writingBuf) : fs5.writeSync(this.fd, this._writingBuf, "utf8");
           release(null, written);
         } catch (err) {
           release(err);
         }
       } else {
-        fs.write(this.fd, this._writingBuf, release);
+        fs5.write(this.fd, this._writingBuf, release);
       }
     }
     function actualWriteBuffer() {
@@ -1855,7 +1855,7 @@ var require_sonic_boom = __commonJS({
       this._writingBuf = this._writingBuf.length ? this._writingBuf : mergeBuf(this._bufs.shift(), this._lens.shift());
       if (this.sync) {
         try {
-          const written = fs.writeSync(this.fd, this._writingBuf);
+          const written = fs5.writeSync(this.fd, this._writingBuf);
           release(null, written);
         } catch (err) {
           release(err);
@@ -1864,7 +1864,7 @@ var require_sonic_boom = __commonJS({
         if (kCopyBuffer) {
           this._writingBuf = Buffer.from(this._writingBuf);
         }
-        fs.write(this.fd, this._writingBuf, release);
+        fs5.write(this.fd, this._writingBuf, release);
       }
     }
     function actualClose(sonic) {
@@ -1878,14 +1878,14 @@ var require_sonic_boom = __commonJS({
       sonic.destroyed = true;
       sonic._bufs = [];
       sonic._lens = [];
-      assert2(typeof sonic.fd === "number", `sonic.fd must be a number, got ${typeof sonic.fd}`);
+      assert4(typeof sonic.fd === "number", `sonic.fd must be a number, got ${typeof sonic.fd}`);
       try {
-        fs.fsync(sonic.fd, closeWrapped);
+        fs5.fsync(sonic.fd, closeWrapped);
       } catch {
       }
       function closeWrapped() {
         if (sonic.fd !== 1 && sonic.fd !== 2) {
-          fs.close(sonic.fd, done);
+          fs5.close(sonic.fd, done);
         } else {
           done();
         }
@@ -2155,7 +2155,7 @@ var require_thread_stream = __commonJS({
     var { EventEmitter } = __require("events");
     var { Worker } = __require("worker_threads");
     var { join } = __require("path");
-    var { pathToFileURL: pathToFileURL2 } = __require("url");
+    var { pathToFileURL: pathToFileURL4 } = __require("url");
     var { wait: wait2 } = require_wait();
     var {
       WRITE_INDEX,
@@ -2163,7 +2163,7 @@ var require_thread_stream = __commonJS({
       SEQ_INDEX
     } = require_indexes();
     var buffer = __require("buffer");
-    var assert2 = __require("assert");
+    var assert4 = __require("assert");
     var kImpl = /* @__PURE__ */ Symbol("kImpl");
     var MAX_STRING = buffer.constants.MAX_STRING_LENGTH;
     function noop5() {
@@ -2212,7 +2212,7 @@ var require_thread_stream = __commonJS({
         name: opts.workerOpts?.name || "thread-stream",
         trackUnmanagedFds: false,
         workerData: {
-          filename: filename.indexOf("file://") === 0 ? filename : pathToFileURL2(filename).href,
+          filename: filename.indexOf("file://") === 0 ? filename : pathToFileURL4(filename).href,
           dataBuf: stream[kImpl].dataBuf,
           stateBuf: stream[kImpl].stateBuf,
           workerData: {
@@ -2230,7 +2230,7 @@ var require_thread_stream = __commonJS({
       return worker;
     }
     function drain(stream) {
-      assert2(!stream[kImpl].sync);
+      assert4(!stream[kImpl].sync);
       if (stream[kImpl].needDrain) {
         stream[kImpl].needDrain = false;
         stream.emit("drain");
@@ -2717,10 +2717,10 @@ var require_transport = __commonJS({
   "node_modules/pino/lib/transport.js"(exports2, module2) {
     "use strict";
     var { createRequire: createRequire2 } = __require("module");
-    var { existsSync: existsSync2 } = __require("node:fs");
+    var { existsSync: existsSync3 } = __require("node:fs");
     var getCallers = require_caller();
     var { join, isAbsolute, sep: sep2 } = __require("node:path");
-    var { fileURLToPath } = __require("node:url");
+    var { fileURLToPath: fileURLToPath5 } = __require("node:url");
     var sleep = require_atomic_sleep();
     var onExit = require_on_exit_leak_free();
     var ThreadStream = require_thread_stream();
@@ -2784,15 +2784,15 @@ var require_transport = __commonJS({
       if (!unquoted) {
         return false;
       }
-      let path2 = unquoted;
-      if (path2.startsWith("file://")) {
+      let path8 = unquoted;
+      if (path8.startsWith("file://")) {
         try {
-          path2 = fileURLToPath(path2);
+          path8 = fileURLToPath5(path8);
         } catch {
           return false;
         }
       }
-      return isAbsolute(path2) && !existsSync2(path2);
+      return isAbsolute(path8) && !existsSync3(path8);
     }
     function stripQuotes(value) {
       const first = value[0];
@@ -2949,7 +2949,7 @@ var require_tools = __commonJS({
   "node_modules/pino/lib/tools.js"(exports2, module2) {
     "use strict";
     var diagChan = __require("node:diagnostics_channel");
-    var format = require_quick_format_unescaped();
+    var format3 = require_quick_format_unescaped();
     var { mapHttpRequest, mapHttpResponse } = require_pino_std_serializers();
     var SonicBoom = require_sonic_boom();
     var onExit = require_on_exit_leak_free();
@@ -3003,13 +3003,13 @@ var require_tools = __commonJS({
           if (typeof this[msgPrefixSym] === "string" && msg !== void 0 && msg !== null) {
             msg = this[msgPrefixSym] + msg;
           }
-          this[writeSym](o, format(msg, formatParams, this[formatOptsSym]), level);
+          this[writeSym](o, format3(msg, formatParams, this[formatOptsSym]), level);
         } else {
           let msg = o === void 0 ? n.shift() : o;
           if (typeof this[msgPrefixSym] === "string" && msg !== void 0 && msg !== null) {
             msg = this[msgPrefixSym] + msg;
           }
-          this[writeSym](null, format(msg, n, this[formatOptsSym]), level);
+          this[writeSym](null, format3(msg, n, this[formatOptsSym]), level);
         }
       }
     }
@@ -3341,12 +3341,12 @@ var require_levels = __commonJS({
     function genLsCache(instance) {
       const formatter = instance[formattersSym].level;
       const { labels } = instance.levels;
-      const cache = {};
+      const cache2 = {};
       for (const label2 in labels) {
         const level = formatter(labels[label2], Number(label2));
-        cache[label2] = JSON.stringify(level).slice(0, -1);
+        cache2[label2] = JSON.stringify(level).slice(0, -1);
       }
-      instance[lsCacheSym] = cache;
+      instance[lsCacheSym] = cache2;
       return instance;
     }
     function isStandardLevel(level, useOnlyCustomLevels) {
@@ -3730,7 +3730,7 @@ var require_proto = __commonJS({
 var require_safe_stable_stringify = __commonJS({
   "node_modules/safe-stable-stringify/index.js"(exports2, module2) {
     "use strict";
-    var { hasOwnProperty } = Object.prototype;
+    var { hasOwnProperty: hasOwnProperty3 } = Object.prototype;
     var stringify = configure();
     stringify.configure = configure;
     stringify.stringify = stringify;
@@ -3783,7 +3783,7 @@ var require_safe_stable_stringify = __commonJS({
       return res;
     }
     function getCircularValueOption(options2) {
-      if (hasOwnProperty.call(options2, "circularValue")) {
+      if (hasOwnProperty3.call(options2, "circularValue")) {
         const circularValue = options2.circularValue;
         if (typeof circularValue === "string") {
           return `"${circularValue}"`;
@@ -3804,7 +3804,7 @@ var require_safe_stable_stringify = __commonJS({
     }
     function getDeterministicOption(options2) {
       let value;
-      if (hasOwnProperty.call(options2, "deterministic")) {
+      if (hasOwnProperty3.call(options2, "deterministic")) {
         value = options2.deterministic;
         if (typeof value !== "boolean" && typeof value !== "function") {
           throw new TypeError('The "deterministic" argument must be of type boolean or comparator function');
@@ -3814,7 +3814,7 @@ var require_safe_stable_stringify = __commonJS({
     }
     function getBooleanOption(options2, key) {
       let value;
-      if (hasOwnProperty.call(options2, key)) {
+      if (hasOwnProperty3.call(options2, key)) {
         value = options2[key];
         if (typeof value !== "boolean") {
           throw new TypeError(`The "${key}" argument must be of type boolean`);
@@ -3824,7 +3824,7 @@ var require_safe_stable_stringify = __commonJS({
     }
     function getPositiveIntegerOption(options2, key) {
       let value;
-      if (hasOwnProperty.call(options2, key)) {
+      if (hasOwnProperty3.call(options2, key)) {
         value = options2[key];
         if (typeof value !== "number") {
           throw new TypeError(`The "${key}" argument must be of type number`);
@@ -3854,7 +3854,7 @@ var require_safe_stable_stringify = __commonJS({
       return replacerSet;
     }
     function getStrictOption(options2) {
-      if (hasOwnProperty.call(options2, "strict")) {
+      if (hasOwnProperty3.call(options2, "strict")) {
         const value = options2.strict;
         if (typeof value !== "boolean") {
           throw new TypeError('The "strict" argument must be of type boolean');
@@ -5069,9 +5069,9 @@ var require_pump = __commonJS({
   "node_modules/pump/index.js"(exports2, module2) {
     var once = require_once();
     var eos = require_end_of_stream();
-    var fs;
+    var fs5;
     try {
-      fs = __require("fs");
+      fs5 = __require("fs");
     } catch (e) {
     }
     var noop5 = function() {
@@ -5082,8 +5082,8 @@ var require_pump = __commonJS({
     };
     var isFS = function(stream) {
       if (!ancient) return false;
-      if (!fs) return false;
-      return (stream instanceof (fs.ReadStream || noop5) || stream instanceof (fs.WriteStream || noop5)) && isFn(stream.close);
+      if (!fs5) return false;
+      return (stream instanceof (fs5.ReadStream || noop5) || stream instanceof (fs5.WriteStream || noop5)) && isFn(stream.close);
     };
     var isRequest = function(stream) {
       return stream.setHeader && isFn(stream.abort);
@@ -5249,13 +5249,13 @@ var require_pino_abstract_transport = __commonJS({
     var { Duplex } = __require("stream");
     var { parentPort, workerData } = __require("worker_threads");
     function createDeferred() {
-      let resolve2;
+      let resolve4;
       let reject;
       const promise2 = new Promise((_resolve2, _reject) => {
-        resolve2 = _resolve2;
+        resolve4 = _resolve2;
         reject = _reject;
       });
-      promise2.resolve = resolve2;
+      promise2.resolve = resolve4;
       promise2.reject = reject;
       return promise2;
     }
@@ -5524,11 +5524,11 @@ var require_colors = __commonJS({
 var require_sonic_boom2 = __commonJS({
   "node_modules/pino-pretty/node_modules/sonic-boom/index.js"(exports2, module2) {
     "use strict";
-    var fs = __require("node:fs");
+    var fs5 = __require("node:fs");
     var EventEmitter = __require("node:events");
     var inherits = __require("node:util").inherits;
-    var path2 = __require("node:path");
-    var assert2 = __require("node:assert");
+    var path8 = __require("node:path");
+    var assert4 = __require("node:assert");
     var sleep = require_atomic_sleep();
     var BUSY_WRITE_TIMEOUT = 100;
     var kEmptyBuffer = Buffer.allocUnsafe(0);
@@ -5598,20 +5598,20 @@ var require_sonic_boom2 = __commonJS({
       const mode = sonic.mode;
       if (sonic.sync) {
         try {
-          if (sonic.mkdir) fs.mkdirSync(path2.dirname(file2), { recursive: true });
-          const fd = fs.openSync(file2, flags, mode);
+          if (sonic.mkdir) fs5.mkdirSync(path8.dirname(file2), { recursive: true });
+          const fd = fs5.openSync(file2, flags, mode);
           fileOpened(null, fd);
         } catch (err) {
           fileOpened(err);
           throw err;
         }
       } else if (sonic.mkdir) {
-        fs.mkdir(path2.dirname(file2), { recursive: true }, (err) => {
+        fs5.mkdir(path8.dirname(file2), { recursive: true }, (err) => {
           if (err) return fileOpened(err);
-          fs.open(file2, flags, mode, fileOpened);
+          fs5.open(file2, flags, mode, fileOpened);
         });
       } else {
-        fs.open(file2, flags, mode, fileOpened);
+        fs5.open(file2, flags, mode, fileOpened);
       }
     }
     function SonicBoom(opts) {
@@ -5658,8 +5658,8 @@ var require_sonic_boom2 = __commonJS({
         this.flush = flushBuffer;
         this.flushSync = flushBufferSync;
         this._actualWrite = actualWriteBuffer;
-        fsWriteSync = () => fs.writeSync(this.fd, this._writingBuf);
-        fsWrite = () => fs.write(this.fd, this._writingBuf, this.release);
+        fsWriteSync = () => fs5.writeSync(this.fd, this._writingBuf);
+        fsWrite = () => fs5.write(this.fd, this._writingBuf, this.release);
       } else if (contentMode === void 0 || contentMode === kContentModeUtf8) {
         this._writingBuf = "";
         this.write = write;
@@ -5668,15 +5668,15 @@ var require_sonic_boom2 = __commonJS({
         this._actualWrite = actualWrite;
         fsWriteSync = () => {
           if (Buffer.isBuffer(this._writingBuf)) {
-            return fs.writeSync(this.fd, this._writingBuf);
+            return fs5.writeSync(this.fd, this._writingBuf);
           }
-          return fs.writeSync(this.fd, this._writingBuf, "utf8");
+          return fs5.writeSync(this.fd, this._writingBuf, "utf8");
         };
         fsWrite = () => {
           if (Buffer.isBuffer(this._writingBuf)) {
-            return fs.write(this.fd, this._writingBuf, this.release);
+            return fs5.write(this.fd, this._writingBuf, this.release);
           }
-          return fs.write(this.fd, this._writingBuf, "utf8", this.release);
+          return fs5.write(this.fd, this._writingBuf, "utf8", this.release);
         };
       } else {
         throw new Error(`SonicBoom supports "${kContentModeUtf8}" and "${kContentModeBuffer}", but passed ${contentMode}`);
@@ -5760,7 +5760,7 @@ var require_sonic_boom2 = __commonJS({
           }
         }
         if (this._fsync) {
-          fs.fsyncSync(this.fd);
+          fs5.fsyncSync(this.fd);
         }
         const len = this._len;
         if (this._reopening) {
@@ -5934,7 +5934,7 @@ var require_sonic_boom2 = __commonJS({
         flushing = true;
         if (!this._fsync && !this.destroyed) {
           try {
-            fs.fsync(this.fd, (err2) => {
+            fs5.fsync(this.fd, (err2) => {
               if (isIgnorableFsyncError(err2)) {
                 complete();
                 return;
@@ -6037,7 +6037,7 @@ var require_sonic_boom2 = __commonJS({
       const fd = this.fd;
       this.once("ready", () => {
         if (fd !== this.fd) {
-          fs.close(fd, (err) => {
+          fs5.close(fd, (err) => {
             if (err) {
               return this.emit("error", err);
             }
@@ -6118,7 +6118,7 @@ var require_sonic_boom2 = __commonJS({
             buf = this._bufs[0];
           }
           try {
-            const n = Buffer.isBuffer(buf) ? fs.writeSync(this.fd, buf) : fs.writeSync(this.fd, buf, "utf8");
+            const n = Buffer.isBuffer(buf) ? fs5.writeSync(this.fd, buf) : fs5.writeSync(this.fd, buf, "utf8");
             this._writeRetries = 0;
             const releasedBufObj = releaseWritingBuf(buf, this._len, n);
             buf = releasedBufObj.writingBuf;
@@ -6142,7 +6142,7 @@ var require_sonic_boom2 = __commonJS({
         if (state === kFlushSyncRetry) endFlushSyncRetry(this);
       }
       try {
-        fs.fsyncSync(this.fd);
+        fs5.fsyncSync(this.fd);
       } catch {
       }
     }
@@ -6160,7 +6160,7 @@ var require_sonic_boom2 = __commonJS({
             buf = mergeBuf(this._bufs[0], this._lens[0]);
           }
           try {
-            const n = fs.writeSync(this.fd, buf);
+            const n = fs5.writeSync(this.fd, buf);
             this._writeRetries = 0;
             buf = buf.subarray(n);
             this._len = Math.max(this._len - n, 0);
@@ -6200,13 +6200,13 @@ var require_sonic_boom2 = __commonJS({
       this._writingBuf = this._writingBuf.length ? this._writingBuf : this._bufs.shift() || "";
       if (this.sync) {
         try {
-          const written = Buffer.isBuffer(this._writingBuf) ? fs.writeSync(this.fd, this._writingBuf) : fs.writeSync(this.fd, this._writingBuf, "utf8");
+          const written = Buffer.isBuffer(this._writingBuf) ? fs5.writeSync(this.fd, this._writingBuf) : fs5.writeSync(this.fd, this._writingBuf, "utf8");
           release(null, written);
         } catch (err) {
           release(err);
         }
       } else {
-        fs.write(this.fd, this._writingBuf, release);
+        fs5.write(this.fd, this._writingBuf, release);
       }
     }
     function actualWriteBuffer() {
@@ -6215,7 +6215,7 @@ var require_sonic_boom2 = __commonJS({
       this._writingBuf = this._writingBuf.length ? this._writingBuf : mergeBuf(this._bufs.shift(), this._lens.shift());
       if (this.sync) {
         try {
-          const written = fs.writeSync(this.fd, this._writingBuf);
+          const written = fs5.writeSync(this.fd, this._writingBuf);
           release(null, written);
         } catch (err) {
           release(err);
@@ -6224,7 +6224,7 @@ var require_sonic_boom2 = __commonJS({
         if (kCopyBuffer) {
           this._writingBuf = Buffer.from(this._writingBuf);
         }
-        fs.write(this.fd, this._writingBuf, release);
+        fs5.write(this.fd, this._writingBuf, release);
       }
     }
     function actualClose(sonic) {
@@ -6253,14 +6253,14 @@ var require_sonic_boom2 = __commonJS({
       if (sonic._flushPending > 0 && !sonic._writing) {
         sonic.emit(kFlush, new Error("SonicBoom destroyed"));
       }
-      assert2(typeof sonic.fd === "number", `sonic.fd must be a number, got ${typeof sonic.fd}`);
+      assert4(typeof sonic.fd === "number", `sonic.fd must be a number, got ${typeof sonic.fd}`);
       try {
-        fs.fsync(sonic.fd, closeWrapped);
+        fs5.fsync(sonic.fd, closeWrapped);
       } catch {
       }
       function closeWrapped() {
         if (sonic.fd !== 1 && sonic.fd !== 2) {
-          fs.close(sonic.fd, done);
+          fs5.close(sonic.fd, done);
         } else {
           done();
         }
@@ -6575,11 +6575,11 @@ var require_cjs2 = __commonJS({
     }
     function copyDataViewStrict(dataView, state) {
       const { buffer } = dataView;
-      const { cache, Constructor } = state;
-      const bufferCopied = cache.has(buffer);
-      const bufferClone = bufferCopied ? cache.get(buffer) : state.copier(buffer, state);
-      if (!bufferCopied && cache.has(dataView)) {
-        return cache.get(dataView);
+      const { cache: cache2, Constructor } = state;
+      const bufferCopied = cache2.has(buffer);
+      const bufferClone = bufferCopied ? cache2.get(buffer) : state.copier(buffer, state);
+      if (!bufferCopied && cache2.has(dataView)) {
+        return cache2.get(dataView);
       }
       const clone2 = new Constructor(bufferClone, dataView.byteOffset, dataView.byteLength);
       state.cache.set(dataView, clone2);
@@ -7958,7 +7958,7 @@ var require_secure_json_parse = __commonJS({
       }
       return obj;
     }
-    function parse5(text, reviver, options2) {
+    function parse6(text, reviver, options2) {
       const { stackTraceLimit } = Error;
       Error.stackTraceLimit = 0;
       try {
@@ -7980,9 +7980,9 @@ var require_secure_json_parse = __commonJS({
       }
       return result;
     }
-    module2.exports = parse5;
-    module2.exports.default = parse5;
-    module2.exports.parse = parse5;
+    module2.exports = parse6;
+    module2.exports.default = parse6;
+    module2.exports.parse = parse6;
     module2.exports.safeParse = safeParse3;
     module2.exports.scan = filter;
   }
@@ -8709,8 +8709,8 @@ var require_light = __commonJS({
           return this.Promise.resolve();
         }
         yieldLoop(t = 0) {
-          return new this.Promise(function(resolve2, reject) {
-            return setTimeout(resolve2, t);
+          return new this.Promise(function(resolve4, reject) {
+            return setTimeout(resolve4, t);
           });
         }
         computePenalty() {
@@ -8921,15 +8921,15 @@ var require_light = __commonJS({
           return this._queue.length === 0;
         }
         async _tryToRun() {
-          var args, cb, error62, reject, resolve2, returned, task;
+          var args, cb, error62, reject, resolve4, returned, task;
           if (this._running < 1 && this._queue.length > 0) {
             this._running++;
-            ({ task, args, resolve: resolve2, reject } = this._queue.shift());
+            ({ task, args, resolve: resolve4, reject } = this._queue.shift());
             cb = await (async function() {
               try {
                 returned = await task(...args);
                 return function() {
-                  return resolve2(returned);
+                  return resolve4(returned);
                 };
               } catch (error1) {
                 error62 = error1;
@@ -8944,13 +8944,13 @@ var require_light = __commonJS({
           }
         }
         schedule(task, ...args) {
-          var promise2, reject, resolve2;
-          resolve2 = reject = null;
+          var promise2, reject, resolve4;
+          resolve4 = reject = null;
           promise2 = new this.Promise(function(_resolve2, _reject) {
-            resolve2 = _resolve2;
+            resolve4 = _resolve2;
             return reject = _reject;
           });
-          this._queue.push({ task, args, resolve: resolve2, reject });
+          this._queue.push({ task, args, resolve: resolve4, reject });
           this._tryToRun();
           return promise2;
         }
@@ -9351,14 +9351,14 @@ var require_light = __commonJS({
                 counts = this._states.counts;
                 return counts[0] + counts[1] + counts[2] + counts[3] === at;
               };
-              return new this.Promise((resolve2, reject) => {
+              return new this.Promise((resolve4, reject) => {
                 if (finished()) {
-                  return resolve2();
+                  return resolve4();
                 } else {
                   return this.on("done", () => {
                     if (finished()) {
                       this.removeAllListeners("done");
-                      return resolve2();
+                      return resolve4();
                     }
                   });
                 }
@@ -9451,9 +9451,9 @@ var require_light = __commonJS({
               options2 = parser$5.load(options2, this.jobDefaults);
             }
             task = (...args2) => {
-              return new this.Promise(function(resolve2, reject) {
+              return new this.Promise(function(resolve4, reject) {
                 return fn(...args2, function(...args3) {
-                  return (args3[0] != null ? reject : resolve2)(args3);
+                  return (args3[0] != null ? reject : resolve4)(args3);
                 });
               });
             };
@@ -9652,17 +9652,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path2) {
-      const ctrl = callVisitor(key, node2, visitor, path2);
+    function visit_(key, node2, visitor, path8) {
+      const ctrl = callVisitor(key, node2, visitor, path8);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path2, ctrl);
-        return visit_(key, ctrl, visitor, path2);
+        replaceNode(key, path8, ctrl);
+        return visit_(key, ctrl, visitor, path8);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path2 = Object.freeze(path2.concat(node2));
+          path8 = Object.freeze(path8.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path2);
+            const ci = visit_(i, node2.items[i], visitor, path8);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -9673,13 +9673,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path2 = Object.freeze(path2.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path2);
+          path8 = Object.freeze(path8.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path8);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path2);
+          const cv = visit_("value", node2.value, visitor, path8);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -9700,17 +9700,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path2) {
-      const ctrl = await callVisitor(key, node2, visitor, path2);
+    async function visitAsync_(key, node2, visitor, path8) {
+      const ctrl = await callVisitor(key, node2, visitor, path8);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path2, ctrl);
-        return visitAsync_(key, ctrl, visitor, path2);
+        replaceNode(key, path8, ctrl);
+        return visitAsync_(key, ctrl, visitor, path8);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path2 = Object.freeze(path2.concat(node2));
+          path8 = Object.freeze(path8.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path2);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path8);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -9721,13 +9721,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path2 = Object.freeze(path2.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path2);
+          path8 = Object.freeze(path8.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path8);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path2);
+          const cv = await visitAsync_("value", node2.value, visitor, path8);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -9754,23 +9754,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path2) {
+    function callVisitor(key, node2, visitor, path8) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path2);
+        return visitor(key, node2, path8);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path2);
+        return visitor.Map?.(key, node2, path8);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path2);
+        return visitor.Seq?.(key, node2, path8);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path2);
+        return visitor.Pair?.(key, node2, path8);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path2);
+        return visitor.Scalar?.(key, node2, path8);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path2);
+        return visitor.Alias?.(key, node2, path8);
       return void 0;
     }
-    function replaceNode(key, path2, node2) {
-      const parent = path2[path2.length - 1];
+    function replaceNode(key, path8, node2) {
+      const parent = path8[path8.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -10382,10 +10382,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path2, value) {
+    function collectionFromPath(schema, path8, value) {
       let v = value;
-      for (let i = path2.length - 1; i >= 0; --i) {
-        const k = path2[i];
+      for (let i = path8.length - 1; i >= 0; --i) {
+        const k = path8[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -10404,7 +10404,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path2) => path2 == null || typeof path2 === "object" && !!path2[Symbol.iterator]().next().done;
+    var isEmptyPath = (path8) => path8 == null || typeof path8 === "object" && !!path8[Symbol.iterator]().next().done;
     var Collection2 = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -10434,11 +10434,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path2, value) {
-        if (isEmptyPath(path2))
+      addIn(path8, value) {
+        if (isEmptyPath(path8))
           this.add(value);
         else {
-          const [key, ...rest] = path2;
+          const [key, ...rest] = path8;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
@@ -10452,8 +10452,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path2) {
-        const [key, ...rest] = path2;
+      deleteIn(path8) {
+        const [key, ...rest] = path8;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -10467,8 +10467,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path2, keepScalar) {
-        const [key, ...rest] = path2;
+      getIn(path8, keepScalar) {
+        const [key, ...rest] = path8;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -10486,8 +10486,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path2) {
-        const [key, ...rest] = path2;
+      hasIn(path8) {
+        const [key, ...rest] = path8;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -10497,8 +10497,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path2, value) {
-        const [key, ...rest] = path2;
+      setIn(path8, value) {
+        const [key, ...rest] = path8;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -11216,9 +11216,9 @@ var require_log = __commonJS({
   "node_modules/yaml/dist/log.js"(exports2) {
     "use strict";
     var node_process = __require("process");
-    function debug(logLevel, ...messages) {
+    function debug(logLevel, ...messages2) {
       if (logLevel === "debug")
-        console.log(...messages);
+        console.log(...messages2);
     }
     function warn(logLevel, warning) {
       if (logLevel === "debug" || logLevel === "warn") {
@@ -11917,14 +11917,14 @@ var require_bool = __commonJS({
 var require_stringifyNumber = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyNumber.js"(exports2) {
     "use strict";
-    function stringifyNumber({ format, minFractionDigits, tag, value }) {
+    function stringifyNumber({ format: format3, minFractionDigits, tag, value }) {
       if (typeof value === "bigint")
         return String(value);
       const num = typeof value === "number" ? value : Number(value);
       if (!isFinite(num))
         return isNaN(num) ? ".nan" : num < 0 ? "-.inf" : ".inf";
       let n = Object.is(value, -0) ? "-0" : JSON.stringify(value);
-      if (!format && minFractionDigits && (!tag || tag === "tag:yaml.org,2002:float") && /^-?\d/.test(n) && !n.includes("e")) {
+      if (!format3 && minFractionDigits && (!tag || tag === "tag:yaml.org,2002:float") && /^-?\d/.test(n) && !n.includes("e")) {
         let i = n.indexOf(".");
         if (i < 0) {
           i = n.length;
@@ -13013,9 +13013,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path2, value) {
+      addIn(path8, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path2, value);
+          this.contents.addIn(path8, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -13090,14 +13090,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path2) {
-        if (Collection2.isEmptyPath(path2)) {
+      deleteIn(path8) {
+        if (Collection2.isEmptyPath(path8)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path2) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path8) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -13112,10 +13112,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path2, keepScalar) {
-        if (Collection2.isEmptyPath(path2))
+      getIn(path8, keepScalar) {
+        if (Collection2.isEmptyPath(path8))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path2, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path8, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -13126,10 +13126,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path2) {
-        if (Collection2.isEmptyPath(path2))
+      hasIn(path8) {
+        if (Collection2.isEmptyPath(path8))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path2) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path8) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -13146,13 +13146,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path2, value) {
-        if (Collection2.isEmptyPath(path2)) {
+      setIn(path8, value) {
+        if (Collection2.isEmptyPath(path8)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path2), value);
+          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path8), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path2, value);
+          this.contents.setIn(path8, value);
         }
       }
       /**
@@ -15113,9 +15113,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path2) => {
+    visit2.itemAtPath = (cst, path8) => {
       let item = cst;
-      for (const [field, index] of path2) {
+      for (const [field, index] of path8) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -15124,23 +15124,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path2) => {
-      const parent = visit2.itemAtPath(cst, path2.slice(0, -1));
-      const field = path2[path2.length - 1][0];
+    visit2.parentCollection = (cst, path8) => {
+      const parent = visit2.itemAtPath(cst, path8.slice(0, -1));
+      const field = path8[path8.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path2, item, visitor) {
-      let ctrl = visitor(item, path2);
+    function _visit(path8, item, visitor) {
+      let ctrl = visitor(item, path8);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path2.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path8.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -15151,10 +15151,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path2);
+            ctrl = ctrl(item, path8);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path2) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path8) : ctrl;
     }
     exports2.visit = visit2;
   }
@@ -16456,14 +16456,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs = this.flowScalar(this.type);
+              const fs5 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map2.items.push({ start, key: fs, sep: [] });
+                map2.items.push({ start, key: fs5, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs);
+                this.stack.push(fs5);
               } else {
-                Object.assign(it, { key: fs, sep: [] });
+                Object.assign(it, { key: fs5, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -16591,13 +16591,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs = this.flowScalar(this.type);
+              const fs5 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs, sep: [] });
+                fc.items.push({ start: [], key: fs5, sep: [] });
               else if (it.sep)
-                this.stack.push(fs);
+                this.stack.push(fs5);
               else
-                Object.assign(it, { key: fs, sep: [] });
+                Object.assign(it, { key: fs5, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -16805,7 +16805,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse5(src, reviver, options2) {
+    function parse6(src, reviver, options2) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -16846,7 +16846,7 @@ var require_public_api = __commonJS({
         return value.toString(options2);
       return new Document.Document(value, _replacer, options2).toString(options2);
     }
-    exports2.parse = parse5;
+    exports2.parse = parse6;
     exports2.parseAllDocuments = parseAllDocuments;
     exports2.parseDocument = parseDocument4;
     exports2.stringify = stringify;
@@ -17024,7 +17024,7 @@ var require_DLList = __commonJS({
 var require_Events = __commonJS({
   "node_modules/bottleneck/lib/Events.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve2, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve4, reject, _next, _throw, key, arg) {
       try {
         var info = gen[key](arg);
         var value = info.value;
@@ -17033,7 +17033,7 @@ var require_Events = __commonJS({
         return;
       }
       if (info.done) {
-        resolve2(value);
+        resolve4(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -17041,13 +17041,13 @@ var require_Events = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve2, reject) {
+        return new Promise(function(resolve4, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve2, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve4, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve2, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve4, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -17239,7 +17239,7 @@ var require_BottleneckError = __commonJS({
 var require_Job = __commonJS({
   "node_modules/bottleneck/lib/Job.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve2, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve4, reject, _next, _throw, key, arg) {
       try {
         var info = gen[key](arg);
         var value = info.value;
@@ -17248,7 +17248,7 @@ var require_Job = __commonJS({
         return;
       }
       if (info.done) {
-        resolve2(value);
+        resolve4(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -17256,13 +17256,13 @@ var require_Job = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve2, reject) {
+        return new Promise(function(resolve4, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve2, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve4, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve2, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve4, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -17443,7 +17443,7 @@ var require_Job = __commonJS({
 var require_LocalDatastore = __commonJS({
   "node_modules/bottleneck/lib/LocalDatastore.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve2, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve4, reject, _next, _throw, key, arg) {
       try {
         var info = gen[key](arg);
         var value = info.value;
@@ -17452,7 +17452,7 @@ var require_LocalDatastore = __commonJS({
         return;
       }
       if (info.done) {
-        resolve2(value);
+        resolve4(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -17460,13 +17460,13 @@ var require_LocalDatastore = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve2, reject) {
+        return new Promise(function(resolve4, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve2, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve4, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve2, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve4, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -17535,8 +17535,8 @@ var require_LocalDatastore = __commonJS({
         })();
       }
       yieldLoop(t = 0) {
-        return new this.Promise(function(resolve2, reject) {
-          return setTimeout(resolve2, t);
+        return new this.Promise(function(resolve4, reject) {
+          return setTimeout(resolve4, t);
         });
       }
       computePenalty() {
@@ -18006,7 +18006,7 @@ var require_Scripts = __commonJS({
 var require_RedisConnection = __commonJS({
   "node_modules/bottleneck/lib/RedisConnection.js"(exports, module) {
     "use strict";
-    function asyncGeneratorStep(gen, resolve2, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve4, reject, _next, _throw, key, arg) {
       try {
         var info = gen[key](arg);
         var value = info.value;
@@ -18015,7 +18015,7 @@ var require_RedisConnection = __commonJS({
         return;
       }
       if (info.done) {
-        resolve2(value);
+        resolve4(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -18023,13 +18023,13 @@ var require_RedisConnection = __commonJS({
     function _asyncToGenerator(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve2, reject) {
+        return new Promise(function(resolve4, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep(gen, resolve2, reject, _next, _throw, "next", value);
+            asyncGeneratorStep(gen, resolve4, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep(gen, resolve2, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep(gen, resolve4, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -18070,7 +18070,7 @@ var require_RedisConnection = __commonJS({
         }
         _setup(client, sub) {
           client.setMaxListeners(0);
-          return new this.Promise((resolve2, reject) => {
+          return new this.Promise((resolve4, reject) => {
             client.on("error", (e) => {
               return this.Events.trigger("error", e);
             });
@@ -18081,14 +18081,14 @@ var require_RedisConnection = __commonJS({
               });
             }
             if (client.ready) {
-              return resolve2();
+              return resolve4();
             } else {
-              return client.once("ready", resolve2);
+              return client.once("ready", resolve4);
             }
           });
         }
         _loadScript(name) {
-          return new this.Promise((resolve2, reject) => {
+          return new this.Promise((resolve4, reject) => {
             var payload;
             payload = Scripts.payload(name);
             return this.client.multi([["script", "load", payload]]).exec((err, replies) => {
@@ -18096,7 +18096,7 @@ var require_RedisConnection = __commonJS({
                 return reject(err);
               }
               this.shas[name] = replies[0];
-              return resolve2(replies[0]);
+              return resolve4(replies[0]);
             });
           });
         }
@@ -18109,12 +18109,12 @@ var require_RedisConnection = __commonJS({
           var _this = this;
           return _asyncToGenerator(function* () {
             yield _this.ready;
-            return new _this.Promise((resolve2, reject) => {
+            return new _this.Promise((resolve4, reject) => {
               return _this.client.multi([cmd]).exec_atomic(function(err, replies) {
                 if (err != null) {
                   return reject(err);
                 } else {
-                  return resolve2(replies[0]);
+                  return resolve4(replies[0]);
                 }
               });
             });
@@ -18122,13 +18122,13 @@ var require_RedisConnection = __commonJS({
         }
         __addLimiter__(instance) {
           return this.Promise.all([instance.channel(), instance.channel_client()].map((channel) => {
-            return new this.Promise((resolve2, reject) => {
+            return new this.Promise((resolve4, reject) => {
               var handler2;
               handler2 = (chan) => {
                 if (chan === channel) {
                   this.subscriber.removeListener("subscribe", handler2);
                   this.limiters[channel] = instance;
-                  return resolve2();
+                  return resolve4();
                 }
               };
               this.subscriber.on("subscribe", handler2);
@@ -18142,13 +18142,13 @@ var require_RedisConnection = __commonJS({
             /* @__PURE__ */ (function() {
               var _ref = _asyncToGenerator(function* (channel) {
                 if (!_this2.terminated) {
-                  yield new _this2.Promise((resolve2, reject) => {
+                  yield new _this2.Promise((resolve4, reject) => {
                     return _this2.subscriber.unsubscribe(channel, function(err, chan) {
                       if (err != null) {
                         return reject(err);
                       }
                       if (chan === channel) {
-                        return resolve2();
+                        return resolve4();
                       }
                     });
                   });
@@ -18233,7 +18233,7 @@ var require_IORedisConnection = __commonJS({
     function _arrayWithHoles(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep(gen, resolve2, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep(gen, resolve4, reject, _next, _throw, key, arg) {
       try {
         var info = gen[key](arg);
         var value = info.value;
@@ -18242,7 +18242,7 @@ var require_IORedisConnection = __commonJS({
         return;
       }
       if (info.done) {
-        resolve2(value);
+        resolve4(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -18250,13 +18250,13 @@ var require_IORedisConnection = __commonJS({
     function _asyncToGenerator(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve2, reject) {
+        return new Promise(function(resolve4, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep(gen, resolve2, reject, _next, _throw, "next", value);
+            asyncGeneratorStep(gen, resolve4, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep(gen, resolve2, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep(gen, resolve4, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -18302,7 +18302,7 @@ var require_IORedisConnection = __commonJS({
         }
         _setup(client, sub) {
           client.setMaxListeners(0);
-          return new this.Promise((resolve2, reject) => {
+          return new this.Promise((resolve4, reject) => {
             client.on("error", (e) => {
               return this.Events.trigger("error", e);
             });
@@ -18313,9 +18313,9 @@ var require_IORedisConnection = __commonJS({
               });
             }
             if (client.status === "ready") {
-              return resolve2();
+              return resolve4();
             } else {
-              return client.once("ready", resolve2);
+              return client.once("ready", resolve4);
             }
           });
         }
@@ -18341,10 +18341,10 @@ var require_IORedisConnection = __commonJS({
         }
         __addLimiter__(instance) {
           return this.Promise.all([instance.channel(), instance.channel_client()].map((channel) => {
-            return new this.Promise((resolve2, reject) => {
+            return new this.Promise((resolve4, reject) => {
               return this.subscriber.subscribe(channel, () => {
                 this.limiters[channel] = instance;
-                return resolve2();
+                return resolve4();
               });
             });
           }));
@@ -18442,7 +18442,7 @@ var require_RedisDatastore = __commonJS({
     function _arrayWithHoles2(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep2(gen, resolve2, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve4, reject, _next, _throw, key, arg) {
       try {
         var info = gen[key](arg);
         var value = info.value;
@@ -18451,7 +18451,7 @@ var require_RedisDatastore = __commonJS({
         return;
       }
       if (info.done) {
-        resolve2(value);
+        resolve4(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -18459,13 +18459,13 @@ var require_RedisDatastore = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve2, reject) {
+        return new Promise(function(resolve4, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve2, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve4, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve2, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve4, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -18601,7 +18601,7 @@ var require_RedisDatastore = __commonJS({
           if (!(name === "init" || name === "register_client")) {
             yield _this3.ready;
           }
-          return new _this3.Promise((resolve2, reject) => {
+          return new _this3.Promise((resolve4, reject) => {
             var all_args, arr;
             all_args = [Date.now(), _this3.clientId].concat(args);
             _this3.instance.Events.trigger("debug", `Calling Redis script: ${name}.lua`, all_args);
@@ -18609,7 +18609,7 @@ var require_RedisDatastore = __commonJS({
               if (err != null) {
                 return reject(err);
               }
-              return resolve2(replies);
+              return resolve4(replies);
             });
             return _this3.connection.__scriptFn__(name)(...arr);
           }).catch((e) => {
@@ -18840,7 +18840,7 @@ var require_States = __commonJS({
 var require_Sync = __commonJS({
   "node_modules/bottleneck/lib/Sync.js"(exports2, module2) {
     "use strict";
-    function asyncGeneratorStep2(gen, resolve2, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve4, reject, _next, _throw, key, arg) {
       try {
         var info = gen[key](arg);
         var value = info.value;
@@ -18849,7 +18849,7 @@ var require_Sync = __commonJS({
         return;
       }
       if (info.done) {
-        resolve2(value);
+        resolve4(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -18857,13 +18857,13 @@ var require_Sync = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve2, reject) {
+        return new Promise(function(resolve4, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve2, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve4, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve2, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve4, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -18886,19 +18886,19 @@ var require_Sync = __commonJS({
       _tryToRun() {
         var _this = this;
         return _asyncToGenerator2(function* () {
-          var args, cb, error62, reject, resolve2, returned, task;
+          var args, cb, error62, reject, resolve4, returned, task;
           if (_this._running < 1 && _this._queue.length > 0) {
             _this._running++;
             var _this$_queue$shift = _this._queue.shift();
             task = _this$_queue$shift.task;
             args = _this$_queue$shift.args;
-            resolve2 = _this$_queue$shift.resolve;
+            resolve4 = _this$_queue$shift.resolve;
             reject = _this$_queue$shift.reject;
             cb = yield _asyncToGenerator2(function* () {
               try {
                 returned = yield task(...args);
                 return function() {
-                  return resolve2(returned);
+                  return resolve4(returned);
                 };
               } catch (error1) {
                 error62 = error1;
@@ -18914,16 +18914,16 @@ var require_Sync = __commonJS({
         })();
       }
       schedule(task, ...args) {
-        var promise2, reject, resolve2;
-        resolve2 = reject = null;
+        var promise2, reject, resolve4;
+        resolve4 = reject = null;
         promise2 = new this.Promise(function(_resolve2, _reject) {
-          resolve2 = _resolve2;
+          resolve4 = _resolve2;
           return reject = _reject;
         });
         this._queue.push({
           task,
           args,
-          resolve: resolve2,
+          resolve: resolve4,
           reject
         });
         this._tryToRun();
@@ -18976,7 +18976,7 @@ var require_Group = __commonJS({
     function _arrayWithHoles2(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep2(gen, resolve2, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve4, reject, _next, _throw, key, arg) {
       try {
         var info = gen[key](arg);
         var value = info.value;
@@ -18985,7 +18985,7 @@ var require_Group = __commonJS({
         return;
       }
       if (info.done) {
-        resolve2(value);
+        resolve4(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -18993,13 +18993,13 @@ var require_Group = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve2, reject) {
+        return new Promise(function(resolve4, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve2, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve4, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve2, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve4, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -19262,7 +19262,7 @@ var require_Bottleneck = __commonJS({
     function _arrayWithHoles2(arr) {
       if (Array.isArray(arr)) return arr;
     }
-    function asyncGeneratorStep2(gen, resolve2, reject, _next, _throw, key, arg) {
+    function asyncGeneratorStep2(gen, resolve4, reject, _next, _throw, key, arg) {
       try {
         var info = gen[key](arg);
         var value = info.value;
@@ -19271,7 +19271,7 @@ var require_Bottleneck = __commonJS({
         return;
       }
       if (info.done) {
-        resolve2(value);
+        resolve4(value);
       } else {
         Promise.resolve(value).then(_next, _throw);
       }
@@ -19279,13 +19279,13 @@ var require_Bottleneck = __commonJS({
     function _asyncToGenerator2(fn) {
       return function() {
         var self2 = this, args = arguments;
-        return new Promise(function(resolve2, reject) {
+        return new Promise(function(resolve4, reject) {
           var gen = fn.apply(self2, args);
           function _next(value) {
-            asyncGeneratorStep2(gen, resolve2, reject, _next, _throw, "next", value);
+            asyncGeneratorStep2(gen, resolve4, reject, _next, _throw, "next", value);
           }
           function _throw(err) {
-            asyncGeneratorStep2(gen, resolve2, reject, _next, _throw, "throw", err);
+            asyncGeneratorStep2(gen, resolve4, reject, _next, _throw, "throw", err);
           }
           _next(void 0);
         });
@@ -19523,14 +19523,14 @@ var require_Bottleneck = __commonJS({
               counts = this._states.counts;
               return counts[0] + counts[1] + counts[2] + counts[3] === at;
             };
-            return new this.Promise((resolve2, reject) => {
+            return new this.Promise((resolve4, reject) => {
               if (finished()) {
-                return resolve2();
+                return resolve4();
               } else {
                 return this.on("done", () => {
                   if (finished()) {
                     this.removeAllListeners("done");
-                    return resolve2();
+                    return resolve4();
                   }
                 });
               }
@@ -19638,9 +19638,9 @@ var require_Bottleneck = __commonJS({
             options2 = parser2.load(options2, this.jobDefaults);
           }
           task = (...args2) => {
-            return new this.Promise(function(resolve2, reject) {
+            return new this.Promise(function(resolve4, reject) {
               return fn(...args2, function(...args3) {
-                return (args3[0] != null ? reject : resolve2)(args3);
+                return (args3[0] != null ? reject : resolve4)(args3);
               });
             });
           };
@@ -20281,8 +20281,8 @@ var require_utils2 = __commonJS({
       }
       return output2;
     };
-    exports2.basename = (path2, { windows } = {}) => {
-      const segs = path2.split(windows ? /[\\/]/ : "/");
+    exports2.basename = (path8, { windows } = {}) => {
+      const segs = path8.split(windows ? /[\\/]/ : "/");
       const last = segs[segs.length - 1];
       if (last === "") {
         return segs[segs.length - 2];
@@ -20883,7 +20883,7 @@ var require_parse = __commonJS({
       }
       return { risky: false };
     };
-    var parse5 = (input2, options2) => {
+    var parse6 = (input2, options2) => {
       if (typeof input2 !== "string") {
         throw new TypeError("Expected a string");
       }
@@ -21053,7 +21053,7 @@ var require_parse = __commonJS({
             output2 = token.close = `)$))${extglobStar}`;
           }
           if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
-            const expression = parse5(rest, { ...options2, fastpaths: false }).output;
+            const expression = parse6(rest, { ...options2, fastpaths: false }).output;
             output2 = token.close = `)${expression})${extglobStar})`;
           }
           if (token.prev.type === "bos") {
@@ -21576,7 +21576,7 @@ var require_parse = __commonJS({
       }
       return state;
     };
-    parse5.fastpaths = (input2, options2) => {
+    parse6.fastpaths = (input2, options2) => {
       const opts = { ...options2 };
       const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
       const len = input2.length;
@@ -21641,7 +21641,7 @@ var require_parse = __commonJS({
       }
       return source;
     };
-    module2.exports = parse5;
+    module2.exports = parse6;
   }
 });
 
@@ -21650,7 +21650,7 @@ var require_picomatch = __commonJS({
   "node_modules/picomatch/lib/picomatch.js"(exports2, module2) {
     "use strict";
     var scan = require_scan();
-    var parse5 = require_parse();
+    var parse6 = require_parse();
     var utils = require_utils2();
     var constants = require_constants3();
     var isObject2 = (val) => val && typeof val === "object" && !Array.isArray(val);
@@ -21715,11 +21715,11 @@ var require_picomatch = __commonJS({
         return { isMatch: false, output: "" };
       }
       const opts = options2 || {};
-      const format = opts.format || (posix ? utils.toPosixSlashes : null);
+      const format3 = opts.format || (posix ? utils.toPosixSlashes : null);
       let match = input2 === glob;
-      let output2 = match && format ? format(input2) : input2;
+      let output2 = match && format3 ? format3(input2) : input2;
       if (match === false) {
-        output2 = format ? format(input2) : input2;
+        output2 = format3 ? format3(input2) : input2;
         match = output2 === glob;
       }
       if (match === false || opts.capture === true) {
@@ -21738,7 +21738,7 @@ var require_picomatch = __commonJS({
     picomatch2.isMatch = (str, patterns, options2) => picomatch2(patterns, options2)(str);
     picomatch2.parse = (pattern, options2) => {
       if (Array.isArray(pattern)) return pattern.map((p) => picomatch2.parse(p, options2));
-      return parse5(pattern, { ...options2, fastpaths: false });
+      return parse6(pattern, { ...options2, fastpaths: false });
     };
     picomatch2.scan = (input2, options2) => scan(input2, options2);
     picomatch2.compileRe = (state, options2, returnOutput = false, returnState = false) => {
@@ -21764,10 +21764,10 @@ var require_picomatch = __commonJS({
       }
       let parsed = { negated: false, fastpaths: true };
       if (options2.fastpaths !== false && (input2[0] === "." || input2[0] === "*")) {
-        parsed.output = parse5.fastpaths(input2, options2);
+        parsed.output = parse6.fastpaths(input2, options2);
       }
       if (!parsed.output) {
-        parsed = parse5(input2, options2);
+        parsed = parse6(input2, options2);
       }
       return picomatch2.compileRe(parsed, options2, returnOutput, returnState);
     };
@@ -21811,8 +21811,8 @@ function errorMessage(error62) {
   return String(error62);
 }
 
-// src/app/start-server.ts
-import { createServer } from "node:http";
+// src/app/setup-mode.ts
+import { existsSync as existsSync2 } from "node:fs";
 
 // node_modules/probot/lib/context.js
 var import_deepmerge = __toESM(require_cjs(), 1);
@@ -22561,20 +22561,20 @@ async function verifyAndReceive(state, event) {
     payload
   });
 }
-function normalizeTrailingSlashes(path2) {
-  let i = path2.length;
+function normalizeTrailingSlashes(path8) {
+  let i = path8.length;
   if (i === 0) {
     return "/";
   }
   while (i > 0) {
-    if (path2.charCodeAt(--i) !== 47) {
+    if (path8.charCodeAt(--i) !== 47) {
       break;
     }
   }
   if (i === -1) {
     return "/";
   }
-  return path2.slice(0, i + 1);
+  return path8.slice(0, i + 1);
 }
 var isApplicationJsonRE = /^\s*(application\/json)\s*(?:;|$)/u;
 var WEBHOOK_HEADERS = [
@@ -22659,10 +22659,10 @@ function createMiddleware(options2) {
       options22.log.debug(`${eventName} event received (id: ${id})`);
       let didTimeout = false;
       let timeout;
-      const timeoutPromise = new Promise((resolve2) => {
+      const timeoutPromise = new Promise((resolve4) => {
         timeout = setTimeout(() => {
           didTimeout = true;
-          resolve2(
+          resolve4(
             handleResponse3(
               "still processing\n",
               202,
@@ -22761,7 +22761,7 @@ async function getPayload(request3) {
   return decode(payload);
 }
 function getPayloadFromRequestStream(request3) {
-  return new Promise((resolve2, reject) => {
+  return new Promise((resolve4, reject) => {
     let data = [];
     request3.on(
       "error",
@@ -22770,12 +22770,12 @@ function getPayloadFromRequestStream(request3) {
     request3.on("data", data.push.bind(data));
     request3.on("end", () => {
       const result = concatUint8Array(data);
-      queueMicrotask(() => resolve2(result));
+      queueMicrotask(() => resolve4(result));
     });
   });
 }
 function createNodeMiddleware(webhooks, {
-  path: path2 = "/api/github/webhooks",
+  path: path8 = "/api/github/webhooks",
   log = createLogger(),
   timeout = 9e3
 } = {}) {
@@ -22784,7 +22784,7 @@ function createNodeMiddleware(webhooks, {
     getRequestHeader,
     getPayload
   })(webhooks, {
-    path: path2,
+    path: path8,
     log,
     timeout
   });
@@ -22960,13 +22960,13 @@ var LruObject = class {
 
 // node_modules/probot/lib/helpers/create-deferred-promise.js
 function createDeferredPromise() {
-  let resolve2;
+  let resolve4;
   let reject;
   const promise2 = new Promise((res, rej) => {
-    resolve2 = res;
+    resolve4 = res;
     reject = rej;
   });
-  return { promise: promise2, resolve: resolve2, reject };
+  return { promise: promise2, resolve: resolve4, reject };
 }
 
 // node_modules/probot/lib/octokit/get-authenticated-octokit.js
@@ -23009,10 +23009,10 @@ import { builtinModules, createRequire } from "node:module";
 import { platform as osPlatform } from "node:os";
 import { resolve as pathResolve } from "node:path";
 import { pathToFileURL } from "node:url";
-function wrapExec(exec2) {
-  return (cmd, options2) => new Promise((resolve2, reject) => {
-    exec2(cmd, { windowsHide: true, ...options2 }, (err, stdout, stderr) => {
-      err ? reject(new Error(`Failed executing '${cmd}': ${stderr || err.message}`)) : resolve2(stdout.trim());
+function wrapExec(exec3) {
+  return (cmd, options2) => new Promise((resolve4, reject) => {
+    exec3(cmd, { windowsHide: true, ...options2 }, (err, stdout, stderr) => {
+      err ? reject(new Error(`Failed executing '${cmd}': ${stderr || err.message}`)) : resolve4(stdout.trim());
     });
   });
 }
@@ -23022,7 +23022,7 @@ var emitPath = osPlatform() === "win32" ? `set PATH` : `printenv PATH`;
 var isTempPath = RegExp.prototype.test.bind(
   osPlatform() === "win32" ? /\\npm[-\\]+cache\\_npx\\/ : /\/\.npm\/_npx\//
 );
-var splitPathEnvVar = osPlatform() === "win32" ? (path2) => path2.replace(/^PATH=/i, "").replace(/\\\\\\\\/g, "\\\\").replace(/\\r\\n/g, ";").split(";") : (path2) => path2.split(":");
+var splitPathEnvVar = osPlatform() === "win32" ? (path8) => path8.replace(/^PATH=/i, "").replace(/\\\\\\\\/g, "\\\\").replace(/\\r\\n/g, ";").split(";") : (path8) => path8.split(":");
 var getTempPath = (stdout) => {
   const paths = splitPathEnvVar(stdout);
   const tempPath = paths.find(isTempPath);
@@ -23101,7 +23101,7 @@ async function processPackageParameter(pkg) {
   const packageNames = [];
   const packages = [];
   for (const p of Array.isArray(pkg) ? pkg : [pkg]) {
-    const { raw, scope, name, packageName, nameWithPath, version: version2, cli, path: path2 } = parsePackage(p);
+    const { raw, scope, name, packageName, nameWithPath, version: version2, cli, path: path8 } = parsePackage(p);
     if (packageNames.includes(name)) {
       throw new Error(
         `cannot import the same package twice! Got: '${p}' but already saw '${name}' earlier!`
@@ -23113,7 +23113,7 @@ async function processPackageParameter(pkg) {
       name,
       nameWithPath,
       packageName,
-      path: path2,
+      path: path8,
       raw,
       scope,
       version: version2,
@@ -23137,12 +23137,12 @@ function parsePackage(pkg) {
     packageName,
     version2 = "latest",
     // Default to 'latest' if no version is specified
-    path2 = ""
+    path8 = ""
   ] = packageWithVersionRE.exec(pkg) || [];
   if (match === null) {
     throw new TypeError(`can't import invalid package name: parsed name '${pkg}' from '${pkg}'`);
   }
-  const nameWithPath = `${name}${path2}`;
+  const nameWithPath = `${name}${path8}`;
   const cli = cliEscapeCharsRE.test(version2) ? `'${name}@${version2}'` : `${name}@${version2}`;
   if (name.length === 0 || name.length > 214 || name === "favicon.ico" || name === "node_modules") {
     throw new TypeError(`can't import invalid package name: parsed name '${name}' from '${pkg}'`);
@@ -23155,7 +23155,7 @@ function parsePackage(pkg) {
     name,
     nameWithPath,
     packageName,
-    path: path2,
+    path: path8,
     raw: pkg,
     scope,
     version: version2
@@ -23634,7 +23634,7 @@ function parse(options2) {
   if (!isBinaryRequest) {
     if (options2.mediaType.format) {
       headers.accept = headers.accept.split(/,/).map(
-        (format) => format.replace(
+        (format3) => format3.replace(
           /application\/vnd(\.\w+)(\.v3)?(\.\w+)?(\+json)?$/,
           `application/vnd$1$2.${options2.mediaType.format}`
         )
@@ -23644,8 +23644,8 @@ function parse(options2) {
       if (options2.mediaType.previews?.length) {
         const previewsFromAcceptHeader = headers.accept.match(/(?<![\w-])[\w-]+(?=-preview)/g) || [];
         headers.accept = previewsFromAcceptHeader.concat(options2.mediaType.previews).map((preview) => {
-          const format = options2.mediaType.format ? `.${options2.mediaType.format}` : "+json";
-          return `application/vnd.github.${preview}-preview${format}`;
+          const format3 = options2.mediaType.format ? `.${options2.mediaType.format}` : "+json";
+          return `application/vnd.github.${preview}-preview${format3}`;
         }).join(",");
       }
     }
@@ -27322,9 +27322,9 @@ var handler = {
   set(target, methodName, value) {
     return target.cache[methodName] = value;
   },
-  get({ octokit, scope, cache }, methodName) {
-    if (cache[methodName]) {
-      return cache[methodName];
+  get({ octokit, scope, cache: cache2 }, methodName) {
+    if (cache2[methodName]) {
+      return cache2[methodName];
     }
     const method = endpointMethodsMap.get(scope).get(methodName);
     if (!method) {
@@ -27332,7 +27332,7 @@ var handler = {
     }
     const { endpointDefaults, decorations } = method;
     if (decorations) {
-      cache[methodName] = decorate(
+      cache2[methodName] = decorate(
         octokit,
         scope,
         methodName,
@@ -27340,9 +27340,9 @@ var handler = {
         decorations
       );
     } else {
-      cache[methodName] = octokit.request.defaults(endpointDefaults);
+      cache2[methodName] = octokit.request.defaults(endpointDefaults);
     }
-    return cache[methodName];
+    return cache2[methodName];
   }
 };
 function endpointsToMethods(octokit) {
@@ -27555,7 +27555,7 @@ var triggers_notification_paths_default = [
 ];
 function routeMatcher(paths) {
   const regexes = paths.map(
-    (path2) => path2.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
+    (path8) => path8.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
   );
   const regex2 = `^(?:${regexes.map((r) => `(?:${r})`).join("|")})[^/]*$`;
   return new RegExp(regex2, "i");
@@ -27721,11 +27721,11 @@ var VERSION11 = "4.1.0";
 // node_modules/@probot/octokit-plugin-config/dist-src/util/get-config-file.js
 var import_yaml = __toESM(require_dist(), 1);
 var SUPPORTED_FILE_EXTENSIONS = ["json", "yml", "yaml"];
-async function getConfigFile(octokit, { owner, repo, path: path2, ref }) {
-  const fileExtension = path2.split(".").pop().toLowerCase();
+async function getConfigFile(octokit, { owner, repo, path: path8, ref }) {
+  const fileExtension = path8.split(".").pop().toLowerCase();
   if (!SUPPORTED_FILE_EXTENSIONS.includes(fileExtension)) {
     throw new Error(
-      `[@probot/octokit-plugin-config] .${fileExtension} extension is not support for configuration (path: "${path2}")`
+      `[@probot/octokit-plugin-config] .${fileExtension} extension is not support for configuration (path: "${path8}")`
     );
   }
   const endpoint2 = {
@@ -27733,7 +27733,7 @@ async function getConfigFile(octokit, { owner, repo, path: path2, ref }) {
     url: "/repos/{owner}/{repo}/contents/{path}",
     owner,
     repo,
-    path: path2,
+    path: path8,
     mediaType: {
       format: "raw"
     },
@@ -27744,7 +27744,7 @@ async function getConfigFile(octokit, { owner, repo, path: path2, ref }) {
   const emptyConfigResult = {
     owner,
     repo,
-    path: path2,
+    path: path8,
     url: url2,
     config: null
   };
@@ -27802,7 +27802,7 @@ var EXTENDS_REGEX = new RegExp(
 );
 function extendsToGetContentParams({
   owner,
-  path: path2,
+  path: path8,
   url: url2,
   extendsValue
 }) {
@@ -27822,16 +27822,16 @@ function extendsToGetContentParams({
   return {
     owner: match[1] || owner,
     repo: match[2],
-    path: match[3] || path2
+    path: match[3] || path8
   };
 }
 
 // node_modules/@probot/octokit-plugin-config/dist-src/util/get-config-files.js
-async function getConfigFiles(octokit, { owner, repo, path: path2, branch }) {
+async function getConfigFiles(octokit, { owner, repo, path: path8, branch }) {
   const requestedRepoFile = await getConfigFile(octokit, {
     owner,
     repo,
-    path: path2,
+    path: path8,
     ref: branch
   });
   const files = [requestedRepoFile];
@@ -27842,7 +27842,7 @@ async function getConfigFiles(octokit, { owner, repo, path: path2, branch }) {
     const defaultRepoConfig = await getConfigFile(octokit, {
       owner,
       repo: ".github",
-      path: path2
+      path: path8
     });
     files.push(defaultRepoConfig);
   }
@@ -27852,7 +27852,7 @@ async function getConfigFiles(octokit, { owner, repo, path: path2, branch }) {
   }
   let extendConfigOptions = extendsToGetContentParams({
     owner,
-    path: path2,
+    path: path8,
     url: file2.url,
     extendsValue: file2.config._extends
   });
@@ -27865,7 +27865,7 @@ async function getConfigFiles(octokit, { owner, repo, path: path2, branch }) {
     }
     extendConfigOptions = extendsToGetContentParams({
       owner,
-      path: path2,
+      path: path8,
       url: extendRepoConfig.url,
       extendsValue: extendRepoConfig.config._extends
     });
@@ -27882,11 +27882,11 @@ async function getConfigFiles(octokit, { owner, repo, path: path2, branch }) {
 }
 
 // node_modules/@probot/octokit-plugin-config/dist-src/compose-config-get.js
-async function composeConfigGet(octokit, { owner, repo, defaults, path: path2, branch }) {
+async function composeConfigGet(octokit, { owner, repo, defaults, path: path8, branch }) {
   const files = await getConfigFiles(octokit, {
     owner,
     repo,
-    path: path2,
+    path: path8,
     branch
   });
   const configs = files.map((file2) => file2.config).reverse().filter(Boolean);
@@ -28240,7 +28240,7 @@ function getCachedAuthentication(state, auth22) {
   return newScope === currentScope ? authentication : false;
 }
 async function wait(seconds) {
-  await new Promise((resolve2) => setTimeout(resolve2, seconds * 1e3));
+  await new Promise((resolve4) => setTimeout(resolve4, seconds * 1e3));
 }
 async function waitForAccessToken(request3, clientId, clientType, verification) {
   try {
@@ -28752,9 +28752,9 @@ function getCache() {
     1e3 * 60 * 59
   );
 }
-async function get(cache, options2) {
+async function get(cache2, options2) {
   const cacheKey = optionsToCacheKey(options2);
-  const result = await cache.get(cacheKey);
+  const result = await cache2.get(cacheKey);
   if (!result) {
     return;
   }
@@ -28785,7 +28785,7 @@ async function get(cache, options2) {
     repositorySelection
   };
 }
-async function set(cache, options2, data) {
+async function set(cache2, options2, data) {
   const key = optionsToCacheKey(options2);
   const permissionsString = options2.permissions ? "" : Object.keys(data.permissions).map(
     (name) => `${name}${data.permissions[name] === "write" ? "!" : ""}`
@@ -28798,7 +28798,7 @@ async function set(cache, options2, data) {
     permissionsString,
     data.singleFileName
   ].join("|");
-  await cache.set(key, value);
+  await cache2.set(key, value);
 }
 function optionsToCacheKey({
   installationId,
@@ -29108,7 +29108,7 @@ async function sendRequestWithRetries(state, request3, options2, createdAt, retr
     state.log.warn(
       `[@octokit/auth-app] Retrying after 401 response to account for token replication delay (retry: ${retries}, wait: ${awaitTime / 1e3}s)`
     );
-    await new Promise((resolve2) => setTimeout(resolve2, awaitTime));
+    await new Promise((resolve4) => setTimeout(resolve4, awaitTime));
     return sendRequestWithRetries(state, request3, options2, createdAt, retries);
   }
 }
@@ -29426,12 +29426,432 @@ function getWebhooks(options2) {
   return webhooks;
 }
 
+// node_modules/probot/lib/server/server.js
+import { Server as HttpServer } from "node:http";
+
+// node_modules/probot/lib/helpers/webhook-proxy.js
+var SmeeClient;
+var createWebhookProxy = async (opts) => {
+  try {
+    SmeeClient ??= (await npxImport("smee-client@5.0.0", { onlyPackageRunner: true })).SmeeClient;
+  } catch {
+    opts.logger.warn("Run `npm install --save-dev smee-client` to proxy webhooks to localhost.");
+    return void 0;
+  }
+  const smeeClient = new SmeeClient({
+    logger: opts.logger,
+    source: opts.url,
+    target: `http://${opts.host}:${opts.port}${opts.path}`,
+    fetch: opts.fetch
+  });
+  return await smeeClient.start();
+};
+
+// node_modules/probot/lib/helpers/get-printable-host.js
+function getPrintableHost(host) {
+  if (typeof host !== "string") {
+    return "localhost";
+  }
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+// node_modules/probot/lib/helpers/detect-runtime.js
+function detectRuntime(globalThis2) {
+  if (typeof globalThis2 === "object" && globalThis2 !== null) {
+    if (typeof globalThis2.process === "object" && globalThis2.process !== null && typeof globalThis2.process.versions === "object" && globalThis2.process.versions !== null) {
+      if (typeof globalThis2.process.versions.deno === "string") {
+        return "deno";
+      }
+      if (typeof globalThis2.process.versions.bun === "string") {
+        return "bun";
+      }
+      if (typeof globalThis2.process.versions.node === "string") {
+        return "node";
+      }
+    }
+    if (typeof globalThis2.window === "object" && globalThis2.window !== null) {
+      return "browser";
+    }
+  }
+  throw new Error("Unable to detect runtime");
+}
+
+// node_modules/probot/lib/helpers/get-runtime-name.js
+function getRuntimeName(globalThis2) {
+  const runtime = detectRuntime(globalThis2);
+  switch (runtime) {
+    case "node":
+      return "Node.js";
+    case "deno":
+      return "Deno";
+    case "bun":
+      return "Bun";
+    case "browser":
+      return "Browser";
+    default:
+      throw new Error("Unknown runtime");
+  }
+}
+
+// node_modules/probot/lib/helpers/get-runtime-version.js
+function getRuntimeVersion(globalThis2) {
+  const runtime = detectRuntime(globalThis2);
+  switch (runtime) {
+    case "node":
+      return globalThis2.process.versions.node;
+    case "deno":
+      return globalThis2.process.versions.deno;
+    case "bun":
+      return globalThis2.process.versions.bun;
+    case "browser":
+      return "N/A";
+    default:
+      throw new Error("Unknown runtime");
+  }
+}
+
 // node_modules/probot/lib/server/handlers/http-logger.js
 var import_pino_http = __toESM(require_logger(), 1);
+import { randomUUID as uuidv4 } from "node:crypto";
+function httpLogger(logger, options2) {
+  return (0, import_pino_http.pinoHttp)({
+    ...options2,
+    logger: logger.child({ name: "http" }),
+    customSuccessMessage(req, res) {
+      const responseTime = Date.now() - res[import_pino_http.startTime];
+      return `${req.method} ${req.url} ${res.statusCode} - ${responseTime}ms`;
+    },
+    customErrorMessage(req, res, _err) {
+      const responseTime = Date.now() - res[import_pino_http.startTime];
+      return `${req.method} ${req.url} ${res.statusCode} - ${responseTime}ms`;
+    },
+    genReqId: (req) => req.headers["x-request-id"] || req.headers["x-github-delivery"] || uuidv4()
+  });
+}
+
+// node_modules/probot/lib/server/handlers/not-found.js
+var notFoundHandler = (_req, res) => {
+  if (res.headersSent) {
+    return false;
+  }
+  res.writeHead(404).end();
+  return true;
+};
+
+// node_modules/probot/lib/server/handlers/ping.js
+var pingHandler = (req, res) => {
+  if (req.method === "GET") {
+    const path8 = req.url?.split("?")[0] || "";
+    if (path8 === "/ping") {
+      res.writeHead(200, { "content-type": "text/plain" }).end("PONG");
+      return true;
+    }
+  }
+  return false;
+};
+
+// node_modules/probot/lib/static/robot.svg.js
+var robot_svg_default = `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 346.63 409.96"><defs><path id="a" fill="#aedfe4" d="M210.99 228.58a8.18 8.18 0 0 1 8.17 8.17v45.83a8.18 8.18 0 0 1-8.17 8.17h-75.66a8.18 8.18 0 0 1-8.17-8.17v-45.83a8.18 8.18 0 0 1 8.17-8.17H211m0-4h-75.67a12.17 12.17 0 0 0-12.17 12.17v45.83a12.17 12.17 0 0 0 12.17 12.17H211a12.17 12.17 0 0 0 12.16-12.17v-45.83a12.17 12.17 0 0 0-12.17-12.17Z"/></defs><defs><clipPath id="b" transform="translate(-.84 -.67)"><rect width="52.5" height="18.17" x="147.92" y="163.83" fill="none" rx="9.08" ry="9.08"/></clipPath></defs><path fill="#aedfe4" d="m238.3 234.33 28 18 20.17-34 14.83 17-24 38.84-13.33 1-29-18.17 3.33-22.67zm-85.14-37.93h40v16.5h-40zm-18.75 107.27h77.5v16.5h-77.5zm38.75-293.52 10.19 42.62h-20.62l10.43-42.62zm-64.83 224.18-28 18-20.17-34-14.83 17 24 38.84 13.33 1 29-18.17-3.33-22.67z"/><path fill="#ef4236" d="M33.66 201.33s-8.67 5.33-14.67-14c-6.62-21.35-20.66-5.86-18.83 9.65s14.5 20 25.83 16.52 7.67-12.17 7.67-12.17Zm-2.17-34.67a8.47 8.47 0 0 1 8.33-5.67c6.67 0 22.83 7.5 22.83 21S50.16 199.5 50.16 199.5H39.33s7.33-3.67 2-14.17-9.67-14.5-9.83-17.83"/><path fill="#fdba63" d="M23.41 225.28c-2.83-10 1.8-21.24 11.73-26.76s22-3.52 29 4.21Z"/><rect width="132" height="98.67" x="107.16" y="210.33" fill="#08b0d8" rx="14.67" ry="14.67"/><rect width="96" height="66.17" x="125.16" y="226.58" fill="#fdbb65" rx="10.17" ry="10.17"/><use xlink:href="#a"/><rect width="202" height="151" x="72.16" y="50.33" fill="#08b0d8" rx="20.67" ry="20.67"/><rect width="169.37" height="118.71" x="88.48" y="66" fill="#aedfe4" rx="16.78" ry="16.78"/><path fill="#08b0d8" d="M66.38 196.98a27.34 27.34 0 0 1-48.13 25.94Z"/><path fill="#242020" d="m80.16 253.75 2.46 21.42s-1.92 2-7.29 2-6-3-6-3Z"/><circle cx="46.8" cy="218.96" r="4.06" fill="#aedfe4"/><circle cx="85.18" cy="187.44" r="4.06" fill="#aedfe4"/><circle cx="260.1" cy="187.44" r="4.06" fill="#aedfe4"/><circle cx="85.18" cy="64.44" r="4.06" fill="#aedfe4"/><circle cx="260.1" cy="64.44" r="4.06" fill="#aedfe4"/><circle cx="119.1" cy="223.02" r="4.06" fill="#aedfe4"/><circle cx="119.1" cy="298.15" r="4.06" fill="#aedfe4"/><circle cx="227.98" cy="223.02" r="4.06" fill="#aedfe4"/><circle cx="227.98" cy="298.15" r="4.06" fill="#aedfe4"/><path fill="#08b0d8" d="M104.66 223.5v31l-15.42-21.09a19.14 19.14 0 0 1 15.42-9.91Z"/><path fill="#ef4236" d="M312.96 201.33s8.67 5.33 14.67-14c6.62-21.35 20.67-5.86 18.83 9.65s-14.5 20-25.83 16.52-7.67-12.17-7.67-12.17Zm2.2-34.67a8.47 8.47 0 0 0-8.33-5.67c-6.67 0-22.83 7.5-22.83 21s12.5 17.5 12.5 17.5h10.83s-7.33-3.67-2-14.17 9.67-14.5 9.83-17.83"/><path fill="#fdba63" d="M323.16 225.28c2.83-10-1.8-21.24-11.73-26.76s-22-3.52-29 4.21Z"/><path fill="#08b0d8" d="M280.24 196.98a27.34 27.34 0 0 0 48.13 25.94Z"/><path fill="#242020" d="m266.42 253.75-2.46 21.42s1.92 2 7.29 2 6-3 6-3Z"/><circle cx="299.83" cy="218.96" r="4.06" fill="#aedfe4"/><path fill="#08b0d8" d="M241.96 223.5v31l15.42-21.08a19.14 19.14 0 0 0-15.42-9.92Z"/><rect width="118" height="9.5" x="114.16" y="361.96" fill="#fdbb65" rx="4.75" ry="4.75"/><rect width="83.5" height="9.5" x="131.41" y="381.21" fill="#fdbb65" rx="4.75" ry="4.75"/><rect width="42.5" height="9.5" x="151.91" y="400.46" fill="#fdbb65" rx="4.75" ry="4.75"/><path fill="#08b0d8" d="M135.41 353.75a56 56 0 0 1-18.33-38.42h112.16a56 56 0 0 1-18.33 38.43Z"/><circle cx="132.65" cy="123.97" r="15.51"/><path fill="#08b0d8" d="M132.65 108.45a15.51 15.51 0 1 1-15.49 15.52 15.51 15.51 0 0 1 15.51-15.51m0-23a38.51 38.51 0 1 0 38.49 38.51 38.55 38.55 0 0 0-38.51-38.51Z"/><path fill="#f1f1f2" d="M132.65 108.45a15.51 15.51 0 1 1-15.49 15.52 15.51 15.51 0 0 1 15.51-15.51m0-14a29.51 29.51 0 1 0 29.49 29.51 29.54 29.54 0 0 0-29.51-29.51Z"/><circle cx="214.65" cy="123.97" r="15.51"/><path fill="#08b0d8" d="M214.65 108.45a15.51 15.51 0 1 1-15.49 15.52 15.51 15.51 0 0 1 15.51-15.51m0-23a38.51 38.51 0 1 0 38.49 38.51 38.55 38.55 0 0 0-38.51-38.51Z"/><path fill="#f1f1f2" d="M214.65 108.45a15.51 15.51 0 1 1-15.49 15.52 15.51 15.51 0 0 1 15.51-15.51m0-14a29.51 29.51 0 1 0 29.49 29.51 29.54 29.54 0 0 0-29.51-29.51Z"/><rect width="52.5" height="18.17" x="147.08" y="163.17" fill="#fdbb65" rx="9.08" ry="9.08"/><g fill="#ef4236" clip-path="url(#b)"><path d="M153.23 162.15h3.12v20.56h-3.12zm9.06 0h3.13v20.56h-3.13zm9.06 0h3.12v20.56h-3.12zm9.06 0h3.13v20.56h-3.13zm9.07 0h3.12v20.56h-3.12z"/></g><circle cx="173.16" cy="14.67" r="14.67" fill="#ef4236"/><path fill="none" stroke="#ef4236" stroke-linecap="round" stroke-linejoin="round" stroke-width="4" d="M126.33 261.63H136l11.98-18.67 10.71 18.67 7.15-12.62 7.41 12.62h13.25l7.07 13.97 11.74-25.19 5.77 11.22h8.42"/><use xlink:href="#a"/></svg>`;
+
+// node_modules/probot/lib/static/probot-head.svg.js
+var probot_head_svg_default = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 178 181.2">
+  <defs>
+    <clipPath id="a" transform="translate(-.8 -.7)">
+      <rect width="52.5" height="18.2" x="147.9" y="163.8" fill="none" rx="9.1" ry="9.1"/>
+    </clipPath>
+  </defs>
+  <path fill="#aedfe4" d="m89 9.1 9 38.4H79.8Z"/>
+  <rect width="178" height="135.9" y="45.3" fill="#08b0d8" rx="18.2" ry="18.6"/>
+  <rect width="149.2" height="106.8" x="14.4" y="59.4" fill="#aedfe4" rx="14.8" ry="15.1"/>
+  <ellipse cx="11.5" cy="168.7" fill="#aedfe4" rx="3.6" ry="3.7"/>
+  <ellipse cx="165.6" cy="168.7" fill="#aedfe4" rx="3.6" ry="3.7"/>
+  <ellipse cx="11.5" cy="58" fill="#aedfe4" rx="3.6" ry="3.7"/>
+  <ellipse cx="165.6" cy="58" fill="#aedfe4" rx="3.6" ry="3.7"/>
+  <ellipse cx="53.3" cy="111.6" rx="13.7" ry="14"/>
+  <path fill="#08b0d8" d="M53.3 97.6a13.7 14 0 1 1-13.6 14 13.7 14 0 0 1 13.6-14m0-20.7a34 34.7 0 1 0 34 34.7 34 34.7 0 0 0-34-34.7"/>
+  <path fill="#f1f1f2" d="M53.3 97.6a13.7 14 0 1 1-13.6 14 13.7 14 0 0 1 13.6-14m0-12.6a26 26.6 0 1 0 26 26.6 26 26.6 0 0 0-26-26.6"/>
+  <ellipse cx="125.6" cy="111.6" rx="13.7" ry="14"/>
+  <path fill="#08b0d8" d="M125.6 97.6a13.7 14 0 1 1-13.7 14 13.7 14 0 0 1 13.7-14m0-20.7a34 34.7 0 1 0 33.9 34.7 34 34.7 0 0 0-34-34.7z"/>
+  <path fill="#f1f1f2" d="M125.6 97.6a13.7 14 0 1 1-13.7 14 13.7 14 0 0 1 13.7-14m0-12.6a26 26.6 0 1 0 26 26.6 26 26.6 0 0 0-26-26.6"/>
+  <rect width="46.3" height="16.4" x="66" y="146.8" fill="#fdbb65" rx="8" ry="8.2"/>
+  <g fill="#ef4236" clip-path="url(#a)" transform="matrix(.88 0 0 .9 -63.6 0)">
+    <path d="M153.2 162.2h3.2v20.5h-3.2zm9 0h3.2v20.5h-3.1zm9.2 0h3v20.5h-3zm9 0h3.1v20.5h-3zm9 0h3.2v20.5h-3.1z"/>
+  </g>
+  <ellipse cx="89" cy="13.2" fill="#ef4236" rx="12.9" ry="13.2"/>
+</svg>`;
+
+// node_modules/probot/lib/static/primer.css.js
+var primer_css_default = `body{margin:0;}
+a{background-color:transparent;}
+a:active,a:hover{outline-width:0;}
+h1{font-size:2em;margin:0.67em 0;}
+b{font-weight:inherit;}
+b{font-weight:bolder;}
+img{border-style:none;}
+button,input{font:inherit;margin:0;}
+button,input{overflow:visible;}
+button{text-transform:none;}
+button,[type="submit"]{-webkit-appearance:button;}
+*{box-sizing:border-box;}
+input,button{font-family:inherit;font-size:inherit;line-height:inherit;}
+body{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif,"Apple Color Emoji","Segoe UI Emoji";font-size:14px;line-height:1.5;color:#24292e;background-color:#ffffff;}
+a{color:#0366d6;text-decoration:none;}
+a:hover{text-decoration:underline;}
+b{font-weight:600;}
+button{cursor:pointer;border-radius:0;}
+h1,h2,h3,h4,h5{margin-top:0;margin-bottom:0;}
+h1{font-size:32px;font-weight:600;}
+h2{font-size:24px;font-weight:600;}
+h3{font-size:20px;font-weight:600;}
+h4{font-size:16px;font-weight:600;}
+p{margin-top:0;margin-bottom:10px;}
+.btn{position:relative;display:inline-block;padding:5px 16px;font-size:14px;font-weight:500;line-height:20px;white-space:nowrap;vertical-align:middle;cursor:pointer;-webkit-user-select:none;-ms-user-select:none;user-select:none;border:1px solid;border-radius:6px;-webkit-appearance:none;appearance:none;}
+.btn:hover{text-decoration:none;}
+.btn:disabled{cursor:default;}
+.btn{color:#24292e;background-color:#fafbfc;border-color:rgba(27,31,35,0.15);box-shadow:0 1px 0 rgba(27,31,35,0.04),inset 0 1px 0 rgba(255,255,255,0.25);transition:0.2s cubic-bezier(0.3, 0, 0.5, 1);transition-property:color, background-color, border-color;}
+.btn:hover{background-color:#f3f4f6;border-color:rgba(27,31,35,0.15);transition-duration:0.1s;}
+.btn:active{background-color:#eaecef;border-color:rgba(27,31,35,0.1);transition:none;}
+.btn:disabled{color:#959da5;background-color:#fafbfc;border-color:rgba(27,31,35,0.15);}
+.btn:focus{border-color:rgba(27,31,35,0.15);outline:none;box-shadow:0 0 0 3px rgba(3,102,214,0.3);}
+.btn-outline{color:#0366d6;}
+.btn-outline:hover{color:#ffffff;background-color:#0366d6;border-color:rgba(27,31,35,0.15);box-shadow:0 1px 0 rgba(27,31,35,0.04),inset 0 1px 0 rgba(255,255,255,0.25);}
+.btn-outline:active{color:#ffffff;background-color:#035fc7;border-color:rgba(27,31,35,0.15);box-shadow:inset 0 1px 0 rgba(5,38,76,0.2);}
+.btn-outline:disabled{color:rgba(3,102,214,0.5);background-color:#fafbfc;border-color:rgba(27,31,35,0.15);box-shadow:none;}
+.btn-outline:focus{border-color:rgba(27,31,35,0.15);box-shadow:0 0 0 3px rgba(0,92,197,0.4);}
+label{font-weight:600;}
+.form-control{padding:5px 12px;font-size:14px;line-height:20px;color:#24292e;vertical-align:middle;background-color:#ffffff;background-repeat:no-repeat;background-position:right 8px center;border:1px solid #e1e4e8;border-radius:6px;outline:none;box-shadow:inset 0 1px 0 rgba(225,228,232,0.2);}
+.form-control:focus{border-color:#0366d6;outline:none;box-shadow:0 0 0 3px rgba(3,102,214,0.3);}
+::placeholder{color:#0366d6;opacity:1;}
+.border{border:1px solid #e1e4e8 !important;}
+.rounded-2{border-radius:6px!important;}
+.flex-column{flex-direction:column!important;}
+.flex-justify-center{justify-content:center!important;}
+.flex-items-center{align-items:center!important;}
+.width-full{width:100%!important;}
+.v-align-middle{vertical-align:middle!important;}
+.height-full{height:100%!important;}
+.m-2{margin:8px!important;}
+.mt-2{margin-top:8px!important;}
+.mr-2{margin-right:8px!important;}
+.mb-2{margin-bottom:8px!important;}
+.ml-2{margin-left:8px!important;}
+.mt-3{margin-top:16px!important;}
+.mt-4{margin-top:24px!important;}
+.mt-6{margin-top:40px!important;}
+.mb-6{margin-bottom:40px!important;}
+.p-6{padding:40px!important;}
+.py-6{padding-top:40px!important;padding-bottom:40px!important;}
+.text-left{text-align:left!important;}
+.text-center{text-align:center!important;}
+.d-block{display:block!important;}
+.d-flex{display:flex!important;}
+.Label{display:inline-block;padding:0 7px;font-size:12px;font-weight:500;line-height:18px;border:1px solid transparent;border-radius:2em;background-color:transparent!important;border-color:#e1e4e8;}
+.Label:hover{text-decoration:none;}
+.mt-2{margin-top:8px!important;}
+.mb-2{margin-bottom:8px!important;}
+.mt-4{margin-top:24px!important;}
+.mt-6{margin-top:40px!important;}
+.mt-6{margin-top:40px!important;}
+.mb-6{margin-bottom:40px!important;}
+.p-6{padding:40px!important;}`;
+
+// node_modules/probot/lib/server/handlers/static-files.js
+var staticFilesHandler = (req, res) => {
+  if (req.method === "GET") {
+    const path8 = req.url?.split("?")[0] || "";
+    if (path8 === "/probot/static/robot.svg") {
+      res.writeHead(200, {
+        "cache-control": "max-age=86400",
+        "content-type": "image/svg+xml"
+      }).end(robot_svg_default);
+      return true;
+    }
+    if (path8 === "/probot/static/probot-head.svg") {
+      res.writeHead(200, {
+        "cache-control": "max-age=86400",
+        "content-type": "image/svg+xml"
+      }).end(probot_head_svg_default);
+      return true;
+    }
+    if (path8 === "/probot/static/primer.css") {
+      res.writeHead(200, {
+        "cache-control": "max-age=86400",
+        "content-type": "text/css"
+      }).end(primer_css_default);
+      return true;
+    }
+  }
+  return false;
+};
 
 // node_modules/probot/lib/server/server.js
 var defaultWebhookPath = "/api/github/webhooks";
 var defaultWebhookSecret = "development";
+var Server = class {
+  #state;
+  constructor(options2 = {}) {
+    this.#state = {
+      initializeRan: false,
+      initializationPromise: createDeferredPromise(),
+      probot: null,
+      log: options2.log,
+      httpServer: new HttpServer(),
+      cwd: options2.cwd || process.cwd(),
+      port: options2.port || 3e3,
+      host: options2.host || "localhost",
+      webhookPath: options2.webhookPath || defaultWebhookPath,
+      webhookProxy: options2.webhookProxy,
+      eventSource: void 0,
+      request: options2.request,
+      ProbotBase: options2.Probot,
+      addedHandlers: [],
+      handlers: [],
+      enablePing: options2.enablePing ?? true,
+      enableNotFound: options2.enableNotFound ?? true,
+      enableStaticFiles: options2.enableStaticFiles ?? true
+    };
+    this.#state.httpServer.on("request", async (req, res) => {
+      this.#state.httpLogger(req, res);
+      try {
+        for (const handler2 of this.#state.handlers) {
+          if (await handler2(req, res)) {
+            return true;
+          }
+        }
+      } catch (e) {
+        this.#state.log.error(e);
+        res.writeHead(500).end();
+        return true;
+      }
+      return false;
+    });
+  }
+  async #initialize() {
+    if (this.#state.initializeRan === true) {
+      return this.#state.initializationPromise.promise;
+    }
+    this.#state.initializeRan = true;
+    try {
+      this.#state.log = this.#state.log || await getLog();
+      this.#state.log.child({ name: "server" });
+      this.#state.probot = new this.#state.ProbotBase({
+        request: this.#state.request,
+        log: this.#state.log,
+        server: this,
+        webhookPath: this.#state.webhookPath
+      });
+      await this.#state.probot.ready();
+      this.#state.httpLogger = httpLogger(this.#state.log, this.#state.loggingOptions);
+      this.#state.initializationPromise.resolve();
+    } catch (error62) {
+      this.#state.initializationPromise.reject(error62);
+      if (this.#state.log) {
+        this.#state.log.error({ err: error62 }, "Failed to initialize Server");
+      } else {
+        console.error("Failed to initialize Server", error62);
+      }
+      throw error62;
+    }
+    return this.#state.initializationPromise.promise;
+  }
+  addHandler(handler2) {
+    this.#state.addedHandlers.push(handler2);
+  }
+  async loadHandlerFactory(appFn) {
+    await this.#initialize();
+    const handler2 = await appFn(this.#state.probot, {
+      cwd: this.#state.cwd,
+      addHandler: (handler3) => {
+        this.addHandler(handler3);
+      }
+    });
+    this.addHandler(handler2);
+  }
+  async load(appFn) {
+    await this.#initialize();
+    await appFn(this.#state.probot, {
+      cwd: this.#state.cwd,
+      addHandler: (handler2) => {
+        this.addHandler(handler2);
+      }
+    });
+  }
+  async start() {
+    await this.#initialize();
+    this.#state.handlers = [];
+    if (this.#state.enableStaticFiles === true) {
+      this.#state.handlers.unshift(staticFilesHandler);
+    }
+    if (this.#state.enablePing === true) {
+      this.#state.handlers.unshift(pingHandler);
+    }
+    this.#state.handlers.unshift(await this.#state.probot.getNodeMiddleware());
+    this.#state.handlers.push(...this.#state.addedHandlers);
+    if (this.#state.enableNotFound === true) {
+      this.#state.handlers.push(notFoundHandler);
+    }
+    const runtimeName = getRuntimeName(globalThis);
+    const runtimeVersion = getRuntimeVersion(globalThis);
+    this.#state.log.info(`Running Probot v${VERSION17} (${runtimeName}: ${runtimeVersion})`);
+    const printableHost = getPrintableHost(this.#state.host);
+    this.#state.httpServer = await new Promise((resolve4, reject) => {
+      const server = this.#state.httpServer.listen({ port: this.#state.port, host: this.#state.host }, () => {
+        const { port, address, family } = server.address();
+        this.#state.port = port;
+        this.#state.host = address;
+        if (family === "IPv6") {
+          this.#state.host = `[${address}]`;
+        }
+        this.#state.log.info(`Listening on http://${printableHost}:${port}`);
+        resolve4(server);
+      });
+      server.on("error", (error62) => {
+        if (error62.code === "EADDRINUSE") {
+          error62 = Object.assign(error62, {
+            message: `Port ${this.#state.port} is already in use. You can define the PORT environment variable to use a different port.`
+          });
+        }
+        this.#state.log.error(error62);
+        reject(error62);
+      });
+    });
+    if (this.#state.webhookProxy) {
+      this.#state.eventSource = await createWebhookProxy({
+        host: this.#state.host,
+        port: this.#state.port,
+        path: this.#state.webhookPath,
+        logger: this.#state.log,
+        url: this.#state.webhookProxy
+      });
+    }
+    return this.#state.httpServer;
+  }
+  async stop() {
+    if (this.#state.eventSource) {
+      this.#state.eventSource.close();
+      this.#state.eventSource = void 0;
+    }
+    if (this.#state.httpServer.listening === false) {
+      return;
+    }
+    const server = this.#state.httpServer;
+    return new Promise((resolve4, reject) => server.close((err) => {
+      err ? reject(err) : resolve4();
+    }));
+  }
+  get port() {
+    return this.#state.port;
+  }
+  get host() {
+    return this.#state.host;
+  }
+  static get version() {
+    return VERSION17;
+  }
+  get version() {
+    return VERSION17;
+  }
+};
 
 // node_modules/probot/lib/probot.js
 var UNINITIALIZED = 0;
@@ -29550,11 +29970,11 @@ var Probot = class {
       return this.#state.initializedPromise.promise;
     }
   }
-  async getNodeMiddleware({ log, path: path2 } = {}) {
+  async getNodeMiddleware({ log, path: path8 } = {}) {
     await this.#initialize();
     return createNodeMiddleware(this.#state.webhooks, {
       log: log || this.#state.log,
-      path: path2 || this.#state.webhookPath
+      path: path8 || this.#state.webhookPath
     });
   }
   async auth(installationId) {
@@ -29642,16 +30062,589 @@ var Probot = class {
   }
 };
 
+// node_modules/package-config/index.js
+import path3 from "node:path";
+
+// node_modules/find-up-simple/index.js
+import process2 from "node:process";
+import fsPromises from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import path2 from "node:path";
+var toPath = (urlOrPath) => urlOrPath instanceof URL ? fileURLToPath(urlOrPath) : urlOrPath;
+async function findUp(name, {
+  cwd = process2.cwd(),
+  type = "file",
+  stopAt
+} = {}) {
+  let directory = path2.resolve(toPath(cwd) ?? "");
+  const { root } = path2.parse(directory);
+  stopAt = path2.resolve(directory, toPath(stopAt ?? root));
+  const isAbsoluteName = path2.isAbsolute(name);
+  while (directory) {
+    const filePath = isAbsoluteName ? name : path2.join(directory, name);
+    try {
+      const stats = await fsPromises.stat(filePath);
+      if (type === "file" && stats.isFile() || type === "directory" && stats.isDirectory()) {
+        return filePath;
+      }
+    } catch {
+    }
+    if (directory === stopAt || directory === root) {
+      break;
+    }
+    directory = path2.dirname(directory);
+  }
+}
+
+// node_modules/load-json-file/index.js
+import { readFileSync, promises as fs } from "node:fs";
+var { readFile } = fs;
+var parse3 = (buffer, { beforeParse, reviver } = {}) => {
+  let data = new TextDecoder().decode(buffer);
+  if (typeof beforeParse === "function") {
+    data = beforeParse(data);
+  }
+  return JSON.parse(data, reviver);
+};
+async function loadJsonFile(filePath, options2) {
+  const buffer = await readFile(filePath);
+  return parse3(buffer, options2);
+}
+
+// node_modules/package-config/index.js
+var filePaths = /* @__PURE__ */ new WeakMap();
+var findNextCwd = (packagePath) => path3.resolve(path3.dirname(packagePath), "..");
+var addFilePath = (object2, filePath) => {
+  filePaths.set(object2, filePath);
+  return object2;
+};
+async function packageConfig(namespace, options2 = {}) {
+  if (!namespace) {
+    throw new TypeError("Expected a namespace");
+  }
+  const filePath = await findUp("package.json", options2.cwd ? { cwd: options2.cwd } : {});
+  if (!filePath) {
+    return addFilePath({ ...options2.defaults }, filePath);
+  }
+  const packageJson = await loadJsonFile(filePath);
+  if (options2.skipOnFalse && packageJson[namespace] === false) {
+    return packageConfig(namespace, { ...options2, cwd: findNextCwd(filePath) });
+  }
+  return addFilePath({ ...options2.defaults, ...packageJson[namespace] }, filePath);
+}
+
+// node_modules/probot/lib/apps/setup.js
+import { exec as exec2 } from "node:child_process";
+import { parse as parseQuery } from "node:querystring";
+
 // node_modules/probot/lib/manifest-creation.js
+import fs3 from "node:fs";
+import path5 from "node:path";
 var import_yaml2 = __toESM(require_dist(), 1);
+
+// node_modules/probot/lib/helpers/load-package-json.js
+import fs2 from "node:fs";
+import path4 from "node:path";
+function loadPackageJson(filepath = path4.join(process.cwd(), "package.json")) {
+  let pkgContent;
+  try {
+    pkgContent = fs2.readFileSync(filepath, "utf8");
+  } catch {
+    return {};
+  }
+  try {
+    const pkg = pkgContent && JSON.parse(pkgContent);
+    if (pkg && typeof pkg === "object") {
+      return pkg;
+    }
+    return {};
+  } catch {
+    return {};
+  }
+}
+
+// node_modules/probot/lib/helpers/update-env.js
+import { writeFileSync } from "node:fs";
+import { join as pathJoin2 } from "node:path";
+
+// node_modules/probot/lib/helpers/load-env.js
+import { readFileSync as readFileSync2 } from "node:fs";
+import { join as pathJoin } from "node:path";
+import { parseEnv } from "node:util";
+function loadEnv(options2 = {}) {
+  const { path: path8 = pathJoin(process.cwd(), ".env") } = options2 || {};
+  try {
+    return parseEnv(readFileSync2(path8, "utf-8"));
+  } catch (err) {
+    if (err.code !== "ENOENT") {
+      throw err;
+    }
+  }
+  return {};
+}
+
+// node_modules/probot/lib/helpers/update-env.js
+function escapeNewlines(str) {
+  return str.replace(/\n/g, "\\n");
+}
+function format(key, value) {
+  return `${key}=${escapeNewlines(value)}`;
+}
+function updateEnv(env) {
+  const path8 = pathJoin2(process.cwd(), ".env");
+  env = Object.assign(loadEnv({
+    path: path8
+  }), env);
+  const contents = Object.keys(env).map((key) => format(key, env[key])).join("\n");
+  writeFileSync(path8, contents);
+  Object.assign(process.env, env);
+  return env;
+}
+
+// node_modules/probot/lib/manifest-creation.js
+var ManifestCreation = class {
+  #updateEnv;
+  constructor(options2 = { updateEnv }) {
+    this.#updateEnv = options2.updateEnv || updateEnv;
+  }
+  get pkg() {
+    return loadPackageJson();
+  }
+  async createWebhookChannel({ SmeeClient: SmeeClientParam, log = console } = {}) {
+    let SmeeClient2;
+    try {
+      SmeeClient2 = SmeeClientParam || (await npxImport("smee-client@5.0.0", { onlyPackageRunner: true })).SmeeClient;
+    } catch {
+      log.warn("SmeeClient is not available");
+      return void 0;
+    }
+    try {
+      const WEBHOOK_PROXY_URL = await SmeeClient2.createChannel();
+      this.#updateEnv({
+        WEBHOOK_PROXY_URL
+      });
+      return WEBHOOK_PROXY_URL;
+    } catch {
+      log.warn("Unable to connect to smee.io, try restarting your server.");
+      return void 0;
+    }
+  }
+  getManifest(options2) {
+    let manifest = {};
+    const { pkg, baseUrl, readFileSync: readFileSync4 = fs3.readFileSync } = options2;
+    try {
+      const file2 = readFileSync4(path5.join(process.cwd(), "app.yml"), "utf8");
+      manifest = import_yaml2.default.parse(file2);
+    } catch (error62) {
+      if (error62.code !== "ENOENT") {
+        throw error62;
+      }
+    }
+    const generatedManifest = JSON.stringify({
+      description: manifest.description || pkg.description,
+      hook_attributes: {
+        url: process.env.WEBHOOK_PROXY_URL || `${baseUrl}/`
+      },
+      name: process.env.PROJECT_DOMAIN || manifest.name || pkg.name,
+      public: manifest.public || true,
+      redirect_url: `${baseUrl}/probot/setup`,
+      // TODO: add setup url
+      // setup_url:`${baseUrl}/probot/success`,
+      url: manifest.url || pkg.homepage || pkg.repository,
+      version: "v1",
+      ...manifest
+    });
+    return generatedManifest;
+  }
+  async createAppFromCode(code, probotOptions) {
+    const octokit = new ProbotOctokit(probotOptions);
+    const options2 = {
+      ...probotOptions,
+      code,
+      mediaType: {
+        previews: ["fury"]
+        // needed for GHES 2.20 and older
+      },
+      ...process.env.GHE_HOST && {
+        baseUrl: `${process.env.GHE_PROTOCOL || "https"}://${process.env.GHE_HOST}/api/v3`
+      }
+    };
+    const response = await octokit.request("POST /app-manifests/:code/conversions", options2);
+    const { id, client_id, client_secret, webhook_secret, pem } = response.data;
+    this.#updateEnv({
+      APP_ID: id.toString(),
+      PRIVATE_KEY: `"${pem}"`,
+      WEBHOOK_SECRET: webhook_secret,
+      GITHUB_CLIENT_ID: client_id,
+      GITHUB_CLIENT_SECRET: client_secret
+    });
+    return response.data.html_url;
+  }
+  get createAppUrl() {
+    const githubHost = process.env.GHE_HOST || `github.com`;
+    return `${process.env.GHE_PROTOCOL || "https"}://${githubHost}${process.env.GH_ORG ? `/organizations/${process.env.GH_ORG}` : ""}/settings/apps/new`;
+  }
+};
+
+// node_modules/probot/lib/helpers/is-production.js
+function isProduction() {
+  return process.env.NODE_ENV === "production";
+}
 
 // node_modules/probot/lib/helpers/get-payload.js
 var textDecoder2 = new TextDecoder("utf-8", { fatal: false });
 var decode2 = textDecoder2.decode.bind(textDecoder2);
+function concatUint8Array2(data) {
+  if (data.length === 0) {
+    return new Uint8Array(0);
+  }
+  let totalLength = 0;
+  for (let i = 0; i < data.length; i++) {
+    totalLength += data[i].length;
+  }
+  if (totalLength === 0) {
+    return new Uint8Array(0);
+  }
+  const result = new Uint8Array(totalLength);
+  let offset = 0;
+  for (let i = 0; i < data.length; i++) {
+    result.set(data[i], offset);
+    offset += data[i].length;
+  }
+  return result;
+}
+async function getPayload2(request3) {
+  if (typeof request3.body === "object" && "rawBody" in request3 && request3.rawBody instanceof Uint8Array) {
+    return decode2(request3.rawBody);
+  } else if (typeof request3.body === "string") {
+    return request3.body;
+  }
+  const payload = await getPayloadFromRequestStream2(request3);
+  return decode2(payload);
+}
+function getPayloadFromRequestStream2(request3) {
+  return new Promise((resolve4, reject) => {
+    const data = [];
+    request3.on("error", (error62) => reject(new AggregateError([error62], error62.message)));
+    request3.on("data", data.push.bind(data));
+    request3.on("end", () => {
+      const result = concatUint8Array2(data);
+      queueMicrotask(() => resolve4(result));
+    });
+  });
+}
+
+// node_modules/probot/lib/views/import.js
+function importView({ name, GH_HOST, WEBHOOK_PROXY_URL = "" }) {
+  return `<!DOCTYPE html>
+<html lang="en" class="height-full" data-color-mode="auto" data-light-theme="light" data-dark-theme="dark">
+
+<head>
+    <meta charset="UTF-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1.0">
+    <meta http-equiv="X-UA-Compatible" content="ie=edge">
+    <title>Import ${name || "Your App"} | built with Probot</title>
+    <link rel="icon" href="/probot/static/probot-head.svg">
+    <link rel="stylesheet" href="/probot/static/primer.css">
+</head>
+
+<body class="bg-gray-light">
+    <div class="d-flex flex-column flex-justify-center flex-items-center text-center height-full py-6">
+        <a href="/probot"><img src="/probot/static/robot.svg" alt="Probot Logo" width="100" class="mb-6"></a>
+        <div class="box-shadow rounded-2 border p-6 bg-white">
+            <h2>Use existing Github App</h2>
+            <br>
+
+            <h3>Step 1:</h3>
+            <p class="d-block mt-2">
+                Replace your app's Webhook URL with <br>
+                <b>${WEBHOOK_PROXY_URL}</b>
+            </p>
+            <a class="d-block mt-2" href="${GH_HOST}/settings/apps" target="__blank" rel="noreferrer">
+                You can do it here
+            </a>
+
+            <br>
+            <h3>Step 2:</h3>
+            <p class="mt-2">Fill out this form</p>
+            <form onsubmit="return onSubmit(event) || false">
+                <label class="d-block mt-2" for="appId">App Id</label>
+                <input class="form-control width-full" type="text" required="true" id="appId" name="appId"><br>
+
+                <label class="d-block mt-3" for="whs">Webhook secret (required!)</label>
+                <input class="form-control width-full" type="password" required="true" id="whs" name="whs"><br>
+
+                <label class="d-block mt-3" for="pem">Private Key</label>
+                <input class="form-control width-full m-2" type="file" accept=".pem" required="true" id="pem"
+                    name="pem">
+                <br>
+
+                <button class="btn btn-outline m-2" type="submit">Submit</button>
+            </form>
+        </div>
+
+        <div class="mt-4">
+            <h4 class="alt-h4 text-gray-light">Need help?</h4>
+            <div class="d-flex flex-justify-center mt-2">
+                <a href="https://probot.github.io/docs/" class="btn btn-outline mr-2">Documentation</a>
+                <a href="https://github.com/probot/probot/discussions" class="btn btn-outline">Discuss on GitHub</a>
+            </div>
+        </div>
+    </div>
+    <script>
+        function onSubmit(e) {
+            e.preventDefault();
+
+            const idEl = document.getElementById('appId');
+            const appId = idEl.value;
+
+
+            const secretEl = document.getElementById('whs');
+            const webhook_secret = secretEl.value;
+
+            const fileEl = document.getElementById('pem');
+            const file = fileEl.files[0];
+
+            file.text().then((text) => fetch('', {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify({ appId, pem: text, webhook_secret })
+            })).then((r) => {
+                if (r.ok) {
+                    location.replace('/probot/success');
+                }
+            }).catch((e) => alert(e));
+            return false;
+        }
+    </script>
+</body>
+
+</html>`;
+}
+
+// node_modules/probot/lib/views/setup.js
+function setupView({ name, description, version: version2, createAppUrl, manifest }) {
+  return `<!DOCTYPE html>
+<!DOCTYPE html>
+<html lang="en" class="height-full" data-color-mode="auto" data-light-theme="light" data-dark-theme="dark">
+  <head>
+    <meta charset="UTF-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1.0">
+    <meta http-equiv="X-UA-Compatible" content="ie=edge">
+    <title>Setup ${name || "Your App"} | built with Probot</title>
+    <link rel="icon" href="/probot/static/probot-head.svg">
+    <link rel="stylesheet" href="/probot/static/primer.css">
+  </head>
+  <body class="height-full bg-gray-light">
+    <div class="d-flex flex-column flex-justify-center flex-items-center text-center height-full">
+      <img src="/probot/static/robot.svg" alt="Probot Logo" width="100" class="mb-6">
+      <div class="box-shadow rounded-2 border p-6 bg-white">
+        <h1>
+          Welcome to ${name || "your Probot App"}
+          ${version2 ? `<span class="Label Label--outline v-align-middle ml-2 text-gray-light">v${version2}</span>` : ""}
+        </h1>
+
+        <p>${description ? description : 'This app was built using <a href="https://github.com/probot/probot">Probot</a>, a framework for building GitHub Apps.'}</p>
+
+        <div class="text-left mt-6">
+          <h2 class="alt-h3 mb-2">Getting Started</h2>
+
+          <p>To start building a GitHub App, you'll need to register a new app on GitHub.</p>
+          <br>
+
+          <form action="${createAppUrl}" method="post" target="_blank" class="d-flex flex-items-center">
+            <button class="btn btn-outline" name="manifest" id="manifest" value='${manifest}' >Register GitHub App</button>
+            <a href="/probot/import" class="ml-2">or use an existing Github App</a>
+          </form>
+        </div>
+      </div>
+
+      <div class="mt-4">
+        <h4 class="alt-h4 text-gray-light">Need help?</h4>
+        <div class="d-flex flex-justify-center mt-2">
+          <a href="https://probot.github.io/docs/" class="btn btn-outline mr-2">Documentation</a>
+          <a href="https://github.com/probot/probot/discussions" class="btn btn-outline">Discuss on GitHub</a>
+        </div>
+      </div>
+    </div>
+  </body>
+</html>`;
+}
+
+// node_modules/probot/lib/views/success.js
+function successView({ name }) {
+  return `<!DOCTYPE html>
+<html lang="en" class="height-full" data-color-mode="auto" data-light-theme="light" data-dark-theme="dark">
+  <head>
+    <meta charset="UTF-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1.0">
+    <meta http-equiv="X-UA-Compatible" content="ie=edge">
+    <title>Setup ${name || "Your App"} | built with Probot</title>
+    <link rel="icon" href="/probot/static/probot-head.svg">
+    <link rel="stylesheet" href="/probot/static/primer.css">
+  </head>
+  <body class="height-full bg-gray-light">
+    <div class="d-flex flex-column flex-justify-center flex-items-center text-center height-full">
+      <img src="/probot/static/robot.svg" alt="Probot Logo" width="100" class="mb-6">
+      <div class="box-shadow rounded-2 border p-6 bg-white">
+        <div class="text-center">
+          <h1 class="alt-h3 mb-2">Congrats! You have successfully installed your app!
+            <br>
+            Checkout <a href="https://probot.github.io/docs/webhooks/">Receiving webhooks</a> and <a href="https://probot.github.io/docs/github-api/">Interacting with GitHub</a> to learn more!</h1>
+        </div>
+      </div>
+
+      <div class="mt-4">
+        <h4 class="alt-h4 text-gray-light">Need help?</h4>
+        <div class="d-flex flex-justify-center mt-2">
+          <a href="https://probot.github.io/docs/" class="btn btn-outline mr-2">Documentation</a>
+          <a href="https://github.com/probot/probot/discussions" class="btn btn-outline">Discuss on GitHub</a>
+        </div>
+      </div>
+    </div>
+  </body>
+</html>`;
+}
+
+// node_modules/probot/lib/apps/setup.js
+var setupAppFactory = (options2) => {
+  const { host, port, log, request: request3, SmeeClient: SmeeClient2 } = options2 || {};
+  return async function setupApp() {
+    const setup = new ManifestCreation({
+      updateEnv: options2.updateEnv || updateEnv
+    });
+    const pkg = setup.pkg;
+    const { WEBHOOK_PROXY_URL, GHE_HOST } = process.env;
+    const GH_HOST = `https://${GHE_HOST ?? "github.com"}`;
+    if (!isProduction() && !(process.env.PROJECT_DOMAIN || process.env.WEBHOOK_PROXY_URL || process.env.NO_SMEE_SETUP === "true")) {
+      await setup.createWebhookChannel({ SmeeClient: SmeeClient2, log });
+    }
+    const importViewRendered = importView({
+      name: pkg.name,
+      WEBHOOK_PROXY_URL,
+      GH_HOST
+    });
+    const successViewRendered = successView({ name: pkg.name });
+    printWelcomeMessage(log, host, port);
+    const setupHandler = async (req, res) => {
+      const [path8, query = ""] = req.url?.split("?") ?? [req.url, ""];
+      if (req.method === "GET") {
+        if (path8 === "/") {
+          res.writeHead(302, {
+            "content-type": "text/plain",
+            location: `/probot`
+          }).end(`Found. Redirecting to /probot`);
+          return true;
+        }
+        if (path8 === "/probot") {
+          const baseUrl = getBaseUrl(req);
+          const manifest = setup.getManifest({ pkg, baseUrl });
+          const createAppUrl = setup.createAppUrl;
+          res.writeHead(200, { "content-type": "text/html" }).end(setupView({
+            name: pkg.name,
+            version: pkg.version,
+            description: pkg.description,
+            createAppUrl,
+            manifest
+          }));
+          return true;
+        }
+        if (path8 === "/probot/setup") {
+          const { code } = (
+            // @ts-expect-error query could be set by a framework, e.g. express
+            req.query || parseQuery(query)
+          );
+          if (!code || typeof code !== "string" || code.length === 0) {
+            res.writeHead(400, { "content-type": "text/plain" }).end("code missing or invalid");
+            return true;
+          }
+          const response = await setup.createAppFromCode(code, {
+            request: request3 || {}
+          });
+          if (process.env.PROJECT_DOMAIN) {
+            exec2("refresh", (error62) => {
+              if (error62) {
+                log.error(error62);
+              }
+            });
+          } else {
+            printRestartMessage(log);
+          }
+          res.writeHead(302, {
+            "content-type": "text/plain",
+            location: `${response}/installations/new`
+          }).end(`Found. Redirecting to ${response}/installations/new`);
+          return true;
+        }
+        if (path8 === "/probot/import") {
+          res.writeHead(200, {
+            "content-type": "text/html"
+          }).end(importViewRendered);
+          return true;
+        }
+        if (path8 === "/probot/success") {
+          res.writeHead(200, { "content-type": "text/html" }).end(successViewRendered);
+          return true;
+        }
+      }
+      if (req.method === "POST") {
+        if (path8 === "/probot/import") {
+          const { appId, pem, webhook_secret } = JSON.parse(await getPayload2(req));
+          if (!appId || !pem || !webhook_secret) {
+            res.writeHead(400, {
+              "content-type": "text/plain"
+            }).end("appId and/or pem and/or webhook_secret missing");
+            return true;
+          }
+          (options2.updateEnv || updateEnv)({
+            APP_ID: appId,
+            PRIVATE_KEY: `"${pem}"`,
+            WEBHOOK_SECRET: webhook_secret
+          });
+          res.end();
+          printRestartMessage(log);
+          return true;
+        }
+      }
+      return false;
+    };
+    return setupHandler;
+  };
+};
+function printWelcomeMessage(log, host, port) {
+  const domain2 = process.env.PROJECT_DOMAIN || `http://${getPrintableHost(host)}:${port}`;
+  [
+    ``,
+    `Welcome to Probot!`,
+    `Probot is in setup mode, webhooks cannot be received and`,
+    `custom routes will not work until APP_ID and PRIVATE_KEY`,
+    `are configured in .env.`,
+    `Please follow the instructions at ${domain2} to configure .env.`,
+    `Once you are done, restart the server.`,
+    ``
+  ].forEach((line) => {
+    log.info(line);
+  });
+}
+function printRestartMessage(log) {
+  log.info("");
+  log.info("Probot has been set up, please restart the server!");
+  log.info("");
+}
+function getBaseUrl(req) {
+  const protocols = req.headers["x-forwarded-proto"] || req.socket?.encrypted ? "https" : "http";
+  const protocol = typeof protocols === "string" ? protocols.split(",")[0] : protocols[0];
+  const host = req.headers["x-forwarded-host"] || req.headers.host;
+  const baseUrl = `${protocol}://${host}`;
+  return baseUrl;
+}
+
+// node_modules/probot/lib/bin/read-cli-options.js
+import { parseArgs } from "node:util";
 
 // node_modules/@probot/get-private-key/dist-bundle/index.js
 import { resolve } from "node:path";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync as readFileSync3 } from "node:fs";
 var VERSION18 = "0.0.0-development";
 var pkcs1Begin = "-----BEGIN RSA PRIVATE KEY-----";
 var pkcs1End = "-----END RSA PRIVATE KEY-----";
@@ -29667,7 +30660,7 @@ function getPrivateKey(options2 = {}) {
   const env = options2.env || process.env;
   const cwd = options2.cwd || process.cwd();
   if (options2.filepath) {
-    return readFileSync(resolve(cwd, options2.filepath), "utf-8");
+    return readFileSync3(resolve(cwd, options2.filepath), "utf-8");
   }
   if (env.PRIVATE_KEY) {
     let privateKey = env.PRIVATE_KEY;
@@ -29704,14 +30697,14 @@ function getPrivateKey(options2 = {}) {
   if (env.PRIVATE_KEY_PATH) {
     const filepath = resolve(cwd, env.PRIVATE_KEY_PATH);
     if (existsSync(filepath)) {
-      return readFileSync(filepath, "utf-8");
+      return readFileSync3(filepath, "utf-8");
     } else {
       throw new Error(
         `[@probot/get-private-key] Private key does not exists at path: "${env.PRIVATE_KEY_PATH}". Please check to ensure that "env.PRIVATE_KEY_PATH" is correct.`
       );
     }
   }
-  const pemFiles = readdirSync(cwd).filter((path2) => path2.endsWith(".pem"));
+  const pemFiles = readdirSync(cwd).filter((path8) => path8.endsWith(".pem"));
   if (pemFiles.length > 1) {
     const paths = pemFiles.join(", ");
     throw new Error(
@@ -29737,6 +30730,1743 @@ ${middle.trim().replace(/\s+/g, "\n")}
 ${end}`;
 }
 getPrivateKey.VERSION = VERSION18;
+
+// node_modules/probot/lib/helpers/validate-log-level.js
+var validLevels = ["trace", "debug", "info", "warn", "error", "fatal"];
+function validateLogLevel(value) {
+  if (typeof value !== "string" || !validLevels.includes(value)) {
+    throw new Error(`Invalid log level`);
+  }
+}
+
+// node_modules/probot/lib/helpers/validate-log-format.js
+var validFormats = ["pretty", "json"];
+function validateLogFormat(value) {
+  if (typeof value !== "string" || !validFormats.includes(value)) {
+    throw new Error(`Invalid log format`);
+  }
+}
+
+// node_modules/probot/lib/bin/read-cli-options.js
+function printHelp() {
+  console.log(`Usage: probot-run [options] <apps...>
+
+Options:
+  -p, --port <n>             Port to start the server on (default: "3000")
+  -H --host <host>           Host to start the server on
+  -W, --webhook-proxy <url>  URL of the webhook proxy service. (default: "https://smee.io/0qeZM0TH2KgUZVu")
+  -w, --webhook-path <path>  URL path which receives webhooks. Ex: "/webhook"
+  -a, --app <id>             ID of the GitHub App (default: "foo")
+  -s, --secret <secret>      Webhook secret of the GitHub App (default: "baz")
+  -P, --private-key <file>   Path to private key file (.pem) for the GitHub App
+  -L, --log-level <level>    One of: "trace" | "debug" | "info" | "warn" | "error" | "fatal" (default: "info")
+  --log-format <format>      One of: "pretty", "json"
+  --log-level-in-string      Set to log levels (trace, debug, info, ...) as words instead of numbers (10, 20, 30, ...) (default: false)
+  --log-message-key                  Set to the string key for the 'message' in the log JSON object
+  --sentry-dsn <dsn>         Set to your Sentry DSN, e.g. "https://1234abcd@sentry.io/12345"
+  --redis-url <url>          Set to a "redis://" url in order to enable cluster support for request throttling. Example:
+                             "redis://:secret@redis-123.redislabs.com:12345/0"
+  --base-url <url>           GitHub API base URL. If you use GitHub Enterprise Server, and your hostname is "https://github.acme-inc.com", then the root URL is
+                             "https://github.acme-inc.com/api/v3" (default: "https://api.github.com")
+  -h, --help                 display help for command`);
+}
+function readCliOptions(args) {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: {
+      help: {
+        type: "boolean",
+        short: "h",
+        default: false
+      },
+      port: {
+        type: "string",
+        short: "p",
+        default: String(process.env.PORT || 3e3)
+      },
+      host: {
+        type: "string",
+        default: process.env.HOST
+      },
+      "webhook-proxy": {
+        type: "string",
+        default: process.env.WEBHOOK_PROXY_URL
+      },
+      "webhook-path": {
+        type: "string",
+        default: process.env.WEBHOOK_PATH
+      },
+      app: {
+        type: "string",
+        default: process.env.APP_ID
+      },
+      secret: {
+        type: "string",
+        default: process.env.WEBHOOK_SECRET
+      },
+      "private-key": {
+        type: "string",
+        default: process.env.PRIVATE_KEY_PATH
+      },
+      "log-level": {
+        type: "string",
+        default: process.env.LOG_LEVEL || "info"
+      },
+      "log-format": {
+        type: "string",
+        default: process.env.LOG_FORMAT || "pretty"
+      },
+      "log-level-in-string": {
+        type: "boolean",
+        default: process.env.LOG_LEVEL_IN_STRING === "true"
+      },
+      "log-message-key": {
+        type: "string",
+        default: process.env.LOG_MESSAGE_KEY || "msg"
+      },
+      "sentry-dsn": {
+        type: "string",
+        default: process.env.SENTRY_DSN
+      },
+      "redis-url": {
+        type: "string",
+        default: process.env.REDIS_URL
+      },
+      "base-url": {
+        type: "string",
+        default: process.env.GHE_HOST ? `${process.env.GHE_PROTOCOL || "https"}://${process.env.GHE_HOST}/api/v3` : "https://api.github.com"
+      }
+    },
+    args: args.length > 2 ? args.slice(2) : args
+  });
+  if (values.help) {
+    printHelp();
+    process.exit(0);
+  }
+  validateLogFormat(values["log-format"]);
+  validateLogLevel(values["log-level"]);
+  let privateKey;
+  try {
+    privateKey = getPrivateKey({ filepath: values["private-key"] }) || void 0;
+  } catch {
+  }
+  return {
+    privateKey,
+    appId: values["app"],
+    redisConfig: values["redis-url"],
+    args: positionals,
+    baseUrl: values["base-url"],
+    host: values.host,
+    port: Number(values.port),
+    secret: values.secret,
+    webhookPath: values["webhook-path"],
+    webhookProxy: values["webhook-proxy"],
+    logLevel: values["log-level"],
+    sentryDsn: values["sentry-dsn"],
+    logFormat: values["log-format"],
+    logLevelInString: values["log-level-in-string"],
+    logMessageKey: values["log-message-key"]
+  };
+}
+
+// node_modules/probot/lib/bin/read-env-options.js
+function readEnvOptions(env = process.env) {
+  let privateKey;
+  try {
+    privateKey = getPrivateKey({ env });
+  } catch (e) {
+    console.error(e);
+  }
+  const logFormat = env.LOG_FORMAT && env.LOG_FORMAT.length !== 0 ? env.LOG_FORMAT === "pretty" ? "pretty" : "json" : env.NODE_ENV === "production" ? "json" : "pretty";
+  return {
+    args: [],
+    privateKey: privateKey && privateKey.toString() || void 0,
+    appId: Number(env.APP_ID),
+    port: Number(env.PORT) || 3e3,
+    host: env.HOST,
+    secret: env.WEBHOOK_SECRET,
+    webhookPath: env.WEBHOOK_PATH,
+    webhookProxy: env.WEBHOOK_PROXY_URL,
+    logLevel: env.LOG_LEVEL,
+    logFormat,
+    logLevelInString: env.LOG_LEVEL_IN_STRING === "true",
+    logMessageKey: env.LOG_MESSAGE_KEY,
+    sentryDsn: env.SENTRY_DSN,
+    redisConfig: env.REDIS_URL,
+    baseUrl: env.GHE_HOST ? `${env.GHE_PROTOCOL || "https"}://${env.GHE_HOST}/api/v3` : "https://api.github.com"
+  };
+}
+
+// node_modules/probot/lib/apps/default.js
+import { resolve as resolve2 } from "node:path";
+
+// node_modules/probot/lib/views/probot.js
+function probotView({ name, description, version: version2 }) {
+  return `<!DOCTYPE html>
+<html lang="en" class="height-full" data-color-mode="auto" data-light-theme="light" data-dark-theme="dark">
+  <head>
+    <meta charset="UTF-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1.0">
+    <meta http-equiv="X-UA-Compatible" content="ie=edge">
+    <title>${name || "Your App"} | built with Probot</title>
+    <link rel="icon" href="/probot/static/probot-head.svg">
+    <link rel="stylesheet" href="/probot/static/primer.css">
+  </head>
+  <body class="height-full bg-gray-light">
+    <div class="d-flex flex-column flex-justify-center flex-items-center text-center height-full">
+      <img src="/probot/static/robot.svg" alt="Probot Logo" width="100" class="mb-6">
+      <div class="box-shadow rounded-2 border p-6 bg-white">
+        <h1>
+          Welcome to ${name || "your Probot App"}
+${version2 ? `            <span class="Label Label--outline v-align-middle ml-2 text-gray-light">v${version2}</span>
+` : ""}        </h1>
+
+          <p>${description ? description : 'This bot was built using <a href="https://github.com/probot/probot">Probot</a>, a framework for building GitHub Apps.'}</p>
+      </div>
+
+      <div class="mt-4">
+        <h4 class="alt-h4 text-gray-light">Need help?</h4>
+        <div class="d-flex flex-justify-center mt-2">
+          <a href="https://probot.github.io/docs/" class="btn btn-outline mr-2">Documentation</a>
+          <a href="https://github.com/probot/probot/discussions" class="btn btn-outline">Discuss on GitHub</a>
+        </div>
+      </div>
+    </div>
+  </body>
+</html>`;
+}
+
+// node_modules/probot/lib/apps/default.js
+function defaultApp(_app, { cwd = process.cwd() }) {
+  const pkg = loadPackageJson(resolve2(cwd, "package.json"));
+  const probotViewRendered = probotView({
+    name: pkg.name,
+    version: pkg.version,
+    description: pkg.description
+  });
+  const defaultHandler = (req, res) => {
+    if (req.method === "GET") {
+      const path8 = req.url?.split("?")[0] || "";
+      if (path8 === "/") {
+        res.writeHead(302, { "content-type": "text/plain", location: `/probot` }).end(`Found. Redirecting to /probot`);
+        return true;
+      }
+      if (path8 === "/probot") {
+        res.writeHead(200, { "content-type": "text/html" }).end(probotViewRendered);
+        return true;
+      }
+    }
+    return false;
+  };
+  return defaultHandler;
+}
+
+// node_modules/import-meta-resolve/lib/resolve.js
+import assert2 from "node:assert";
+import { statSync, realpathSync } from "node:fs";
+import process3 from "node:process";
+import { fileURLToPath as fileURLToPath4, pathToFileURL as pathToFileURL2 } from "node:url";
+import path7 from "node:path";
+import { builtinModules as builtinModules2 } from "node:module";
+
+// node_modules/import-meta-resolve/lib/get-format.js
+import { fileURLToPath as fileURLToPath3 } from "node:url";
+
+// node_modules/import-meta-resolve/lib/package-json-reader.js
+import fs4 from "node:fs";
+import path6 from "node:path";
+import { fileURLToPath as fileURLToPath2 } from "node:url";
+
+// node_modules/import-meta-resolve/lib/errors.js
+import v8 from "node:v8";
+import assert from "node:assert";
+import { format as format2, inspect } from "node:util";
+var own = {}.hasOwnProperty;
+var classRegExp = /^([A-Z][a-z\d]*)+$/;
+var kTypes = /* @__PURE__ */ new Set([
+  "string",
+  "function",
+  "number",
+  "object",
+  // Accept 'Function' and 'Object' as alternative to the lower cased version.
+  "Function",
+  "Object",
+  "boolean",
+  "bigint",
+  "symbol"
+]);
+var codes = {};
+function formatList(array2, type = "and") {
+  return array2.length < 3 ? array2.join(` ${type} `) : `${array2.slice(0, -1).join(", ")}, ${type} ${array2[array2.length - 1]}`;
+}
+var messages = /* @__PURE__ */ new Map();
+var nodeInternalPrefix = "__node_internal_";
+var userStackTraceLimit;
+codes.ERR_INVALID_ARG_TYPE = createError(
+  "ERR_INVALID_ARG_TYPE",
+  /**
+   * @param {string} name
+   * @param {Array<string> | string} expected
+   * @param {unknown} actual
+   */
+  (name, expected, actual) => {
+    assert.ok(typeof name === "string", "'name' must be a string");
+    if (!Array.isArray(expected)) {
+      expected = [expected];
+    }
+    let message = "The ";
+    if (name.endsWith(" argument")) {
+      message += `${name} `;
+    } else {
+      const type = name.includes(".") ? "property" : "argument";
+      message += `"${name}" ${type} `;
+    }
+    message += "must be ";
+    const types = [];
+    const instances = [];
+    const other = [];
+    for (const value of expected) {
+      assert.ok(
+        typeof value === "string",
+        "All expected entries have to be of type string"
+      );
+      if (kTypes.has(value)) {
+        types.push(value.toLowerCase());
+      } else if (classRegExp.exec(value) === null) {
+        assert.ok(
+          value !== "object",
+          'The value "object" should be written as "Object"'
+        );
+        other.push(value);
+      } else {
+        instances.push(value);
+      }
+    }
+    if (instances.length > 0) {
+      const pos = types.indexOf("object");
+      if (pos !== -1) {
+        types.slice(pos, 1);
+        instances.push("Object");
+      }
+    }
+    if (types.length > 0) {
+      message += `${types.length > 1 ? "one of type" : "of type"} ${formatList(
+        types,
+        "or"
+      )}`;
+      if (instances.length > 0 || other.length > 0) message += " or ";
+    }
+    if (instances.length > 0) {
+      message += `an instance of ${formatList(instances, "or")}`;
+      if (other.length > 0) message += " or ";
+    }
+    if (other.length > 0) {
+      if (other.length > 1) {
+        message += `one of ${formatList(other, "or")}`;
+      } else {
+        if (other[0].toLowerCase() !== other[0]) message += "an ";
+        message += `${other[0]}`;
+      }
+    }
+    message += `. Received ${determineSpecificType(actual)}`;
+    return message;
+  },
+  TypeError
+);
+codes.ERR_INVALID_MODULE_SPECIFIER = createError(
+  "ERR_INVALID_MODULE_SPECIFIER",
+  /**
+   * @param {string} request
+   * @param {string} reason
+   * @param {string} [base]
+   */
+  (request3, reason, base = void 0) => {
+    return `Invalid module "${request3}" ${reason}${base ? ` imported from ${base}` : ""}`;
+  },
+  TypeError
+);
+codes.ERR_INVALID_PACKAGE_CONFIG = createError(
+  "ERR_INVALID_PACKAGE_CONFIG",
+  /**
+   * @param {string} path
+   * @param {string} [base]
+   * @param {string} [message]
+   */
+  (path8, base, message) => {
+    return `Invalid package config ${path8}${base ? ` while importing ${base}` : ""}${message ? `. ${message}` : ""}`;
+  },
+  Error
+);
+codes.ERR_INVALID_PACKAGE_TARGET = createError(
+  "ERR_INVALID_PACKAGE_TARGET",
+  /**
+   * @param {string} packagePath
+   * @param {string} key
+   * @param {unknown} target
+   * @param {boolean} [isImport=false]
+   * @param {string} [base]
+   */
+  (packagePath, key, target, isImport = false, base = void 0) => {
+    const relatedError = typeof target === "string" && !isImport && target.length > 0 && !target.startsWith("./");
+    if (key === ".") {
+      assert.ok(isImport === false);
+      return `Invalid "exports" main target ${JSON.stringify(target)} defined in the package config ${packagePath}package.json${base ? ` imported from ${base}` : ""}${relatedError ? '; targets must start with "./"' : ""}`;
+    }
+    return `Invalid "${isImport ? "imports" : "exports"}" target ${JSON.stringify(
+      target
+    )} defined for '${key}' in the package config ${packagePath}package.json${base ? ` imported from ${base}` : ""}${relatedError ? '; targets must start with "./"' : ""}`;
+  },
+  Error
+);
+codes.ERR_MODULE_NOT_FOUND = createError(
+  "ERR_MODULE_NOT_FOUND",
+  /**
+   * @param {string} path
+   * @param {string} base
+   * @param {boolean} [exactUrl]
+   */
+  (path8, base, exactUrl = false) => {
+    return `Cannot find ${exactUrl ? "module" : "package"} '${path8}' imported from ${base}`;
+  },
+  Error
+);
+codes.ERR_NETWORK_IMPORT_DISALLOWED = createError(
+  "ERR_NETWORK_IMPORT_DISALLOWED",
+  "import of '%s' by %s is not supported: %s",
+  Error
+);
+codes.ERR_PACKAGE_IMPORT_NOT_DEFINED = createError(
+  "ERR_PACKAGE_IMPORT_NOT_DEFINED",
+  /**
+   * @param {string} specifier
+   * @param {string} packagePath
+   * @param {string} base
+   */
+  (specifier, packagePath, base) => {
+    return `Package import specifier "${specifier}" is not defined${packagePath ? ` in package ${packagePath}package.json` : ""} imported from ${base}`;
+  },
+  TypeError
+);
+codes.ERR_PACKAGE_PATH_NOT_EXPORTED = createError(
+  "ERR_PACKAGE_PATH_NOT_EXPORTED",
+  /**
+   * @param {string} packagePath
+   * @param {string} subpath
+   * @param {string} [base]
+   */
+  (packagePath, subpath, base = void 0) => {
+    if (subpath === ".")
+      return `No "exports" main defined in ${packagePath}package.json${base ? ` imported from ${base}` : ""}`;
+    return `Package subpath '${subpath}' is not defined by "exports" in ${packagePath}package.json${base ? ` imported from ${base}` : ""}`;
+  },
+  Error
+);
+codes.ERR_UNSUPPORTED_DIR_IMPORT = createError(
+  "ERR_UNSUPPORTED_DIR_IMPORT",
+  "Directory import '%s' is not supported resolving ES modules imported from %s",
+  Error
+);
+codes.ERR_UNSUPPORTED_RESOLVE_REQUEST = createError(
+  "ERR_UNSUPPORTED_RESOLVE_REQUEST",
+  'Failed to resolve module specifier "%s" from "%s": Invalid relative URL or base scheme is not hierarchical.',
+  TypeError
+);
+codes.ERR_UNKNOWN_FILE_EXTENSION = createError(
+  "ERR_UNKNOWN_FILE_EXTENSION",
+  /**
+   * @param {string} extension
+   * @param {string} path
+   */
+  (extension, path8) => {
+    return `Unknown file extension "${extension}" for ${path8}`;
+  },
+  TypeError
+);
+codes.ERR_INVALID_ARG_VALUE = createError(
+  "ERR_INVALID_ARG_VALUE",
+  /**
+   * @param {string} name
+   * @param {unknown} value
+   * @param {string} [reason='is invalid']
+   */
+  (name, value, reason = "is invalid") => {
+    let inspected = inspect(value);
+    if (inspected.length > 128) {
+      inspected = `${inspected.slice(0, 128)}...`;
+    }
+    const type = name.includes(".") ? "property" : "argument";
+    return `The ${type} '${name}' ${reason}. Received ${inspected}`;
+  },
+  TypeError
+  // Note: extra classes have been shaken out.
+  // , RangeError
+);
+function createError(sym, value, constructor) {
+  messages.set(sym, value);
+  return makeNodeErrorWithCode(constructor, sym);
+}
+function makeNodeErrorWithCode(Base, key) {
+  return NodeError;
+  function NodeError(...parameters) {
+    const limit = Error.stackTraceLimit;
+    if (isErrorStackTraceLimitWritable()) Error.stackTraceLimit = 0;
+    const error62 = new Base();
+    if (isErrorStackTraceLimitWritable()) Error.stackTraceLimit = limit;
+    const message = getMessage(key, parameters, error62);
+    Object.defineProperties(error62, {
+      // Note: no need to implement `kIsNodeError` symbol, would be hard,
+      // probably.
+      message: {
+        value: message,
+        enumerable: false,
+        writable: true,
+        configurable: true
+      },
+      toString: {
+        /** @this {Error} */
+        value() {
+          return `${this.name} [${key}]: ${this.message}`;
+        },
+        enumerable: false,
+        writable: true,
+        configurable: true
+      }
+    });
+    captureLargerStackTrace(error62);
+    error62.code = key;
+    return error62;
+  }
+}
+function isErrorStackTraceLimitWritable() {
+  try {
+    if (v8.startupSnapshot.isBuildingSnapshot()) {
+      return false;
+    }
+  } catch {
+  }
+  const desc = Object.getOwnPropertyDescriptor(Error, "stackTraceLimit");
+  if (desc === void 0) {
+    return Object.isExtensible(Error);
+  }
+  return own.call(desc, "writable") && desc.writable !== void 0 ? desc.writable : desc.set !== void 0;
+}
+function hideStackFrames(wrappedFunction) {
+  const hidden = nodeInternalPrefix + wrappedFunction.name;
+  Object.defineProperty(wrappedFunction, "name", { value: hidden });
+  return wrappedFunction;
+}
+var captureLargerStackTrace = hideStackFrames(
+  /**
+   * @param {Error} error
+   * @returns {Error}
+   */
+  // @ts-expect-error: fine
+  function(error62) {
+    const stackTraceLimitIsWritable = isErrorStackTraceLimitWritable();
+    if (stackTraceLimitIsWritable) {
+      userStackTraceLimit = Error.stackTraceLimit;
+      Error.stackTraceLimit = Number.POSITIVE_INFINITY;
+    }
+    Error.captureStackTrace(error62);
+    if (stackTraceLimitIsWritable) Error.stackTraceLimit = userStackTraceLimit;
+    return error62;
+  }
+);
+function getMessage(key, parameters, self2) {
+  const message = messages.get(key);
+  assert.ok(message !== void 0, "expected `message` to be found");
+  if (typeof message === "function") {
+    assert.ok(
+      message.length <= parameters.length,
+      // Default options do not count.
+      `Code: ${key}; The provided arguments length (${parameters.length}) does not match the required ones (${message.length}).`
+    );
+    return Reflect.apply(message, self2, parameters);
+  }
+  const regex2 = /%[dfijoOs]/g;
+  let expectedLength = 0;
+  while (regex2.exec(message) !== null) expectedLength++;
+  assert.ok(
+    expectedLength === parameters.length,
+    `Code: ${key}; The provided arguments length (${parameters.length}) does not match the required ones (${expectedLength}).`
+  );
+  if (parameters.length === 0) return message;
+  parameters.unshift(message);
+  return Reflect.apply(format2, null, parameters);
+}
+function determineSpecificType(value) {
+  if (value === null || value === void 0) {
+    return String(value);
+  }
+  if (typeof value === "function" && value.name) {
+    return `function ${value.name}`;
+  }
+  if (typeof value === "object") {
+    if (value.constructor && value.constructor.name) {
+      return `an instance of ${value.constructor.name}`;
+    }
+    return `${inspect(value, { depth: -1 })}`;
+  }
+  let inspected = inspect(value, { colors: false });
+  if (inspected.length > 28) {
+    inspected = `${inspected.slice(0, 25)}...`;
+  }
+  return `type ${typeof value} (${inspected})`;
+}
+
+// node_modules/import-meta-resolve/lib/package-json-reader.js
+var hasOwnProperty = {}.hasOwnProperty;
+var { ERR_INVALID_PACKAGE_CONFIG } = codes;
+var cache = /* @__PURE__ */ new Map();
+function read(jsonPath, { base, specifier }) {
+  const existing = cache.get(jsonPath);
+  if (existing) {
+    return existing;
+  }
+  let string4;
+  try {
+    string4 = fs4.readFileSync(path6.toNamespacedPath(jsonPath), "utf8");
+  } catch (error62) {
+    const exception = (
+      /** @type {ErrnoException} */
+      error62
+    );
+    if (exception.code !== "ENOENT") {
+      throw exception;
+    }
+  }
+  const result = {
+    exists: false,
+    pjsonPath: jsonPath,
+    main: void 0,
+    name: void 0,
+    type: "none",
+    // Ignore unknown types for forwards compatibility
+    exports: void 0,
+    imports: void 0
+  };
+  if (string4 !== void 0) {
+    let parsed;
+    try {
+      parsed = JSON.parse(string4);
+    } catch (error_) {
+      const cause = (
+        /** @type {ErrnoException} */
+        error_
+      );
+      const error62 = new ERR_INVALID_PACKAGE_CONFIG(
+        jsonPath,
+        (base ? `"${specifier}" from ` : "") + fileURLToPath2(base || specifier),
+        cause.message
+      );
+      error62.cause = cause;
+      throw error62;
+    }
+    result.exists = true;
+    if (hasOwnProperty.call(parsed, "name") && typeof parsed.name === "string") {
+      result.name = parsed.name;
+    }
+    if (hasOwnProperty.call(parsed, "main") && typeof parsed.main === "string") {
+      result.main = parsed.main;
+    }
+    if (hasOwnProperty.call(parsed, "exports")) {
+      result.exports = parsed.exports;
+    }
+    if (hasOwnProperty.call(parsed, "imports")) {
+      result.imports = parsed.imports;
+    }
+    if (hasOwnProperty.call(parsed, "type") && (parsed.type === "commonjs" || parsed.type === "module")) {
+      result.type = parsed.type;
+    }
+  }
+  cache.set(jsonPath, result);
+  return result;
+}
+function getPackageScopeConfig(resolved) {
+  let packageJSONUrl = new URL("package.json", resolved);
+  while (true) {
+    const packageJSONPath2 = packageJSONUrl.pathname;
+    if (packageJSONPath2.endsWith("node_modules/package.json")) {
+      break;
+    }
+    const packageConfig2 = read(fileURLToPath2(packageJSONUrl), {
+      specifier: resolved
+    });
+    if (packageConfig2.exists) {
+      return packageConfig2;
+    }
+    const lastPackageJSONUrl = packageJSONUrl;
+    packageJSONUrl = new URL("../package.json", packageJSONUrl);
+    if (packageJSONUrl.pathname === lastPackageJSONUrl.pathname) {
+      break;
+    }
+  }
+  const packageJSONPath = fileURLToPath2(packageJSONUrl);
+  return {
+    pjsonPath: packageJSONPath,
+    exists: false,
+    type: "none"
+  };
+}
+function getPackageType(url2) {
+  return getPackageScopeConfig(url2).type;
+}
+
+// node_modules/import-meta-resolve/lib/get-format.js
+var { ERR_UNKNOWN_FILE_EXTENSION } = codes;
+var hasOwnProperty2 = {}.hasOwnProperty;
+var extensionFormatMap = {
+  // @ts-expect-error: hush.
+  __proto__: null,
+  ".cjs": "commonjs",
+  ".js": "module",
+  ".json": "json",
+  ".mjs": "module"
+};
+function mimeToFormat(mime) {
+  if (mime && /\s*(text|application)\/javascript\s*(;\s*charset=utf-?8\s*)?/i.test(mime))
+    return "module";
+  if (mime === "application/json") return "json";
+  return null;
+}
+var protocolHandlers = {
+  // @ts-expect-error: hush.
+  __proto__: null,
+  "data:": getDataProtocolModuleFormat,
+  "file:": getFileProtocolModuleFormat,
+  "http:": getHttpProtocolModuleFormat,
+  "https:": getHttpProtocolModuleFormat,
+  "node:"() {
+    return "builtin";
+  }
+};
+function getDataProtocolModuleFormat(parsed) {
+  const { 1: mime } = /^([^/]+\/[^;,]+)[^,]*?(;base64)?,/.exec(
+    parsed.pathname
+  ) || [null, null, null];
+  return mimeToFormat(mime);
+}
+function extname(url2) {
+  const pathname = url2.pathname;
+  let index = pathname.length;
+  while (index--) {
+    const code = pathname.codePointAt(index);
+    if (code === 47) {
+      return "";
+    }
+    if (code === 46) {
+      return pathname.codePointAt(index - 1) === 47 ? "" : pathname.slice(index);
+    }
+  }
+  return "";
+}
+function getFileProtocolModuleFormat(url2, _context, ignoreErrors) {
+  const value = extname(url2);
+  if (value === ".js") {
+    const packageType = getPackageType(url2);
+    if (packageType !== "none") {
+      return packageType;
+    }
+    return "commonjs";
+  }
+  if (value === "") {
+    const packageType = getPackageType(url2);
+    if (packageType === "none" || packageType === "commonjs") {
+      return "commonjs";
+    }
+    return "module";
+  }
+  const format3 = extensionFormatMap[value];
+  if (format3) return format3;
+  if (ignoreErrors) {
+    return void 0;
+  }
+  const filepath = fileURLToPath3(url2);
+  throw new ERR_UNKNOWN_FILE_EXTENSION(value, filepath);
+}
+function getHttpProtocolModuleFormat() {
+}
+function defaultGetFormatWithoutErrors(url2, context2) {
+  const protocol = url2.protocol;
+  if (!hasOwnProperty2.call(protocolHandlers, protocol)) {
+    return null;
+  }
+  return protocolHandlers[protocol](url2, context2, true) || null;
+}
+
+// node_modules/import-meta-resolve/lib/utils.js
+var { ERR_INVALID_ARG_VALUE } = codes;
+var DEFAULT_CONDITIONS = Object.freeze(["node", "import"]);
+var DEFAULT_CONDITIONS_SET = new Set(DEFAULT_CONDITIONS);
+function getDefaultConditions() {
+  return DEFAULT_CONDITIONS;
+}
+function getDefaultConditionsSet() {
+  return DEFAULT_CONDITIONS_SET;
+}
+function getConditionsSet(conditions) {
+  if (conditions !== void 0 && conditions !== getDefaultConditions()) {
+    if (!Array.isArray(conditions)) {
+      throw new ERR_INVALID_ARG_VALUE(
+        "conditions",
+        conditions,
+        "expected an array"
+      );
+    }
+    return new Set(conditions);
+  }
+  return getDefaultConditionsSet();
+}
+
+// node_modules/import-meta-resolve/lib/resolve.js
+var RegExpPrototypeSymbolReplace = RegExp.prototype[Symbol.replace];
+var {
+  ERR_NETWORK_IMPORT_DISALLOWED,
+  ERR_INVALID_MODULE_SPECIFIER,
+  ERR_INVALID_PACKAGE_CONFIG: ERR_INVALID_PACKAGE_CONFIG2,
+  ERR_INVALID_PACKAGE_TARGET,
+  ERR_MODULE_NOT_FOUND,
+  ERR_PACKAGE_IMPORT_NOT_DEFINED,
+  ERR_PACKAGE_PATH_NOT_EXPORTED,
+  ERR_UNSUPPORTED_DIR_IMPORT,
+  ERR_UNSUPPORTED_RESOLVE_REQUEST
+} = codes;
+var own2 = {}.hasOwnProperty;
+var invalidSegmentRegEx = /(^|\\|\/)((\.|%2e)(\.|%2e)?|(n|%6e|%4e)(o|%6f|%4f)(d|%64|%44)(e|%65|%45)(_|%5f)(m|%6d|%4d)(o|%6f|%4f)(d|%64|%44)(u|%75|%55)(l|%6c|%4c)(e|%65|%45)(s|%73|%53))?(\\|\/|$)/i;
+var deprecatedInvalidSegmentRegEx = /(^|\\|\/)((\.|%2e)(\.|%2e)?|(n|%6e|%4e)(o|%6f|%4f)(d|%64|%44)(e|%65|%45)(_|%5f)(m|%6d|%4d)(o|%6f|%4f)(d|%64|%44)(u|%75|%55)(l|%6c|%4c)(e|%65|%45)(s|%73|%53))(\\|\/|$)/i;
+var invalidPackageNameRegEx = /^\.|%|\\/;
+var patternRegEx = /\*/g;
+var encodedSeparatorRegEx = /%2f|%5c/i;
+var emittedPackageWarnings = /* @__PURE__ */ new Set();
+var doubleSlashRegEx = /[/\\]{2}/;
+function emitInvalidSegmentDeprecation(target, request3, match, packageJsonUrl, internal, base, isTarget) {
+  if (process3.noDeprecation) {
+    return;
+  }
+  const pjsonPath = fileURLToPath4(packageJsonUrl);
+  const double = doubleSlashRegEx.exec(isTarget ? target : request3) !== null;
+  process3.emitWarning(
+    `Use of deprecated ${double ? "double slash" : "leading or trailing slash matching"} resolving "${target}" for module request "${request3}" ${request3 === match ? "" : `matched to "${match}" `}in the "${internal ? "imports" : "exports"}" field module resolution of the package at ${pjsonPath}${base ? ` imported from ${fileURLToPath4(base)}` : ""}.`,
+    "DeprecationWarning",
+    "DEP0166"
+  );
+}
+function emitLegacyIndexDeprecation(url2, packageJsonUrl, base, main) {
+  if (process3.noDeprecation) {
+    return;
+  }
+  const format3 = defaultGetFormatWithoutErrors(url2, { parentURL: base.href });
+  if (format3 !== "module") return;
+  const urlPath = fileURLToPath4(url2.href);
+  const packagePath = fileURLToPath4(new URL(".", packageJsonUrl));
+  const basePath = fileURLToPath4(base);
+  if (!main) {
+    process3.emitWarning(
+      `No "main" or "exports" field defined in the package.json for ${packagePath} resolving the main entry point "${urlPath.slice(
+        packagePath.length
+      )}", imported from ${basePath}.
+Default "index" lookups for the main are deprecated for ES modules.`,
+      "DeprecationWarning",
+      "DEP0151"
+    );
+  } else if (path7.resolve(packagePath, main) !== urlPath) {
+    process3.emitWarning(
+      `Package ${packagePath} has a "main" field set to "${main}", excluding the full filename and extension to the resolved file at "${urlPath.slice(
+        packagePath.length
+      )}", imported from ${basePath}.
+ Automatic extension resolution of the "main" field is deprecated for ES modules.`,
+      "DeprecationWarning",
+      "DEP0151"
+    );
+  }
+}
+function tryStatSync(path8) {
+  try {
+    return statSync(path8);
+  } catch {
+  }
+}
+function fileExists(url2) {
+  const stats = statSync(url2, { throwIfNoEntry: false });
+  const isFile = stats ? stats.isFile() : void 0;
+  return isFile === null || isFile === void 0 ? false : isFile;
+}
+function legacyMainResolve(packageJsonUrl, packageConfig2, base) {
+  let guess;
+  if (packageConfig2.main !== void 0) {
+    guess = new URL(packageConfig2.main, packageJsonUrl);
+    if (fileExists(guess)) return guess;
+    const tries2 = [
+      `./${packageConfig2.main}.js`,
+      `./${packageConfig2.main}.json`,
+      `./${packageConfig2.main}.node`,
+      `./${packageConfig2.main}/index.js`,
+      `./${packageConfig2.main}/index.json`,
+      `./${packageConfig2.main}/index.node`
+    ];
+    let i2 = -1;
+    while (++i2 < tries2.length) {
+      guess = new URL(tries2[i2], packageJsonUrl);
+      if (fileExists(guess)) break;
+      guess = void 0;
+    }
+    if (guess) {
+      emitLegacyIndexDeprecation(
+        guess,
+        packageJsonUrl,
+        base,
+        packageConfig2.main
+      );
+      return guess;
+    }
+  }
+  const tries = ["./index.js", "./index.json", "./index.node"];
+  let i = -1;
+  while (++i < tries.length) {
+    guess = new URL(tries[i], packageJsonUrl);
+    if (fileExists(guess)) break;
+    guess = void 0;
+  }
+  if (guess) {
+    emitLegacyIndexDeprecation(guess, packageJsonUrl, base, packageConfig2.main);
+    return guess;
+  }
+  throw new ERR_MODULE_NOT_FOUND(
+    fileURLToPath4(new URL(".", packageJsonUrl)),
+    fileURLToPath4(base)
+  );
+}
+function finalizeResolution(resolved, base, preserveSymlinks) {
+  if (encodedSeparatorRegEx.exec(resolved.pathname) !== null) {
+    throw new ERR_INVALID_MODULE_SPECIFIER(
+      resolved.pathname,
+      'must not include encoded "/" or "\\" characters',
+      fileURLToPath4(base)
+    );
+  }
+  let filePath;
+  try {
+    filePath = fileURLToPath4(resolved);
+  } catch (error62) {
+    const cause = (
+      /** @type {ErrnoException} */
+      error62
+    );
+    Object.defineProperty(cause, "input", { value: String(resolved) });
+    Object.defineProperty(cause, "module", { value: String(base) });
+    throw cause;
+  }
+  const stats = tryStatSync(
+    filePath.endsWith("/") ? filePath.slice(-1) : filePath
+  );
+  if (stats && stats.isDirectory()) {
+    const error62 = new ERR_UNSUPPORTED_DIR_IMPORT(filePath, fileURLToPath4(base));
+    error62.url = String(resolved);
+    throw error62;
+  }
+  if (!stats || !stats.isFile()) {
+    const error62 = new ERR_MODULE_NOT_FOUND(
+      filePath || resolved.pathname,
+      base && fileURLToPath4(base),
+      true
+    );
+    error62.url = String(resolved);
+    throw error62;
+  }
+  if (!preserveSymlinks) {
+    const real = realpathSync(filePath);
+    const { search, hash: hash2 } = resolved;
+    resolved = pathToFileURL2(real + (filePath.endsWith(path7.sep) ? "/" : ""));
+    resolved.search = search;
+    resolved.hash = hash2;
+  }
+  return resolved;
+}
+function importNotDefined(specifier, packageJsonUrl, base) {
+  return new ERR_PACKAGE_IMPORT_NOT_DEFINED(
+    specifier,
+    packageJsonUrl && fileURLToPath4(new URL(".", packageJsonUrl)),
+    fileURLToPath4(base)
+  );
+}
+function exportsNotFound(subpath, packageJsonUrl, base) {
+  return new ERR_PACKAGE_PATH_NOT_EXPORTED(
+    fileURLToPath4(new URL(".", packageJsonUrl)),
+    subpath,
+    base && fileURLToPath4(base)
+  );
+}
+function throwInvalidSubpath(request3, match, packageJsonUrl, internal, base) {
+  const reason = `request is not a valid match in pattern "${match}" for the "${internal ? "imports" : "exports"}" resolution of ${fileURLToPath4(packageJsonUrl)}`;
+  throw new ERR_INVALID_MODULE_SPECIFIER(
+    request3,
+    reason,
+    base && fileURLToPath4(base)
+  );
+}
+function invalidPackageTarget(subpath, target, packageJsonUrl, internal, base) {
+  target = typeof target === "object" && target !== null ? JSON.stringify(target, null, "") : `${target}`;
+  return new ERR_INVALID_PACKAGE_TARGET(
+    fileURLToPath4(new URL(".", packageJsonUrl)),
+    subpath,
+    target,
+    internal,
+    base && fileURLToPath4(base)
+  );
+}
+function resolvePackageTargetString(target, subpath, match, packageJsonUrl, base, pattern, internal, isPathMap, conditions) {
+  if (subpath !== "" && !pattern && target[target.length - 1] !== "/")
+    throw invalidPackageTarget(match, target, packageJsonUrl, internal, base);
+  if (!target.startsWith("./")) {
+    if (internal && !target.startsWith("../") && !target.startsWith("/")) {
+      let isURL2 = false;
+      try {
+        new URL(target);
+        isURL2 = true;
+      } catch {
+      }
+      if (!isURL2) {
+        const exportTarget = pattern ? RegExpPrototypeSymbolReplace.call(
+          patternRegEx,
+          target,
+          () => subpath
+        ) : target + subpath;
+        return packageResolve(exportTarget, packageJsonUrl, conditions);
+      }
+    }
+    throw invalidPackageTarget(match, target, packageJsonUrl, internal, base);
+  }
+  if (invalidSegmentRegEx.exec(target.slice(2)) !== null) {
+    if (deprecatedInvalidSegmentRegEx.exec(target.slice(2)) === null) {
+      if (!isPathMap) {
+        const request3 = pattern ? match.replace("*", () => subpath) : match + subpath;
+        const resolvedTarget = pattern ? RegExpPrototypeSymbolReplace.call(
+          patternRegEx,
+          target,
+          () => subpath
+        ) : target;
+        emitInvalidSegmentDeprecation(
+          resolvedTarget,
+          request3,
+          match,
+          packageJsonUrl,
+          internal,
+          base,
+          true
+        );
+      }
+    } else {
+      throw invalidPackageTarget(match, target, packageJsonUrl, internal, base);
+    }
+  }
+  const resolved = new URL(target, packageJsonUrl);
+  const resolvedPath = resolved.pathname;
+  const packagePath = new URL(".", packageJsonUrl).pathname;
+  if (!resolvedPath.startsWith(packagePath))
+    throw invalidPackageTarget(match, target, packageJsonUrl, internal, base);
+  if (subpath === "") return resolved;
+  if (invalidSegmentRegEx.exec(subpath) !== null) {
+    const request3 = pattern ? match.replace("*", () => subpath) : match + subpath;
+    if (deprecatedInvalidSegmentRegEx.exec(subpath) === null) {
+      if (!isPathMap) {
+        const resolvedTarget = pattern ? RegExpPrototypeSymbolReplace.call(
+          patternRegEx,
+          target,
+          () => subpath
+        ) : target;
+        emitInvalidSegmentDeprecation(
+          resolvedTarget,
+          request3,
+          match,
+          packageJsonUrl,
+          internal,
+          base,
+          false
+        );
+      }
+    } else {
+      throwInvalidSubpath(request3, match, packageJsonUrl, internal, base);
+    }
+  }
+  if (pattern) {
+    return new URL(
+      RegExpPrototypeSymbolReplace.call(
+        patternRegEx,
+        resolved.href,
+        () => subpath
+      )
+    );
+  }
+  return new URL(subpath, resolved);
+}
+function isArrayIndex(key) {
+  const keyNumber = Number(key);
+  if (`${keyNumber}` !== key) return false;
+  return keyNumber >= 0 && keyNumber < 4294967295;
+}
+function resolvePackageTarget(packageJsonUrl, target, subpath, packageSubpath, base, pattern, internal, isPathMap, conditions) {
+  if (typeof target === "string") {
+    return resolvePackageTargetString(
+      target,
+      subpath,
+      packageSubpath,
+      packageJsonUrl,
+      base,
+      pattern,
+      internal,
+      isPathMap,
+      conditions
+    );
+  }
+  if (Array.isArray(target)) {
+    const targetList = target;
+    if (targetList.length === 0) return null;
+    let lastException;
+    let i = -1;
+    while (++i < targetList.length) {
+      const targetItem = targetList[i];
+      let resolveResult;
+      try {
+        resolveResult = resolvePackageTarget(
+          packageJsonUrl,
+          targetItem,
+          subpath,
+          packageSubpath,
+          base,
+          pattern,
+          internal,
+          isPathMap,
+          conditions
+        );
+      } catch (error62) {
+        const exception = (
+          /** @type {ErrnoException} */
+          error62
+        );
+        lastException = exception;
+        if (exception.code === "ERR_INVALID_PACKAGE_TARGET") continue;
+        throw error62;
+      }
+      if (resolveResult === void 0) continue;
+      if (resolveResult === null) {
+        lastException = null;
+        continue;
+      }
+      return resolveResult;
+    }
+    if (lastException === void 0 || lastException === null) {
+      return null;
+    }
+    throw lastException;
+  }
+  if (typeof target === "object" && target !== null) {
+    const keys = Object.getOwnPropertyNames(target);
+    let i = -1;
+    while (++i < keys.length) {
+      const key = keys[i];
+      if (isArrayIndex(key)) {
+        throw new ERR_INVALID_PACKAGE_CONFIG2(
+          fileURLToPath4(packageJsonUrl),
+          base,
+          '"exports" cannot contain numeric property keys.'
+        );
+      }
+    }
+    i = -1;
+    while (++i < keys.length) {
+      const key = keys[i];
+      if (key === "default" || conditions && conditions.has(key)) {
+        const conditionalTarget = (
+          /** @type {unknown} */
+          target[key]
+        );
+        const resolveResult = resolvePackageTarget(
+          packageJsonUrl,
+          conditionalTarget,
+          subpath,
+          packageSubpath,
+          base,
+          pattern,
+          internal,
+          isPathMap,
+          conditions
+        );
+        if (resolveResult === void 0) continue;
+        return resolveResult;
+      }
+    }
+    return null;
+  }
+  if (target === null) {
+    return null;
+  }
+  throw invalidPackageTarget(
+    packageSubpath,
+    target,
+    packageJsonUrl,
+    internal,
+    base
+  );
+}
+function isConditionalExportsMainSugar(exports2, packageJsonUrl, base) {
+  if (typeof exports2 === "string" || Array.isArray(exports2)) return true;
+  if (typeof exports2 !== "object" || exports2 === null) return false;
+  const keys = Object.getOwnPropertyNames(exports2);
+  let isConditionalSugar = false;
+  let i = 0;
+  let keyIndex = -1;
+  while (++keyIndex < keys.length) {
+    const key = keys[keyIndex];
+    const currentIsConditionalSugar = key === "" || key[0] !== ".";
+    if (i++ === 0) {
+      isConditionalSugar = currentIsConditionalSugar;
+    } else if (isConditionalSugar !== currentIsConditionalSugar) {
+      throw new ERR_INVALID_PACKAGE_CONFIG2(
+        fileURLToPath4(packageJsonUrl),
+        base,
+        `"exports" cannot contain some keys starting with '.' and some not. The exports object must either be an object of package subpath keys or an object of main entry condition name keys only.`
+      );
+    }
+  }
+  return isConditionalSugar;
+}
+function emitTrailingSlashPatternDeprecation(match, pjsonUrl, base) {
+  if (process3.noDeprecation) {
+    return;
+  }
+  const pjsonPath = fileURLToPath4(pjsonUrl);
+  if (emittedPackageWarnings.has(pjsonPath + "|" + match)) return;
+  emittedPackageWarnings.add(pjsonPath + "|" + match);
+  process3.emitWarning(
+    `Use of deprecated trailing slash pattern mapping "${match}" in the "exports" field module resolution of the package at ${pjsonPath}${base ? ` imported from ${fileURLToPath4(base)}` : ""}. Mapping specifiers ending in "/" is no longer supported.`,
+    "DeprecationWarning",
+    "DEP0155"
+  );
+}
+function packageExportsResolve(packageJsonUrl, packageSubpath, packageConfig2, base, conditions) {
+  let exports2 = packageConfig2.exports;
+  if (isConditionalExportsMainSugar(exports2, packageJsonUrl, base)) {
+    exports2 = { ".": exports2 };
+  }
+  if (own2.call(exports2, packageSubpath) && !packageSubpath.includes("*") && !packageSubpath.endsWith("/")) {
+    const target = exports2[packageSubpath];
+    const resolveResult = resolvePackageTarget(
+      packageJsonUrl,
+      target,
+      "",
+      packageSubpath,
+      base,
+      false,
+      false,
+      false,
+      conditions
+    );
+    if (resolveResult === null || resolveResult === void 0) {
+      throw exportsNotFound(packageSubpath, packageJsonUrl, base);
+    }
+    return resolveResult;
+  }
+  let bestMatch = "";
+  let bestMatchSubpath = "";
+  const keys = Object.getOwnPropertyNames(exports2);
+  let i = -1;
+  while (++i < keys.length) {
+    const key = keys[i];
+    const patternIndex = key.indexOf("*");
+    if (patternIndex !== -1 && packageSubpath.startsWith(key.slice(0, patternIndex))) {
+      if (packageSubpath.endsWith("/")) {
+        emitTrailingSlashPatternDeprecation(
+          packageSubpath,
+          packageJsonUrl,
+          base
+        );
+      }
+      const patternTrailer = key.slice(patternIndex + 1);
+      if (packageSubpath.length >= key.length && packageSubpath.endsWith(patternTrailer) && patternKeyCompare(bestMatch, key) === 1 && key.lastIndexOf("*") === patternIndex) {
+        bestMatch = key;
+        bestMatchSubpath = packageSubpath.slice(
+          patternIndex,
+          packageSubpath.length - patternTrailer.length
+        );
+      }
+    }
+  }
+  if (bestMatch) {
+    const target = (
+      /** @type {unknown} */
+      exports2[bestMatch]
+    );
+    const resolveResult = resolvePackageTarget(
+      packageJsonUrl,
+      target,
+      bestMatchSubpath,
+      bestMatch,
+      base,
+      true,
+      false,
+      packageSubpath.endsWith("/"),
+      conditions
+    );
+    if (resolveResult === null || resolveResult === void 0) {
+      throw exportsNotFound(packageSubpath, packageJsonUrl, base);
+    }
+    return resolveResult;
+  }
+  throw exportsNotFound(packageSubpath, packageJsonUrl, base);
+}
+function patternKeyCompare(a, b) {
+  const aPatternIndex = a.indexOf("*");
+  const bPatternIndex = b.indexOf("*");
+  const baseLengthA = aPatternIndex === -1 ? a.length : aPatternIndex + 1;
+  const baseLengthB = bPatternIndex === -1 ? b.length : bPatternIndex + 1;
+  if (baseLengthA > baseLengthB) return -1;
+  if (baseLengthB > baseLengthA) return 1;
+  if (aPatternIndex === -1) return 1;
+  if (bPatternIndex === -1) return -1;
+  if (a.length > b.length) return -1;
+  if (b.length > a.length) return 1;
+  return 0;
+}
+function packageImportsResolve(name, base, conditions) {
+  if (name === "#" || name.startsWith("#/") || name.endsWith("/")) {
+    const reason = "is not a valid internal imports specifier name";
+    throw new ERR_INVALID_MODULE_SPECIFIER(name, reason, fileURLToPath4(base));
+  }
+  let packageJsonUrl;
+  const packageConfig2 = getPackageScopeConfig(base);
+  if (packageConfig2.exists) {
+    packageJsonUrl = pathToFileURL2(packageConfig2.pjsonPath);
+    const imports = packageConfig2.imports;
+    if (imports) {
+      if (own2.call(imports, name) && !name.includes("*")) {
+        const resolveResult = resolvePackageTarget(
+          packageJsonUrl,
+          imports[name],
+          "",
+          name,
+          base,
+          false,
+          true,
+          false,
+          conditions
+        );
+        if (resolveResult !== null && resolveResult !== void 0) {
+          return resolveResult;
+        }
+      } else {
+        let bestMatch = "";
+        let bestMatchSubpath = "";
+        const keys = Object.getOwnPropertyNames(imports);
+        let i = -1;
+        while (++i < keys.length) {
+          const key = keys[i];
+          const patternIndex = key.indexOf("*");
+          if (patternIndex !== -1 && name.startsWith(key.slice(0, -1))) {
+            const patternTrailer = key.slice(patternIndex + 1);
+            if (name.length >= key.length && name.endsWith(patternTrailer) && patternKeyCompare(bestMatch, key) === 1 && key.lastIndexOf("*") === patternIndex) {
+              bestMatch = key;
+              bestMatchSubpath = name.slice(
+                patternIndex,
+                name.length - patternTrailer.length
+              );
+            }
+          }
+        }
+        if (bestMatch) {
+          const target = imports[bestMatch];
+          const resolveResult = resolvePackageTarget(
+            packageJsonUrl,
+            target,
+            bestMatchSubpath,
+            bestMatch,
+            base,
+            true,
+            true,
+            false,
+            conditions
+          );
+          if (resolveResult !== null && resolveResult !== void 0) {
+            return resolveResult;
+          }
+        }
+      }
+    }
+  }
+  throw importNotDefined(name, packageJsonUrl, base);
+}
+function parsePackageName(specifier, base) {
+  let separatorIndex = specifier.indexOf("/");
+  let validPackageName = true;
+  let isScoped = false;
+  if (specifier[0] === "@") {
+    isScoped = true;
+    if (separatorIndex === -1 || specifier.length === 0) {
+      validPackageName = false;
+    } else {
+      separatorIndex = specifier.indexOf("/", separatorIndex + 1);
+    }
+  }
+  const packageName = separatorIndex === -1 ? specifier : specifier.slice(0, separatorIndex);
+  if (invalidPackageNameRegEx.exec(packageName) !== null) {
+    validPackageName = false;
+  }
+  if (!validPackageName) {
+    throw new ERR_INVALID_MODULE_SPECIFIER(
+      specifier,
+      "is not a valid package name",
+      fileURLToPath4(base)
+    );
+  }
+  const packageSubpath = "." + (separatorIndex === -1 ? "" : specifier.slice(separatorIndex));
+  return { packageName, packageSubpath, isScoped };
+}
+function packageResolve(specifier, base, conditions) {
+  if (builtinModules2.includes(specifier)) {
+    return new URL("node:" + specifier);
+  }
+  const { packageName, packageSubpath, isScoped } = parsePackageName(
+    specifier,
+    base
+  );
+  const packageConfig2 = getPackageScopeConfig(base);
+  if (packageConfig2.exists) {
+    const packageJsonUrl2 = pathToFileURL2(packageConfig2.pjsonPath);
+    if (packageConfig2.name === packageName && packageConfig2.exports !== void 0 && packageConfig2.exports !== null) {
+      return packageExportsResolve(
+        packageJsonUrl2,
+        packageSubpath,
+        packageConfig2,
+        base,
+        conditions
+      );
+    }
+  }
+  let packageJsonUrl = new URL(
+    "./node_modules/" + packageName + "/package.json",
+    base
+  );
+  let packageJsonPath = fileURLToPath4(packageJsonUrl);
+  let lastPath;
+  do {
+    const stat = tryStatSync(packageJsonPath.slice(0, -13));
+    if (!stat || !stat.isDirectory()) {
+      lastPath = packageJsonPath;
+      packageJsonUrl = new URL(
+        (isScoped ? "../../../../node_modules/" : "../../../node_modules/") + packageName + "/package.json",
+        packageJsonUrl
+      );
+      packageJsonPath = fileURLToPath4(packageJsonUrl);
+      continue;
+    }
+    const packageConfig3 = read(packageJsonPath, { base, specifier });
+    if (packageConfig3.exports !== void 0 && packageConfig3.exports !== null) {
+      return packageExportsResolve(
+        packageJsonUrl,
+        packageSubpath,
+        packageConfig3,
+        base,
+        conditions
+      );
+    }
+    if (packageSubpath === ".") {
+      return legacyMainResolve(packageJsonUrl, packageConfig3, base);
+    }
+    return new URL(packageSubpath, packageJsonUrl);
+  } while (packageJsonPath.length !== lastPath.length);
+  throw new ERR_MODULE_NOT_FOUND(packageName, fileURLToPath4(base), false);
+}
+function isRelativeSpecifier(specifier) {
+  if (specifier[0] === ".") {
+    if (specifier.length === 1 || specifier[1] === "/") return true;
+    if (specifier[1] === "." && (specifier.length === 2 || specifier[2] === "/")) {
+      return true;
+    }
+  }
+  return false;
+}
+function shouldBeTreatedAsRelativeOrAbsolutePath(specifier) {
+  if (specifier === "") return false;
+  if (specifier[0] === "/") return true;
+  return isRelativeSpecifier(specifier);
+}
+function moduleResolve(specifier, base, conditions, preserveSymlinks) {
+  if (conditions === void 0) {
+    conditions = getConditionsSet();
+  }
+  const protocol = base.protocol;
+  const isData = protocol === "data:";
+  const isRemote = isData || protocol === "http:" || protocol === "https:";
+  let resolved;
+  if (shouldBeTreatedAsRelativeOrAbsolutePath(specifier)) {
+    try {
+      resolved = new URL(specifier, base);
+    } catch (error_) {
+      const error62 = new ERR_UNSUPPORTED_RESOLVE_REQUEST(specifier, base);
+      error62.cause = error_;
+      throw error62;
+    }
+  } else if (protocol === "file:" && specifier[0] === "#") {
+    resolved = packageImportsResolve(specifier, base, conditions);
+  } else {
+    try {
+      resolved = new URL(specifier);
+    } catch (error_) {
+      if (isRemote && !builtinModules2.includes(specifier)) {
+        const error62 = new ERR_UNSUPPORTED_RESOLVE_REQUEST(specifier, base);
+        error62.cause = error_;
+        throw error62;
+      }
+      resolved = packageResolve(specifier, base, conditions);
+    }
+  }
+  assert2.ok(resolved !== void 0, "expected to be defined");
+  if (resolved.protocol !== "file:") {
+    return resolved;
+  }
+  return finalizeResolution(resolved, base, preserveSymlinks);
+}
+function checkIfDisallowedImport(specifier, parsed, parsedParentURL) {
+  if (parsedParentURL) {
+    const parentProtocol = parsedParentURL.protocol;
+    if (parentProtocol === "http:" || parentProtocol === "https:") {
+      if (shouldBeTreatedAsRelativeOrAbsolutePath(specifier)) {
+        const parsedProtocol = parsed?.protocol;
+        if (parsedProtocol && parsedProtocol !== "https:" && parsedProtocol !== "http:") {
+          throw new ERR_NETWORK_IMPORT_DISALLOWED(
+            specifier,
+            parsedParentURL,
+            "remote imports cannot import from a local location."
+          );
+        }
+        return { url: parsed?.href || "" };
+      }
+      if (builtinModules2.includes(specifier)) {
+        throw new ERR_NETWORK_IMPORT_DISALLOWED(
+          specifier,
+          parsedParentURL,
+          "remote imports cannot import from a local location."
+        );
+      }
+      throw new ERR_NETWORK_IMPORT_DISALLOWED(
+        specifier,
+        parsedParentURL,
+        "only relative and absolute specifiers are supported."
+      );
+    }
+  }
+}
+function isURL(self2) {
+  return Boolean(
+    self2 && typeof self2 === "object" && "href" in self2 && typeof self2.href === "string" && "protocol" in self2 && typeof self2.protocol === "string" && self2.href && self2.protocol
+  );
+}
+function throwIfInvalidParentURL(parentURL) {
+  if (parentURL === void 0) {
+    return;
+  }
+  if (typeof parentURL !== "string" && !isURL(parentURL)) {
+    throw new codes.ERR_INVALID_ARG_TYPE(
+      "parentURL",
+      ["string", "URL"],
+      parentURL
+    );
+  }
+}
+function defaultResolve(specifier, context2 = {}) {
+  const { parentURL } = context2;
+  assert2.ok(parentURL !== void 0, "expected `parentURL` to be defined");
+  throwIfInvalidParentURL(parentURL);
+  let parsedParentURL;
+  if (parentURL) {
+    try {
+      parsedParentURL = new URL(parentURL);
+    } catch {
+    }
+  }
+  let parsed;
+  let protocol;
+  try {
+    parsed = shouldBeTreatedAsRelativeOrAbsolutePath(specifier) ? new URL(specifier, parsedParentURL) : new URL(specifier);
+    protocol = parsed.protocol;
+    if (protocol === "data:") {
+      return { url: parsed.href, format: null };
+    }
+  } catch {
+  }
+  const maybeReturn = checkIfDisallowedImport(
+    specifier,
+    parsed,
+    parsedParentURL
+  );
+  if (maybeReturn) return maybeReturn;
+  if (protocol === void 0 && parsed) {
+    protocol = parsed.protocol;
+  }
+  if (protocol === "node:") {
+    return { url: specifier };
+  }
+  if (parsed && parsed.protocol === "node:") return { url: specifier };
+  const conditions = getConditionsSet(context2.conditions);
+  const url2 = moduleResolve(specifier, new URL(parentURL), conditions, false);
+  return {
+    // Do NOT cast `url` to a string: that will work even when there are real
+    // problems, silencing them
+    url: url2.href,
+    format: defaultGetFormatWithoutErrors(url2, { parentURL })
+  };
+}
+
+// node_modules/import-meta-resolve/index.js
+function resolve3(specifier, parent) {
+  if (!parent) {
+    throw new Error(
+      "Please pass `parent`: `import-meta-resolve` cannot ponyfill that"
+    );
+  }
+  try {
+    return defaultResolve(specifier, { parentURL: parent }).url;
+  } catch (error62) {
+    const exception = (
+      /** @type {ErrnoException} */
+      error62
+    );
+    if ((exception.code === "ERR_UNSUPPORTED_DIR_IMPORT" || exception.code === "ERR_MODULE_NOT_FOUND") && typeof exception.url === "string") {
+      return exception.url;
+    }
+    throw error62;
+  }
+}
+
+// node_modules/probot/lib/helpers/resolve-app-function.js
+import { pathToFileURL as pathToFileURL3 } from "node:url";
+var resolveAppFunction = async (appFnId, opts = {}) => {
+  const basedir = process.cwd();
+  const resolver = opts.resolver || resolve3;
+  const appFnPath = resolver(appFnId, pathToFileURL3(basedir).href + "/");
+  const { default: mod } = await import(appFnPath);
+  return mod.__esModule && mod.default ? mod.default : mod;
+};
+
+// node_modules/probot/lib/helpers/apply-env.js
+function applyEnv(options2 = {}) {
+  const env = loadEnv(options2);
+  Object.assign(process.env, env);
+}
+
+// node_modules/probot/lib/run.js
+async function run(appFnOrArgv, additionalOptions) {
+  applyEnv();
+  const envOptions = readEnvOptions(additionalOptions?.env);
+  const cliOptions = Array.isArray(appFnOrArgv) ? readCliOptions(appFnOrArgv) : {};
+  const {
+    // log options
+    logLevel: level,
+    logFormat,
+    logLevelInString,
+    logMessageKey,
+    sentryDsn,
+    // server options
+    host = "localhost",
+    port = 3e3,
+    webhookPath = defaultWebhookPath,
+    webhookProxy,
+    // probot options
+    appId,
+    privateKey,
+    redisConfig,
+    secret,
+    baseUrl,
+    // others
+    args
+  } = { ...envOptions, ...cliOptions };
+  const log = additionalOptions?.log || await getLog({
+    level,
+    logFormat,
+    logLevelInString,
+    logMessageKey,
+    sentryDsn
+  });
+  const probotOptions = {
+    appId,
+    privateKey,
+    redisConfig,
+    secret,
+    baseUrl,
+    log,
+    Octokit: additionalOptions?.Octokit || void 0
+  };
+  const serverOptions = {
+    host,
+    port,
+    webhookPath,
+    webhookProxy,
+    log,
+    Probot: Probot.defaults(probotOptions)
+  };
+  let server;
+  if (!appId || !privateKey) {
+    if (isProduction()) {
+      if (!appId) {
+        throw new Error("App ID is missing, and is required to run in production mode. To resolve, ensure the APP_ID environment variable is set.");
+      } else if (!privateKey) {
+        throw new Error("Certificate is missing, and is required to run in production mode. To resolve, ensure either the PRIVATE_KEY or PRIVATE_KEY_PATH environment variable is set and contains a valid certificate");
+      }
+    }
+    server = new Server({
+      ...serverOptions,
+      Probot: Probot.defaults({
+        ...probotOptions,
+        appId: 1,
+        privateKey: "dummy value for setup, see #1512"
+      })
+    });
+    const setupAppHandler = setupAppFactory({
+      host: server.host,
+      port: server.port,
+      log: serverOptions.log.child({ name: "setup" }),
+      updateEnv: additionalOptions?.updateEnv || updateEnv,
+      SmeeClient: additionalOptions?.SmeeClient
+    });
+    await server.loadHandlerFactory(setupAppHandler);
+    await server.start();
+    return server;
+  }
+  if (Array.isArray(appFnOrArgv)) {
+    const [appPath] = args;
+    if (!appPath) {
+      console.error("No app path provided. Please provide the path to the app you want to run.");
+      process.exit(1);
+    }
+    const pkg = await packageConfig("probot");
+    server = new Server(serverOptions);
+    await server.loadHandlerFactory(defaultApp);
+    if (Array.isArray(pkg.apps)) {
+      for (const appPath2 of pkg.apps) {
+        const appFn2 = await resolveAppFunction(appPath2);
+        await server.load(appFn2);
+      }
+    }
+    const appFn = await resolveAppFunction(appPath);
+    await server.load(appFn);
+    await server.start();
+    return server;
+  }
+  server = new Server(serverOptions);
+  await server.load(appFnOrArgv);
+  await server.start();
+  process.on("SIGINT", async () => {
+    console.info("Stopping server...");
+    try {
+      await server.stop();
+      console.info("Server stopped");
+      process.exit(0);
+    } catch (e) {
+      console.error({ err: e }, "Error while stopping server");
+      process.exit(1);
+    }
+  });
+  return server;
+}
 
 // node_modules/probot/lib/create-probot.js
 var DEFAULTS2 = {
@@ -29817,28 +32547,6 @@ async function createNodeMiddleware2(appFn, { probot = createProbot(), webhooksP
   return mainHandler;
 }
 
-// src/github/octokit-options.ts
-var DEFAULT_CLIENT_POLICY = { throttle: true, retries: 3 };
-var MAX_WAIT_SECONDS = 60;
-var MAX_LIMIT_RETRIES = 2;
-function reliabilityOptions(policy, log) {
-  const handler2 = (kind) => (retryAfter, options2, _octokit, retryCount) => {
-    const retry2 = retryCount < MAX_LIMIT_RETRIES && retryAfter <= MAX_WAIT_SECONDS;
-    log.warn(
-      `GitHub ${kind} rate limit on ${options2.method} ${options2.url}: ${retry2 ? `retrying in ${retryAfter} s (retry ${retryCount + 1} of ${MAX_LIMIT_RETRIES})` : "giving up"}`
-    );
-    return retry2;
-  };
-  return {
-    throttle: policy.throttle ? { enabled: true, onRateLimit: handler2("primary"), onSecondaryRateLimit: handler2("secondary") } : { enabled: false },
-    retry: {
-      enabled: policy.retries > 0,
-      retries: policy.retries,
-      ...policy.retryAfterBaseValue === void 0 ? {} : { retryAfterBaseValue: policy.retryAfterBaseValue }
-    }
-  };
-}
-
 // src/github/check-runs.ts
 var CHECK_OUTPUT_LIMIT = 65535;
 async function findCheckRun(gh, repo, id) {
@@ -29907,14 +32615,14 @@ function sameRun(existing, spec) {
 
 // src/core/structured-files.ts
 var import_yaml3 = __toESM(require_dist(), 1);
-function structuredKind(path2) {
-  const name = path2.slice(path2.lastIndexOf("/") + 1).toLowerCase();
+function structuredKind(path8) {
+  const name = path8.slice(path8.lastIndexOf("/") + 1).toLowerCase();
   if (name === ".env" || name.startsWith(".env.") || name.endsWith(".env")) return "env";
   if (name.endsWith(".json")) return "json";
   if (name.endsWith(".yaml") || name.endsWith(".yml")) return "yaml";
   return void 0;
 }
-function parseEnv(text) {
+function parseEnv2(text) {
   const variables = {};
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim();
@@ -29939,7 +32647,7 @@ function parseStructuredFile(kind, text) {
     case "yaml":
       return (0, import_yaml3.parse)(text, { uniqueKeys: true });
     case "env":
-      return parseEnv(text);
+      return parseEnv2(text);
   }
 }
 
@@ -29972,9 +32680,9 @@ function diffInto(base, head, prefix, changed) {
     const headKeys = Object.keys(headRecord);
     if (baseKeys.length === 0 && headKeys.length === 0) return;
     for (const key of baseKeys) {
-      const path2 = prefix === "" ? key : `${prefix}.${key}`;
-      if (Object.hasOwn(headRecord, key)) diffInto(baseRecord[key], headRecord[key], path2, changed);
-      else for (const leaf of flattenLeaves(baseRecord[key], path2).keys()) changed.add(leaf);
+      const path8 = prefix === "" ? key : `${prefix}.${key}`;
+      if (Object.hasOwn(headRecord, key)) diffInto(baseRecord[key], headRecord[key], path8, changed);
+      else for (const leaf of flattenLeaves(baseRecord[key], path8).keys()) changed.add(leaf);
     }
     for (const key of headKeys) {
       if (Object.hasOwn(baseRecord, key)) continue;
@@ -30005,10 +32713,10 @@ function matchSegments(pattern, p, segments, s) {
   if (s === segments.length) return false;
   return (part === "*" || part === segments[s]) && matchSegments(pattern, p + 1, segments, s + 1);
 }
-function getAtPath(document, path2) {
-  if (path2 === "") return document;
+function getAtPath(document, path8) {
+  if (path8 === "") return document;
   let current = document;
-  for (const segment of path2.split(".")) {
+  for (const segment of path8.split(".")) {
     if (current === null || typeof current !== "object") return void 0;
     current = current[segment];
   }
@@ -30028,7 +32736,7 @@ function compilePolicy(config3) {
     };
   });
   return {
-    fileCategories: (path2) => rules.filter((rule) => rule.files(path2)).map((rule) => rule.category),
+    fileCategories: (path8) => rules.filter((rule) => rule.files(path8)).map((rule) => rule.category),
     keyCategory(keyPath, kind) {
       if (kind === "env")
         return rules.find((rule) => rule.env.some((match) => match(keyPath)))?.category ?? "other";
@@ -30086,16 +32794,16 @@ function classifyKeys(policy, change, basePath, input2, warnings) {
   if (!kind) return [];
   const base = change.status === "added" ? ABSENT : readDocument(kind, input2.base(basePath));
   const head = change.status === "removed" ? ABSENT : readDocument(kind, input2.head(change.path));
-  for (const [side, parsed, path2] of [
+  for (const [side, parsed, path8] of [
     ["base", base, basePath],
     ["head", head, change.path]
   ]) {
     if (!parsed.ok) {
       warnings.push({
         code: "unparsable",
-        path: path2,
+        path: path8,
         side,
-        message: `${path2} does not parse at the ${side} side (${parsed.reason}); classified by path only`
+        message: `${path8} does not parse at the ${side} side (${parsed.reason}); classified by path only`
       });
     }
   }
@@ -30139,8 +32847,8 @@ async function classifySides(config3, input2) {
   return classifyChange(compilePolicy(config3), {
     changes: input2.changes,
     ...input2.truncated ? { truncated: true } : {},
-    base: (path2) => baseFiles.get(path2) ?? null,
-    head: (path2) => headFiles.get(path2) ?? null
+    base: (path8) => baseFiles.get(path8) ?? null,
+    head: (path8) => headFiles.get(path8) ?? null
   });
 }
 
@@ -30203,8 +32911,8 @@ async function bodyBytes(data) {
 }
 async function readFilesAt(gh, at, paths, concurrency = 8) {
   const unique = [...new Set(paths)];
-  const texts = await mapLimit(unique, concurrency, (path2) => readFileAt(gh, { ...at, path: path2 }));
-  return new Map(unique.map((path2, i) => [path2, texts[i] ?? null]));
+  const texts = await mapLimit(unique, concurrency, (path8) => readFileAt(gh, { ...at, path: path8 }));
+  return new Map(unique.map((path8, i) => [path8, texts[i] ?? null]));
 }
 
 // src/github/pull-files.ts
@@ -30361,9 +33069,9 @@ function parseStructured(text, file2) {
   }
   return {
     value: document.toJS({ maxAliasCount: 100 }),
-    lineOf(path2) {
-      for (let depth = path2.length; depth >= 0; depth--) {
-        const node2 = document.getIn(path2.slice(0, depth), true);
+    lineOf(path8) {
+      for (let depth = path8.length; depth >= 0; depth--) {
+        const node2 = document.getIn(path8.slice(0, depth), true);
         if (node2 && typeof node2 === "object" && node2.range) return lineCounter.linePos(node2.range[0]).line;
       }
       return void 0;
@@ -30573,7 +33281,7 @@ __export(external_exports, {
   optional: () => optional,
   output: () => output,
   overwrite: () => _overwrite,
-  parse: () => parse4,
+  parse: () => parse5,
   parseAsync: () => parseAsync2,
   partialRecord: () => partialRecord,
   pipe: () => pipe,
@@ -30627,7 +33335,7 @@ __export(external_exports, {
   url: () => url,
   util: () => util_exports,
   uuid: () => uuid2,
-  uuidv4: () => uuidv4,
+  uuidv4: () => uuidv42,
   uuidv6: () => uuidv6,
   uuidv7: () => uuidv7,
   validate: () => validate,
@@ -30925,7 +33633,7 @@ __export(core_exports2, {
   memoizer: () => memoizer,
   mergeValues: () => mergeValues,
   meta: () => meta,
-  parse: () => parse3,
+  parse: () => parse4,
   parseAsync: () => parseAsync,
   parseURLObject: () => parseURLObject,
   prettifyError: () => prettifyError,
@@ -30964,7 +33672,7 @@ __export(util_exports, {
   NUMBER_FORMAT_RANGES: () => NUMBER_FORMAT_RANGES,
   aborted: () => aborted,
   allowsEval: () => allowsEval,
-  assert: () => assert,
+  assert: () => assert3,
   assertEqual: () => assertEqual,
   assertIs: () => assertIs,
   assertNever: () => assertNever,
@@ -31013,7 +33721,7 @@ __export(util_exports, {
   objectClone: () => objectClone,
   omit: () => omit2,
   optionalKeys: () => optionalKeys,
-  own: () => own,
+  own: () => own3,
   parsedType: () => parsedType,
   partial: () => partial,
   pick: () => pick,
@@ -31049,7 +33757,7 @@ function assertIs(_arg) {
 function assertNever(_x) {
   throw new Error("Unexpected value in exhaustive check");
 }
-function assert(_) {
+function assert3(_) {
 }
 function getEnumValues(entries) {
   const numericValues = Object.values(entries).filter((v) => typeof v === "number");
@@ -31192,10 +33900,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path2) {
-  if (!path2)
+function getElementAtPath(obj, path8) {
+  if (!path8)
     return obj;
-  return path2.reduce((acc, key) => acc?.[key], obj);
+  return path8.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -31535,11 +34243,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path2, issues) {
+function prefixIssues(path8, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path2);
+    iss.path.unshift(path8);
     return iss;
   });
 }
@@ -31706,12 +34414,12 @@ function members(proto, table) {
       defineBound(proto, key, desc.value);
   }
 }
-function own(inst, key, value, enumerable = true) {
+function own3(inst, key, value, enumerable = true) {
   Object.defineProperty(inst, key, { configurable: true, writable: true, enumerable, value });
   return value;
 }
 function hide(inst, key, value) {
-  return own(inst, key, value, false);
+  return own3(inst, key, value, false);
 }
 // @__NO_SIDE_EFFECTS__
 function derived(computes, table) {
@@ -31721,10 +34429,10 @@ function derived(computes, table) {
       configurable: true,
       enumerable: true,
       get() {
-        return own(this, key, compute(this));
+        return own3(this, key, compute(this));
       },
       set(value) {
-        own(this, key, value);
+        own3(this, key, value);
       }
     });
   }
@@ -31734,10 +34442,10 @@ function defineBound(proto, key, fn) {
   Object.defineProperty(proto, key, {
     configurable: true,
     get() {
-      return this == null ? fn : own(this, key, fn.bind(this));
+      return this == null ? fn : own3(this, key, fn.bind(this));
     },
     set(value) {
-      own(this, key, value);
+      own3(this, key, value);
     }
   });
 }
@@ -31863,12 +34571,12 @@ function $constructor(name, initializer3, proto, params) {
     inst._zod.traits.add(name);
     initializer3(inst, def);
     if (initialized) {
-      const own2 = Object.getPrototypeOf(inst);
+      const own4 = Object.getPrototypeOf(inst);
       const ctorProto = inst._zod.constr.prototype;
-      let up = own2;
+      let up = own4;
       while (up && up !== ctorProto)
         up = Object.getPrototypeOf(up);
-      const target = up ?? own2;
+      const target = up ?? own4;
       if (!initialized.has(target)) {
         initialized.add(target);
         members(target, protoMembers);
@@ -32001,16 +34709,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path2 = []) => {
+  const processError = (error63, path8 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path2, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path8, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path2, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path8, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path2, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path8, ...issue2.path]);
       } else {
-        const fullpath = [...path2, ...issue2.path];
+        const fullpath = [...path8, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -32049,17 +34757,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path2 = []) => {
+  const processError = (error63, path8 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path2, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path8, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path2, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path8, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path2, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path8, ...issue2.path]);
       } else {
-        const fullpath = [...path2, ...issue2.path];
+        const fullpath = [...path8, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -32098,8 +34806,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path2 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path2) {
+  const path8 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path8) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -32145,7 +34853,7 @@ var _parse = (_Err) => {
   };
   return fn;
 };
-var parse3 = /* @__PURE__ */ _parse($ZodRealError);
+var parse4 = /* @__PURE__ */ _parse($ZodRealError);
 var _parseAsync = (_Err) => {
   const fn = async (schema, value, _ctx, params) => {
     const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
@@ -32233,18 +34941,18 @@ var validateAsync = async (schema, value, _ctx) => {
   return result.issues.length === 0;
 };
 var _encode = (_Err) => {
-  const parse5 = _parse(_Err);
+  const parse6 = _parse(_Err);
   const fn = (schema, value, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return parse5(schema, value, ctx, finalizeParams(fn, _params));
+    return parse6(schema, value, ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var encode = /* @__PURE__ */ _encode($ZodRealError);
 var _decode = (_Err) => {
-  const parse5 = _parse(_Err);
+  const parse6 = _parse(_Err);
   const fn = (schema, value, _ctx, _params) => {
-    return parse5(schema, value, _ctx, finalizeParams(fn, _params));
+    return parse6(schema, value, _ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
@@ -33088,7 +35796,7 @@ var $ZodType = /* @__PURE__ */ $constructor("$ZodType", (inst, def) => {
     return hide(this, "~standard", standardProps(this));
   },
   set "~standard"(value) {
-    own(this, "~standard", value);
+    own3(this, "~standard", value);
   }
 });
 var toStandardResult = (r, ctx) => r.issues.length ? { issues: r.issues.map((iss) => finalizeIssue(iss, ctx, config2())) } : { value: r.value };
@@ -33739,7 +36447,7 @@ function capSize(inst, size) {
   if (!caps.length)
     return;
   const cap = Math.min(...caps.map((c) => c[0]));
-  const parse5 = inst._zod.parse;
+  const parse6 = inst._zod.parse;
   inst._zod.parse = (payload, ctx) => {
     const n = size(payload.value);
     if (n > cap && !ctx?.skipChecks && ctx?.direction !== "backward") {
@@ -33753,7 +36461,7 @@ function capSize(inst, size) {
         }
       }
     }
-    return parse5(payload, ctx);
+    return parse6(payload, ctx);
   };
 }
 var arraySize = (input2) => Array.isArray(input2) ? input2.length : -1;
@@ -35226,20 +37934,20 @@ function leafPattern(schema) {
     return "(?!)";
   if (minimum !== void 0 || maximum !== void 0)
     return string({ minimum, maximum }).source;
-  const own2 = schema._zod.pattern;
-  return (isInt && own2 === number ? integer : own2)?.source;
+  const own4 = schema._zod.pattern;
+  return (isInt && own4 === number ? integer : own4)?.source;
 }
 function partPattern(schema) {
   const def = schema._zod.def;
-  const own2 = schema._zod.pattern?.source;
+  const own4 = schema._zod.pattern?.source;
   const inner = def.innerType ?? schema._zod.innerType;
   if (inner) {
     const before = inner._zod.pattern?.source;
     const after = partPattern(inner);
-    if (own2 && before && after && after !== before) {
-      return own2.replace(cleanRegex(before), () => cleanRegex(after));
+    if (own4 && before && after && after !== before) {
+      return own4.replace(cleanRegex(before), () => cleanRegex(after));
     }
-    return own2;
+    return own4;
   }
   if (def.options) {
     const sources = def.options.map(partPattern);
@@ -35298,10 +38006,10 @@ var $ZodFunction = /* @__PURE__ */ $constructor("$ZodFunction", (inst, def) => {
       throw new Error("implement() must be called with a function");
     }
     return Object.defineProperty(function(...args) {
-      const parsedArgs = inst._def.input ? parse3(inst._def.input, args) : args;
+      const parsedArgs = inst._def.input ? parse4(inst._def.input, args) : args;
       const result = Reflect.apply(func, this, parsedArgs);
       if (inst._def.output) {
-        return parse3(inst._def.output, result);
+        return parse4(inst._def.output, result);
       }
       return result;
     }, "_zod", { value: inst._zod, enumerable: false });
@@ -35442,7 +38150,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack, resolve2) {
+function isRecursive(inst, stack, resolve4) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -35452,7 +38160,7 @@ function isRecursive(inst, stack, resolve2) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve2);
+      const answer = isRecursive(child, stack, resolve4);
       if (answer > result)
         result = answer;
     }
@@ -35463,7 +38171,7 @@ function isRecursive(inst, stack, resolve2) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve2) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve4) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -35527,7 +38235,7 @@ function isRecursive(inst, stack, resolve2) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve2 ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve4 ? inst._zod.innerType : void 0);
       merge4(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -43637,8 +46345,8 @@ function generateMultipleOfCheck(doc, ctx, def, accessor) {
   }
 }
 function generateNumberFormatCheck(doc, def, accessor) {
-  const format = def.format;
-  switch (format) {
+  const format3 = def.format;
+  switch (format3) {
     case "safeint":
       doc.write(`if (!Number.isSafeInteger(${accessor})) return INVALID;`);
       break;
@@ -43655,16 +46363,16 @@ function generateNumberFormatCheck(doc, def, accessor) {
       doc.write(`if (!Number.isFinite(${accessor})) return INVALID;`);
       break;
     default: {
-      void format;
-      throw new ZodCompileUnsupportedError(`number format ${format}`);
+      void format3;
+      throw new ZodCompileUnsupportedError(`number format ${format3}`);
     }
   }
 }
 function generateBigIntFormatCheck(doc, def, accessor) {
-  const format = def.format;
-  if (!format)
+  const format3 = def.format;
+  if (!format3)
     return;
-  switch (format) {
+  switch (format3) {
     case "int64":
       doc.write(`if (${accessor} < -9223372036854775808n || ${accessor} > 9223372036854775807n) return INVALID;`);
       break;
@@ -43672,8 +46380,8 @@ function generateBigIntFormatCheck(doc, def, accessor) {
       doc.write(`if (${accessor} < 0n || ${accessor} > 18446744073709551615n) return INVALID;`);
       break;
     default: {
-      void format;
-      throw new ZodCompileUnsupportedError(`bigint format ${format}`);
+      void format3;
+      throw new ZodCompileUnsupportedError(`bigint format ${format3}`);
     }
   }
 }
@@ -43854,8 +46562,8 @@ function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
     doc.write(`if (!${patternConst}.test(${accessor})) return INVALID;`);
     return accessor;
   }
-  const format = def.format;
-  switch (format) {
+  const format3 = def.format;
+  switch (format3) {
     case "regex":
       throw new ZodCompileUnsupportedError("regex format without a pattern");
     case "lowercase":
@@ -43878,8 +46586,8 @@ function generateStringFormatCheck(doc, ctx, def, accessor, needsValue = true) {
       break;
     }
     default: {
-      void format;
-      throw new ZodCompileUnsupportedError(`string format ${format}`);
+      void format3;
+      throw new ZodCompileUnsupportedError(`string format ${format3}`);
     }
   }
   return accessor;
@@ -45970,12 +48678,12 @@ function _stringbool(Classes, _params) {
   return codec2;
 }
 // @__NO_SIDE_EFFECTS__
-function _stringFormat(Class2, format, fnOrRegex, _params = {}) {
+function _stringFormat(Class2, format3, fnOrRegex, _params = {}) {
   const params = normalizeParams(_params);
   const def = {
     check: "string_format",
     type: "string",
-    format,
+    format: format3,
     fn: typeof fnOrRegex === "function" ? fnOrRegex : (val) => fnOrRegex.test(val),
     ...params
   };
@@ -46541,9 +49249,9 @@ var addPattern = (agg, pattern) => {
 var intersectMime = (agg, mime) => {
   agg.mime = agg.mime ? agg.mime.filter((m) => mime.includes(m)) : [...mime];
 };
-var setFormat = (agg, format) => {
-  agg.format = format;
-  if (format.includes("int"))
+var setFormat = (agg, format3) => {
+  agg.format = format3;
+  if (format3.includes("int"))
     agg.isInt = true;
 };
 var minContributor = (agg, def) => narrowMin(agg, "minimum", def.minimum);
@@ -46621,16 +49329,16 @@ var exactPattern = (p) => exactPatterns.get(p) ?? p;
 var stringProcessor = (schema, ctx, _json, _params) => {
   const json2 = _json;
   json2.type = "string";
-  const { minimum, maximum, format, patterns, contentEncoding, laxFormat } = aggregateChecks(schema);
+  const { minimum, maximum, format: format3, patterns, contentEncoding, laxFormat } = aggregateChecks(schema);
   if (typeof minimum === "number")
     json2.minLength = minimum;
   if (typeof maximum === "number")
     json2.maxLength = maximum;
-  if (format) {
-    json2.format = formatMap[format] ?? format;
+  if (format3) {
+    json2.format = formatMap[format3] ?? format3;
     if (json2.format === "")
       delete json2.format;
-    if (format === "time" || laxFormat) {
+    if (format3 === "time" || laxFormat) {
       delete json2.format;
     }
   }
@@ -47008,7 +49716,7 @@ function stringifyKeyNames(bySchema, json2, visited) {
   const values = json2.enum ?? (json2.const !== void 0 ? [json2.const] : void 0);
   if (!numericType && !values?.some((v) => typeof v === "number"))
     return json2;
-  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json2;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format: format3, id, ...rest } = json2;
   if (rest.enum)
     rest.enum = rest.enum.map((v) => typeof v === "number" ? String(v) : v);
   else if (typeof rest.const === "number")
@@ -47518,7 +50226,7 @@ __export(schemas_exports2, {
   unknown: () => unknown,
   url: () => url,
   uuid: () => uuid2,
-  uuidv4: () => uuidv4,
+  uuidv4: () => uuidv42,
   uuidv6: () => uuidv6,
   uuidv7: () => uuidv7,
   void: () => _void2,
@@ -47608,7 +50316,7 @@ var ZodRealError = /* @__PURE__ */ $constructor("ZodError", initializer2, void 0
 });
 
 // node_modules/zod/v4/classic/parse.js
-var parse4 = /* @__PURE__ */ _parse(ZodRealError);
+var parse5 = /* @__PURE__ */ _parse(ZodRealError);
 var parseAsync2 = /* @__PURE__ */ _parseAsync(ZodRealError);
 var safeParse2 = /* @__PURE__ */ _safeParse(ZodRealError);
 var safeParseAsync2 = /* @__PURE__ */ _safeParseAsync(ZodRealError);
@@ -47745,7 +50453,7 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
     util_exports.own(this, "~standard", value);
   },
   parse: function _parse2(data, params) {
-    return parse4(this, data, params, { callee: _parse2 });
+    return parse5(this, data, params, { callee: _parse2 });
   },
   parseAsync: async function _parseAsync2(data, params) {
     return await parseAsync2(this, data, params, { callee: _parseAsync2 });
@@ -47991,7 +50699,7 @@ var ZodUUID = /* @__PURE__ */ $constructor("ZodUUID", (inst, def) => {
 function uuid2(params) {
   return _uuid(ZodUUID, params);
 }
-function uuidv4(params) {
+function uuidv42(params) {
   return _uuidv4(ZodUUID, params);
 }
 function uuidv6(params) {
@@ -48144,8 +50852,8 @@ var ZodCustomStringFormat = /* @__PURE__ */ $constructor("ZodCustomStringFormat"
   $ZodCustomStringFormat.init(inst, def);
   ZodStringFormat.init(inst, def);
 });
-function stringFormat(format, fnOrRegex, _params = {}) {
-  return _stringFormat(ZodCustomStringFormat, format, fnOrRegex, _params);
+function stringFormat(format3, fnOrRegex, _params = {}) {
+  return _stringFormat(ZodCustomStringFormat, format3, fnOrRegex, _params);
 }
 function hostname2(_params) {
   return _stringFormat(ZodCustomStringFormat, "hostname", hostname, _params);
@@ -48158,11 +50866,11 @@ function currencyCode2(_params) {
 }
 function hash(alg, params) {
   const enc = params?.enc ?? "hex";
-  const format = `${alg}_${enc}`;
-  const regex2 = regexes_exports[format];
+  const format3 = `${alg}_${enc}`;
+  const regex2 = regexes_exports[format3];
   if (!regex2)
-    throw new Error(`Unrecognized hash format: ${format}`);
-  return _stringFormat(ZodCustomStringFormat, format, regex2, params);
+    throw new Error(`Unrecognized hash format: ${format3}`);
+  return _stringFormat(ZodCustomStringFormat, format3, regex2, params);
 }
 var ZodNumber = /* @__PURE__ */ $constructor(
   "ZodNumber",
@@ -49237,13 +51945,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path2 = ref.slice(1).split("/").filter(Boolean);
-  if (path2.length === 0) {
+  const path8 = ref.slice(1).split("/").filter(Boolean);
+  if (path8.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path2[0] === defsKey) {
-    const key = path2[1] === void 0 ? void 0 : decodeJSONPointerSegment(path2[1]);
+  if (path8[0] === defsKey) {
+    const key = path8[1] === void 0 ? void 0 : decodeJSONPointerSegment(path8[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -49527,58 +52235,58 @@ function convertBaseSchema(schema, ctx) {
     case "string": {
       let stringSchema = z.string();
       if (schema.format) {
-        const format = schema.format;
-        if (format === "email") {
+        const format3 = schema.format;
+        if (format3 === "email") {
           stringSchema = stringSchema.check(z.email());
-        } else if (format === "uri" || format === "uri-reference") {
+        } else if (format3 === "uri" || format3 === "uri-reference") {
           stringSchema = stringSchema.check(z.url());
-        } else if (format === "uuid" || format === "guid") {
+        } else if (format3 === "uuid" || format3 === "guid") {
           stringSchema = stringSchema.check(z.uuid());
-        } else if (format === "date-time") {
+        } else if (format3 === "date-time") {
           stringSchema = stringSchema.check(z.iso.datetime({ offset: true }));
-        } else if (format === "date") {
+        } else if (format3 === "date") {
           stringSchema = stringSchema.check(z.iso.date());
-        } else if (format === "time") {
+        } else if (format3 === "time") {
           stringSchema = stringSchema.check(z.regex(fullTime));
-        } else if (format === "duration") {
+        } else if (format3 === "duration") {
           stringSchema = stringSchema.check(z.iso.duration());
-        } else if (format === "hostname") {
+        } else if (format3 === "hostname") {
           stringSchema = stringSchema.check(z.hostname());
-        } else if (format === "ipv4") {
+        } else if (format3 === "ipv4") {
           stringSchema = stringSchema.check(z.ipv4());
-        } else if (format === "ipv6") {
+        } else if (format3 === "ipv6") {
           stringSchema = stringSchema.check(z.ipv6());
-        } else if (format === "mac") {
+        } else if (format3 === "mac") {
           stringSchema = stringSchema.check(z.mac());
-        } else if (format === "cidr") {
+        } else if (format3 === "cidr") {
           stringSchema = stringSchema.check(z.cidrv4());
-        } else if (format === "cidr-v6") {
+        } else if (format3 === "cidr-v6") {
           stringSchema = stringSchema.check(z.cidrv6());
-        } else if (format === "base64") {
+        } else if (format3 === "base64") {
           stringSchema = stringSchema.check(z.base64());
-        } else if (format === "base64url") {
+        } else if (format3 === "base64url") {
           stringSchema = stringSchema.check(z.base64url());
-        } else if (format === "e164") {
+        } else if (format3 === "e164") {
           stringSchema = stringSchema.check(z.e164());
-        } else if (format === "credit_card") {
+        } else if (format3 === "credit_card") {
           stringSchema = stringSchema.check(z.creditCard());
-        } else if (format === "iban") {
+        } else if (format3 === "iban") {
           stringSchema = stringSchema.check(z.iban());
-        } else if (format === "jwt") {
+        } else if (format3 === "jwt") {
           stringSchema = stringSchema.check(z.jwt());
-        } else if (format === "emoji") {
+        } else if (format3 === "emoji") {
           stringSchema = stringSchema.check(z.emoji());
-        } else if (format === "nanoid") {
+        } else if (format3 === "nanoid") {
           stringSchema = stringSchema.check(z.nanoid());
-        } else if (format === "cuid") {
+        } else if (format3 === "cuid") {
           stringSchema = stringSchema.check(z.cuid());
-        } else if (format === "cuid2") {
+        } else if (format3 === "cuid2") {
           stringSchema = stringSchema.check(z.cuid2());
-        } else if (format === "ulid") {
+        } else if (format3 === "ulid") {
           stringSchema = stringSchema.check(z.ulid());
-        } else if (format === "xid") {
+        } else if (format3 === "xid") {
           stringSchema = stringSchema.check(z.xid());
-        } else if (format === "ksuid") {
+        } else if (format3 === "ksuid") {
           stringSchema = stringSchema.check(z.ksuid());
         }
       }
@@ -49877,21 +52585,21 @@ function visit(schema, fnOrHandlers) {
     const h = fnOrHandlers[node2._zod.def.type];
     return h ? h(node2, rewritten) : node2;
   };
-  const cache = /* @__PURE__ */ new Map();
+  const cache2 = /* @__PURE__ */ new Map();
   function run2(s) {
-    const cached2 = cache.get(s);
+    const cached2 = cache2.get(s);
     if (cached2 === RESOLVING) {
       return new $ZodLazy({
         type: "lazy",
-        getter: () => cache.get(s)
+        getter: () => cache2.get(s)
       });
     }
     if (cached2 !== void 0)
       return cached2;
-    cache.set(s, RESOLVING);
+    cache2.set(s, RESOLVING);
     const inner = mapInner(s);
     const mapped = fn(inner, inner !== s);
-    cache.set(s, mapped);
+    cache2.set(s, mapped);
     return mapped;
   }
   function mapInner(s) {
@@ -50232,12 +52940,12 @@ function parseConfig(text, file2 = DEFAULT_CONFIG_PATH) {
 ${lines.map((l) => `  - ${l}`).join("\n")}`);
 }
 function describeIssue(issue2, raw) {
-  const path2 = issue2.path.map(String).join(".");
-  const at = path2 === "" ? "(top level)" : path2;
+  const path8 = issue2.path.map(String).join(".");
+  const at = path8 === "" ? "(top level)" : path8;
   switch (issue2.code) {
     case "unrecognized_keys":
       return issue2.keys.map((key) => {
-        const keyPath = path2 === "" ? key : `${path2}.${key}`;
+        const keyPath = path8 === "" ? key : `${path8}.${key}`;
         const known = knownKeysAt(issue2.path);
         const hint = closestMatch(key, known);
         const suggestion = hint ? `; did you mean "${hint}"?` : known.length ? `; expected one of ${known.join(", ")}` : "";
@@ -50249,9 +52957,9 @@ function describeIssue(issue2, raw) {
       return `${at}: ${issue2.message.replace(/^Invalid input: /, "")}, found ${describeValue(valueAt(raw, issue2.path))}`;
   }
 }
-function valueAt(raw, path2) {
+function valueAt(raw, path8) {
   let current = raw;
-  for (const segment of path2) {
+  for (const segment of path8) {
     if (current === null || typeof current !== "object") return void 0;
     current = current[segment];
   }
@@ -50266,9 +52974,9 @@ function describeValue(value) {
     return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}\u2026` : value)}`;
   return `${typeof value} ${String(value)}`;
 }
-function knownKeysAt(path2) {
+function knownKeysAt(path8) {
   let schema = configSchema;
-  for (const segment of [...path2, void 0]) {
+  for (const segment of [...path8, void 0]) {
     schema = unwrap(schema);
     const def = schemaDef(schema);
     if (segment === void 0) return def?.type === "object" && def.shape ? Object.keys(def.shape) : [];
@@ -50299,21 +53007,21 @@ function policyFromBase(text, file2 = DEFAULT_CONFIG_PATH) {
 var MAX_EXTENDS = 5;
 var EXTENDS = /^(?:([a-z\d](?:[a-z\d]|-(?=[a-z\d])){0,38})\/)?([-_.\w]+)(?::([-_./\w]+\.ya?ml))?$/i;
 async function loadPolicy(gh, at) {
-  const path2 = at.path ?? DEFAULT_CONFIG_PATH;
-  const own2 = { owner: at.owner, repo: at.repo, path: path2, ref: at.ref };
+  const path8 = at.path ?? DEFAULT_CONFIG_PATH;
+  const own4 = { owner: at.owner, repo: at.repo, path: path8, ref: at.ref };
   let first;
-  const text = await readFileAt(gh, own2);
-  if (text !== null) first = { source: own2, text };
+  const text = await readFileAt(gh, own4);
+  if (text !== null) first = { source: own4, text };
   else if (at.repo !== ".github") {
-    const org = { owner: at.owner, repo: ".github", path: path2 };
+    const org = { owner: at.owner, repo: ".github", path: path8 };
     const orgText = await readFileAt(gh, org);
     if (orgText !== null) first = { source: org, text: orgText };
   }
-  if (!first) return { config: policyFromBase(null, path2), sources: [] };
+  if (!first) return { config: policyFromBase(null, path8), sources: [] };
   const layers = [];
   let current = first;
   while (current) {
-    const label3 = labelOf(current.source, own2);
+    const label3 = labelOf(current.source, own4);
     const { extendsValue, text: withoutExtends } = splitExtends(current.text);
     const config3 = parseConfig(withoutExtends, label3);
     layers.push({ source: current.source, raw: rawMapping(withoutExtends), config: config3 });
@@ -50328,7 +53036,7 @@ async function loadPolicy(gh, at) {
     const targetText = await readFileAt(gh, target);
     if (targetText === null) {
       throw new UserError(
-        `${label3}: _extends: "${String(extendsValue)}": ${labelOf(target, own2)} was not found, or this app cannot read it`
+        `${label3}: _extends: "${String(extendsValue)}": ${labelOf(target, own4)} was not found, or this app cannot read it`
       );
     }
     current = { source: target, text: targetText };
@@ -50340,11 +53048,11 @@ async function loadPolicy(gh, at) {
     (acc, layer) => mergeMappings(acc, layer.raw),
     {}
   );
-  const label2 = `${labelOf(only?.source ?? own2, own2)} (merged with ${layers.slice(1).map((layer) => labelOf(layer.source, own2)).join(", ")})`;
+  const label2 = `${labelOf(only?.source ?? own4, own4)} (merged with ${layers.slice(1).map((layer) => labelOf(layer.source, own4)).join(", ")})`;
   return { config: parseConfig(JSON.stringify(merged), label2), sources };
 }
-function labelOf(source, own2) {
-  return source.owner === own2.owner && source.repo === own2.repo ? source.path : `${source.owner}/${source.repo}:${source.path}`;
+function labelOf(source, own4) {
+  return source.owner === own4.owner && source.repo === own4.repo ? source.path : `${source.owner}/${source.repo}:${source.path}`;
 }
 function sameFile(a, b) {
   return a.owner.toLowerCase() === b.owner.toLowerCase() && a.repo.toLowerCase() === b.repo.toLowerCase() && a.path === b.path;
@@ -50747,8 +53455,8 @@ function tableRows(classification) {
   return rows;
 }
 function fileCell(file2) {
-  const path2 = inlineCode(file2.path, { table: true, max: 200 });
-  return file2.previous_path ? `${inlineCode(file2.previous_path, { table: true, max: 200 })} \u2192 ${path2}` : path2;
+  const path8 = inlineCode(file2.path, { table: true, max: 200 });
+  return file2.previous_path ? `${inlineCode(file2.previous_path, { table: true, max: 200 })} \u2192 ${path8}` : path8;
 }
 function keysCell(file2, category) {
   const keys = file2.keys.filter((k) => k.category === category).map((k) => k.path);
@@ -50760,11 +53468,11 @@ function splitLines(split) {
   const lines = split.parts.map((part, i) => {
     const position = i === 0 ? " first" : i === split.parts.length - 1 ? " last" : "";
     const shown = part.entries.slice(0, LIST_LIMIT).map((entry) => {
-      const path2 = inlineCode(entry.path, { max: 200 });
-      if (entry.keys.length === 0) return path2;
+      const path8 = inlineCode(entry.path, { max: 200 });
+      if (entry.keys.length === 0) return path8;
       const keys = entry.keys.slice(0, KEYS_PER_CELL).map((k) => inlineCode(k, { max: 120 }));
       const more2 = entry.keys.length > KEYS_PER_CELL ? ` +${entry.keys.length - KEYS_PER_CELL} more` : "";
-      return `${path2} (only ${keys.join(", ")}${more2})`;
+      return `${path8} (only ${keys.join(", ")}${more2})`;
     });
     const more = part.entries.length > LIST_LIMIT ? `, and ${part.entries.length - LIST_LIMIT} more` : "";
     return `${i + 1}. **${part.category}**${position}: ${shown.join(", ")}${more}`;
@@ -51374,8 +54082,8 @@ function routeEntries(doc, routesKey) {
   const base = routesKey.split(".");
   return Object.entries(map2).map(([route, entry]) => {
     if (entry !== null && typeof entry === "object" && !Array.isArray(entry)) {
-      const own2 = entry;
-      return { segments: [...base, route, "model"], key: `${routesKey}.${route}.model`, model: own2.model };
+      const own4 = entry;
+      return { segments: [...base, route, "model"], key: `${routesKey}.${route}.model`, model: own4.model };
     }
     return { segments: [...base, route], key: `${routesKey}.${route}`, model: entry };
   });
@@ -51506,8 +54214,8 @@ function formatSigned(value, unit) {
 }
 function formatInterval(ci, unit, signed) {
   if (!ci || !isFiniteNumber(ci[0]) || !isFiniteNumber(ci[1])) return NA;
-  const format = signed ? formatSigned : formatValue;
-  return `[${format(ci[0], unit)}, ${format(ci[1], unit)}]`;
+  const format3 = signed ? formatSigned : formatValue;
+  return `[${format3(ci[0], unit)}, ${format3(ci[1], unit)}]`;
 }
 function shortSha(sha) {
   const trimmed = sha?.trim() ?? "";
@@ -53033,6 +55741,56 @@ var app_default = (app) => {
   registerRollout(app, { queue, whoAmI });
 };
 
+// src/app/setup-mode.ts
+function needsSetup(env) {
+  return !env.APP_ID || !(env.PRIVATE_KEY || env.PRIVATE_KEY_PATH);
+}
+function loadDotEnv(env = process.env, file2 = ".env") {
+  if (!existsSync2(file2)) return;
+  const before = { ...env };
+  process.loadEnvFile(file2);
+  Object.assign(env, before);
+}
+async function startSetup(env) {
+  if (env.NODE_ENV === "production") {
+    throw new Error(
+      "APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH) are not set; in production set them from the App's settings (docs/app.md)"
+    );
+  }
+  if (!existsSync2("app.yml")) {
+    throw new Error(
+      "setup needs app.yml in the working directory: start it from the modelgate checkout or package folder"
+    );
+  }
+  const server = await run(app_default, { env: { ...env, HOST: env.HOST || "127.0.0.1" } });
+  return { close: () => server.stop() };
+}
+
+// src/app/start-server.ts
+import { createServer } from "node:http";
+
+// src/github/octokit-options.ts
+var DEFAULT_CLIENT_POLICY = { throttle: true, retries: 3 };
+var MAX_WAIT_SECONDS = 60;
+var MAX_LIMIT_RETRIES = 2;
+function reliabilityOptions(policy, log) {
+  const handler2 = (kind) => (retryAfter, options2, _octokit, retryCount) => {
+    const retry2 = retryCount < MAX_LIMIT_RETRIES && retryAfter <= MAX_WAIT_SECONDS;
+    log.warn(
+      `GitHub ${kind} rate limit on ${options2.method} ${options2.url}: ${retry2 ? `retrying in ${retryAfter} s (retry ${retryCount + 1} of ${MAX_LIMIT_RETRIES})` : "giving up"}`
+    );
+    return retry2;
+  };
+  return {
+    throttle: policy.throttle ? { enabled: true, onRateLimit: handler2("primary"), onSecondaryRateLimit: handler2("secondary") } : { enabled: false },
+    retry: {
+      enabled: policy.retries > 0,
+      retries: policy.retries,
+      ...policy.retryAfterBaseValue === void 0 ? {} : { retryAfterBaseValue: policy.retryAfterBaseValue }
+    }
+  };
+}
+
 // src/app/start-server.ts
 var WEBHOOK_PATH = "/api/github/webhooks";
 function reliableOctokit(policy, log) {
@@ -53062,9 +55820,10 @@ async function startServer(options2 = {}) {
     }
     throw error62;
   }
+  const webhookPath = env.WEBHOOK_PATH || WEBHOOK_PATH;
   const middleware = await createNodeMiddleware2(app_default, {
     probot,
-    webhooksPath: env.WEBHOOK_PATH || WEBHOOK_PATH
+    webhooksPath: webhookPath
   });
   const log = probot.log;
   const server = createServer((req, res) => {
@@ -53072,6 +55831,7 @@ async function startServer(options2 = {}) {
       res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
       return;
     }
+    if (req.method === "POST" && req.url === "/") req.url = webhookPath;
     Promise.resolve(
       middleware(req, res, () => {
         res.writeHead(404, { "content-type": "application/json" }).end('{"error":"Not Found"}\n');
@@ -53083,11 +55843,11 @@ async function startServer(options2 = {}) {
   });
   const port = options2.port ?? (env.PORT ? Number(env.PORT) : 3e3);
   const host = options2.host ?? env.HOST;
-  await new Promise((resolve2, reject) => {
+  await new Promise((resolve4, reject) => {
     server.once("error", reject);
     server.listen({ port, ...host ? { host } : {} }, () => {
       server.off("error", reject);
-      resolve2();
+      resolve4();
     });
   });
   const address = server.address();
@@ -53099,8 +55859,8 @@ async function startServer(options2 = {}) {
     url: `http://${shownHost}:${address.port}`,
     port: address.port,
     probot,
-    close: () => new Promise((resolve2, reject) => {
-      server.close((error62) => error62 ? reject(error62) : resolve2());
+    close: () => new Promise((resolve4, reject) => {
+      server.close((error62) => error62 ? reject(error62) : resolve4());
       server.closeAllConnections();
     })
   };
@@ -53111,8 +55871,9 @@ process.on("unhandledRejection", (reason) => {
   process.stderr.write(`modelgate: unhandled rejection: ${errorMessage(reason)}
 `);
 });
+loadDotEnv();
 try {
-  const server = await startServer();
+  const server = needsSetup(process.env) ? await startSetup(process.env) : await startServer();
   const stop = (signal) => {
     process.stderr.write(`modelgate: ${signal}, closing
 `);

@@ -4,6 +4,7 @@
  * GHE_PROTOCOL, LOG_LEVEL, LOG_FORMAT). See docs/attribution.md.
  */
 import { errorMessage } from "../core/errors.ts";
+import { loadDotEnv, needsSetup, startSetup } from "./setup-mode.ts";
 import { startServer } from "./start-server.ts";
 
 // A handler error is answered with a 500 and a failing check; nothing a delivery does may stop
@@ -12,8 +13,10 @@ process.on("unhandledRejection", (reason) => {
   process.stderr.write(`modelgate: unhandled rejection: ${errorMessage(reason)}\n`);
 });
 
+loadDotEnv();
 try {
-  const server = await startServer();
+  // Without credentials: Probot's setup page until the App is registered; then restart.
+  const server = needsSetup(process.env) ? await startSetup(process.env) : await startServer();
   const stop = (signal: string) => {
     process.stderr.write(`modelgate: ${signal}, closing\n`);
     server.close().then(

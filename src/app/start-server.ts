@@ -70,9 +70,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     }
     throw error;
   }
+  const webhookPath = env.WEBHOOK_PATH || WEBHOOK_PATH;
   const middleware = await createNodeMiddleware(appFn, {
     probot,
-    webhooksPath: env.WEBHOOK_PATH || WEBHOOK_PATH,
+    webhooksPath: webhookPath,
   });
   const log = probot.log;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -80,6 +81,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
       return;
     }
+    // Probot's manifest flow registers the App with its webhook at the server's root URL.
+    if (req.method === "POST" && req.url === "/") req.url = webhookPath;
     Promise.resolve(
       middleware(req, res, () => {
         res.writeHead(404, { "content-type": "application/json" }).end('{"error":"Not Found"}\n');

@@ -92,6 +92,8 @@ export interface DeliverOptions {
   id?: string;
   /** Override the signature header; `null` leaves it out. */
   signature?: string | null;
+  /** Where to POST; default the webhook path. */
+  path?: string;
 }
 
 export interface AppHarness {
@@ -172,7 +174,11 @@ export async function startAppHarness(
         deliverOptions.signature === undefined ? sign(secret, body) : deliverOptions.signature;
       if (signature !== null) headers["x-hub-signature-256"] = signature;
       const started = performance.now();
-      const response = await fetch(`${server.url}/api/github/webhooks`, { method: "POST", headers, body });
+      const response = await fetch(`${server.url}${deliverOptions.path ?? "/api/github/webhooks"}`, {
+        method: "POST",
+        headers,
+        body,
+      });
       return { status: response.status, body: await response.text(), id, ms: performance.now() - started };
     },
     openPR(branch, files, prOptions = {}) {
