@@ -100,6 +100,8 @@ export interface AppHarness {
   emu: GitHubEmulator;
   server: RunningServer;
   secret: string;
+  /** The App's key, for more App processes against the same emulator. */
+  privateKey: string;
   /** Moves the emulator's clock (label and comment times) forward. */
   advance(seconds: number): void;
   now(): string;
@@ -157,6 +159,7 @@ export async function startAppHarness(
     emu,
     server,
     secret,
+    privateKey,
     advance(seconds) {
       clock += seconds * 1000;
     },

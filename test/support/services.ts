@@ -24,6 +24,12 @@ export const SERVICE_SUITES: ServiceSuite[] = [
     available: () => runs(process.env.PROMETHEUS_BIN || "prometheus"),
     install: "`sudo apt-get install prometheus` (or `bash .ci/services`), or set PROMETHEUS_BIN",
   },
+  {
+    service: "redis-server",
+    files: ["test/app-replicas.test.ts"],
+    available: () => runs(process.env.REDIS_SERVER_BIN || "redis-server"),
+    install: "`sudo apt-get install redis-server` (or `bash .ci/services`), or set REDIS_SERVER_BIN",
+  },
 ];
 
 /** Test files to leave out of this run, each reported once on stderr. */
