@@ -92,6 +92,8 @@ export interface GitHubEmulator {
   ): string;
   openPullRequest(owner: string, repo: string, opts: OpenPullRequestOptions): PullRequest;
   setPermission(owner: string, repo: string, user: string, permission: Permission): void;
+  /** Deletes a repository (e.g. a fork): PRs from it then report `head.repo: null`, as GitHub's do. */
+  deleteRepo(owner: string, repo: string): void;
   /** The next `times` requests matching `match` get `status` (with `headers`) instead of an answer. */
   failNext(match: FailMatch, status: number, times?: number, headers?: Record<string, string>): void;
   /** The current `pulls.get` body of a PR (e.g. for a webhook payload). */
@@ -185,6 +187,9 @@ export async function startGitHubEmulator(): Promise<GitHubEmulator> {
     setPermission(owner, repo, user, permission) {
       userRecord(state, user);
       mustRepo(owner, repo).permissions.set(user.toLowerCase(), permission);
+    },
+    deleteRepo(owner, repo) {
+      state.repos.delete(`${owner}/${repo}`.toLowerCase());
     },
     failNext(match, status, times = 1, headers = {}) {
       faults.push({

@@ -139,6 +139,11 @@ export interface EmulatorState {
   nextId: number;
   /** Requests served, for the `x-ratelimit-*` headers (the limit is 5,000 an hour, never hit). */
   requestCount: number;
+  /**
+   * As GitHub does: a PR's `base.sha` moves only when its head moves, not when the base branch
+   * does. Off by default (older tests expect `base.sha` to follow the branch).
+   */
+  staleBaseSha?: boolean;
 }
 
 export const WORKFLOW_TOKEN = "test-workflow-token";
