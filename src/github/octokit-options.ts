@@ -1,4 +1,5 @@
 import type { EndpointDefaults } from "@octokit/types";
+import { SECONDARY_MIN_WAIT_SECONDS } from "./retry-rules.ts";
 
 /** The log calls the limit handlers make; Probot's pino logger and a console shim both fit. */
 export interface LimitLog {
@@ -15,6 +16,15 @@ export interface ClientPolicy {
   retries: number;
   /** Base of the retry back-off in ms: waits base × 1, × 4, × 9… Defaults to Octokit's 1,000. */
   retryAfterBaseValue?: number;
+  /** How rate-limit waits are timed; GitHub's rules by default (see `limitTiming`). */
+  limits?: LimitTiming;
+}
+
+export interface LimitTiming {
+  /** Wait after a secondary rate limit that names no time; GitHub asks for at least 60 s. */
+  secondaryMinWaitSeconds?: number;
+  /** Milliseconds in one second of a rate-limit wait: 1,000, except in tests that shrink time. */
+  secondMs?: number;
 }
 
 export const DEFAULT_CLIENT_POLICY: ClientPolicy = { throttle: true, retries: 3 };
@@ -33,7 +43,7 @@ type LimitHandler = (
 export interface OctokitReliabilityOptions {
   throttle:
     | { enabled: false }
-    | { enabled: true; onRateLimit: LimitHandler; onSecondaryRateLimit: LimitHandler };
+    | ({ enabled: true; onRateLimit: LimitHandler; onSecondaryRateLimit: LimitHandler } & ThrottleTiming);
   retry: { enabled: boolean; retries: number; retryAfterBaseValue?: number };
 }
 
@@ -58,7 +68,12 @@ export function reliabilityOptions(policy: ClientPolicy, log: LimitLog): Octokit
     };
   return {
     throttle: policy.throttle
-      ? { enabled: true, onRateLimit: handler("primary"), onSecondaryRateLimit: handler("secondary") }
+      ? {
+          enabled: true,
+          onRateLimit: handler("primary"),
+          onSecondaryRateLimit: handler("secondary"),
+          ...limitTiming(policy.limits),
+        }
       : { enabled: false },
     retry: {
       enabled: policy.retries > 0,
@@ -67,5 +82,22 @@ export function reliabilityOptions(policy: ClientPolicy, log: LimitLog): Octokit
         ? {}
         : { retryAfterBaseValue: policy.retryAfterBaseValue }),
     },
+  };
+}
+
+/** `@octokit/plugin-throttling`'s names for the two timings of `LimitTiming`. */
+export interface ThrottleTiming {
+  fallbackSecondaryRateRetryAfter: number;
+  retryAfterBaseValue: number;
+}
+
+/**
+ * A secondary rate limit without `retry-after` (GitHub may send one with no headers at all) is
+ * waited out for at least a minute, as GitHub documents; longer would outlive a webhook's job.
+ */
+export function limitTiming(limits: LimitTiming = {}): ThrottleTiming {
+  return {
+    fallbackSecondaryRateRetryAfter: limits.secondaryMinWaitSeconds ?? SECONDARY_MIN_WAIT_SECONDS,
+    retryAfterBaseValue: limits.secondMs ?? 1000,
   };
 }

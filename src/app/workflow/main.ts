@@ -3,8 +3,10 @@ import { Octokit } from "@octokit/core";
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { errorMessage } from "../../core/errors.ts";
+import { apiVersion } from "../../github/api-version.ts";
 import { type ForkShape, isFork } from "../../github/fork.ts";
 import { DEFAULT_CLIENT_POLICY, reliabilityOptions } from "../../github/octokit-options.ts";
+import { noBlindRepeats } from "../../github/retry-rules.ts";
 import { type AttributionLog, CHECK_NAME, runAttribution } from "../attribution/run.ts";
 import { triggerFromEvent } from "../attribution/trigger.ts";
 
@@ -60,7 +62,7 @@ async function judge(env: NodeJS.ProcessEnv, io: WorkflowIO): Promise<number> {
     warn: (message) => io.out(command("warning", message)),
     error: (message) => io.out(message),
   };
-  const ActionsOctokit = Octokit.plugin(retry, throttling);
+  const ActionsOctokit = Octokit.plugin(retry, throttling, apiVersion, noBlindRepeats);
   const gh = new ActionsOctokit({
     auth: token,
     baseUrl: (env.GITHUB_API_URL || "https://api.github.com").replace(/\/+$/, ""),

@@ -144,6 +144,11 @@ export interface EmulatorState {
    * does. Off by default (older tests expect `base.sha` to follow the branch).
    */
   staleBaseSha?: boolean;
+  /**
+   * A recursive tree listing with more entries than this is cut there and says
+   * `truncated: true`, as GitHub does past 100,000 entries or 7 MB.
+   */
+  treeEntryLimit?: number;
 }
 
 export const WORKFLOW_TOKEN = "test-workflow-token";
