@@ -8,6 +8,7 @@ import { Octokit } from "@octokit/core";
 import { afterEach, describe, expect, test } from "vitest";
 import { apiVersion, GITHUB_API_VERSION } from "../src/github/api-version.ts";
 import { upsertCheckRun } from "../src/github/check-runs.ts";
+import { rateLimitWaitSeconds, safeToRepeat } from "../src/github/retry-rules.ts";
 import { blobStore, restTreeSource } from "../src/github/tree-source.ts";
 import {
   ACTION_SOURCE,
@@ -233,4 +234,36 @@ describe("truncated tree walk", () => {
       `truncated 8×8×8 walk, both sides: ${trees.length} tree requests, at most ${emu.concurrency.max} in flight`,
     );
   }, 60_000);
+});
+
+describe("GitHub's retry rules", () => {
+  const limited = (status: number, headers: Record<string, string>, message = "Forbidden") =>
+    Object.assign(new Error(message), { status, message, response: { headers, data: { message } } });
+
+  test("retry-after first, then the reset of an exhausted limit, then at least a minute, doubling", () => {
+    expect(rateLimitWaitSeconds(limited(403, { "retry-after": "7" }), 0)).toBe(7);
+    expect(
+      rateLimitWaitSeconds(
+        limited(403, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1000" }),
+        0,
+        60,
+        990_000,
+      ),
+    ).toBe(11);
+    const secondary = limited(403, {}, "You have exceeded a secondary rate limit.");
+    expect([0, 1, 2].map((n) => rateLimitWaitSeconds(secondary, n))).toEqual([60, 120, 240]);
+    expect(rateLimitWaitSeconds(limited(429, {}), 0)).toBe(60);
+    // A 403 that is no rate limit (no permission) is not repeated.
+    expect(rateLimitWaitSeconds(limited(403, {}, "Resource not accessible by integration"), 0)).toBe(
+      undefined,
+    );
+  });
+
+  test("creates that would duplicate are not repeated blindly; everything else is", () => {
+    expect(safeToRepeat("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments")).toBe(false);
+    expect(safeToRepeat("POST", "/repos/{owner}/{repo}/check-runs")).toBe(false);
+    expect(safeToRepeat("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}")).toBe(true);
+    expect(safeToRepeat("POST", "/repos/{owner}/{repo}/git/blobs")).toBe(true);
+    expect(safeToRepeat("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files")).toBe(true);
+  });
 });

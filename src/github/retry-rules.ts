@@ -47,15 +47,16 @@ export function rateLimitWaitSeconds(
 
 /**
  * Whether a request may be sent again after a 5xx or a dropped connection. GitHub may have
- * applied a write whose answer was lost; creating a comment, a check run or a pull request
- * again would duplicate it, so those are repeated only by the helpers that first look for what
- * the lost write made (`upsertStickyComment`, `upsertCheckRun`). Reads, updates, deletes and
- * content-addressed git objects are safe to repeat.
+ * applied a write whose answer was lost; creating a comment or a check run again would
+ * duplicate it, so those are repeated only by the helpers that first look for what the lost
+ * write made (`upsertStickyComment`, `upsertCheckRun`). Reads, updates, deletes, labels,
+ * content-addressed git objects and pull requests (GitHub answers 422 to a second open PR from
+ * the same branch, which `createPull`'s caller resolves) are safe to repeat.
  */
 export function safeToRepeat(method: string, url: string): boolean {
   if (method.toUpperCase() !== "POST") return true;
   const path = url.split("?")[0] ?? "";
-  return !/\/(check-runs|comments|pulls)$/.test(path);
+  return !/\/(check-runs|comments)$/.test(path);
 }
 
 /**
