@@ -5,10 +5,13 @@
  * and the walk of a truncated tree (requests in flight, identical subtrees).
  */
 import { Octokit } from "@octokit/core";
+import { retry } from "@octokit/plugin-retry";
+import { throttling } from "@octokit/plugin-throttling";
 import { afterEach, describe, expect, test } from "vitest";
 import { apiVersion, GITHUB_API_VERSION } from "../src/github/api-version.ts";
 import { upsertCheckRun } from "../src/github/check-runs.ts";
-import { rateLimitWaitSeconds, safeToRepeat } from "../src/github/retry-rules.ts";
+import { reliabilityOptions } from "../src/github/octokit-options.ts";
+import { noBlindRepeats, rateLimitWaitSeconds, safeToRepeat } from "../src/github/retry-rules.ts";
 import { blobStore, restTreeSource } from "../src/github/tree-source.ts";
 import {
   ACTION_SOURCE,
@@ -160,6 +163,63 @@ describe("App over the wire", () => {
 function client(at: GitHubEmulator) {
   return new (Octokit.plugin(apiVersion))({ auth: WORKFLOW_TOKEN, baseUrl: at.url });
 }
+
+describe("the App's and workflow's client (throttling + retry plugins)", () => {
+  test("a secondary limit that persists is waited out 60 s, then 120 s (GitHub: exponentially longer)", async () => {
+    emu = await startGitHubEmulator();
+    emu.addRepo({ owner: OWNER, repo: REPO });
+    emu.commit(OWNER, REPO, "main", { "a.txt": "a\n" });
+    const warnings: string[] = [];
+    const Client = Octokit.plugin(retry, throttling, apiVersion, noBlindRepeats);
+    const gh = new Client({
+      auth: WORKFLOW_TOKEN,
+      baseUrl: emu.url,
+      ...reliabilityOptions(
+        { throttle: true, retries: 3, retryAfterBaseValue: 1, limits: { secondMs: 2 } },
+        { warn: (message) => warnings.push(message) },
+      ),
+    });
+    emu.failNext({ method: "GET", pathIncludes: "/contents/a.txt" }, 403, 2, {}, { bare: true });
+    const started = performance.now();
+    const { status } = await gh.request("GET /repos/{owner}/{repo}/contents/{path}", {
+      owner: OWNER,
+      repo: REPO,
+      path: "a.txt",
+    });
+    const ms = performance.now() - started;
+    expect(status).toBe(200);
+    expect(warnings.map((w) => w.replace(/^.*: /, ""))).toEqual([
+      "retrying in 60 s (retry 1 of 2)",
+      "retrying in 120 s (retry 2 of 2)",
+    ]);
+    // 180 "seconds" of 2 ms each.
+    expect(ms).toBeGreaterThanOrEqual(360);
+  });
+
+  test("a comment POST lost after a 5xx is not repeated by the retry plugin", async () => {
+    emu = await startGitHubEmulator();
+    emu.addRepo({ owner: OWNER, repo: REPO });
+    emu.commit(OWNER, REPO, "main", { "a.txt": "a\n" });
+    emu.commit(OWNER, REPO, "feature", { "b.txt": "b\n" });
+    emu.openPullRequest(OWNER, REPO, { base: "main", head: "feature" });
+    const Client = Octokit.plugin(retry, throttling, apiVersion, noBlindRepeats);
+    const gh = new Client({
+      auth: WORKFLOW_TOKEN,
+      baseUrl: emu.url,
+      ...reliabilityOptions({ throttle: false, retries: 3, retryAfterBaseValue: 1 }, { warn: () => {} }),
+    });
+    emu.failNext({ method: "POST", pathIncludes: "/issues/1/comments" }, 502, 1, {}, { after: true });
+    await expect(
+      gh.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+        owner: OWNER,
+        repo: REPO,
+        issue_number: 1,
+        body: "hello",
+      }),
+    ).rejects.toMatchObject({ status: 502 });
+    expect(emu.state.comments.size).toBe(1);
+  });
+});
 
 describe("check runs", () => {
   test("upsertCheckRun never PATCHes a completed run back to in_progress; it creates a new one", async () => {

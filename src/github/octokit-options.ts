@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { EndpointDefaults } from "@octokit/types";
 import { SECONDARY_MIN_WAIT_SECONDS } from "./retry-rules.ts";
 
@@ -38,7 +39,7 @@ type LimitHandler = (
   options: Required<EndpointDefaults>,
   octokit: unknown,
   retryCount: number,
-) => boolean;
+) => boolean | Promise<boolean>;
 
 export interface OctokitReliabilityOptions {
   throttle:
@@ -54,14 +55,14 @@ export interface OctokitReliabilityOptions {
  */
 export function reliabilityOptions(policy: ClientPolicy, log: LimitLog): OctokitReliabilityOptions {
   const handler =
-    (kind: string): LimitHandler =>
+    (kind: "primary" | "secondary"): LimitHandler =>
     (retryAfter, options, _octokit, retryCount) => {
       const retry = retryCount < MAX_LIMIT_RETRIES && retryAfter <= MAX_WAIT_SECONDS;
+      // What `doubling` makes of a secondary limit's wait.
+      const wait = kind === "secondary" ? retryAfter * 2 ** retryCount : retryAfter;
       log.warn(
         `GitHub ${kind} rate limit on ${options.method} ${options.url}: ${
-          retry
-            ? `retrying in ${retryAfter} s (retry ${retryCount + 1} of ${MAX_LIMIT_RETRIES})`
-            : "giving up"
+          retry ? `retrying in ${wait} s (retry ${retryCount + 1} of ${MAX_LIMIT_RETRIES})` : "giving up"
         }`,
       );
       return retry;
@@ -71,7 +72,7 @@ export function reliabilityOptions(policy: ClientPolicy, log: LimitLog): Octokit
       ? {
           enabled: true,
           onRateLimit: handler("primary"),
-          onSecondaryRateLimit: handler("secondary"),
+          onSecondaryRateLimit: doubling(handler("secondary"), policy.limits),
           ...limitTiming(policy.limits),
         }
       : { enabled: false },
@@ -99,5 +100,20 @@ export function limitTiming(limits: LimitTiming = {}): ThrottleTiming {
   return {
     fallbackSecondaryRateRetryAfter: limits.secondaryMinWaitSeconds ?? SECONDARY_MIN_WAIT_SECONDS,
     retryAfterBaseValue: limits.secondMs ?? 1000,
+  };
+}
+
+/**
+ * GitHub: "if your request continues to fail due to a secondary rate limit, wait for an
+ * exponentially increasing amount of time between retries". The throttling plugin waits the
+ * same `retryAfter` every time; this waits the difference (retryAfter × (2^n − 1) more on the
+ * n-th repeat) before letting it, so the waits go 1×, 2×, 4×.
+ */
+function doubling(handler: LimitHandler, limits: LimitTiming = {}): LimitHandler {
+  return async (retryAfter, options, octokit, retryCount) => {
+    const retry = await handler(retryAfter, options, octokit, retryCount);
+    const extraSeconds = retryAfter * (2 ** retryCount - 1);
+    if (retry && extraSeconds > 0) await sleep(extraSeconds * (limits.secondMs ?? 1000));
+    return retry;
   };
 }
