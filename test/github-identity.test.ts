@@ -99,10 +99,9 @@ function kpis(completion: number): Kpis {
   };
 }
 
-/** A passing eval, published as the Action does (a comment by github-actions[bot]). */
-async function publishEval(app: AppHarness, number: number, sha: string): Promise<void> {
+function passingResult(): EvalResult {
   const side = (c: number) => ({ kpis: kpis(c), cases: 200, requests: 220, cache_hits: 0 });
-  const result: EvalResult = {
+  return {
     schema_version: 1,
     verdict: "pass",
     partial: false,
@@ -116,6 +115,20 @@ async function publishEval(app: AppHarness, number: number, sha: string): Promis
     selection: { case_ids: [], reasons: [], selected: 200, all: false },
     cases: [],
   };
+}
+
+async function post(app: AppHarness, path: string, body: unknown): Promise<void> {
+  const response = await fetch(`${app.emu.url}/repos/${OWNER}/${REPO}${path}`, {
+    method: "POST",
+    headers: { authorization: `token ${WORKFLOW_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  expect(response.status).toBe(201);
+}
+
+/** A passing eval, published as the Action does (a comment by github-actions[bot]). */
+async function publishEval(app: AppHarness, number: number, sha: string): Promise<void> {
+  const result = passingResult();
   const response = await fetch(`${app.emu.url}/repos/${OWNER}/${REPO}/issues/${number}/comments`, {
     method: "POST",
     headers: { authorization: `token ${WORKFLOW_TOKEN}`, "content-type": "application/json" },
@@ -126,8 +139,24 @@ async function publishEval(app: AppHarness, number: number, sha: string): Promis
   expect(response.status).toBe(201);
 }
 
+/** A passing rollback rehearsal, published as the Action does (a check run by github-actions). */
+async function publishRehearsal(app: AppHarness, sha: string): Promise<void> {
+  const summary = `modelgate rollback rehearsal\n\n${embedEvidence(passingResult(), sha)}`;
+  await post(app, "/check-runs", {
+    name: "modelgate/rollback-rehearsal",
+    head_sha: sha,
+    status: "completed",
+    conclusion: "success",
+    output: { title: "modelgate rollback rehearsal", summary },
+  });
+}
+
 const POLICY = [
   "version: 1",
+  "gates:",
+  "  max_error_rate: 0.02",
+  "  max_completion_rate_drop: 0.05",
+  "  min_requests: 200",
   "rollout:",
   "  key: rollout.candidate_percent",
   "  phases: [10, 30, 50, 100]",
@@ -137,13 +166,15 @@ const POLICY = [
   "",
 ].join("\n");
 
-function atShare(share: number): string {
+function atShare(share: number, snapshot = false): string {
   const config = JSON.parse(BASE_FILES[LLM] ?? "{}") as {
     llm: { routes: Record<string, string> };
+    models: Record<string, string>;
     rollout: { candidate_percent: number };
   };
   config.rollout.candidate_percent = share;
   config.llm.routes.general_qna = "gpt-5.5";
+  if (snapshot) config.models.candidate = "gpt-5.5-2026-04-23";
   return `${JSON.stringify(config, null, 2)}\n`;
 }
 
@@ -257,3 +288,39 @@ describe("a rollout decides on the base branch's tip, not on pull.base.sha", () 
     expect(comment?.body).not.toContain(staleBase.slice(0, 7));
   }, 30_000);
 });
+
+test("production metrics are read at the tip: a breach reported on main after the PR's push refuses the promotion", async () => {
+  h = await startAppHarness();
+  h.emu.state.staleBaseSha = true;
+  h.user("maintainer", "write");
+  const metrics = (candidate: { requests: number; errors: number; completed: number }) =>
+    JSON.stringify({
+      phase: 10,
+      updated_at: "2026-11-02T08:00:00Z",
+      control: { requests: 20_000, errors: 100, completed: 16_000 },
+      candidate,
+    });
+  h.push("main", {
+    [LLM]: atShare(10),
+    ".github/modelgate.yml": POLICY,
+    "metrics/rollout.json": metrics({ requests: 5_000, errors: 20, completed: 4_050 }),
+  });
+  const number = h.openPR("rollout-30", { [LLM]: atShare(10, true) });
+  const pinned = h.headSha(number);
+  await publishEval(h, number, pinned);
+  await publishRehearsal(h, pinned);
+  // Production went bad after the PR's last push: the exporter committed a breach to main.
+  const tip = h.push("main", {
+    "metrics/rollout.json": metrics({ requests: 5_000, errors: 400, completed: 3_000 }),
+  });
+
+  await labelAndDeliver(h, number, "rollout:30");
+  expect(h.headSha(number)).toBe(pinned);
+  const [comment] = rolloutComments(h, number);
+  expect(comment?.body).toContain(`on \`main\` at \`${tip.slice(0, 7)}\``);
+  expect(comment?.body).not.toContain("30 % committed");
+  const rollback = [
+    ...(h.emu.state.repos.get(`${OWNER}/${REPO}`.toLowerCase())?.issues.values() ?? []),
+  ].filter((issue) => issue.pull?.headRef.startsWith("modelgate/rollback-"));
+  expect(rollback).toHaveLength(1);
+}, 30_000);
