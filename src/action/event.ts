@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { UserError } from "../core/errors.ts";
+import { isFork } from "../github/fork.ts";
 import type { Settings } from "./inputs.ts";
 
 /** The pull request a run is about, from the event payload. */
@@ -78,8 +79,6 @@ function pullContext(
   const baseRepo = isObject(base.repo) ? base.repo : isObject(payload.repository) ? payload.repository : {};
   const fullName = typeof baseRepo.full_name === "string" ? baseRepo.full_name : repository;
   const [owner = "", repo = ""] = fullName.split("/");
-  const headRepo =
-    isObject(head.repo) && typeof head.repo.full_name === "string" ? head.repo.full_name : null;
   const user = isObject(pull.user) && typeof pull.user.login === "string" ? pull.user.login : "";
   return {
     owner,
@@ -87,7 +86,7 @@ function pullContext(
     number: number(pull.number, "pull_request.number"),
     headSha: sha(head.sha, "pull_request.head.sha"),
     baseSha: sha(base.sha, "pull_request.base.sha"),
-    fork: headRepo === null || headRepo.toLowerCase() !== fullName.toLowerCase(),
+    fork: isFork({ head: { repo: isObject(head.repo) ? head.repo : null } }, fullName),
     author: user,
     changedFiles: typeof pull.changed_files === "number" ? pull.changed_files : undefined,
     eventName,

@@ -1,12 +1,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createNodeMiddleware, createProbot, type Probot, ProbotOctokit } from "probot";
+import { apiVersion } from "../github/api-version.ts";
 import {
   type ClientPolicy,
   DEFAULT_CLIENT_POLICY,
   type LimitLog,
   reliabilityOptions,
 } from "../github/octokit-options.ts";
+import { noBlindRepeats } from "../github/retry-rules.ts";
 import appFn from "./index.ts";
 
 export const WEBHOOK_PATH = "/api/github/webhooks";
@@ -36,7 +38,8 @@ export interface RunningServer {
  */
 export function reliableOctokit(policy: ClientPolicy, log: LimitLog): typeof ProbotOctokit {
   const options = reliabilityOptions(policy, log);
-  return ProbotOctokit.defaults((instance: Record<string, unknown>) => ({
+  // Plugins: the API version header on every call; no blind repeat of a create after a 5xx.
+  return ProbotOctokit.plugin(apiVersion, noBlindRepeats).defaults((instance: Record<string, unknown>) => ({
     ...instance,
     throttle: options.throttle.enabled
       ? { ...(instance.throttle as object | undefined), ...options.throttle }

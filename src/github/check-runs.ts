@@ -1,4 +1,5 @@
 import type { GitHub, RepoRef } from "./client.ts";
+import { createIdempotently } from "./idempotent-create.ts";
 
 /** GitHub rejects a check run's `output.summary` or `output.text` longer than this. */
 export const CHECK_OUTPUT_LIMIT = 65_535;
@@ -78,7 +79,10 @@ export type WriteAction = "created" | "updated" | "unchanged";
 
 /**
  * Creates the run, or updates the one `findCheckRun` finds. An identical completed run is left
- * alone unless `force` (a re-run someone asked for), so a redelivery writes nothing.
+ * alone unless `force` (a re-run someone asked for), so a redelivery writes nothing. A completed
+ * run is never sent back to `in_progress` (GitHub's checks UI and required checks would show a
+ * result that was already reported as pending again): a new run is created instead, and the
+ * later completion finds and updates that newest run.
  */
 export async function upsertCheckRun(
   gh: GitHub,
@@ -101,24 +105,42 @@ export async function upsertCheckRun(
     ...(spec.details_url ? { details_url: spec.details_url } : {}),
     output,
   };
-  if (existing) {
+  const patch = async (id: number) => {
     await gh.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", {
       ...repo,
-      check_run_id: existing.id,
+      check_run_id: id,
       external_id: spec.external_id,
       ...fields,
     });
+  };
+  const reopens = existing?.status === "completed" && spec.status !== "completed";
+  if (existing && !reopens) {
+    await patch(existing.id);
     return { id: existing.id, action: "updated" };
   }
-  const { data } = await gh.request("POST /repos/{owner}/{repo}/check-runs", {
-    ...repo,
-    name: spec.name,
-    head_sha: spec.head_sha,
-    external_id: spec.external_id,
-    started_at: new Date().toISOString(),
-    ...fields,
-  });
-  return { id: Number(data.id), action: "created" };
+  // A lost answer to the POST may hide a run that was made: look for it (newer than any run
+  // that was there before) before creating another, which would stay in progress forever.
+  const { value, recovered } = await createIdempotently(
+    async () => {
+      const { data } = await gh.request("POST /repos/{owner}/{repo}/check-runs", {
+        ...repo,
+        name: spec.name,
+        head_sha: spec.head_sha,
+        external_id: spec.external_id,
+        started_at: new Date().toISOString(),
+        ...fields,
+      });
+      return Number(data.id);
+    },
+    async () => {
+      const found = await findCheckRun(gh, repo, { ...spec, app_slug: options.app_slug });
+      return found && (!existing || found.id > existing.id) ? found.id : undefined;
+    },
+  );
+  // The run found after a lost answer is the one this call made, with these very fields; a
+  // PATCH makes sure of it (a PATCH repeats safely).
+  if (recovered) await patch(value);
+  return { id: value, action: "created" };
 }
 
 function sameRun(existing: ExistingCheckRun, spec: CheckRunSpec): boolean {

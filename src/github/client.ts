@@ -45,3 +45,23 @@ export async function mapLimit<T, R>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
+
+/** Runs tasks with at most `limit` in flight across every caller that shares it. */
+export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
+
+export function limiter(limit: number): Limiter {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    else active++;
+    try {
+      return await task();
+    } finally {
+      // Hand the slot straight to the next waiter, so `active` never overshoots.
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}

@@ -1,4 +1,5 @@
 import { type GitHub, httpStatus, type RepoRef } from "./client.ts";
+import { isFork } from "./fork.ts";
 
 /** The fields of a pull request the doors use, read fresh (a webhook payload can be stale). */
 export interface PullRequestState {
@@ -9,6 +10,8 @@ export interface PullRequestState {
   head_sha: string;
   /** Head repository "owner/name"; differs from the base repository for a fork. */
   head_repo: string | null;
+  /** `isFork`: the head is in another repository, or in one that was deleted (`head.repo` null). */
+  fork: boolean;
   base_sha: string;
   base_ref: string;
   changed_files: number;
@@ -28,6 +31,7 @@ export async function getPullRequest(
     author: data.user.login,
     head_sha: data.head.sha,
     head_repo: data.head.repo?.full_name ?? null,
+    fork: isFork(data, `${pull.owner}/${pull.repo}`),
     base_sha: data.base.sha,
     base_ref: data.base.ref,
     changed_files: data.changed_files,

@@ -1,5 +1,6 @@
 import type { WriteAction } from "./check-runs.ts";
 import type { GitHub, RepoRef } from "./client.ts";
+import { createIdempotently } from "./idempotent-create.ts";
 
 /** GitHub answers 422 to an issue comment body longer than this. */
 export const COMMENT_BODY_LIMIT = 65_536;
@@ -64,20 +65,32 @@ export async function upsertStickyComment(
   }
   if (!first) {
     if (options.onlyIfPresent) return { id: undefined, action: "absent" };
-    const { data } = await gh.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
-      owner: target.owner,
-      repo: target.repo,
-      issue_number: target.issue_number,
-      body,
-    });
-    return { id: Number(data.id), action: "created" };
+    // A lost answer to the POST may hide a comment that was made: look for it before posting again.
+    const { value: made } = await createIdempotently(
+      async (): Promise<StickyComment> => {
+        const { data } = await gh.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+          owner: target.owner,
+          repo: target.repo,
+          issue_number: target.issue_number,
+          body,
+        });
+        return { id: Number(data.id), body };
+      },
+      async () => (await findStickyComments(gh, target))[0],
+    );
+    if (made.body !== body) await patchComment(gh, target, made.id, body);
+    return { id: made.id, action: "created" };
   }
   if (first.body === body) return { id: first.id, action: "unchanged" };
+  await patchComment(gh, target, first.id, body);
+  return { id: first.id, action: "updated" };
+}
+
+async function patchComment(gh: GitHub, target: StickyTarget, id: number, body: string): Promise<void> {
   await gh.request("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", {
     owner: target.owner,
     repo: target.repo,
-    comment_id: first.id,
+    comment_id: id,
     body,
   });
-  return { id: first.id, action: "updated" };
 }

@@ -1,15 +1,24 @@
 import type { TreeSource } from "../core/source.ts";
-import { type GitHub, mapLimit, type RepoRef } from "./client.ts";
+import { type GitHub, type Limiter, limiter, mapLimit, type RepoRef } from "./client.ts";
 
 /**
- * Blob texts by blob SHA, shared by the sources of one run: a file that is the same on both
+ * What the sources of one run share. Blob texts by blob SHA: a file that is the same on both
  * sides (most of them) is fetched once, and a file read twice (classification, then the eval)
- * is fetched once. `null` marks a binary blob.
+ * is fetched once; `null` marks a binary blob. Tree levels by tree SHA: a directory that is the
+ * same on both sides is listed once by the walk of a truncated tree. And one limit on the
+ * walk's requests in flight, however many levels and sides walk at once.
  */
-export type BlobStore = Map<string, Promise<string | null>>;
+export interface BlobStore {
+  blobs: Map<string, Promise<string | null>>;
+  trees: Map<string, Promise<TreeResponse>>;
+  walkLimit: Limiter;
+}
 
-export function blobStore(): BlobStore {
-  return new Map();
+/** Tree requests in flight at once for all walks sharing a store (GitHub asks for few). */
+export const WALK_CONCURRENCY = 8;
+
+export function blobStore(walkConcurrency = WALK_CONCURRENCY): BlobStore {
+  return { blobs: new Map(), trees: new Map(), walkLimit: limiter(walkConcurrency) };
 }
 
 export interface RestTreeOptions {
@@ -26,7 +35,7 @@ interface TreeEntry {
   sha: string;
 }
 
-interface TreeResponse {
+export interface TreeResponse {
   tree: TreeEntry[];
   truncated: boolean;
 }
@@ -38,11 +47,12 @@ interface TreeResponse {
  * recursive git tree request; contents from the blobs API by SHA.
  */
 export function restTreeSource(gh: GitHub, repo: RepoRef, sha: string, options: RestTreeOptions): TreeSource {
-  const blobs = options.blobs ?? blobStore();
+  const store = options.blobs ?? blobStore();
+  const blobs = store.blobs;
   const concurrency = options.concurrency ?? 8;
   let tree: Promise<Map<string, string>> | undefined;
   const files = () => {
-    tree ??= listTree(gh, repo, sha);
+    tree ??= listTree(gh, repo, sha, store);
     return tree;
   };
   const blob = (blobSha: string): Promise<string | null> => {
@@ -73,7 +83,12 @@ export function restTreeSource(gh: GitHub, repo: RepoRef, sha: string, options: 
 }
 
 /** Path → blob SHA of every file (symlinks and submodules excluded). */
-async function listTree(gh: GitHub, repo: RepoRef, sha: string): Promise<Map<string, string>> {
+async function listTree(
+  gh: GitHub,
+  repo: RepoRef,
+  sha: string,
+  store: BlobStore,
+): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   const { data } = await gh.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", {
     ...repo,
@@ -86,19 +101,33 @@ async function listTree(gh: GitHub, repo: RepoRef, sha: string): Promise<Map<str
     return files;
   }
   // Past GitHub's limit (100,000 entries or 7 MB) the recursive listing is cut off: walk the
-  // tree level by level instead, which is never truncated for one directory.
+  // tree level by level instead, which is never truncated for one directory. Only the request
+  // waits for the shared limit (not the recursion, which would deadlock on deep trees), and a
+  // level already listed, on this side or the other, is not asked for again.
+  const level = (treeSha: string): Promise<TreeResponse> => {
+    let listed = store.trees.get(treeSha);
+    if (!listed) {
+      listed = store.walkLimit(async () => {
+        const { data } = await gh.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", {
+          ...repo,
+          tree_sha: treeSha,
+        });
+        return data as TreeResponse;
+      });
+      // A failed read is not cached: the next caller tries again.
+      listed.catch(() => store.trees.delete(treeSha));
+      store.trees.set(treeSha, listed);
+    }
+    return listed;
+  };
   const walk = async (treeSha: string, prefix: string): Promise<void> => {
-    const { data: level } = await gh.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", {
-      ...repo,
-      tree_sha: treeSha,
-    });
-    const subtrees: Array<[string, string]> = [];
-    for (const entry of (level as TreeResponse).tree) {
+    const subtrees: Array<Promise<void>> = [];
+    for (const entry of (await level(treeSha)).tree) {
       const path = `${prefix}${entry.path}`;
       if (isFile(entry)) files.set(path, entry.sha);
-      else if (entry.type === "tree") subtrees.push([entry.sha, `${path}/`]);
+      else if (entry.type === "tree") subtrees.push(walk(entry.sha, `${path}/`));
     }
-    await mapLimit(subtrees, 8, ([subSha, subPrefix]) => walk(subSha, subPrefix));
+    await Promise.all(subtrees);
   };
   await walk(sha, "");
   return files;

@@ -18,6 +18,8 @@ import { type GitHubEmulator, startGitHubEmulator, WORKFLOW_TOKEN } from "./gith
  */
 export const ROOT = join(import.meta.dirname, "..", "..");
 export const DIST = join(ROOT, "dist", "index.js");
+/** The Action's source entry (Node 24 strips the types): for tests of code not yet bundled. */
+export const ACTION_SOURCE = join(ROOT, "src", "action", "index.ts");
 export const OWNER = "acme";
 export const REPO = "support-bot";
 export const API_KEY = "sk-test-secret-key-0123456789";
@@ -168,6 +170,8 @@ export interface RunOptions {
   workspace?: string;
   /** Sends SIGTERM (as the runner does on cancel) once this holds; polled every 25 ms. */
   terminateWhen?: () => boolean;
+  /** The script to run; default the committed bundle (`DIST`). */
+  entry?: string;
 }
 
 export function newWorkspace(): string {
@@ -212,7 +216,7 @@ export async function runAction(world: World, options: RunOptions): Promise<Acti
     else env[name] = value;
   }
   const started = performance.now();
-  const child = spawn(process.execPath, [DIST], {
+  const child = spawn(process.execPath, [options.entry ?? DIST], {
     env,
     cwd: env.GITHUB_WORKSPACE,
     stdio: ["ignore", "pipe", "pipe"],

@@ -130,6 +130,8 @@ function unreadPull(trigger: AttributionTrigger, head_sha: string): PullRequestS
     author: "",
     head_sha,
     head_repo: null,
+    // Unknown head repository: treated as a fork (least trust), as `isFork` does.
+    fork: true,
     base_sha: "",
     base_ref: "",
     changed_files: 0,

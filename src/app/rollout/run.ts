@@ -140,7 +140,22 @@ export async function runRollout(deps: RolloutDeps, trigger: RolloutTrigger): Pr
     pinned_sha: pr ? (trigger.pinned_sha ?? pr.head_sha) : undefined,
     base_ref: pr?.base_ref ?? trigger.default_branch,
   };
-  const baseRef = pr?.base_sha ?? trigger.default_branch ?? (await defaultBranch(gh, repo));
+  // A rollout decides about production now, so the policy, the current share and the metrics
+  // file come from the base branch's tip, not from `pull.base.sha` (GitHub leaves that where
+  // the PR's head was last pushed, however far the branch has moved since).
+  const baseTip = pr ? await branchSha(gh, repo, pr.base_ref) : undefined;
+  if (pr && !baseTip) {
+    const permission = await permissionOf(gh, { ...repo, username: trigger.sender });
+    audit.permission = permission;
+    if (!canWrite(permission)) return await notice(deps, repo, trigger, { kind: "permission", audit });
+    return await notice(deps, repo, trigger, {
+      kind: "error",
+      audit,
+      message: `the base branch ${pr.base_ref} does not exist (GET git/ref/heads/${pr.base_ref} answered 404)`,
+      head_sha: pr.head_sha,
+    });
+  }
+  const baseRef = baseTip ?? trigger.default_branch ?? (await defaultBranch(gh, repo));
   let config: Config;
   try {
     config = (await loadPolicy(gh, { ...repo, ref: baseRef })).config;
@@ -180,7 +195,15 @@ export async function runRollout(deps: RolloutDeps, trigger: RolloutTrigger): Pr
         message: "a promotion label belongs on a rollout pull request, not on an issue",
       });
     }
-    return await promote(deps, repo, trigger, config, audit, pr, parsed.share);
+    return await promote(
+      deps,
+      repo,
+      trigger,
+      config,
+      audit,
+      { ...pr, base_tip: baseTip ?? pr.base_sha },
+      parsed.share,
+    );
   } catch (error) {
     const id = requestId(error);
     const message = `${errorMessage(error)}${id ? ` (GitHub request id ${id})` : ""}`;
@@ -200,13 +223,14 @@ async function promote(
   trigger: RolloutTrigger,
   config: Config,
   audit: Audit,
-  pr: PullRequestState,
+  pr: PullRequestState & { base_tip: string },
   target: number,
 ): Promise<RolloutOutcome> {
   const { gh } = deps;
   if (pr.state === "closed") return await notice(deps, repo, trigger, { kind: "closed", audit });
-  if (pr.head_repo && pr.head_repo.toLowerCase() !== `${repo.owner}/${repo.repo}`.toLowerCase())
-    return await notice(deps, repo, trigger, { kind: "fork", audit });
+  // `pr.fork` counts a deleted fork (head repo null) too: its head branch name must never be
+  // fast-forwarded in the base repository.
+  if (pr.fork) return await notice(deps, repo, trigger, { kind: "fork", audit });
   const pinned = audit.pinned_sha ?? pr.head_sha;
   // A redelivery after this label's own commit finds the head one commit further: that is ours.
   let ownCommit: string | undefined;
@@ -217,7 +241,7 @@ async function promote(
   const llmFile = config.llm.config;
   const keys = rolloutKeys(config);
   const [baseText, headText] = await Promise.all([
-    readFileAt(gh, { ...repo, path: llmFile, ref: pr.base_sha }),
+    readFileAt(gh, { ...repo, path: llmFile, ref: pr.base_tip }),
     readFileAt(gh, { ...repo, path: llmFile, ref: ownCommit ?? pinned }),
   ]);
   if (headText === null)
@@ -227,7 +251,7 @@ async function promote(
   const current = baseDoc ? readShare(baseDoc, keys.key) : 0;
   const headShare = readShare(headDoc, keys.key);
   Object.assign(audit, {
-    base_sha: pr.base_sha,
+    base_sha: pr.base_tip,
     llm_file: llmFile,
     share_key: keys.key,
     current,
@@ -255,7 +279,7 @@ async function promote(
   let production: ProductionJudgement | undefined;
   const first = phases[0] ?? target;
   if (phase.gated) {
-    const reading = await readProduction(deps, repo, config, pr.base_sha, current);
+    const reading = await readProduction(deps, repo, config, pr.base_tip, current);
     audit.metrics_source = reading.source;
     production = judgeProduction(reading, config.gates, current);
     steps.push(production);

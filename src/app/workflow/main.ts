@@ -3,7 +3,10 @@ import { Octokit } from "@octokit/core";
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { errorMessage } from "../../core/errors.ts";
+import { apiVersion } from "../../github/api-version.ts";
+import { type ForkShape, isFork } from "../../github/fork.ts";
 import { DEFAULT_CLIENT_POLICY, reliabilityOptions } from "../../github/octokit-options.ts";
+import { noBlindRepeats } from "../../github/retry-rules.ts";
 import { type AttributionLog, CHECK_NAME, runAttribution } from "../attribution/run.ts";
 import { triggerFromEvent } from "../attribution/trigger.ts";
 
@@ -59,7 +62,7 @@ async function judge(env: NodeJS.ProcessEnv, io: WorkflowIO): Promise<number> {
     warn: (message) => io.out(command("warning", message)),
     error: (message) => io.out(message),
   };
-  const ActionsOctokit = Octokit.plugin(retry, throttling);
+  const ActionsOctokit = Octokit.plugin(retry, throttling, apiVersion, noBlindRepeats);
   const gh = new ActionsOctokit({
     auth: token,
     baseUrl: (env.GITHUB_API_URL || "https://api.github.com").replace(/\/+$/, ""),
@@ -100,16 +103,15 @@ async function judge(env: NodeJS.ProcessEnv, io: WorkflowIO): Promise<number> {
   return 0;
 }
 
-/** A `pull_request` run from a fork gets a read-only token and no secrets. */
+/**
+ * A `pull_request` run from a fork gets a read-only token and no secrets. A deleted fork
+ * (`head.repo` null) is a fork too (`isFork`), so the adapter does not try to write.
+ */
 function isForkPullRequest(eventName: string, payload: unknown): boolean {
   if (eventName !== "pull_request") return false;
-  const p = payload as {
-    repository?: { full_name?: string };
-    pull_request?: { head?: { repo?: { full_name?: string } | null } };
-  };
-  const head = p.pull_request?.head?.repo?.full_name;
-  const base = p.repository?.full_name;
-  return head !== undefined && base !== undefined && head.toLowerCase() !== base.toLowerCase();
+  const p = payload as { repository?: { full_name?: unknown }; pull_request?: ForkShape };
+  const base = typeof p.repository?.full_name === "string" ? p.repository.full_name : undefined;
+  return isFork(p.pull_request ?? {}, base);
 }
 
 /** A workflow command (`::error title=…::message`), escaped as the runner expects. */

@@ -19,7 +19,7 @@ import { gitRoutes } from "./routes/git.ts";
 import { issueRoutes } from "./routes/issues.ts";
 import { pullRoutes } from "./routes/pulls.ts";
 import { repoRoutes } from "./routes/repos.ts";
-import { createEmulatorServer, type FaultRule, type RequestLogEntry } from "./server.ts";
+import { type Concurrency, createEmulatorServer, type FaultRule, type RequestLogEntry } from "./server.ts";
 import { type PullRequest, pullJson, repoJson, type View } from "./shapes.ts";
 import {
   createState,
@@ -31,7 +31,7 @@ import {
 } from "./state.ts";
 
 export type { FileChange } from "./diff.ts";
-export type { RequestLogEntry } from "./server.ts";
+export type { Concurrency, RequestLogEntry } from "./server.ts";
 export type { PullRequest } from "./shapes.ts";
 export type {
   CheckRunRecord,
@@ -74,6 +74,13 @@ export interface FailMatch {
   pathIncludes: string;
 }
 
+export interface FailOptions {
+  /** Apply the request, then answer with the failure (a write that happened, a reply that was lost). */
+  after?: boolean;
+  /** No `x-ratelimit-*` headers on the failure (a secondary rate limit as GitHub may send it). */
+  bare?: boolean;
+}
+
 export interface GitHubEmulator {
   /** `http://127.0.0.1:PORT`, for `GITHUB_API_URL` / `getOctokit(token, { baseUrl })`. */
   url: string;
@@ -92,8 +99,18 @@ export interface GitHubEmulator {
   ): string;
   openPullRequest(owner: string, repo: string, opts: OpenPullRequestOptions): PullRequest;
   setPermission(owner: string, repo: string, user: string, permission: Permission): void;
+  /** Deletes a repository (e.g. a fork): PRs from it then report `head.repo: null`, as GitHub's do. */
+  deleteRepo(owner: string, repo: string): void;
   /** The next `times` requests matching `match` get `status` (with `headers`) instead of an answer. */
-  failNext(match: FailMatch, status: number, times?: number, headers?: Record<string, string>): void;
+  failNext(
+    match: FailMatch,
+    status: number,
+    times?: number,
+    headers?: Record<string, string>,
+    options?: FailOptions,
+  ): void;
+  /** Requests in flight now and at most; set `delayMs` to hold each request (makes overlap visible). */
+  concurrency: Concurrency;
   /** The current `pulls.get` body of a PR (e.g. for a webhook payload). */
   getPullRequest(owner: string, repo: string, number: number): PullRequest;
   /** The current repository object (as embedded in webhook payloads). */
@@ -125,7 +142,14 @@ export async function startGitHubEmulator(): Promise<GitHubEmulator> {
   const state = createState();
   const requests: RequestLogEntry[] = [];
   const faults: FaultRule[] = [];
-  const server = createEmulatorServer({ state, routes: compileRoutes(ROUTES), requests, faults });
+  const concurrency: Concurrency = { inFlight: 0, max: 0, delayMs: 0 };
+  const server = createEmulatorServer({
+    state,
+    routes: compileRoutes(ROUTES),
+    requests,
+    faults,
+    concurrency,
+  });
   const port = await listen(server);
   const host = `127.0.0.1:${port}`;
   const url = `http://${host}`;
@@ -186,15 +210,20 @@ export async function startGitHubEmulator(): Promise<GitHubEmulator> {
       userRecord(state, user);
       mustRepo(owner, repo).permissions.set(user.toLowerCase(), permission);
     },
-    failNext(match, status, times = 1, headers = {}) {
+    deleteRepo(owner, repo) {
+      state.repos.delete(`${owner}/${repo}`.toLowerCase());
+    },
+    failNext(match, status, times = 1, headers = {}, options = {}) {
       faults.push({
         method: match.method,
         pathIncludes: match.pathIncludes,
         status,
         remaining: times,
         headers,
+        ...options,
       });
     },
+    concurrency,
     getPullRequest(owner, repo, number) {
       const base = mustRepo(owner, repo);
       const issue = base.issues.get(number);

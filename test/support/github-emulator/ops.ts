@@ -153,8 +153,10 @@ export function headRepoOf(state: EmulatorState, pull: PullFields): RepoRecord |
 /** Re-reads head and base shas from their branches (a push to the branch moves the PR). */
 export function refreshPull(state: EmulatorState, repo: RepoRecord, pull: PullFields): PullFields {
   const headRepo = headRepoOf(state, pull);
-  pull.headSha = (headRepo && branchHead(headRepo, pull.headRef)) ?? pull.headSha;
-  pull.baseSha = branchHead(repo, pull.baseRef) ?? pull.baseSha;
+  const head = (headRepo && branchHead(headRepo, pull.headRef)) ?? pull.headSha;
+  const headMoved = head !== pull.headSha;
+  pull.headSha = head;
+  if (!state.staleBaseSha || headMoved) pull.baseSha = branchHead(repo, pull.baseRef) ?? pull.baseSha;
   return pull;
 }
 

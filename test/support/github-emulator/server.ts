@@ -29,6 +29,8 @@ export interface RequestLogEntry {
   status: number;
   /** The request URL as received (prefix and query included). */
   url: string;
+  /** The `X-GitHub-Api-Version` header the client sent, if any. */
+  apiVersion: string | undefined;
 }
 
 export interface FaultRule {
@@ -37,6 +39,17 @@ export interface FaultRule {
   status: number;
   remaining: number;
   headers: Record<string, string>;
+  /** Serve the request first (its write is applied), then answer with the fault: a lost reply. */
+  after?: boolean;
+  /** Leave out the `x-ratelimit-*` headers (GitHub's secondary limits may come without any). */
+  bare?: boolean;
+}
+
+/** Requests being served at once, and the most seen; `delayMs` holds each one that long. */
+export interface Concurrency {
+  inFlight: number;
+  max: number;
+  delayMs: number;
 }
 
 export interface ServerDeps {
@@ -44,6 +57,7 @@ export interface ServerDeps {
   routes: CompiledRoute[];
   requests: RequestLogEntry[];
   faults: FaultRule[];
+  concurrency: Concurrency;
 }
 
 function splitPrefix(pathname: string): { path: string; prefixed: boolean } {
@@ -171,9 +185,11 @@ function commonHeaders(state: EmulatorState): Record<string, string> {
   };
 }
 
-function send(res: ServerResponse, state: EmulatorState, reply: Reply): void {
+function send(res: ServerResponse, state: EmulatorState, reply: Reply, bare = false): void {
   const status = reply.status ?? 200;
-  const headers: Record<string, string> = { ...commonHeaders(state), ...reply.headers };
+  const common = commonHeaders(state);
+  if (bare) for (const name of Object.keys(common)) if (name.startsWith("x-ratelimit-")) delete common[name];
+  const headers: Record<string, string> = { ...common, ...reply.headers };
   if (status === 204 || (reply.body === undefined && !reply.raw)) {
     res.writeHead(status, headers).end();
   } else if (reply.raw) {
@@ -190,10 +206,26 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   const { path } = splitPrefix(requestUrl.pathname);
   const rawBody = await readBody(req);
   deps.state.requestCount += 1;
-  const fault = takeFault(deps.faults, method, path + requestUrl.search);
-  const reply = fault ? faultReply(fault) : safeDispatch(deps, req, requestUrl, rawBody);
-  deps.requests.push({ method, path, status: reply.status ?? 200, url: req.url ?? "/" });
-  send(res, deps.state, reply);
+  const { concurrency } = deps;
+  concurrency.inFlight += 1;
+  concurrency.max = Math.max(concurrency.max, concurrency.inFlight);
+  try {
+    if (concurrency.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, concurrency.delayMs));
+    const fault = takeFault(deps.faults, method, path + requestUrl.search);
+    if (fault?.after) safeDispatch(deps, req, requestUrl, rawBody);
+    const reply = fault ? faultReply(fault) : safeDispatch(deps, req, requestUrl, rawBody);
+    const version = req.headers["x-github-api-version"];
+    deps.requests.push({
+      method,
+      path,
+      status: reply.status ?? 200,
+      url: req.url ?? "/",
+      apiVersion: typeof version === "string" ? version : undefined,
+    });
+    send(res, deps.state, reply, fault?.bare === true);
+  } finally {
+    concurrency.inFlight -= 1;
+  }
 }
 
 export function createEmulatorServer(deps: ServerDeps): Server {

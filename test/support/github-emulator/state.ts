@@ -139,6 +139,16 @@ export interface EmulatorState {
   nextId: number;
   /** Requests served, for the `x-ratelimit-*` headers (the limit is 5,000 an hour, never hit). */
   requestCount: number;
+  /**
+   * As GitHub does: a PR's `base.sha` moves only when its head moves, not when the base branch
+   * does. Off by default (older tests expect `base.sha` to follow the branch).
+   */
+  staleBaseSha?: boolean;
+  /**
+   * A recursive tree listing with more entries than this is cut there and says
+   * `truncated: true`, as GitHub does past 100,000 entries or 7 MB.
+   */
+  treeEntryLimit?: number;
 }
 
 export const WORKFLOW_TOKEN = "test-workflow-token";

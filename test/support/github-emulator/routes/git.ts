@@ -154,13 +154,16 @@ function walk(ctx: Ctx, repo: RepoRecord, sha: string, prefix: string, recursive
 }
 
 function treeReply(ctx: Ctx, repo: RepoRecord, sha: string, recursive: boolean, status = 200): Reply {
+  const tree = walk(ctx, repo, sha, "", recursive);
+  const limit = ctx.state.treeEntryLimit;
+  const truncated = recursive && limit !== undefined && tree.length > limit;
   return {
     status,
     body: {
       sha,
       url: `${repoApi(ctx, repo)}/git/trees/${sha}`,
-      tree: walk(ctx, repo, sha, "", recursive),
-      truncated: false,
+      tree: truncated ? tree.slice(0, limit) : tree,
+      truncated,
     },
   };
 }
