@@ -1,0 +1,316 @@
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { makeExampleRepo } from "../examples/make-example-repo.ts";
+import { envInputReader, parseSettings } from "../src/action/inputs.ts";
+import { runCli } from "../src/cli/main.ts";
+import { UserError } from "../src/core/errors.ts";
+import type { EvalResult } from "../src/core/result.ts";
+import { type Simulator, type SimulatorProfiles, startSimulator } from "../src/simulator/index.ts";
+import { commitFiles, git, tempDir } from "./support/git.ts";
+import { EXAMPLE_PROFILE, exampleProfiles, startExampleSimulator } from "./support/simulator.ts";
+
+/**
+ * The attempt cache as an attack surface (issue 9, items 1 and 3): the CLI in-process, the
+ * `openai` SDK against the simulator on loopback, real git repositories. Each test reproduces
+ * one attack on the wire and asserts the true verdict and that requests were really sent.
+ */
+
+const simulators: Simulator[] = [];
+afterEach(async () => {
+  await Promise.all(simulators.splice(0).map((s) => s.close()));
+});
+
+/** The example's simulator on loopback; on `port` when given (the same endpoint as an earlier one). */
+async function simulator(overrides?: Partial<SimulatorProfiles>, port = 0): Promise<Simulator> {
+  const sim = await startSimulator({ profiles: await exampleProfiles(overrides), timeScale: 0, port });
+  simulators.push(sim);
+  return sim;
+}
+
+interface Run {
+  code: number;
+  stderr: string;
+  result: EvalResult | undefined;
+}
+
+/** One `modelgate eval`; `env` replaces the process environment entirely (no stray keys). */
+async function evalRun(repo: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  const out = join(tempDir(), "result.json");
+  let stderr = "";
+  const code = await runCli(["eval", "--repo", repo, "--out", out, ...args], {
+    stdout: () => {},
+    stderr: (text) => {
+      stderr += text;
+    },
+    isTTY: false,
+    env,
+  });
+  return {
+    code,
+    stderr,
+    result: existsSync(out) ? (JSON.parse(readFileSync(out, "utf8")) as EvalResult) : undefined,
+  };
+}
+
+const loopback = (sim: Simulator, home: string): NodeJS.ProcessEnv => ({
+  OPENAI_BASE_URL: sim.url,
+  OPENAI_API_KEY: "sk-test",
+  XDG_CACHE_HOME: join(home, "xdg"),
+  HOME: home,
+});
+
+/** Every entry file of a cache folder (`<2 hex>/<key>.json`). */
+function entries(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((path) => path.endsWith(".json"))
+    .map((path) => join(dir, path));
+}
+
+/** The attacker's edit: every cached attempt becomes a pass that cost nothing. */
+function forgePasses(dir: string): number {
+  const files = entries(dir);
+  for (const file of files) {
+    const entry = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    entry.outcome = "pass";
+    delete entry.detail;
+    writeFileSync(file, JSON.stringify(entry));
+  }
+  return files.length;
+}
+
+/** gpt-5.5 answers 500 to everything: migrating agentic_coding to it must fail. */
+const BROKEN_NEW_MODEL = { models: { "gpt-5.5": { errors: { server_error: 1 } } } };
+
+/**
+ * A failing PR (`migrate-agentic-coding` against a gpt-5.5 that always errors) that also commits
+ * `.modelgate-cache/` with a pass for every attempt, keyed exactly as the victim's run would key
+ * them: the attacker ran the same change against a healthy endpoint at the same address.
+ */
+async function forgedPullRequest(home: string): Promise<{ repo: string; port: number; forged: number }> {
+  const repo = makeExampleRepo(tempDir()).dir;
+  git(repo, "checkout", "--quiet", "migrate-agentic-coding");
+  const healthy = await startExampleSimulator(undefined, 0);
+  const port = Number(new URL(healthy.url).port);
+  const forgedDir = tempDir();
+  try {
+    const honest = await evalRun(
+      repo,
+      ["--base", "main", "--head", "HEAD", "--cache-dir", forgedDir],
+      loopback(healthy, home),
+    );
+    expect(honest.code, honest.stderr).toBe(0);
+  } finally {
+    await healthy.close();
+  }
+  const forged = forgePasses(forgedDir);
+  cpSync(forgedDir, join(repo, ".modelgate-cache"), { recursive: true });
+  commitFiles(repo, {}, "perf: warm cache");
+  return { repo, port, forged };
+}
+
+describe("a pull request cannot forge its own verdict through the attempt cache", () => {
+  it("ignores a committed .modelgate-cache/: the default cache lives outside the repo", async () => {
+    const home = tempDir();
+    const { repo, port, forged } = await forgedPullRequest(home);
+    expect(forged).toBeGreaterThan(10);
+    // The victim's provider listens where the attacker's did: the same endpoint identity, so
+    // the forged entries carry exactly the keys this run looks up.
+    const sim = await simulator(BROKEN_NEW_MODEL, port);
+    const run = await evalRun(repo, ["--base", "main", "--head", "HEAD"], loopback(sim, home));
+    expect(run.stderr).not.toMatch(/internal error/);
+    expect(run.result?.verdict).toBe("fail");
+    expect(run.code).toBe(1);
+    expect(sim.stats.requests).toBeGreaterThan(0);
+    expect(run.result?.head.requests).toBeGreaterThan(0);
+    expect(run.result?.head.cache_hits).toBe(0);
+    // The default is the user's cache folder, and it now holds this run's (honest) entries.
+    expect(entries(join(home, "xdg", "modelgate")).length).toBeGreaterThan(0);
+  });
+
+  it("refuses --cache-dir pointing at a folder the head commit tracks (exit 2, one line)", async () => {
+    const home = tempDir();
+    const { repo, port } = await forgedPullRequest(home);
+    const sim = await simulator(BROKEN_NEW_MODEL, port);
+    for (const dir of [join(repo, ".modelgate-cache"), repo, join(repo, "..")]) {
+      const run = await evalRun(
+        repo,
+        ["--base", "main", "--head", "HEAD", "--cache-dir", dir],
+        loopback(sim, home),
+      );
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr.trim().split("\n")).toHaveLength(1);
+      expect(run.stderr).toMatch(/cache.*tracked/);
+      expect(run.stderr).not.toMatch(/internal error/);
+    }
+    expect(sim.stats.requests).toBe(0);
+    // An untracked folder inside the work tree (the old default, git-ignored) is still fine.
+    const untracked = join(repo, "local-cache");
+    const ok = await evalRun(
+      repo,
+      ["--base", "main", "--head", "HEAD", "--cache-dir", untracked],
+      loopback(sim, home),
+    );
+    expect(ok.code, ok.stderr).toBe(1);
+    expect(ok.result?.verdict).toBe("fail");
+  });
+
+  it("treats malformed entries as misses, counted in the result's warnings, never as hits", async () => {
+    const home = tempDir();
+    const sim = await simulator();
+    const repo = makeExampleRepo(tempDir()).dir;
+    const cacheDir = tempDir();
+    const args = ["--base", "main", "--head", "migrate-agentic-coding", "--cache-dir", cacheDir];
+    const first = await evalRun(repo, args, loopback(sim, home));
+    expect(first.code, first.stderr).toBe(0);
+    const files = entries(cacheDir);
+    expect(files.length).toBeGreaterThan(4);
+    const [torn, wrongType, bare, hugeTokens] = files as [string, string, string, string];
+    writeFileSync(torn, '{"outcome":"pa');
+    const entry = JSON.parse(readFileSync(wrongType, "utf8")) as Record<string, unknown>;
+    writeFileSync(wrongType, JSON.stringify({ ...entry, prompt_tokens: "12" }));
+    // What the old cache accepted as a hit: a bare pass with no usage at all.
+    writeFileSync(bare, JSON.stringify({ outcome: "pass" }));
+    const other = JSON.parse(readFileSync(hugeTokens, "utf8")) as Record<string, unknown>;
+    writeFileSync(hugeTokens, JSON.stringify({ ...other, completion_tokens: -5 }));
+    const before = sim.stats.requests;
+    const second = await evalRun(repo, args, loopback(sim, home));
+    expect(second.code, second.stderr).toBe(0);
+    // Four attempts re-ran (plus pre-flight); everything else came from the cache.
+    expect(sim.stats.requests - before).toBeGreaterThanOrEqual(4 + 1);
+    const hits = (second.result?.base.cache_hits ?? 0) + (second.result?.head.cache_hits ?? 0);
+    expect(hits).toBeGreaterThan(0);
+    expect(hits).toBeLessThanOrEqual(files.length - 4);
+    expect(second.result?.warnings).toContainEqual(
+      expect.objectContaining({ code: "cache_entry_invalid", count: 4 }),
+    );
+    expect(second.stderr).not.toMatch(/internal error/);
+  });
+});
+
+describe("cached answers keep their provider, simulated flag and warnings", () => {
+  it("a simulator run does not answer for a real provider sharing the cache folder", async () => {
+    const home = tempDir();
+    const repo = makeExampleRepo(tempDir()).dir;
+    const cacheDir = tempDir();
+    const args = ["--base", "main", "--head", "migrate-agentic-coding", "--cache-dir", cacheDir];
+    const builtin = [...args, "--simulator-profile", EXAMPLE_PROFILE, "--simulator-time-scale", "0"];
+    const simEnv = { HOME: home, XDG_CACHE_HOME: join(home, "xdg") };
+    const simulated = await evalRun(repo, builtin, simEnv);
+    expect(simulated.code, simulated.stderr).toBe(0);
+    expect(simulated.result?.simulated).toBe(true);
+    // The built-in simulator listens on a new port each run; its identity is its profile.
+    const again = await evalRun(repo, builtin, simEnv);
+    expect(again.result?.simulated).toBe(true);
+    expect(again.result?.base.cache_hits).toBeGreaterThan(0);
+
+    const real = await simulator();
+    const run = await evalRun(repo, args, loopback(real, home));
+    expect(run.code, run.stderr).toBe(0);
+    expect(real.stats.requests).toBeGreaterThan(1);
+    expect(run.result?.base.cache_hits).toBe(0);
+    expect(run.result?.head.cache_hits).toBe(0);
+    expect(run.result?.base.requests).toBeGreaterThan(0);
+    expect(run.result?.simulated).toBeUndefined();
+
+    // The same real provider again: its own entries answer.
+    const rerun = await evalRun(repo, args, loopback(real, home));
+    expect(rerun.result?.base.cache_hits).toBeGreaterThan(0);
+    expect(rerun.result?.simulated).toBeUndefined();
+    // No entry stores the key.
+    for (const file of entries(cacheDir)) expect(readFileSync(file, "utf8")).not.toContain("sk-test");
+  });
+
+  it("model_mismatch survives a cached re-run", async () => {
+    const home = tempDir();
+    const sim = await simulator({ models: { "gpt-5.5": { serve_as: { model: "gpt-5.4", rate: 1 } } } });
+    const repo = makeExampleRepo(tempDir()).dir;
+    const cacheDir = tempDir();
+    const args = ["--base", "main", "--head", "migrate-agentic-coding", "--cache-dir", cacheDir];
+    const mismatch = {
+      code: "model_mismatch",
+      route: "agentic_coding",
+      requested: "gpt-5.5",
+      returned: "gpt-5.4",
+    };
+    const first = await evalRun(repo, args, loopback(sim, home));
+    expect(first.result?.warnings).toContainEqual(mismatch);
+    const before = sim.stats.byModel["gpt-5.5"] ?? 0;
+    const second = await evalRun(repo, args, loopback(sim, home));
+    expect(sim.stats.byModel["gpt-5.5"] ?? 0).toBe(before);
+    expect(second.result?.head.requests).toBe(0);
+    expect(second.result?.head.cache_hits).toBeGreaterThan(0);
+    expect(second.result?.warnings).toContainEqual(mismatch);
+  });
+});
+
+describe("an unusable cache or result location is the user's mistake (exit 2, one line)", () => {
+  it.each([
+    ["--cache-dir", "/proc/modelgate-cache"],
+    ["--cache-dir", "/proc/self"],
+    ["--out", "/proc/self/result.json"],
+    ["--out", "/proc/modelgate/result.json"],
+  ])("%s %s", async (flag, path) => {
+    const home = tempDir();
+    const sim = await simulator();
+    const repo = makeExampleRepo(tempDir()).dir;
+    const started = Date.now();
+    let stderr = "";
+    const code = await runCli(
+      ["eval", "--repo", repo, "--base", "main", "--head", "migrate-agentic-coding", flag, path],
+      {
+        stdout: () => {},
+        stderr: (text) => {
+          stderr += text;
+        },
+        isTTY: false,
+        env: loopback(sim, home),
+      },
+    );
+    expect(code, stderr).toBe(2);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toContain(path);
+    expect(stderr).not.toMatch(/internal error/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(sim.stats.requests).toBe(0);
+  });
+
+  it("a cache folder that is a file is refused too", async () => {
+    const home = tempDir();
+    const sim = await simulator();
+    const repo = makeExampleRepo(tempDir()).dir;
+    const file = join(tempDir(), "not-a-dir");
+    writeFileSync(file, "x");
+    const run = await evalRun(
+      repo,
+      ["--base", "main", "--head", "migrate-agentic-coding", "--cache-dir", file],
+      loopback(sim, home),
+    );
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain(file);
+  });
+});
+
+describe("Action: the cache lives under RUNNER_TEMP, never in the workspace", () => {
+  const RUNNER = { GITHUB_REPOSITORY: "acme/svc", GITHUB_WORKSPACE: "/work/ws", RUNNER_TEMP: "/tmp/rt" };
+  const settings = (inputs: Record<string, string>) => {
+    const env: NodeJS.ProcessEnv = { ...RUNNER, "INPUT_GITHUB-TOKEN": "t" };
+    for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
+    return parseSettings(envInputReader(env), env);
+  };
+
+  it("defaults to RUNNER_TEMP/modelgate-cache", () => {
+    expect(settings({}).cacheDir).toBe("/tmp/rt/modelgate-cache");
+    expect(settings({ "cache-dir": "/tmp/rt/mine" }).cacheDir).toBe("/tmp/rt/mine");
+  });
+
+  it.each([".modelgate-cache", "/work/ws/sub/cache", ".", "/work", "/"])(
+    "refuses cache-dir %s: it overlaps the checkout",
+    (dir) => {
+      expect(() => settings({ "cache-dir": dir })).toThrow(UserError);
+      expect(() => settings({ "cache-dir": dir })).toThrow(
+        /^Invalid input 'cache-dir': .*workspace.*pull request.*RUNNER_TEMP/,
+      );
+    },
+  );
+});
