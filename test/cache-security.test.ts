@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeExampleRepo } from "../examples/make-example-repo.ts";
@@ -7,6 +7,18 @@ import { runCli } from "../src/cli/main.ts";
 import { UserError } from "../src/core/errors.ts";
 import type { EvalResult } from "../src/core/result.ts";
 import { type Simulator, type SimulatorProfiles, startSimulator } from "../src/simulator/index.ts";
+import {
+  expectNoStack,
+  migrateChange,
+  newWorkspace,
+  openPull,
+  pullRequestPayload,
+  ROOT,
+  readResult,
+  runAction,
+  startWorld,
+  type World,
+} from "./support/action-harness.ts";
 import { commitFiles, git, tempDir } from "./support/git.ts";
 import { EXAMPLE_PROFILE, exampleProfiles, startExampleSimulator } from "./support/simulator.ts";
 
@@ -313,4 +325,76 @@ describe("Action: the cache lives under RUNNER_TEMP, never in the workspace", ()
       );
     },
   );
+});
+
+/**
+ * The Action end to end: the source entry point (dist/ is rebuilt by the integrator) in a child
+ * process with the runner's environment, the REST emulator and the simulator on loopback.
+ */
+describe("Action: attempt cache under RUNNER_TEMP", () => {
+  const SOURCE_ENTRY = join(ROOT, "src/action/index.ts");
+  let world: World | undefined;
+  afterEach(async () => {
+    await world?.close();
+    world = undefined;
+  });
+
+  it("caches under RUNNER_TEMP (restored between jobs), not in the workspace", async () => {
+    world = await startWorld();
+    const runnerTemp = tempDir();
+    const { number } = openPull(world, "migrate", migrateChange());
+    const run = (workspace: string, action = "opened") =>
+      runAction(world as World, {
+        payload: pullRequestPayload(world as World, number, action),
+        workspace,
+        env: { RUNNER_TEMP: runnerTemp },
+        entry: SOURCE_ENTRY,
+      });
+    const firstWorkspace = newWorkspace();
+    const first = await run(firstWorkspace);
+    expect(first.code, first.stdout).toBe(0);
+    expect(readResult(first.outputs["result-file"]).base.requests).toBeGreaterThan(0);
+    expect(entries(join(runnerTemp, "modelgate-cache")).length).toBeGreaterThan(0);
+    expect(readdirSync(firstWorkspace)).toEqual([]);
+
+    // A new job: a fresh checkout, the same RUNNER_TEMP content (what actions/cache restores).
+    const before = world.sim.stats.byModel["gpt-5.4"];
+    const second = await run(newWorkspace(), "synchronize");
+    expect(second.code, second.stdout).toBe(0);
+    const result = readResult(second.outputs["result-file"]);
+    expect(result.base.requests).toBe(0);
+    expect(result.base.cache_hits).toBeGreaterThan(0);
+    expect(world.sim.stats.byModel["gpt-5.4"]).toBe(before);
+  });
+
+  it.each([
+    [
+      { "cache-dir": ".modelgate-cache" },
+      /::error::Invalid input 'cache-dir': '\.modelgate-cache' .*overlaps the workspace/,
+    ],
+    [
+      { "cache-dir": "/proc/modelgate-cache" },
+      /::error::Invalid input 'cache-dir': \/proc\/modelgate-cache is not writable/,
+    ],
+    [
+      { "result-file": "/proc/self/result.json" },
+      /::error::Invalid input 'result-file': \/proc\/self\/result.json is not writable/,
+    ],
+  ])("refuses %o with one line before any request", async (inputs, message) => {
+    world = await startWorld();
+    const workspace = newWorkspace();
+    mkdirSync(join(workspace, ".modelgate-cache"));
+    const { number } = openPull(world, "migrate", migrateChange());
+    const run = await runAction(world, {
+      payload: pullRequestPayload(world, number),
+      workspace,
+      inputs,
+      entry: SOURCE_ENTRY,
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(message);
+    expect(run.stdout).not.toMatch(/internal error/);
+    expectNoStack(run.stdout + run.stderr);
+    expect(world.sim.stats.requests).toBe(0);
+  });
 });

@@ -40,7 +40,7 @@ export async function makeDirectories(dir: string): Promise<void> {
  * a cache or result location the run cannot use is the user's to fix (exit 2 / input error),
  * not an internal error after the work is done.
  */
-export async function assertWritableDirectory(dir: string, what: string, fix: string): Promise<void> {
+export async function assertWritableDirectory(dir: string, subject: string, fix: string): Promise<void> {
   probeCounter += 1;
   const probe = resolve(dir, `.modelgate-probe-${process.pid}-${probeCounter}.tmp`);
   try {
@@ -48,7 +48,9 @@ export async function assertWritableDirectory(dir: string, what: string, fix: st
     await writeFile(probe, "");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(`${what} ${dir} is not a writable folder (${code ?? "error"}): ${fix}`);
+    throw new UserError(
+      `${subject} is not writable: cannot create a file in ${dir} (${code ?? "error"}); ${fix}`,
+    );
   }
   await rm(probe, { force: true });
 }

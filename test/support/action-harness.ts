@@ -168,6 +168,8 @@ export interface RunOptions {
   workspace?: string;
   /** Sends SIGTERM (as the runner does on cancel) once this holds; polled every 25 ms. */
   terminateWhen?: () => boolean;
+  /** Another entry point than dist/index.js, e.g. `src/action/index.ts` for changes not yet bundled. */
+  entry?: string;
 }
 
 export function newWorkspace(): string {
@@ -212,7 +214,7 @@ export async function runAction(world: World, options: RunOptions): Promise<Acti
     else env[name] = value;
   }
   const started = performance.now();
-  const child = spawn(process.execPath, [DIST], {
+  const child = spawn(process.execPath, [options.entry ?? DIST], {
     env,
     cwd: env.GITHUB_WORKSPACE,
     stdio: ["ignore", "pipe", "pipe"],
