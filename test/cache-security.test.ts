@@ -1,4 +1,13 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeExampleRepo } from "../examples/make-example-repo.ts";
@@ -6,6 +15,14 @@ import { envInputReader, parseSettings } from "../src/action/inputs.ts";
 import { runCli } from "../src/cli/main.ts";
 import { UserError } from "../src/core/errors.ts";
 import type { EvalResult } from "../src/core/result.ts";
+import {
+  type CacheRecord,
+  directoryCache,
+  endpointIdentity,
+  overlaps,
+  simulatorIdentity,
+  trackedInCacheDir,
+} from "../src/eval/cache.ts";
 import { type Simulator, type SimulatorProfiles, startSimulator } from "../src/simulator/index.ts";
 import {
   expectNoStack,
@@ -396,5 +413,88 @@ describe("Action: attempt cache under RUNNER_TEMP", () => {
     expect(run.stdout).not.toMatch(/internal error/);
     expectNoStack(run.stdout + run.stderr);
     expect(world.sim.stats.requests).toBe(0);
+  });
+});
+
+describe("cache folder and entry checks", () => {
+  const record: CacheRecord = {
+    outcome: "fail",
+    detail: "expected JSON",
+    prompt_tokens: 10,
+    cached_tokens: 0,
+    completion_tokens: 5,
+    has_usage: true,
+    model: "gpt-5.4",
+    latency_ms: 12,
+    tool_calls: 0,
+    warnings: [],
+  };
+
+  it("finds tracked files inside the cache folder, through symlinks and around the repo", () => {
+    const root = tempDir();
+    const tracked = ["README.md", ".modelgate-cache/ab/x.json"];
+    expect(trackedInCacheDir(join(root, ".modelgate-cache"), root, tracked)).toBe(
+      ".modelgate-cache/ab/x.json",
+    );
+    expect(trackedInCacheDir(join(root, ".modelgate-cache", "ab"), root, tracked)).toBe(
+      ".modelgate-cache/ab/x.json",
+    );
+    expect(trackedInCacheDir(root, root, tracked)).toBe("README.md");
+    expect(trackedInCacheDir(join(root, ".."), root, tracked)).toBe("README.md");
+    expect(trackedInCacheDir(join(root, "other"), root, tracked)).toBeUndefined();
+    expect(trackedInCacheDir(`${root}-sibling`, root, tracked)).toBeUndefined();
+    const link = join(tempDir(), "link");
+    symlinkSync(join(root, ".modelgate-cache"), link);
+    expect(trackedInCacheDir(link, root, tracked)).toBe(".modelgate-cache/ab/x.json");
+  });
+
+  it("overlaps: same folder, either inside the other, or via a symlink; not siblings", () => {
+    expect(overlaps("/a/b", "/a/b")).toBe(true);
+    expect(overlaps("/a/b/c", "/a/b")).toBe(true);
+    expect(overlaps("/a", "/a/b")).toBe(true);
+    expect(overlaps("/a/bc", "/a/b")).toBe(false);
+    expect(overlaps("/a/..b", "/a")).toBe(true);
+    const ws = tempDir();
+    const link = join(tempDir(), "into-ws");
+    symlinkSync(ws, link);
+    expect(overlaps(join(link, "cache"), ws)).toBe(true);
+  });
+
+  it("provider identity: origin and path only, never credentials; the simulator by its profile", () => {
+    const withKey = endpointIdentity("https://user:secret@gw.example/v1/?api-key=sk-123#x");
+    expect(withKey).toEqual({ text: "endpoint https://gw.example/v1", simulated: false });
+    expect(simulatorIdentity({ a: 1, b: 2 }, 0).text).toBe(simulatorIdentity({ b: 2, a: 1 }, 0).text);
+    expect(simulatorIdentity({ a: 1 }, 0).text).not.toBe(simulatorIdentity({ a: 2 }, 0).text);
+    expect(simulatorIdentity({ a: 1 }, 0).text).not.toBe(simulatorIdentity({ a: 1 }, 1).text);
+  });
+
+  it("an entry answers only its own key and provider; moved or foreign entries are counted misses", async () => {
+    const dir = tempDir();
+    const real = directoryCache(dir, endpointIdentity("https://api.openai.com/v1"));
+    const key = "k".repeat(64);
+    await real.set(key, record);
+    expect(await real.get(key)).toEqual({ ...record, simulated: false });
+    expect(await directoryCache(dir, simulatorIdentity({}, 0)).get(key)).toBeUndefined();
+
+    // The attacker copies a real entry over the file another key would read.
+    const [file] = entries(dir) as [string];
+    const other = "o".repeat(64);
+    const probe = directoryCache(dir, endpointIdentity("https://api.openai.com/v1"));
+    await probe.set(other, { ...record, outcome: "fail" });
+    const otherFile = entries(dir).find((f) => f !== file) as string;
+    renameSync(file, otherFile);
+    expect(await probe.get(other)).toBeUndefined();
+    expect(probe.warnings()).toEqual([
+      expect.objectContaining({
+        code: "cache_entry_invalid",
+        count: 1,
+        example: expect.stringContaining("another key"),
+      }),
+    ]);
+
+    // A huge file is not read into memory.
+    writeFileSync(otherFile, " ".repeat(100_000));
+    expect(await probe.get(other)).toBeUndefined();
+    expect(probe.warnings()).toEqual([expect.objectContaining({ count: 2 })]);
   });
 });

@@ -205,16 +205,15 @@ function url(value: string, name: string): string | undefined {
  * The attempt cache: by default under RUNNER_TEMP (restored by an actions/cache step), never in
  * or around the workspace. The workspace is where checkout steps put the pull request's files,
  * at a ref and a sub-path this step cannot know (the merge commit, the head under
- * pull_request_target, a \`path:\`), so "tracked at the head" cannot be decided from the head tree
+ * pull_request_target, a `path:`), so "tracked at the head" cannot be decided from the head tree
  * alone; any overlap with it is refused instead, which covers every checkout layout.
  */
 function cacheDir(value: string, workspace: string, runnerTemp: string): string | undefined {
   if (value === "none") return undefined;
-  if (value === "") return join(runnerTemp, "modelgate-cache");
-  const dir = inWorkspace(workspace, value);
+  const dir = value === "" ? join(runnerTemp, "modelgate-cache") : inWorkspace(workspace, value);
   if (overlaps(dir, workspace)) {
     throw new UserError(
-      `Invalid input 'cache-dir': '${value}' (${dir}) overlaps the workspace ${workspace}, where the pull request's files are checked out: a PR could commit forged cache entries there. Leave it unset (the default is under RUNNER_TEMP) or use a folder outside the workspace, e.g. \${{ runner.temp }}/modelgate-cache, restored with actions/cache.`,
+      `Invalid input 'cache-dir': '${value || "(default)"}' (${dir}) overlaps the workspace ${workspace}, where the pull request's files are checked out: a PR could commit forged cache entries there. Leave it unset (the default is under RUNNER_TEMP) or use a folder outside the workspace, e.g. \${{ runner.temp }}/modelgate-cache, restored with actions/cache.`,
     );
   }
   return dir;

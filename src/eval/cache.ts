@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { realpathSync } from "node:fs";
+import { readlinkSync, realpathSync } from "node:fs";
 import { open, rename, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { z } from "zod";
@@ -259,19 +259,34 @@ function isInside(dir: string, path: string): boolean {
   return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
-/** The real path of the longest existing prefix, with the rest appended (the folder may not exist yet). */
-function realpathOfExisting(path: string): string {
+/**
+ * The real path of the longest existing prefix, with the rest appended (the folder may not exist
+ * yet). A dangling symlink is followed by hand: its target may be checked out later.
+ */
+function realpathOfExisting(path: string, depth = 0): string {
   const rest: string[] = [];
   let at = resolve(path);
   for (;;) {
     try {
       return join(realpathSync(at), ...rest.reverse());
     } catch {
+      const target = depth < 32 ? readlinkOrUndefined(at) : undefined;
+      if (target !== undefined) {
+        return join(realpathOfExisting(resolve(dirname(at), target), depth + 1), ...rest.reverse());
+      }
       const parent = dirname(at);
       if (parent === at) return resolve(path);
       rest.push(at.slice(parent.length).replace(/^[/\\]/, ""));
       at = parent;
     }
+  }
+}
+
+function readlinkOrUndefined(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
   }
 }
 
