@@ -108,8 +108,8 @@ function forgePasses(dir: string): number {
   return files.length;
 }
 
-/** gpt-5.5 answers 500 to everything: migrating agentic_coding to it must fail. */
-const BROKEN_NEW_MODEL = { models: { "gpt-5.5": { errors: { server_error: 1 } } } };
+/** gpt-5.5 gets every case wrong: migrating agentic_coding to it must fail. */
+const BROKEN_NEW_MODEL = { models: { "gpt-5.5": { quality: 0 } } };
 
 /**
  * A failing PR (`migrate-agentic-coding` against a gpt-5.5 that always errors) that also commits
