@@ -93,7 +93,8 @@ export const cacheEntrySchema = z
     format: z.literal(CACHE_FORMAT),
     /** The storage key, so an entry copied to another key's file is a miss. */
     key: z.string().regex(/^[0-9a-f]{64}$/),
-    provider: z.string().min(1),
+    /** A digest of the provider identity: an endpoint path can hold a secret, so never its text. */
+    provider: z.string().regex(/^[0-9a-f]{64}$/),
     simulated: z.boolean(),
     outcome: z.enum(["pass", "fail", "takeover"]),
     detail: z.string().max(4000).optional(),
@@ -134,6 +135,7 @@ export function directoryCache(
   // The provider is part of the storage key: a lookup can only ever find this provider's entries.
   const storageKey = (key: string) =>
     createHash("sha256").update(`${provider.text}\u0000${key}`).digest("hex");
+  const providerDigest = createHash("sha256").update(provider.text).digest("hex");
   const pathOf = (stored: string) => join(dir, stored.slice(0, 2), `${stored}.json`);
   let invalid = 0;
   let firstInvalid = "";
@@ -174,7 +176,7 @@ export function directoryCache(
       }
       const entry = parsed.data;
       if (entry.key !== stored) return reject(file, "written for another key");
-      if (entry.provider !== provider.text || entry.simulated !== provider.simulated) {
+      if (entry.provider !== providerDigest || entry.simulated !== provider.simulated) {
         return reject(file, "written for another provider");
       }
       const { format: _format, key: _key, provider: _provider, ...hit } = entry;
@@ -186,7 +188,7 @@ export function directoryCache(
       const entry: CacheEntry = {
         format: CACHE_FORMAT,
         key: stored,
-        provider: provider.text,
+        provider: providerDigest,
         simulated: provider.simulated,
         ...value,
       };
