@@ -308,6 +308,29 @@ describe("an unusable cache or result location is the user's mistake (exit 2, on
     expect(sim.stats.requests).toBe(0);
   });
 
+  it("merge --out under /proc is exit 2 with one line, not a hang", async () => {
+    const home = tempDir();
+    const sim = await simulator();
+    const repo = makeExampleRepo(tempDir()).dir;
+    const shard = join(tempDir(), "shard.json");
+    const args = ["--base", "main", "--head", "migrate-agentic-coding", "--max-cases", "2"];
+    const run = await evalRun(repo, args, loopback(sim, home));
+    expect(run.code, run.stderr).toBe(0);
+    writeFileSync(shard, JSON.stringify(run.result));
+    let stderr = "";
+    const code = await runCli(["merge", shard, "--out", "/proc/modelgate/merged.json"], {
+      stdout: () => {},
+      stderr: (text) => {
+        stderr += text;
+      },
+      isTTY: false,
+      env: {},
+    });
+    expect(code, stderr).toBe(2);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toContain("/proc/modelgate/merged.json");
+  });
+
   it("a cache folder that is a file is refused too", async () => {
     const home = tempDir();
     const sim = await simulator();
