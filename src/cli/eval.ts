@@ -71,25 +71,13 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
   const config = await loadPolicyAt(repo, base, values.config);
   const classification = await classifyRefs(repo, { base, head }, config);
   const cacheDir = values["no-cache"] ? undefined : resolve(values["cache-dir"] ?? defaultCacheDir(io.env));
-  if (cacheDir) await refuseTrackedCacheDir(cacheDir, values.repo, await repo.listFiles(head));
-  // Every place the run writes is checked before a request is spent.
-  if (cacheDir)
-    await assertWritableDirectory(
-      cacheDir,
-      `--cache-dir ${cacheDir}`,
-      "pass a writable folder or --no-cache",
-    );
-  for (const [flag, path] of [
-    ["--out", values.out],
-    ["--markdown", values.markdown],
-  ] as const) {
-    if (path)
-      await assertWritableDirectory(
-        dirname(resolve(path)),
-        `${flag} ${path}`,
-        "pass a path in a writable folder",
-      );
-  }
+  await checkWritePlaces({
+    repoDir: values.repo,
+    tracked: () => repo.listFiles(head),
+    cacheDir,
+    out: values.out,
+    markdown: values.markdown,
+  });
   const apiKeyEnv = values["api-key-env"] ?? "OPENAI_API_KEY";
   const provider = await openProvider({
     baseURL: values["base-url"] ?? io.env.OPENAI_BASE_URL,
@@ -163,6 +151,35 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
   const xdg = env.XDG_CACHE_HOME;
   if (xdg && isAbsolute(xdg)) return join(xdg, "modelgate");
   return join(env.HOME || homedir(), ".cache", "modelgate");
+}
+
+/** Every place the run reads answers from or writes to is checked before a request is spent. */
+async function checkWritePlaces(places: {
+  repoDir: string;
+  tracked: () => Promise<string[]>;
+  cacheDir: string | undefined;
+  out: string | undefined;
+  markdown: string | undefined;
+}): Promise<void> {
+  if (places.cacheDir) {
+    await refuseTrackedCacheDir(places.cacheDir, places.repoDir, await places.tracked());
+    await assertWritableDirectory(
+      places.cacheDir,
+      `--cache-dir ${places.cacheDir}`,
+      "pass a writable folder or --no-cache",
+    );
+  }
+  for (const [flag, path] of [
+    ["--out", places.out],
+    ["--markdown", places.markdown],
+  ] as const) {
+    if (path)
+      await assertWritableDirectory(
+        dirname(resolve(path)),
+        `${flag} ${path}`,
+        "pass a path in a writable folder",
+      );
+  }
 }
 
 /**
