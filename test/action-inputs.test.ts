@@ -32,7 +32,7 @@ describe("Action inputs", () => {
       comment: true,
       checkRun: true,
       shard: { index: 1, count: 1 },
-      cacheDir: "/work/ws/.modelgate-cache",
+      cacheDir: "/tmp/rt/modelgate-cache",
       resultFile: "/tmp/rt/modelgate-result.json",
       allowPullRequestTarget: false,
     });

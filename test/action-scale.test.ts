@@ -17,6 +17,7 @@ import {
   startWorld,
   type World,
 } from "./support/action-harness.ts";
+import { tempDir } from "./support/git.ts";
 
 /** Issue 4 points 2, 5, 7, 8 and 11, through the committed dist/index.js. */
 
@@ -116,8 +117,10 @@ models:
   it("serves the base side from the cache after a head-only push", async () => {
     world = await startWorld();
     const workspace = newWorkspace();
+    // The cache lives under RUNNER_TEMP: the same folder in both runs models actions/cache.
+    const env = { RUNNER_TEMP: tempDir() };
     const { number } = openPull(world, "migrate", migrateChange());
-    const first = await runAction(world, { payload: pullRequestPayload(world, number), workspace });
+    const first = await runAction(world, { payload: pullRequestPayload(world, number), workspace, env });
     expect(first.code, first.stdout).toBe(0);
     const firstResult = readResult(first.outputs["result-file"]);
     expect(firstResult.base.requests).toBeGreaterThan(0);
@@ -134,6 +137,7 @@ models:
     const second = await runAction(world, {
       payload: pullRequestPayload(world, number, "synchronize"),
       workspace,
+      env,
     });
     expect(second.code, second.stdout).toBe(0);
     const result = readResult(second.outputs["result-file"]);

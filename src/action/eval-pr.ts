@@ -102,7 +102,9 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
     ...(settings.maxCases ? { maxCases: settings.maxCases } : {}),
     ...(settings.concurrency ? { concurrency: settings.concurrency } : {}),
     ...(settings.shard.count > 1 ? { shard: settings.shard } : {}),
-    ...(settings.cacheDir ? { cache: directoryCache(settings.cacheDir, options.debug) } : {}),
+    ...(settings.cacheDir
+      ? { cache: directoryCache(settings.cacheDir, provider.identity, options.debug) }
+      : {}),
     signal: options.signal,
     simulated: provider.simulated,
     warnings: prepared.warnings,

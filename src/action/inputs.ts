@@ -2,6 +2,7 @@ import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { DEFAULT_CONFIG_PATH } from "../core/config/load.ts";
 import { UserError } from "../core/errors.ts";
+import { overlaps } from "../eval/cache.ts";
 
 /** Everything the Action was asked to do, parsed and checked once, before any work starts. */
 export interface Settings {
@@ -29,7 +30,7 @@ export interface Settings {
   /** Login whose marked comment is ours; undefined = find out from the token (see author.ts). */
   commentAuthor: string | undefined;
   allowPullRequestTarget: boolean;
-  /** Absolute, or undefined when caching is off (`cache-dir: none`). */
+  /** Absolute and outside the workspace, or undefined when caching is off (`cache-dir: none`). */
   cacheDir: string | undefined;
   resultFile: string;
   /** Merge mode: result files and folders of result files. */
@@ -84,7 +85,6 @@ export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv): Setti
     );
   }
   const shard = parseShard(input("shard") || "1/1");
-  const cacheInput = input("cache-dir") || ".modelgate-cache";
   const resultFile = input("result-file");
   const defaultResult = join(
     env.RUNNER_TEMP || tmpdir(),
@@ -108,7 +108,7 @@ export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv): Setti
     rollbackRehearsal: oneOf(input, "rollback-rehearsal", ["auto", "off"], "auto"),
     commentAuthor: input("comment-author") || undefined,
     allowPullRequestTarget: boolean(input, "allow-pull-request-target", false),
-    cacheDir: cacheInput === "none" ? undefined : inWorkspace(runner.workspace, cacheInput),
+    cacheDir: cacheDir(input("cache-dir"), runner.workspace, env.RUNNER_TEMP || tmpdir()),
     resultFile: resultFile ? inWorkspace(runner.workspace, resultFile) : defaultResult,
     results: input("results")
       .split(/[\n,]/)
@@ -199,6 +199,24 @@ function url(value: string, name: string): string | undefined {
     );
   }
   return value;
+}
+
+/**
+ * The attempt cache: by default under RUNNER_TEMP (restored by an actions/cache step), never in
+ * or around the workspace. The workspace is where checkout steps put the pull request's files,
+ * at a ref and a sub-path this step cannot know (the merge commit, the head under
+ * pull_request_target, a `path:`), so "tracked at the head" cannot be decided from the head tree
+ * alone; any overlap with it is refused instead, which covers every checkout layout.
+ */
+function cacheDir(value: string, workspace: string, runnerTemp: string): string | undefined {
+  if (value === "none") return undefined;
+  const dir = value === "" ? join(runnerTemp, "modelgate-cache") : inWorkspace(workspace, value);
+  if (overlaps(dir, workspace)) {
+    throw new UserError(
+      `Invalid input 'cache-dir': '${value || "(default)"}' (${dir}) overlaps the workspace ${workspace}, where the pull request's files are checked out: a PR could commit forged cache entries there. Leave it unset (the default is under RUNNER_TEMP) or use a folder outside the workspace, e.g. \${{ runner.temp }}/modelgate-cache, restored with actions/cache.`,
+    );
+  }
+  return dir;
 }
 
 function inWorkspace(workspace: string, path: string): string {

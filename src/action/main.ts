@@ -1,3 +1,4 @@
+import { dirname } from "node:path";
 import * as core from "@actions/core";
 import { errorMessage, UserError } from "../core/errors.ts";
 import { renderComment } from "../core/report/markdown.ts";
@@ -6,6 +7,7 @@ import type { Progress } from "../eval/evaluate.ts";
 import { ProviderUnavailable } from "../eval/preflight.ts";
 import { openProvider, type Provider } from "../eval/provider.ts";
 import { resultJson, writeFileAtomic } from "../eval/result-file.ts";
+import { assertWritableDirectory } from "../eval/writable.ts";
 import { type PreparedPull, preparePull, runEval } from "./eval-pr.ts";
 import { type PullContext, planEvent } from "./event.ts";
 import { createGitHub } from "./github-client.ts";
@@ -66,6 +68,16 @@ async function evalPull(settings: Settings, pull: PullContext): Promise<void> {
       "No API key: set the input openai-api-key (e.g. openai-api-key: ${{ secrets.OPENAI_API_KEY }}) or OPENAI_API_KEY; or use provider: simulator for simulated numbers.",
     );
   }
+
+  // Where the run writes is checked before anything is spent or posted.
+  if (settings.cacheDir) {
+    await assertWritableDirectory(
+      settings.cacheDir,
+      `Invalid input 'cache-dir': ${settings.cacheDir}`,
+      "use a folder under RUNNER_TEMP, or cache-dir: none",
+    );
+  }
+  await assertResultFileWritable(settings);
 
   const gh = createGitHub(settings.githubToken, settings.env.apiUrl, core);
   const sharded = settings.shard.count > 1;
@@ -195,6 +207,7 @@ async function publishRehearsal(
 }
 
 async function merge(settings: Settings, pull: PullContext | undefined): Promise<void> {
+  await assertResultFileWritable(settings);
   const result = await readShardResults(settings.results);
   core.info(
     `modelgate: merged ${result.selection.case_ids.length} cases from ${settings.results.length} input(s)`,
@@ -212,6 +225,14 @@ async function merge(settings: Settings, pull: PullContext | undefined): Promise
       })
     : undefined;
   await finish(settings, result, publisher, { sharded: false });
+}
+
+function assertResultFileWritable(settings: Settings): Promise<void> {
+  return assertWritableDirectory(
+    dirname(settings.resultFile),
+    `Invalid input 'result-file': ${settings.resultFile}`,
+    "use a path under RUNNER_TEMP or the workspace",
+  );
 }
 
 /** Result file, comment, check run, job summary and outputs; then the gate decides the step. */

@@ -172,7 +172,9 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalOutco
       ...(settings.maxCases ? { maxCases: settings.maxCases } : {}),
       ...(settings.concurrency ? { concurrency: settings.concurrency } : {}),
       // The base side's attempts are the eval's own: the cache answers them.
-      ...(settings.cacheDir ? { cache: directoryCache(settings.cacheDir, options.debug) } : {}),
+      ...(settings.cacheDir
+        ? { cache: directoryCache(settings.cacheDir, provider.identity, options.debug) }
+        : {}),
       signal,
       simulated: provider.simulated,
       onProgress: options.onProgress,

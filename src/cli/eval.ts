@@ -1,16 +1,20 @@
-import { join } from "node:path";
+import { homedir } from "node:os";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { DEFAULT_CONFIG_PATH } from "../core/config/load.ts";
 import { endpointWarnings } from "../core/endpoint-warnings.ts";
+import { UserError } from "../core/errors.ts";
 import { renderComment } from "../core/report/markdown.ts";
 import type { EvalResult, Warning } from "../core/result.ts";
-import { directoryCache } from "../eval/cache.ts";
+import { directoryCache, trackedInCacheDir } from "../eval/cache.ts";
 import { evaluate } from "../eval/evaluate.ts";
 import { ProviderUnavailable } from "../eval/preflight.ts";
 import { openProvider } from "../eval/provider.ts";
 import { resultJson, writeFileAtomic } from "../eval/result-file.ts";
+import { assertWritableDirectory } from "../eval/writable.ts";
 import { classifyRefs, loadPolicyAt } from "../git/classify-refs.ts";
 import { openLocalRepo } from "../git/local-repo.ts";
 import { commitSource } from "../git/tree-source.ts";
+import { worktreeRoot } from "../git/worktree.ts";
 import { parseCommandArgs, positiveInt } from "./args.ts";
 import { type CommandIo, UsageError } from "./io.ts";
 import { progressReporter } from "./progress.ts";
@@ -22,6 +26,8 @@ export const EVAL_USAGE = `Usage: modelgate eval --repo DIR --base REF [--head R
 Runs the cases a change affects on the base and the head revision and compares their KPIs.
 Provider: OPENAI_BASE_URL / OPENAI_API_KEY (or --base-url / --api-key-env); with neither, the
 built-in simulator answers (numbers are labelled simulated).
+Attempt cache: --cache-dir, else $XDG_CACHE_HOME/modelgate, else ~/.cache/modelgate; never a
+folder holding files the head commit tracks (a pull request could forge entries there).
 Output: the result file (--out, else stdout) and the PR comment body (--markdown); progress on stderr.
 Exit: 0 pass/inconclusive/skipped, 1 fail, 2 usage or config error.`;
 
@@ -64,6 +70,14 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
   const [base, head] = await Promise.all([repo.resolve(values.base), repo.resolve(values.head)]);
   const config = await loadPolicyAt(repo, base, values.config);
   const classification = await classifyRefs(repo, { base, head }, config);
+  const cacheDir = values["no-cache"] ? undefined : resolve(values["cache-dir"] ?? defaultCacheDir(io.env));
+  await checkWritePlaces({
+    repoDir: values.repo,
+    tracked: () => repo.listFiles(head),
+    cacheDir,
+    out: values.out,
+    markdown: values.markdown,
+  });
   const apiKeyEnv = values["api-key-env"] ?? "OPENAI_API_KEY";
   const provider = await openProvider({
     baseURL: values["base-url"] ?? io.env.OPENAI_BASE_URL,
@@ -92,13 +106,13 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
       all: values.all,
       ...(maxCases ? { maxCases } : {}),
       ...(concurrency ? { concurrency } : {}),
-      ...(values["no-cache"]
-        ? {}
-        : {
-            cache: directoryCache(values["cache-dir"] ?? join(values.repo, ".modelgate-cache"), (message) =>
+      ...(cacheDir
+        ? {
+            cache: directoryCache(cacheDir, provider.identity, (message) =>
               io.stderr(`modelgate: ${message}\n`),
             ),
-          }),
+          }
+        : {}),
       signal: controller.signal,
       simulated: provider.simulated,
       warnings: endpointWarnings(classification) satisfies Warning[],
@@ -129,4 +143,55 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
     process.off("SIGTERM", interrupt);
     await provider.close();
   }
+}
+
+/** The XDG Base Directory cache folder: outside any repository, so no pull request can write it. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
+  // The spec says to ignore a relative XDG_CACHE_HOME.
+  const xdg = env.XDG_CACHE_HOME;
+  if (xdg && isAbsolute(xdg)) return join(xdg, "modelgate");
+  return join(env.HOME || homedir(), ".cache", "modelgate");
+}
+
+/** Every place the run reads answers from or writes to is checked before a request is spent. */
+async function checkWritePlaces(places: {
+  repoDir: string;
+  tracked: () => Promise<string[]>;
+  cacheDir: string | undefined;
+  out: string | undefined;
+  markdown: string | undefined;
+}): Promise<void> {
+  if (places.cacheDir) {
+    await refuseTrackedCacheDir(places.cacheDir, places.repoDir, await places.tracked());
+    await assertWritableDirectory(
+      places.cacheDir,
+      `--cache-dir ${places.cacheDir}`,
+      "pass a writable folder or --no-cache",
+    );
+  }
+  for (const [flag, path] of [
+    ["--out", places.out],
+    ["--markdown", places.markdown],
+  ] as const) {
+    if (path)
+      await assertWritableDirectory(
+        dirname(resolve(path)),
+        `${flag} ${path}`,
+        "pass a path in a writable folder",
+      );
+  }
+}
+
+/**
+ * A cache folder that holds files tracked at the head is refused: once checked out, those are
+ * the pull request's files, and entries found there would be trusted as this run's answers.
+ */
+async function refuseTrackedCacheDir(cacheDir: string, repoDir: string, tracked: readonly string[]) {
+  const root = await worktreeRoot(repoDir);
+  if (!root) return;
+  const path = trackedInCacheDir(cacheDir, root, tracked);
+  if (path === undefined) return;
+  throw new UserError(
+    `--cache-dir ${cacheDir} holds files tracked at the head commit (e.g. ${JSON.stringify(path)}): a pull request could plant forged cache entries there; use a folder outside the repository (the default is $XDG_CACHE_HOME/modelgate or ~/.cache/modelgate)`,
+  );
 }

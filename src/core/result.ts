@@ -89,6 +89,8 @@ export type Warning =
   | { code: "case_one_side"; id: string; side: "base" | "head" }
   | { code: "truncated_file_list"; files: number }
   | { code: "too_small"; message: string }
+  /** Attempt-cache entries that failed validation on read: each was a miss and ran again. */
+  | { code: "cache_entry_invalid"; count: number; example: string }
   | { code: "config"; message: string };
 
 export interface Selection {

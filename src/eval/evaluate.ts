@@ -81,12 +81,14 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
       warnings: [
         ...warnings,
         ...(run.totals?.mismatches ?? []).map((m) => ({ code: "model_mismatch" as const, ...m })),
+        ...(options.cache?.warnings() ?? []),
       ],
       cases: selected.map((c) => run.results?.get(c.case.id) ?? { id: c.case.id, route: c.case.route }),
       gates: config.gates,
       stopped: run.stopped,
       forcedVerdict: run.forcedVerdict,
-      simulated: options.simulated,
+      // Cache hits carry the flag of the provider that answered them.
+      simulated: options.simulated || run.totals?.simulated,
       shard,
     });
   if (selected.length === 0) return resultOf();

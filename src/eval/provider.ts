@@ -1,6 +1,13 @@
 import type OpenAI from "openai";
 import { UserError } from "../core/errors.ts";
-import { ProfileError, readProfileFile, type Simulator, startSimulator } from "../simulator/index.ts";
+import {
+  builtinProfiles,
+  ProfileError,
+  readProfileFile,
+  type Simulator,
+  startSimulator,
+} from "../simulator/index.ts";
+import { endpointIdentity, type ProviderIdentity, simulatorIdentity } from "./cache.ts";
 import { createOpenAIClient, DEFAULT_BASE_URL } from "./openai-client.ts";
 
 export interface Provider {
@@ -9,6 +16,8 @@ export interface Provider {
   simulated: boolean;
   /** For people: where requests go (never the key). */
   label: string;
+  /** What keys its attempts in the cache: another provider's entries never answer for this one. */
+  identity: ProviderIdentity;
   close(): Promise<void>;
 }
 
@@ -38,11 +47,19 @@ export async function openProvider(request: ProviderRequest): Promise<Provider> 
     if (!request.apiKey)
       throw new UserError(`no API key for ${baseURL}: set OPENAI_API_KEY (or pass --api-key-env NAME)`);
     const client = createOpenAIClient({ baseURL, apiKey: request.apiKey, maxRetries: request.maxRetries });
-    return { client, simulated: false, label: baseURL, close: async () => {} };
+    return {
+      client,
+      simulated: false,
+      label: baseURL,
+      identity: endpointIdentity(baseURL),
+      close: async () => {},
+    };
   }
   let simulator: Simulator;
+  let identity: ProviderIdentity;
   try {
     const profiles = request.simulatorProfile ? await readProfileFile(request.simulatorProfile) : undefined;
+    identity = simulatorIdentity(profiles ?? builtinProfiles(), request.simulatorTimeScale ?? 1);
     simulator = await startSimulator({
       ...(profiles ? { profiles } : {}),
       ...(request.simulatorTimeScale !== undefined ? { timeScale: request.simulatorTimeScale } : {}),
@@ -62,6 +79,7 @@ export async function openProvider(request: ProviderRequest): Promise<Provider> 
   return {
     client,
     simulated: true,
+    identity,
     label: `built-in simulator at ${simulator.url} (simulated numbers)`,
     close: () => simulator.close(),
   };

@@ -1,14 +1,23 @@
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { UserError } from "../core/errors.ts";
 import type { EvalResult } from "../core/result.ts";
 import { temporaryPath } from "./cache.ts";
+import { makeDirectories } from "./writable.ts";
 
-/** Writes atomically (temp file + rename) so a reader or a kill never sees half a file. */
+/**
+ * Writes atomically (temp file + rename) so a reader or a kill never sees half a file. A path
+ * that cannot be written is the user's to fix (one line), never an internal error or a hang.
+ */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temporary = temporaryPath(path);
-  await writeFile(temporary, text);
-  await rename(temporary, path);
+  try {
+    await makeDirectories(dirname(path));
+    const temporary = temporaryPath(path);
+    await writeFile(temporary, text);
+    await rename(temporary, path);
+  } catch (error) {
+    throw new UserError(`cannot write ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
 }
 
 export function resultJson(result: EvalResult): string {

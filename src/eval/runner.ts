@@ -12,7 +12,7 @@ import type { Config } from "../core/config/schema.ts";
 import type { ResolvedRoute } from "../core/llm-config.ts";
 import { costOf, sameModel, type Usage } from "../core/pricing.ts";
 import type { CaseSideResult, Outcome } from "../core/result.ts";
-import { type AttemptCache, attemptKey, type CachedAttempt, noCache } from "./cache.ts";
+import { type AttemptCache, type AttemptWarning, attemptKey, type CachedAttempt, noCache } from "./cache.ts";
 import { createLimiter, sleep } from "./limiter.ts";
 import { retryAfterMs } from "./openai-client.ts";
 
@@ -46,6 +46,8 @@ export interface RunTotals {
   tokens: number;
   cost: number;
   mismatches: Array<{ route: string; requested: string; returned: string }>;
+  /** Some attempt came from a cache entry a simulator wrote. */
+  simulated: boolean;
 }
 
 export interface RunOutcome {
@@ -79,9 +81,19 @@ const NO_DEADLINE_MS = 600_000;
 export async function runTasks(tasks: readonly EvalTask[], options: RunnerOptions): Promise<RunOutcome> {
   const limit = createLimiter(options.concurrency);
   const cache = options.cache ?? noCache;
-  const totals: RunTotals = { cacheHits: 0, tokens: 0, cost: 0, mismatches: [] };
+  const totals: RunTotals = { cacheHits: 0, tokens: 0, cost: 0, mismatches: [], simulated: false };
   const results = new Map<EvalTask, CaseSideResult>();
   const seenMismatch = new Set<string>();
+  const noteMismatch = (warning: AttemptWarning) => {
+    const id = `${warning.route}\u0000${warning.requested}\u0000${warning.returned}`;
+    if (seenMismatch.has(id)) return;
+    seenMismatch.add(id);
+    totals.mismatches.push({
+      route: warning.route,
+      requested: warning.requested,
+      returned: warning.returned,
+    });
+  };
   let stopped: RunOutcome["stopped"];
   let taskCapped: RunOutcome["stopped"];
   let rateLimitWaitedMs = 0;
@@ -193,6 +205,9 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
     const hit = await cache.get(key);
     if (hit) {
       totals.cacheHits++;
+      // A hit reports what the attempt reported when it ran: its warnings and who answered.
+      for (const warning of hit.warnings) noteMismatch(warning);
+      if (hit.simulated) totals.simulated = true;
       return { ...hit, cached: true };
     }
     const messages = [...task.messages];
@@ -246,13 +261,10 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
       if (modelTime >= deadline || isTimeout(error)) return errorResult(`timed out after ${deadline} ms`);
       return errorResult(describeProviderError(error));
     }
-    if (!sameModel(resolved.model, returnedModel)) {
-      const id = `${task.route}\u0000${resolved.model}\u0000${returnedModel}`;
-      if (!seenMismatch.has(id)) {
-        seenMismatch.add(id);
-        totals.mismatches.push({ route: task.route, requested: resolved.model, returned: returnedModel });
-      }
-    }
+    const warnings: AttemptWarning[] = sameModel(resolved.model, returnedModel)
+      ? []
+      : [{ code: "model_mismatch", route: task.route, requested: resolved.model, returned: returnedModel }];
+    for (const warning of warnings) noteMismatch(warning);
     const answer: Answer = { text, toolCalls };
     const withoutJudge = judgeAnswer(testCase, answer);
     const needsJudge = withoutJudge.outcome === "pass" && judgeAssertions(testCase).length > 0;
@@ -270,7 +282,7 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
       latency_ms: Math.round(modelTime),
       tool_calls: toolCalls.length,
     };
-    await cache.set(key, record);
+    await cache.set(key, { ...record, warnings });
     return { ...record, cached: false };
 
     function errorResult(detail: string): Attempt {

@@ -23,6 +23,7 @@ const PRIORITY: Record<Warning["code"], number> = {
   truncated_file_list: 7,
   cases_changed: 8,
   case_one_side: 9,
+  cache_entry_invalid: 10,
 };
 
 function text(value: string): string {
@@ -79,6 +80,11 @@ function describe(warning: Warning): string {
       return `**Too small to decide**: ${text(warning.message)}`;
     case "config":
       return `**Config**: ${text(warning.message)}`;
+    case "cache_entry_invalid":
+      return (
+        `**Attempt cache**: ${plural(warning.count, "malformed entry", "malformed entries")} ignored and run again ` +
+        `(first: ${inlineCode(warning.example, { max: 120 })}).`
+      );
   }
 }
 
