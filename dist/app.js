@@ -1290,7 +1290,7 @@ var require_atomic_sleep = __commonJS({
   "node_modules/atomic-sleep/index.js"(exports2, module2) {
     "use strict";
     if (typeof SharedArrayBuffer !== "undefined" && typeof Atomics !== "undefined") {
-      let sleep = function(ms) {
+      let sleep3 = function(ms) {
         const valid = ms > 0 && ms < Infinity;
         if (valid === false) {
           if (typeof ms !== "number" && typeof ms !== "bigint") {
@@ -1301,9 +1301,9 @@ var require_atomic_sleep = __commonJS({
         Atomics.wait(nil, 0, 0, Number(ms));
       };
       const nil = new Int32Array(new SharedArrayBuffer(4));
-      module2.exports = sleep;
+      module2.exports = sleep3;
     } else {
-      let sleep = function(ms) {
+      let sleep3 = function(ms) {
         const valid = ms > 0 && ms < Infinity;
         if (valid === false) {
           if (typeof ms !== "number" && typeof ms !== "bigint") {
@@ -1315,7 +1315,7 @@ var require_atomic_sleep = __commonJS({
         while (target > Date.now()) {
         }
       };
-      module2.exports = sleep;
+      module2.exports = sleep3;
     }
   }
 });
@@ -1328,7 +1328,7 @@ var require_sonic_boom = __commonJS({
     var EventEmitter = __require("events");
     var inherits = __require("util").inherits;
     var path8 = __require("path");
-    var sleep = require_atomic_sleep();
+    var sleep3 = require_atomic_sleep();
     var assert4 = __require("assert");
     var BUSY_WRITE_TIMEOUT = 100;
     var kEmptyBuffer = Buffer.allocUnsafe(0);
@@ -1474,7 +1474,7 @@ var require_sonic_boom = __commonJS({
           if ((err.code === "EAGAIN" || err.code === "EBUSY") && this.retryEAGAIN(err, this._writingBuf.length, this._len - this._writingBuf.length)) {
             if (this.sync) {
               try {
-                sleep(BUSY_WRITE_TIMEOUT);
+                sleep3(BUSY_WRITE_TIMEOUT);
                 this.release(void 0, 0);
               } catch (err2) {
                 this.release(err2);
@@ -1787,7 +1787,7 @@ var require_sonic_boom = __commonJS({
           if (shouldRetry && !this.retryEAGAIN(err, buf.length, this._len - buf.length)) {
             throw err;
           }
-          sleep(BUSY_WRITE_TIMEOUT);
+          sleep3(BUSY_WRITE_TIMEOUT);
         }
       }
       try {
@@ -1824,7 +1824,7 @@ var require_sonic_boom = __commonJS({
           if (shouldRetry && !this.retryEAGAIN(err, buf.length, this._len - buf.length)) {
             throw err;
           }
-          sleep(BUSY_WRITE_TIMEOUT);
+          sleep3(BUSY_WRITE_TIMEOUT);
         }
       }
     }
@@ -2721,7 +2721,7 @@ var require_transport = __commonJS({
     var getCallers = require_caller();
     var { join, isAbsolute, sep: sep2 } = __require("node:path");
     var { fileURLToPath: fileURLToPath5 } = __require("node:url");
-    var sleep = require_atomic_sleep();
+    var sleep3 = require_atomic_sleep();
     var onExit = require_on_exit_leak_free();
     var ThreadStream = require_thread_stream();
     var { transportUsesMultistreamSym } = require_symbols();
@@ -2845,7 +2845,7 @@ var require_transport = __commonJS({
           return;
         }
         stream.flushSync();
-        sleep(100);
+        sleep3(100);
         stream.end();
       }
       return stream;
@@ -5529,7 +5529,7 @@ var require_sonic_boom2 = __commonJS({
     var inherits = __require("node:util").inherits;
     var path8 = __require("node:path");
     var assert4 = __require("node:assert");
-    var sleep = require_atomic_sleep();
+    var sleep3 = require_atomic_sleep();
     var BUSY_WRITE_TIMEOUT = 100;
     var kEmptyBuffer = Buffer.allocUnsafe(0);
     var MAX_WRITE = 16 * 1024;
@@ -5702,7 +5702,7 @@ var require_sonic_boom2 = __commonJS({
           if (isRetryableErr && !retriesExhausted && this.retryEAGAIN(err, this._writingBuf.length, this._len - this._writingBuf.length)) {
             if (this.sync) {
               try {
-                sleep(BUSY_WRITE_TIMEOUT);
+                sleep3(BUSY_WRITE_TIMEOUT);
                 this.release(void 0, 0);
               } catch (err2) {
                 this.release(err2);
@@ -6135,7 +6135,7 @@ var require_sonic_boom2 = __commonJS({
             if (!shouldRetry || retriesExhausted || !this.retryEAGAIN(err, buf.length, this._len - buf.length)) {
               throw err;
             }
-            sleep(BUSY_WRITE_TIMEOUT);
+            sleep3(BUSY_WRITE_TIMEOUT);
           }
         }
       } finally {
@@ -6177,7 +6177,7 @@ var require_sonic_boom2 = __commonJS({
             if (!shouldRetry || retriesExhausted || !this.retryEAGAIN(err, buf.length, this._len - buf.length)) {
               throw err;
             }
-            sleep(BUSY_WRITE_TIMEOUT);
+            sleep3(BUSY_WRITE_TIMEOUT);
           }
         }
       } finally {
@@ -32547,6 +32547,52 @@ async function createNodeMiddleware2(appFn, { probot = createProbot(), webhooksP
   return mainHandler;
 }
 
+// src/github/idempotent-create.ts
+import { setTimeout as sleep } from "node:timers/promises";
+
+// src/github/client.ts
+function httpStatus(error62) {
+  if (typeof error62 !== "object" || error62 === null || !("status" in error62)) return void 0;
+  const { status } = error62;
+  return typeof status === "number" ? status : void 0;
+}
+function requestId(error62) {
+  if (typeof error62 !== "object" || error62 === null || !("response" in error62)) return void 0;
+  const { response } = error62;
+  const id = response?.headers?.["x-github-request-id"];
+  return typeof id === "string" ? id : void 0;
+}
+async function mapLimit(items, limit, task) {
+  const results = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+// src/github/idempotent-create.ts
+async function createIdempotently(create, find, options2 = {}) {
+  const attempts = options2.attempts ?? 3;
+  const backoffMs = options2.backoffMs ?? 250;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { value: await create(), recovered: false };
+    } catch (error62) {
+      const status = httpStatus(error62);
+      const unknownOutcome = status === void 0 || status >= 500;
+      if (!unknownOutcome || attempt >= attempts) throw error62;
+      await sleep(backoffMs * attempt);
+      const found = await find();
+      if (found !== void 0) return { value: found, recovered: true };
+    }
+  }
+}
+
 // src/github/check-runs.ts
 var CHECK_OUTPUT_LIMIT = 65535;
 async function findCheckRun(gh, repo, id) {
@@ -32590,24 +32636,38 @@ async function upsertCheckRun(gh, repo, spec, options2 = {}) {
     ...spec.details_url ? { details_url: spec.details_url } : {},
     output: output2
   };
-  if (existing) {
+  const patch = async (id) => {
     await gh.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", {
       ...repo,
-      check_run_id: existing.id,
+      check_run_id: id,
       external_id: spec.external_id,
       ...fields
     });
+  };
+  const reopens = existing?.status === "completed" && spec.status !== "completed";
+  if (existing && !reopens) {
+    await patch(existing.id);
     return { id: existing.id, action: "updated" };
   }
-  const { data } = await gh.request("POST /repos/{owner}/{repo}/check-runs", {
-    ...repo,
-    name: spec.name,
-    head_sha: spec.head_sha,
-    external_id: spec.external_id,
-    started_at: (/* @__PURE__ */ new Date()).toISOString(),
-    ...fields
-  });
-  return { id: Number(data.id), action: "created" };
+  const { value, recovered } = await createIdempotently(
+    async () => {
+      const { data } = await gh.request("POST /repos/{owner}/{repo}/check-runs", {
+        ...repo,
+        name: spec.name,
+        head_sha: spec.head_sha,
+        external_id: spec.external_id,
+        started_at: (/* @__PURE__ */ new Date()).toISOString(),
+        ...fields
+      });
+      return Number(data.id);
+    },
+    async () => {
+      const found = await findCheckRun(gh, repo, { ...spec, app_slug: options2.app_slug });
+      return found && (!existing || found.id > existing.id) ? found.id : void 0;
+    }
+  );
+  if (recovered) await patch(value);
+  return { id: value, action: "created" };
 }
 function sameRun(existing, spec) {
   return existing.status === spec.status && (existing.conclusion ?? void 0) === (spec.status === "completed" ? spec.conclusion ?? "neutral" : void 0) && existing.output.title === spec.output.title && existing.output.summary === spec.output.summary && (existing.output.text ?? "") === (spec.output.text ?? "");
@@ -32852,31 +32912,6 @@ async function classifySides(config3, input2) {
   });
 }
 
-// src/github/client.ts
-function httpStatus(error62) {
-  if (typeof error62 !== "object" || error62 === null || !("status" in error62)) return void 0;
-  const { status } = error62;
-  return typeof status === "number" ? status : void 0;
-}
-function requestId(error62) {
-  if (typeof error62 !== "object" || error62 === null || !("response" in error62)) return void 0;
-  const { response } = error62;
-  const id = response?.headers?.["x-github-request-id"];
-  return typeof id === "string" ? id : void 0;
-}
-async function mapLimit(items, limit, task) {
-  const results = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 // src/github/contents.ts
 async function readFileAt(gh, at) {
   let response;
@@ -32965,6 +33000,18 @@ function fileStatus(status) {
   }
 }
 
+// src/github/fork.ts
+function isFork(pull, baseRepo) {
+  const head = pull.head?.repo?.full_name;
+  const base = pull.base?.repo?.full_name;
+  if (typeof head !== "string") return true;
+  const bases = [typeof base === "string" ? base : void 0, baseRepo].filter(
+    (name) => name !== void 0
+  );
+  if (bases.length === 0) return true;
+  return bases.some((name) => name.toLowerCase() !== head.toLowerCase());
+}
+
 // src/github/pulls.ts
 async function getPullRequest(gh, pull) {
   const { data } = await gh.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", pull);
@@ -32975,6 +33022,7 @@ async function getPullRequest(gh, pull) {
     author: data.user.login,
     head_sha: data.head.sha,
     head_repo: data.head.repo?.full_name ?? null,
+    fork: isFork(data, `${pull.owner}/${pull.repo}`),
     base_sha: data.base.sha,
     base_ref: data.base.ref,
     changed_files: data.changed_files,
@@ -53135,22 +53183,32 @@ async function upsertStickyComment(gh, target, body, options2 = {}) {
   }
   if (!first) {
     if (options2.onlyIfPresent) return { id: void 0, action: "absent" };
-    const { data } = await gh.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
-      owner: target.owner,
-      repo: target.repo,
-      issue_number: target.issue_number,
-      body
-    });
-    return { id: Number(data.id), action: "created" };
+    const { value: made } = await createIdempotently(
+      async () => {
+        const { data } = await gh.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+          owner: target.owner,
+          repo: target.repo,
+          issue_number: target.issue_number,
+          body
+        });
+        return { id: Number(data.id), body };
+      },
+      async () => (await findStickyComments(gh, target))[0]
+    );
+    if (made.body !== body) await patchComment(gh, target, made.id, body);
+    return { id: made.id, action: "created" };
   }
   if (first.body === body) return { id: first.id, action: "unchanged" };
+  await patchComment(gh, target, first.id, body);
+  return { id: first.id, action: "updated" };
+}
+async function patchComment(gh, target, id, body) {
   await gh.request("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", {
     owner: target.owner,
     repo: target.repo,
-    comment_id: first.id,
+    comment_id: id,
     body
   });
-  return { id: first.id, action: "updated" };
 }
 
 // src/github/labels.ts
@@ -53622,6 +53680,8 @@ function unreadPull(trigger, head_sha) {
     author: "",
     head_sha,
     head_repo: null,
+    // Unknown head repository: treated as a fork (least trust), as `isFork` does.
+    fork: true,
     base_sha: "",
     base_ref: "",
     changed_files: 0,
@@ -55275,7 +55335,19 @@ async function runRollout(deps, trigger) {
     pinned_sha: pr ? trigger.pinned_sha ?? pr.head_sha : void 0,
     base_ref: pr?.base_ref ?? trigger.default_branch
   };
-  const baseRef = pr?.base_sha ?? trigger.default_branch ?? await defaultBranch(gh, repo);
+  const baseTip = pr ? await branchSha(gh, repo, pr.base_ref) : void 0;
+  if (pr && !baseTip) {
+    const permission2 = await permissionOf(gh, { ...repo, username: trigger.sender });
+    audit.permission = permission2;
+    if (!canWrite(permission2)) return await notice(deps, repo, trigger, { kind: "permission", audit });
+    return await notice(deps, repo, trigger, {
+      kind: "error",
+      audit,
+      message: `the base branch ${pr.base_ref} does not exist (GET git/ref/heads/${pr.base_ref} answered 404)`,
+      head_sha: pr.head_sha
+    });
+  }
+  const baseRef = baseTip ?? trigger.default_branch ?? await defaultBranch(gh, repo);
   let config3;
   try {
     config3 = (await loadPolicy(gh, { ...repo, ref: baseRef })).config;
@@ -55312,7 +55384,15 @@ async function runRollout(deps, trigger) {
         message: "a promotion label belongs on a rollout pull request, not on an issue"
       });
     }
-    return await promote(deps, repo, trigger, config3, audit, pr, parsed.share);
+    return await promote(
+      deps,
+      repo,
+      trigger,
+      config3,
+      audit,
+      { ...pr, base_tip: baseTip ?? pr.base_sha },
+      parsed.share
+    );
   } catch (error62) {
     const id = requestId(error62);
     const message = `${errorMessage(error62)}${id ? ` (GitHub request id ${id})` : ""}`;
@@ -55325,8 +55405,7 @@ async function runRollout(deps, trigger) {
 async function promote(deps, repo, trigger, config3, audit, pr, target) {
   const { gh } = deps;
   if (pr.state === "closed") return await notice(deps, repo, trigger, { kind: "closed", audit });
-  if (pr.head_repo && pr.head_repo.toLowerCase() !== `${repo.owner}/${repo.repo}`.toLowerCase())
-    return await notice(deps, repo, trigger, { kind: "fork", audit });
+  if (pr.fork) return await notice(deps, repo, trigger, { kind: "fork", audit });
   const pinned = audit.pinned_sha ?? pr.head_sha;
   let ownCommit;
   if (pr.head_sha !== pinned) {
@@ -55336,7 +55415,7 @@ async function promote(deps, repo, trigger, config3, audit, pr, target) {
   const llmFile = config3.llm.config;
   const keys = rolloutKeys(config3);
   const [baseText, headText] = await Promise.all([
-    readFileAt(gh, { ...repo, path: llmFile, ref: pr.base_sha }),
+    readFileAt(gh, { ...repo, path: llmFile, ref: pr.base_tip }),
     readFileAt(gh, { ...repo, path: llmFile, ref: ownCommit ?? pinned })
   ]);
   if (headText === null)
@@ -55346,7 +55425,7 @@ async function promote(deps, repo, trigger, config3, audit, pr, target) {
   const current = baseDoc ? readShare(baseDoc, keys.key) : 0;
   const headShare = readShare(headDoc, keys.key);
   Object.assign(audit, {
-    base_sha: pr.base_sha,
+    base_sha: pr.base_tip,
     llm_file: llmFile,
     share_key: keys.key,
     current,
@@ -55373,7 +55452,7 @@ async function promote(deps, repo, trigger, config3, audit, pr, target) {
   let production;
   const first = phases[0] ?? target;
   if (phase.gated) {
-    const reading = await readProduction(deps, repo, config3, pr.base_sha, current);
+    const reading = await readProduction(deps, repo, config3, pr.base_tip, current);
     audit.metrics_source = reading.source;
     production = judgeProduction(reading, config3.gates, current);
     steps.push(production);
@@ -55769,6 +55848,34 @@ async function startSetup(env) {
 // src/app/start-server.ts
 import { createServer } from "node:http";
 
+// src/github/api-version.ts
+var GITHUB_API_VERSION = "2022-11-28";
+function apiVersion(octokit) {
+  octokit.hook.before("request", (options2) => {
+    options2.headers["x-github-api-version"] = GITHUB_API_VERSION;
+  });
+  return {};
+}
+
+// src/github/octokit-options.ts
+import { setTimeout as sleep2 } from "node:timers/promises";
+
+// src/github/retry-rules.ts
+var SECONDARY_MIN_WAIT_SECONDS = 60;
+function safeToRepeat(method, url2) {
+  if (method.toUpperCase() !== "POST") return true;
+  const path8 = url2.split("?")[0] ?? "";
+  return !/\/(check-runs|comments)$/.test(path8);
+}
+function noBlindRepeats(octokit) {
+  octokit.hook.before("request", (options2) => {
+    if (safeToRepeat(options2.method, options2.url)) return;
+    const request3 = options2.request;
+    request3.retries ??= 0;
+  });
+  return {};
+}
+
 // src/github/octokit-options.ts
 var DEFAULT_CLIENT_POLICY = { throttle: true, retries: 3 };
 var MAX_WAIT_SECONDS = 60;
@@ -55776,13 +55883,19 @@ var MAX_LIMIT_RETRIES = 2;
 function reliabilityOptions(policy, log) {
   const handler2 = (kind) => (retryAfter, options2, _octokit, retryCount) => {
     const retry2 = retryCount < MAX_LIMIT_RETRIES && retryAfter <= MAX_WAIT_SECONDS;
+    const wait2 = kind === "secondary" ? retryAfter * 2 ** retryCount : retryAfter;
     log.warn(
-      `GitHub ${kind} rate limit on ${options2.method} ${options2.url}: ${retry2 ? `retrying in ${retryAfter} s (retry ${retryCount + 1} of ${MAX_LIMIT_RETRIES})` : "giving up"}`
+      `GitHub ${kind} rate limit on ${options2.method} ${options2.url}: ${retry2 ? `retrying in ${wait2} s (retry ${retryCount + 1} of ${MAX_LIMIT_RETRIES})` : "giving up"}`
     );
     return retry2;
   };
   return {
-    throttle: policy.throttle ? { enabled: true, onRateLimit: handler2("primary"), onSecondaryRateLimit: handler2("secondary") } : { enabled: false },
+    throttle: policy.throttle ? {
+      enabled: true,
+      onRateLimit: handler2("primary"),
+      onSecondaryRateLimit: doubling(handler2("secondary"), policy.limits),
+      ...limitTiming(policy.limits)
+    } : { enabled: false },
     retry: {
       enabled: policy.retries > 0,
       retries: policy.retries,
@@ -55790,12 +55903,26 @@ function reliabilityOptions(policy, log) {
     }
   };
 }
+function limitTiming(limits = {}) {
+  return {
+    fallbackSecondaryRateRetryAfter: limits.secondaryMinWaitSeconds ?? SECONDARY_MIN_WAIT_SECONDS,
+    retryAfterBaseValue: limits.secondMs ?? 1e3
+  };
+}
+function doubling(handler2, limits = {}) {
+  return async (retryAfter, options2, octokit, retryCount) => {
+    const retry2 = await handler2(retryAfter, options2, octokit, retryCount);
+    const extraSeconds = retryAfter * (2 ** retryCount - 1);
+    if (retry2 && extraSeconds > 0) await sleep2(extraSeconds * (limits.secondMs ?? 1e3));
+    return retry2;
+  };
+}
 
 // src/app/start-server.ts
 var WEBHOOK_PATH = "/api/github/webhooks";
 function reliableOctokit(policy, log) {
   const options2 = reliabilityOptions(policy, log);
-  return ProbotOctokit.defaults((instance) => ({
+  return ProbotOctokit.plugin(apiVersion, noBlindRepeats).defaults((instance) => ({
     ...instance,
     throttle: options2.throttle.enabled ? { ...instance.throttle, ...options2.throttle } : options2.throttle,
     retry: { ...instance.retry, ...options2.retry }

@@ -12242,6 +12242,71 @@ function errorMessage(error62) {
   return String(error62);
 }
 
+// src/github/api-version.ts
+var GITHUB_API_VERSION = "2022-11-28";
+function apiVersion(octokit) {
+  octokit.hook.before("request", (options) => {
+    options.headers["x-github-api-version"] = GITHUB_API_VERSION;
+  });
+  return {};
+}
+
+// src/github/fork.ts
+function isFork(pull, baseRepo) {
+  const head = pull.head?.repo?.full_name;
+  const base = pull.base?.repo?.full_name;
+  if (typeof head !== "string") return true;
+  const bases = [typeof base === "string" ? base : void 0, baseRepo].filter(
+    (name) => name !== void 0
+  );
+  if (bases.length === 0) return true;
+  return bases.some((name) => name.toLowerCase() !== head.toLowerCase());
+}
+
+// src/github/octokit-options.ts
+import { setTimeout as sleep } from "node:timers/promises";
+
+// src/github/client.ts
+function httpStatus(error62) {
+  if (typeof error62 !== "object" || error62 === null || !("status" in error62)) return void 0;
+  const { status } = error62;
+  return typeof status === "number" ? status : void 0;
+}
+function requestId(error62) {
+  if (typeof error62 !== "object" || error62 === null || !("response" in error62)) return void 0;
+  const { response } = error62;
+  const id = response?.headers?.["x-github-request-id"];
+  return typeof id === "string" ? id : void 0;
+}
+async function mapLimit(items, limit, task) {
+  const results = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+// src/github/retry-rules.ts
+var SECONDARY_MIN_WAIT_SECONDS = 60;
+function safeToRepeat(method, url2) {
+  if (method.toUpperCase() !== "POST") return true;
+  const path = url2.split("?")[0] ?? "";
+  return !/\/(check-runs|comments)$/.test(path);
+}
+function noBlindRepeats(octokit) {
+  octokit.hook.before("request", (options) => {
+    if (safeToRepeat(options.method, options.url)) return;
+    const request3 = options.request;
+    request3.retries ??= 0;
+  });
+  return {};
+}
+
 // src/github/octokit-options.ts
 var DEFAULT_CLIENT_POLICY = { throttle: true, retries: 3 };
 var MAX_WAIT_SECONDS = 60;
@@ -12249,19 +12314,58 @@ var MAX_LIMIT_RETRIES = 2;
 function reliabilityOptions(policy, log) {
   const handler = (kind) => (retryAfter, options, _octokit, retryCount) => {
     const retry2 = retryCount < MAX_LIMIT_RETRIES && retryAfter <= MAX_WAIT_SECONDS;
+    const wait = kind === "secondary" ? retryAfter * 2 ** retryCount : retryAfter;
     log.warn(
-      `GitHub ${kind} rate limit on ${options.method} ${options.url}: ${retry2 ? `retrying in ${retryAfter} s (retry ${retryCount + 1} of ${MAX_LIMIT_RETRIES})` : "giving up"}`
+      `GitHub ${kind} rate limit on ${options.method} ${options.url}: ${retry2 ? `retrying in ${wait} s (retry ${retryCount + 1} of ${MAX_LIMIT_RETRIES})` : "giving up"}`
     );
     return retry2;
   };
   return {
-    throttle: policy.throttle ? { enabled: true, onRateLimit: handler("primary"), onSecondaryRateLimit: handler("secondary") } : { enabled: false },
+    throttle: policy.throttle ? {
+      enabled: true,
+      onRateLimit: handler("primary"),
+      onSecondaryRateLimit: doubling(handler("secondary"), policy.limits),
+      ...limitTiming(policy.limits)
+    } : { enabled: false },
     retry: {
       enabled: policy.retries > 0,
       retries: policy.retries,
       ...policy.retryAfterBaseValue === void 0 ? {} : { retryAfterBaseValue: policy.retryAfterBaseValue }
     }
   };
+}
+function limitTiming(limits = {}) {
+  return {
+    fallbackSecondaryRateRetryAfter: limits.secondaryMinWaitSeconds ?? SECONDARY_MIN_WAIT_SECONDS,
+    retryAfterBaseValue: limits.secondMs ?? 1e3
+  };
+}
+function doubling(handler, limits = {}) {
+  return async (retryAfter, options, octokit, retryCount) => {
+    const retry2 = await handler(retryAfter, options, octokit, retryCount);
+    const extraSeconds = retryAfter * (2 ** retryCount - 1);
+    if (retry2 && extraSeconds > 0) await sleep(extraSeconds * (limits.secondMs ?? 1e3));
+    return retry2;
+  };
+}
+
+// src/github/idempotent-create.ts
+import { setTimeout as sleep2 } from "node:timers/promises";
+async function createIdempotently(create, find, options = {}) {
+  const attempts = options.attempts ?? 3;
+  const backoffMs = options.backoffMs ?? 250;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { value: await create(), recovered: false };
+    } catch (error62) {
+      const status = httpStatus(error62);
+      const unknownOutcome = status === void 0 || status >= 500;
+      if (!unknownOutcome || attempt >= attempts) throw error62;
+      await sleep2(backoffMs * attempt);
+      const found = await find();
+      if (found !== void 0) return { value: found, recovered: true };
+    }
+  }
 }
 
 // src/github/check-runs.ts
@@ -12307,24 +12411,38 @@ async function upsertCheckRun(gh, repo, spec, options = {}) {
     ...spec.details_url ? { details_url: spec.details_url } : {},
     output: output2
   };
-  if (existing) {
+  const patch = async (id) => {
     await gh.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", {
       ...repo,
-      check_run_id: existing.id,
+      check_run_id: id,
       external_id: spec.external_id,
       ...fields
     });
+  };
+  const reopens = existing?.status === "completed" && spec.status !== "completed";
+  if (existing && !reopens) {
+    await patch(existing.id);
     return { id: existing.id, action: "updated" };
   }
-  const { data } = await gh.request("POST /repos/{owner}/{repo}/check-runs", {
-    ...repo,
-    name: spec.name,
-    head_sha: spec.head_sha,
-    external_id: spec.external_id,
-    started_at: (/* @__PURE__ */ new Date()).toISOString(),
-    ...fields
-  });
-  return { id: Number(data.id), action: "created" };
+  const { value, recovered } = await createIdempotently(
+    async () => {
+      const { data } = await gh.request("POST /repos/{owner}/{repo}/check-runs", {
+        ...repo,
+        name: spec.name,
+        head_sha: spec.head_sha,
+        external_id: spec.external_id,
+        started_at: (/* @__PURE__ */ new Date()).toISOString(),
+        ...fields
+      });
+      return Number(data.id);
+    },
+    async () => {
+      const found = await findCheckRun(gh, repo, { ...spec, app_slug: options.app_slug });
+      return found && (!existing || found.id > existing.id) ? found.id : void 0;
+    }
+  );
+  if (recovered) await patch(value);
+  return { id: value, action: "created" };
 }
 function sameRun(existing, spec) {
   return existing.status === spec.status && (existing.conclusion ?? void 0) === (spec.status === "completed" ? spec.conclusion ?? "neutral" : void 0) && existing.output.title === spec.output.title && existing.output.summary === spec.output.summary && (existing.output.text ?? "") === (spec.output.text ?? "");
@@ -12560,31 +12678,6 @@ async function classifySides(config2, input2) {
   });
 }
 
-// src/github/client.ts
-function httpStatus(error62) {
-  if (typeof error62 !== "object" || error62 === null || !("status" in error62)) return void 0;
-  const { status } = error62;
-  return typeof status === "number" ? status : void 0;
-}
-function requestId(error62) {
-  if (typeof error62 !== "object" || error62 === null || !("response" in error62)) return void 0;
-  const { response } = error62;
-  const id = response?.headers?.["x-github-request-id"];
-  return typeof id === "string" ? id : void 0;
-}
-async function mapLimit(items, limit, task) {
-  const results = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 // src/github/contents.ts
 async function readFileAt(gh, at) {
   let response;
@@ -12683,6 +12776,7 @@ async function getPullRequest(gh, pull) {
     author: data.user.login,
     head_sha: data.head.sha,
     head_repo: data.head.repo?.full_name ?? null,
+    fork: isFork(data, `${pull.owner}/${pull.repo}`),
     base_sha: data.base.sha,
     base_ref: data.base.ref,
     changed_files: data.changed_files,
@@ -32843,22 +32937,32 @@ async function upsertStickyComment(gh, target, body, options = {}) {
   }
   if (!first) {
     if (options.onlyIfPresent) return { id: void 0, action: "absent" };
-    const { data } = await gh.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
-      owner: target.owner,
-      repo: target.repo,
-      issue_number: target.issue_number,
-      body
-    });
-    return { id: Number(data.id), action: "created" };
+    const { value: made } = await createIdempotently(
+      async () => {
+        const { data } = await gh.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+          owner: target.owner,
+          repo: target.repo,
+          issue_number: target.issue_number,
+          body
+        });
+        return { id: Number(data.id), body };
+      },
+      async () => (await findStickyComments(gh, target))[0]
+    );
+    if (made.body !== body) await patchComment(gh, target, made.id, body);
+    return { id: made.id, action: "created" };
   }
   if (first.body === body) return { id: first.id, action: "unchanged" };
+  await patchComment(gh, target, first.id, body);
+  return { id: first.id, action: "updated" };
+}
+async function patchComment(gh, target, id, body) {
   await gh.request("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", {
     owner: target.owner,
     repo: target.repo,
-    comment_id: first.id,
+    comment_id: id,
     body
   });
-  return { id: first.id, action: "updated" };
 }
 
 // src/github/labels.ts
@@ -33330,6 +33434,8 @@ function unreadPull(trigger, head_sha) {
     author: "",
     head_sha,
     head_repo: null,
+    // Unknown head repository: treated as a fork (least trust), as `isFork` does.
+    fork: true,
     base_sha: "",
     base_ref: "",
     changed_files: 0,
@@ -33513,7 +33619,7 @@ async function judge(env, io) {
     warn: (message) => io.out(command("warning", message)),
     error: (message) => io.out(message)
   };
-  const ActionsOctokit = Octokit.plugin(retry, throttling);
+  const ActionsOctokit = Octokit.plugin(retry, throttling, apiVersion, noBlindRepeats);
   const gh = new ActionsOctokit({
     auth: token,
     baseUrl: (env.GITHUB_API_URL || "https://api.github.com").replace(/\/+$/, ""),
@@ -33559,9 +33665,8 @@ ${outcome.summary}
 function isForkPullRequest(eventName, payload) {
   if (eventName !== "pull_request") return false;
   const p = payload;
-  const head = p.pull_request?.head?.repo?.full_name;
-  const base = p.repository?.full_name;
-  return head !== void 0 && base !== void 0 && head.toLowerCase() !== base.toLowerCase();
+  const base = typeof p.repository?.full_name === "string" ? p.repository.full_name : void 0;
+  return isFork(p.pull_request ?? {}, base);
 }
 function command(name, message, properties = {}) {
   const props = Object.entries(properties).map(([key, value]) => `${key}=${escapeProperty(value)}`).join(",");

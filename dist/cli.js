@@ -608,8 +608,8 @@ var require_Node = __commonJS({
         };
         const res = toJS.toJS(this, "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count);
+          for (const { count: count2, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count2);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
     };
@@ -717,13 +717,13 @@ var require_Alias = __commonJS({
         const anchor2 = anchors2 && source && anchors2.get(source);
         return anchor2 ? anchor2.count * anchor2.aliasCount : 0;
       } else if (identity.isCollection(node2)) {
-        let count = 0;
+        let count2 = 0;
         for (const item of node2.items) {
           const c = getAliasCount(doc, item, anchors2);
-          if (c > count)
-            count = c;
+          if (c > count2)
+            count2 = c;
         }
-        return count;
+        return count2;
       } else if (identity.isPair(node2)) {
         const kc = getAliasCount(doc, node2.key, anchors2);
         const vc = getAliasCount(doc, node2.value, anchors2);
@@ -3676,8 +3676,8 @@ var require_Document = __commonJS({
         };
         const res = toJS.toJS(this.contents, jsonArg ?? "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count);
+          for (const { count: count2, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count2);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
       /**
@@ -3754,12 +3754,12 @@ var require_errors = __commonJS({
         lineStr = prev + lineStr;
       }
       if (/[^ ]/.test(lineStr)) {
-        let count = 1;
+        let count2 = 1;
         const end = error62.linePos[1];
         if (end?.line === line && end.col > col) {
-          count = Math.max(1, Math.min(end.col - col, 80 - ci));
+          count2 = Math.max(1, Math.min(end.col - col, 80 - ci));
         }
-        const pointer = " ".repeat(ci) + "^".repeat(count);
+        const pointer = " ".repeat(ci) + "^".repeat(count2);
         error62.message += `:
 
 ${lineStr}
@@ -4003,10 +4003,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep, value } = collItem;
+        const { start, key, sep: sep2, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep?.[0],
+          next: key ?? sep2?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -4020,7 +4020,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep) {
+          if (!keyProps.anchor && !keyProps.tag && !sep2) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map2.comment)
@@ -4044,7 +4044,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map2.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep ?? [], {
+        const valueProps = resolveProps.resolveProps(sep2 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -4060,7 +4060,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep2, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -4151,7 +4151,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep = "";
+        let sep2 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -4165,13 +4165,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep + cb;
-              sep = "";
+                comment += sep2 + cb;
+              sep2 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep += source;
+                sep2 += source;
               hasSpace = true;
               break;
             default:
@@ -4214,18 +4214,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep, value } = collItem;
+        const { start, key, sep: sep2, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep?.[0],
+          next: key ?? sep2?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep && !value) {
+          if (!props.anchor && !props.tag && !sep2 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -4279,8 +4279,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap && !sep && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
+        if (!isMap && !sep2 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep2, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -4292,7 +4292,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep ?? [], {
+          const valueProps = resolveProps.resolveProps(sep2 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -4303,8 +4303,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap && !props.found && ctx.options.strict) {
-              if (sep)
-                for (const st of sep) {
+              if (sep2)
+                for (const st of sep2) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -4321,7 +4321,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep2, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -4501,7 +4501,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep = "";
+      let sep2 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -4518,24 +4518,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep + indent.slice(trimIndent) + content2;
-          sep = "\n";
+          value += sep2 + indent.slice(trimIndent) + content2;
+          sep2 = "\n";
         } else if (indent.length > trimIndent || content2[0] === "	") {
-          if (sep === " ")
-            sep = "\n";
-          else if (!prevMoreIndented && sep === "\n")
-            sep = "\n\n";
-          value += sep + indent.slice(trimIndent) + content2;
-          sep = "\n";
+          if (sep2 === " ")
+            sep2 = "\n";
+          else if (!prevMoreIndented && sep2 === "\n")
+            sep2 = "\n\n";
+          value += sep2 + indent.slice(trimIndent) + content2;
+          sep2 = "\n";
           prevMoreIndented = true;
         } else if (content2 === "") {
-          if (sep === "\n")
+          if (sep2 === "\n")
             value += "\n";
           else
-            sep = "\n";
+            sep2 = "\n";
         } else {
-          value += sep + content2;
-          sep = " ";
+          value += sep2 + content2;
+          sep2 = " ";
           prevMoreIndented = false;
         }
       }
@@ -4718,25 +4718,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep = " ";
+      let sep2 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep === "\n")
-            res += sep;
+          if (sep2 === "\n")
+            res += sep2;
           else
-            sep = "\n";
+            sep2 = "\n";
         } else {
-          res += sep + lm;
-          sep = " ";
+          res += sep2 + lm;
+          sep2 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep + (match?.[1] ?? "");
+      return res + sep2 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -5546,14 +5546,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep, value }) {
+    function stringifyItem({ start, key, sep: sep2, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key)
         res += stringifyToken(key);
-      if (sep)
-        for (const st of sep)
+      if (sep2)
+        for (const st of sep2)
           res += st.source;
       if (value)
         res += stringifyToken(value);
@@ -6720,18 +6720,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep;
+          let sep2;
           if (scalar.end) {
-            sep = scalar.end;
-            sep.push(this.sourceToken);
+            sep2 = scalar.end;
+            sep2.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep = [this.sourceToken];
+            sep2 = [this.sourceToken];
           const map2 = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep }]
+            items: [{ start, key: scalar, sep: sep2 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map2;
@@ -6884,15 +6884,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key = it.key;
-                  const sep = it.sep;
-                  sep.push(this.sourceToken);
+                  const sep2 = it.sep;
+                  sep2.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep }]
+                    items: [{ start: start2, key, sep: sep2 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -7086,13 +7086,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep = fc.end.splice(1, fc.end.length);
-            sep.push(this.sourceToken);
+            const sep2 = fc.end.splice(1, fc.end.length);
+            sep2.push(this.sourceToken);
             const map2 = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep }]
+              items: [{ start, key: fc, sep: sep2 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map2;
@@ -8306,13 +8306,13 @@ var require_parse = __commonJS({
         consume(token.value);
       };
       const negate2 = () => {
-        let count = 1;
+        let count2 = 1;
         while (peek() === "!" && (peek(2) !== "(" || peek(3) === "?")) {
           advance();
           state2.start++;
-          count++;
+          count2++;
         }
-        if (count % 2 === 0) {
+        if (count2 % 2 === 0) {
           return false;
         }
         state2.negated = true;
@@ -8371,16 +8371,16 @@ var require_parse = __commonJS({
         const analysis = analyzeRepeatedExtglob(body, opts);
         if ((token.type === "plus" || token.type === "star") && analysis.risky) {
           const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
-          const open2 = tokens[token.tokensIndex];
-          open2.type = "text";
-          open2.value = literal2;
-          open2.output = safeOutput || utils.escapeRegex(literal2);
+          const open3 = tokens[token.tokensIndex];
+          open3.type = "text";
+          open3.value = literal2;
+          open3.output = safeOutput || utils.escapeRegex(literal2);
           for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
             tokens[i].value = "";
             tokens[i].output = "";
             delete tokens[i].suffix;
           }
-          state2.output = token.output + open2.output;
+          state2.output = token.output + open3.output;
           state2.backtrack = true;
           push({ type: "paren", extglob: true, value, output: "" });
           decrement("parens");
@@ -8600,15 +8600,15 @@ var require_parse = __commonJS({
         }
         if (value === "{" && opts.nobrace !== true) {
           increment("braces");
-          const open2 = {
+          const open3 = {
             type: "brace",
             value,
             output: "(",
             outputIndex: state2.output.length,
             tokensIndex: state2.tokens.length
           };
-          braces.push(open2);
-          push(open2);
+          braces.push(open3);
+          push(open3);
           continue;
         }
         if (value === "}") {
@@ -11362,20 +11362,20 @@ var require_resolve = __commonJS({
       return false;
     }
     function countKeys(schema) {
-      let count = 0;
+      let count2 = 0;
       for (const key in schema) {
         if (key === "$ref")
           return Infinity;
-        count++;
+        count2++;
         if (SIMPLE_INLINED.has(key))
           continue;
         if (typeof schema[key] == "object") {
-          (0, util_1.eachItem)(schema[key], (sch) => count += countKeys(sch));
+          (0, util_1.eachItem)(schema[key], (sch) => count2 += countKeys(sch));
         }
-        if (count === Infinity)
+        if (count2 === Infinity)
           return Infinity;
       }
-      return count;
+      return count2;
     }
     function getFullPath(resolver, id = "", normalize) {
       if (normalize !== false)
@@ -12126,7 +12126,7 @@ var require_compile = __commonJS({
       const schOrFunc = root.refs[ref];
       if (schOrFunc)
         return schOrFunc;
-      let _sch = resolve.call(this, root, ref);
+      let _sch = resolve4.call(this, root, ref);
       if (_sch === void 0) {
         const schema = (_a7 = root.localRefs) === null || _a7 === void 0 ? void 0 : _a7[ref];
         const { schemaId } = this.opts;
@@ -12153,7 +12153,7 @@ var require_compile = __commonJS({
     function sameSchemaEnv(s1, s2) {
       return s1.schema === s2.schema && s1.root === s2.root && s1.baseId === s2.baseId;
     }
-    function resolve(root, ref) {
+    function resolve4(root, ref) {
       let sch;
       while (typeof (sch = this.refs[ref]) == "string")
         ref = sch;
@@ -13017,7 +13017,7 @@ var require_fast_uri = __commonJS({
       }
       return uri;
     }
-    function resolve(baseURI, relativeURI, options) {
+    function resolve4(baseURI, relativeURI, options) {
       const schemelessOptions = options ? Object.assign({ scheme: "null" }, options) : { scheme: "null" };
       const {
         parsed: baseParsed,
@@ -13053,50 +13053,50 @@ var require_fast_uri = __commonJS({
       schemelessOptions.skipEscape = true;
       return serialize(resolved, schemelessOptions);
     }
-    function resolveComponent(base, relative, options, skipNormalization) {
+    function resolveComponent(base, relative2, options, skipNormalization) {
       const target = {};
       if (!skipNormalization) {
         base = parse3(serialize(base, options), options);
-        relative = parse3(serialize(relative, options), options);
+        relative2 = parse3(serialize(relative2, options), options);
       }
       options = options || {};
-      if (!options.tolerant && relative.scheme) {
-        target.scheme = relative.scheme;
-        target.userinfo = relative.userinfo;
-        target.host = relative.host;
-        target.port = relative.port;
-        target.path = removeDotSegments(relative.path || "");
-        target.query = relative.query;
+      if (!options.tolerant && relative2.scheme) {
+        target.scheme = relative2.scheme;
+        target.userinfo = relative2.userinfo;
+        target.host = relative2.host;
+        target.port = relative2.port;
+        target.path = removeDotSegments(relative2.path || "");
+        target.query = relative2.query;
       } else {
-        if (relative.userinfo !== void 0 || relative.host !== void 0 || relative.port !== void 0) {
-          target.userinfo = relative.userinfo;
-          target.host = relative.host;
-          target.port = relative.port;
-          target.path = removeDotSegments(relative.path || "");
-          target.query = relative.query;
+        if (relative2.userinfo !== void 0 || relative2.host !== void 0 || relative2.port !== void 0) {
+          target.userinfo = relative2.userinfo;
+          target.host = relative2.host;
+          target.port = relative2.port;
+          target.path = removeDotSegments(relative2.path || "");
+          target.query = relative2.query;
         } else {
-          if (!relative.path) {
+          if (!relative2.path) {
             target.path = base.path;
-            if (relative.query !== void 0) {
-              target.query = relative.query;
+            if (relative2.query !== void 0) {
+              target.query = relative2.query;
             } else {
               target.query = base.query;
             }
           } else {
-            if (relative.path[0] === "/") {
-              target.path = removeDotSegments(relative.path);
+            if (relative2.path[0] === "/") {
+              target.path = removeDotSegments(relative2.path);
             } else {
               const baseHasAuthority = base.userinfo !== void 0 || base.host !== void 0 || base.port !== void 0;
               if (baseHasAuthority && !base.path) {
-                target.path = "/" + relative.path;
+                target.path = "/" + relative2.path;
               } else if (!base.path) {
-                target.path = relative.path;
+                target.path = relative2.path;
               } else {
-                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative.path;
+                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative2.path;
               }
               target.path = base.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
             }
-            target.query = relative.query;
+            target.query = relative2.query;
           }
           target.userinfo = base.userinfo;
           target.host = base.host;
@@ -13104,7 +13104,7 @@ var require_fast_uri = __commonJS({
         }
         target.scheme = base.scheme;
       }
-      target.fragment = relative.fragment;
+      target.fragment = relative2.fragment;
       return target;
     }
     function equal(uriA, uriB, options) {
@@ -13408,7 +13408,7 @@ var require_fast_uri = __commonJS({
     var fastUri = {
       SCHEMES,
       normalize,
-      resolve,
+      resolve: resolve4,
       resolveComponent,
       equal,
       serialize,
@@ -14913,8 +14913,8 @@ var require_contains = __commonJS({
         cxt.result(valid, () => cxt.reset());
         function validateItemsWithCount() {
           const schValid = gen.name("_valid");
-          const count = gen.let("count", 0);
-          validateItems(schValid, () => gen.if(schValid, () => checkLimits(count)));
+          const count2 = gen.let("count", 0);
+          validateItems(schValid, () => gen.if(schValid, () => checkLimits(count2)));
         }
         function validateItems(_valid, block) {
           gen.forRange("i", 0, len, (i) => {
@@ -14927,16 +14927,16 @@ var require_contains = __commonJS({
             block();
           });
         }
-        function checkLimits(count) {
-          gen.code((0, codegen_1._)`${count}++`);
+        function checkLimits(count2) {
+          gen.code((0, codegen_1._)`${count2}++`);
           if (max === void 0) {
-            gen.if((0, codegen_1._)`${count} >= ${min}`, () => gen.assign(valid, true).break());
+            gen.if((0, codegen_1._)`${count2} >= ${min}`, () => gen.assign(valid, true).break());
           } else {
-            gen.if((0, codegen_1._)`${count} > ${max}`, () => gen.assign(valid, false).break());
+            gen.if((0, codegen_1._)`${count2} > ${max}`, () => gen.assign(valid, false).break());
             if (min === 1)
               gen.assign(valid, true);
             else
-              gen.if((0, codegen_1._)`${count} >= ${min}`, () => gen.assign(valid, true));
+              gen.if((0, codegen_1._)`${count2} >= ${min}`, () => gen.assign(valid, true));
           }
         }
       }
@@ -17394,14 +17394,14 @@ function codePointLength(str) {
   const units = str.length;
   if (!highSurrogate.test(str))
     return units;
-  let count = units;
+  let count2 = units;
   for (let i = 0; i < units - 1; i++) {
     if ((str.charCodeAt(i) & 64512) === 55296 && (str.charCodeAt(i + 1) & 64512) === 56320) {
-      count--;
+      count2--;
       i++;
     }
   }
-  return count;
+  return count2;
 }
 function getLengthableOrigin(input2) {
   if (Array.isArray(input2))
@@ -21234,7 +21234,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack, resolve) {
+function isRecursive(inst, stack, resolve4) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -21244,7 +21244,7 @@ function isRecursive(inst, stack, resolve) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve);
+      const answer = isRecursive(child, stack, resolve4);
       if (answer > result)
         result = answer;
     }
@@ -21255,7 +21255,7 @@ function isRecursive(inst, stack, resolve) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve4) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -21319,7 +21319,7 @@ function isRecursive(inst, stack, resolve) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve4 ? inst._zod.innerType : void 0);
       merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -21784,8 +21784,8 @@ function az_default() {
 }
 
 // node_modules/zod/v4/locales/be.js
-function getBelarusianPlural(count, one, few, many) {
-  const absCount = Math.abs(count);
+function getBelarusianPlural(count2, one, few, many) {
+  const absCount = Math.abs(count2);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -24432,8 +24432,8 @@ function hu_default() {
 }
 
 // node_modules/zod/v4/locales/hy.js
-function getArmenianPlural(count, one, many) {
-  return Math.abs(count) === 1 ? one : many;
+function getArmenianPlural(count2, one, many) {
+  return Math.abs(count2) === 1 ? one : many;
 }
 function withDefiniteArticle(word) {
   if (!word)
@@ -27171,8 +27171,8 @@ function ro_default() {
 }
 
 // node_modules/zod/v4/locales/ru.js
-function getRussianPlural(count, one, few, many) {
-  const absCount = Math.abs(count);
+function getRussianPlural(count2, one, few, many) {
+  const absCount = Math.abs(count2);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -35670,7 +35670,7 @@ function visit(schema, fnOrHandlers) {
     return h ? h(node2, rewritten) : node2;
   };
   const cache = /* @__PURE__ */ new Map();
-  function run2(s) {
+  function run3(s) {
     const cached2 = cache.get(s);
     if (cached2 === RESOLVING) {
       return new $ZodLazy({
@@ -35696,21 +35696,21 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newShape = {};
         for (const k of keys) {
-          const mapped = run2(oldShape[k]);
+          const mapped = run3(oldShape[k]);
           if (mapped !== oldShape[k])
             changed = true;
           newShape[k] = mapped;
         }
         let newCatchall = def.catchall;
         if (def.catchall) {
-          newCatchall = run2(def.catchall);
+          newCatchall = run3(def.catchall);
           if (newCatchall !== def.catchall)
             changed = true;
         }
         return changed ? clone(s, { ...def, shape: newShape, catchall: newCatchall }) : s;
       }
       case "array": {
-        const mapped = run2(def.element);
+        const mapped = run3(def.element);
         return mapped === def.element ? s : clone(s, { ...def, element: mapped });
       }
       case "tuple": {
@@ -35718,14 +35718,14 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newItems = [];
         for (const item of oldItems) {
-          const mapped = run2(item);
+          const mapped = run3(item);
           if (mapped !== item)
             changed = true;
           newItems.push(mapped);
         }
         let newRest = def.rest;
         if (def.rest) {
-          newRest = run2(def.rest);
+          newRest = run3(def.rest);
           if (newRest !== def.rest)
             changed = true;
         }
@@ -35733,12 +35733,12 @@ function visit(schema, fnOrHandlers) {
       }
       case "record":
       case "map": {
-        const newKey = run2(def.keyType);
-        const newVal = run2(def.valueType);
+        const newKey = run3(def.keyType);
+        const newVal = run3(def.valueType);
         return newKey === def.keyType && newVal === def.valueType ? s : clone(s, { ...def, keyType: newKey, valueType: newVal });
       }
       case "set": {
-        const newVal = run2(def.valueType);
+        const newVal = run3(def.valueType);
         return newVal === def.valueType ? s : clone(s, { ...def, valueType: newVal });
       }
       case "union": {
@@ -35746,7 +35746,7 @@ function visit(schema, fnOrHandlers) {
         let changed = false;
         const newOptions = [];
         for (const opt of oldOptions) {
-          const mapped = run2(opt);
+          const mapped = run3(opt);
           if (mapped !== opt)
             changed = true;
           newOptions.push(mapped);
@@ -35754,8 +35754,8 @@ function visit(schema, fnOrHandlers) {
         return changed ? clone(s, { ...def, options: newOptions }) : s;
       }
       case "intersection": {
-        const newLeft = run2(def.left);
-        const newRight = run2(def.right);
+        const newLeft = run3(def.left);
+        const newRight = run3(def.right);
         return newLeft === def.left && newRight === def.right ? s : clone(s, { ...def, left: newLeft, right: newRight });
       }
       case "optional":
@@ -35767,23 +35767,23 @@ function visit(schema, fnOrHandlers) {
       case "nonoptional":
       case "promise":
       case "success": {
-        const newInner = run2(def.innerType);
+        const newInner = run3(def.innerType);
         return newInner === def.innerType ? s : clone(s, { ...def, innerType: newInner });
       }
       case "pipe": {
-        const newIn = run2(def.in);
-        const newOut = run2(def.out);
+        const newIn = run3(def.in);
+        const newOut = run3(def.out);
         return newIn === def.in && newOut === def.out ? s : clone(s, { ...def, in: newIn, out: newOut });
       }
       case "function": {
-        const newInput = run2(def.input);
-        const newOutput = run2(def.output);
+        const newInput = run3(def.input);
+        const newOutput = run3(def.output);
         return newInput === def.input && newOutput === def.output ? s : clone(s, { ...def, input: newInput, output: newOutput });
       }
       case "lazy": {
         const original = def.getter;
         const { _cachedInner, ...rest } = def;
-        return clone(s, { ...rest, getter: () => run2(original()) });
+        return clone(s, { ...rest, getter: () => run3(original()) });
       }
       // A leaf by choice: `parts` are regex fragments, not data positions.
       case "template_literal":
@@ -35814,7 +35814,7 @@ function visit(schema, fnOrHandlers) {
       }
     }
   }
-  return run2(schema);
+  return run3(schema);
 }
 
 // node_modules/zod/v4/classic/deep-partial.js
@@ -36404,7 +36404,7 @@ function parseNameStatus(out) {
   return changes2;
 }
 function catFiles(dir, commit, paths) {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve4, reject) => {
     const child = spawn("git", ["-C", dir, "cat-file", "--batch"], { stdio: ["pipe", "pipe", "pipe"] });
     const chunks = [];
     let stderr = "";
@@ -36415,7 +36415,7 @@ function catFiles(dir, commit, paths) {
     child.on("error", reject);
     child.on("close", (code) => {
       if (code !== 0) return reject(new RepoError(`git cat-file failed in ${dir}: ${stderr.trim()}`));
-      resolve(parseBatch(Buffer.concat(chunks), paths));
+      resolve4(parseBatch(Buffer.concat(chunks), paths));
     });
     child.stdin.end(paths.map((path2) => `${commit}:${path2}
 `).join(""));
@@ -36504,7 +36504,8 @@ async function classifyCommand(argv, io) {
 }
 
 // src/cli/eval.ts
-import { join as join2 } from "node:path";
+import { homedir } from "node:os";
+import { dirname as dirname4, isAbsolute as isAbsolute2, join as join2, resolve as resolve3 } from "node:path";
 
 // src/core/endpoint-warnings.ts
 var ENDPOINT_KEY = /(^|[._])(base_?url|api_?base|api_?url|endpoint|openai_base_url|azure_openai_endpoint)$/i;
@@ -36649,8 +36650,8 @@ function formatRelative(base, head) {
 function formatCount(value) {
   return formatValue(value, "int");
 }
-function plural2(count, singular, pluralForm = `${singular}s`) {
-  return `${formatCount(count)} ${count === 1 ? singular : pluralForm}`;
+function plural2(count2, singular, pluralForm = `${singular}s`) {
+  return `${formatCount(count2)} ${count2 === 1 ? singular : pluralForm}`;
 }
 function shortSha(sha) {
   const trimmed = sha?.trim() ?? "";
@@ -36763,7 +36764,7 @@ function defuseCode(text2) {
 }
 function longestBacktickRun(text2) {
   let longest = 0;
-  for (const run2 of text2.match(/`+/g) ?? []) longest = Math.max(longest, run2.length);
+  for (const run3 of text2.match(/`+/g) ?? []) longest = Math.max(longest, run3.length);
   return longest;
 }
 function inlineCode(text2, options = {}) {
@@ -37039,8 +37040,8 @@ function kpiRow(result, name) {
   const { delta, ci95 } = kpiDelta(result, name);
   const signed = formatSigned(delta, deltaUnit(unit));
   const moved = /^[+-]/.test(signed);
-  const relative = unit === "percent" || !moved ? null : formatRelative(base, head);
-  const deltaText = relative ? `${signed} (${relative})` : signed;
+  const relative2 = unit === "percent" || !moved ? null : formatRelative(base, head);
+  const deltaText = relative2 ? `${signed} (${relative2})` : signed;
   return tableRow(
     [
       KPI_LABELS[name],
@@ -37166,7 +37167,8 @@ var PRIORITY = {
   missing_price: 6,
   truncated_file_list: 7,
   cases_changed: 8,
-  case_one_side: 9
+  case_one_side: 9,
+  cache_entry_invalid: 10
 };
 function text(value) {
   return escapeUntrusted(value.length > TEXT_MAX ? `${value.slice(0, TEXT_MAX - 1)}\u2026` : value);
@@ -37206,6 +37208,8 @@ function describe3(warning) {
       return `**Too small to decide**: ${text(warning.message)}`;
     case "config":
       return `**Config**: ${text(warning.message)}`;
+    case "cache_entry_invalid":
+      return `**Attempt cache**: ${plural2(warning.count, "malformed entry", "malformed entries")} ignored and run again (first: ${inlineCode(warning.example, { max: 120 })}).`;
   }
 }
 function oneSideLine(side, ids) {
@@ -37268,46 +37272,233 @@ function renderComment(result, opts = {}) {
 
 // src/eval/cache.ts
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-var CACHE_FORMAT = 1;
+import { readlinkSync, realpathSync } from "node:fs";
+import { open as open2, rename, writeFile as writeFile2 } from "node:fs/promises";
+import { dirname as dirname2, isAbsolute, join, relative, resolve as resolve2, sep } from "node:path";
+
+// src/eval/writable.ts
+import { mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+var probeCounter = 0;
+async function makeDirectories(dir) {
+  const missing = [];
+  let at = resolve(dir);
+  for (; ; ) {
+    try {
+      if (!(await stat(at)).isDirectory()) {
+        throw Object.assign(new Error(`${at} is not a directory`), { code: "ENOTDIR" });
+      }
+      break;
+    } catch (error62) {
+      if (error62.code !== "ENOENT") throw error62;
+      missing.push(at);
+      const parent = dirname(at);
+      if (parent === at) throw error62;
+      at = parent;
+    }
+  }
+  for (const level of missing.reverse()) {
+    try {
+      await mkdir(level);
+    } catch (error62) {
+      if (error62.code !== "EEXIST") throw error62;
+    }
+  }
+}
+async function assertWritableDirectory(dir, subject, fix) {
+  probeCounter += 1;
+  const probe = resolve(dir, `.modelgate-probe-${process.pid}-${probeCounter}.tmp`);
+  try {
+    await makeDirectories(dir);
+    await writeFile(probe, "");
+  } catch (error62) {
+    const code = error62.code;
+    throw new UserError(
+      `${subject} is not writable: cannot create a file in ${dir} (${code ?? "error"}); ${fix}`
+    );
+  }
+  await rm(probe, { force: true });
+}
+
+// src/eval/cache.ts
+function endpointIdentity(baseURL) {
+  const url2 = new URL(baseURL);
+  return { text: `endpoint ${url2.origin}${url2.pathname.replace(/\/+$/, "")}`, simulated: false };
+}
+function simulatorIdentity(profiles, timeScale) {
+  const digest = createHash("sha256").update(canonicalJson({ profiles, timeScale })).digest("hex");
+  return { text: `simulator ${digest}`, simulated: true };
+}
+var CACHE_FORMAT = 2;
 function attemptKey(parts) {
   return createHash("sha256").update(JSON.stringify({ format: CACHE_FORMAT, ...parts })).digest("hex");
 }
+var MAX_ENTRY_BYTES = 64 * 1024;
+var count = external_exports.int().nonnegative();
+var attemptWarningSchema = external_exports.strictObject({
+  code: external_exports.literal("model_mismatch"),
+  route: external_exports.string(),
+  requested: external_exports.string(),
+  returned: external_exports.string()
+});
+var cacheEntrySchema = external_exports.strictObject({
+  format: external_exports.literal(CACHE_FORMAT),
+  /** The storage key, so an entry copied to another key's file is a miss. */
+  key: external_exports.string().regex(/^[0-9a-f]{64}$/),
+  /** A digest of the provider identity: an endpoint path can hold a secret, so never its text. */
+  provider: external_exports.string().regex(/^[0-9a-f]{64}$/),
+  simulated: external_exports.boolean(),
+  outcome: external_exports.enum(["pass", "fail", "takeover"]),
+  detail: external_exports.string().max(4e3).optional(),
+  prompt_tokens: count,
+  cached_tokens: count,
+  completion_tokens: count,
+  has_usage: external_exports.boolean(),
+  model: external_exports.string().min(1).max(512),
+  latency_ms: external_exports.number().nonnegative(),
+  tool_calls: count,
+  warnings: external_exports.array(attemptWarningSchema).max(64)
+}).refine((entry) => entry.cached_tokens <= entry.prompt_tokens, {
+  message: "cached_tokens exceeds prompt_tokens",
+  path: ["cached_tokens"]
+});
 var temporaryCounter = 0;
 function temporaryPath(target) {
   temporaryCounter += 1;
   return `${target}.${process.pid}.${temporaryCounter}.tmp`;
 }
-function directoryCache(dir, onWriteError = () => {
+function directoryCache(dir, provider, log = () => {
 }) {
-  const pathOf = (key) => join(dir, key.slice(0, 2), `${key}.json`);
+  const storageKey = (key) => createHash("sha256").update(`${provider.text}\0${key}`).digest("hex");
+  const providerDigest = createHash("sha256").update(provider.text).digest("hex");
+  const pathOf = (stored) => join(dir, stored.slice(0, 2), `${stored}.json`);
+  let invalid = 0;
+  let firstInvalid = "";
+  const reject = (file2, reason) => {
+    invalid++;
+    if (invalid === 1) {
+      firstInvalid = `${relative(dir, file2)}: ${reason}`;
+      log(`attempt cache: ignoring malformed entry ${file2}: ${reason}`);
+    }
+    return void 0;
+  };
   return {
     async get(key) {
+      const stored = storageKey(key);
+      const file2 = pathOf(stored);
+      let text2;
       try {
-        return JSON.parse(await readFile(pathOf(key), "utf8"));
-      } catch {
-        return void 0;
+        text2 = await readSmall(file2);
+      } catch (error62) {
+        const code = error62.code;
+        if (code === "ENOENT") return void 0;
+        return reject(
+          file2,
+          code === "EFBIG" ? `larger than ${MAX_ENTRY_BYTES} bytes` : `unreadable (${code})`
+        );
       }
+      let json2;
+      try {
+        json2 = JSON.parse(text2);
+      } catch {
+        return reject(file2, "not JSON");
+      }
+      const parsed = cacheEntrySchema.safeParse(json2);
+      if (!parsed.success) {
+        const issue2 = parsed.error.issues[0];
+        return reject(file2, `${issue2?.path.join(".") || "entry"}: ${issue2?.message ?? "invalid"}`);
+      }
+      const entry = parsed.data;
+      if (entry.key !== stored) return reject(file2, "written for another key");
+      if (entry.provider !== providerDigest || entry.simulated !== provider.simulated) {
+        return reject(file2, "written for another provider");
+      }
+      const { format: _format, key: _key, provider: _provider, ...hit } = entry;
+      return hit;
     },
     async set(key, value) {
-      const target = pathOf(key);
+      const stored = storageKey(key);
+      const target = pathOf(stored);
+      const entry = {
+        format: CACHE_FORMAT,
+        key: stored,
+        provider: providerDigest,
+        simulated: provider.simulated,
+        ...value
+      };
       try {
-        await mkdir(join(dir, key.slice(0, 2)), { recursive: true });
+        await makeDirectories(dirname2(target));
         const temporary = temporaryPath(target);
-        await writeFile(temporary, JSON.stringify(value));
+        await writeFile2(temporary, JSON.stringify(entry));
         await rename(temporary, target);
       } catch (error62) {
-        onWriteError(`attempt cache: cannot write ${target}: ${error62.message}`);
+        log(`attempt cache: cannot write ${target}: ${error62.message}`);
       }
+    },
+    warnings() {
+      return invalid > 0 ? [{ code: "cache_entry_invalid", count: invalid, example: firstInvalid }] : [];
     }
   };
 }
 var noCache = {
   get: async () => void 0,
   set: async () => {
-  }
+  },
+  warnings: () => []
 };
+async function readSmall(file2) {
+  const handle = await open2(file2, "r");
+  try {
+    const { size, isFile } = await handle.stat().then((s) => ({ size: s.size, isFile: s.isFile() }));
+    if (!isFile) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
+    if (size > MAX_ENTRY_BYTES) throw Object.assign(new Error("too large"), { code: "EFBIG" });
+    return await handle.readFile("utf8");
+  } finally {
+    await handle.close();
+  }
+}
+function trackedInCacheDir(cacheDir, root, tracked) {
+  const caches = [resolve2(cacheDir), realpathOfExisting(cacheDir)];
+  const roots = [resolve2(root), realpathOfExisting(root)];
+  return tracked.find(
+    (path2) => roots.some((r) => caches.some((c) => isInside(c, join(r, ...path2.split("/")))))
+  );
+}
+function isInside(dir, path2) {
+  const rel = relative(dir, path2);
+  return rel === "" || rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+}
+function realpathOfExisting(path2, depth = 0) {
+  const rest = [];
+  let at = resolve2(path2);
+  for (; ; ) {
+    try {
+      return join(realpathSync(at), ...rest.reverse());
+    } catch {
+      const target = depth < 32 ? readlinkOrUndefined(at) : void 0;
+      if (target !== void 0) {
+        return join(realpathOfExisting(resolve2(dirname2(at), target), depth + 1), ...rest.reverse());
+      }
+      const parent = dirname2(at);
+      if (parent === at) return resolve2(path2);
+      rest.push(at.slice(parent.length).replace(/^[/\\]/, ""));
+      at = parent;
+    }
+  }
+}
+function readlinkOrUndefined(path2) {
+  try {
+    return readlinkSync(path2);
+  } catch {
+    return void 0;
+  }
+}
+function canonicalJson(value) {
+  return JSON.stringify(
+    value,
+    (_key, item) => item && typeof item === "object" && !Array.isArray(item) ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) : item
+  );
+}
 
 // src/core/stats.ts
 var AS241_CENTRAL_NUM = [
@@ -37769,9 +37960,9 @@ function costRatioDelta(pairs, contrast, seed, options) {
   return bootstrapRatioDelta(costPairs, { ...options, seed, contrast });
 }
 function latencyQuantile(sides, q) {
-  let count = 0;
-  for (const side of sides) count += side.latencies_ms.length;
-  const values = new Float64Array(count);
+  let count2 = 0;
+  for (const side of sides) count2 += side.latencies_ms.length;
+  const values = new Float64Array(count2);
   let offset = 0;
   for (const side of sides) {
     values.set(side.latencies_ms, offset);
@@ -37813,8 +38004,8 @@ function computeRouteKpis(cases) {
   }
   return routes;
 }
-function plural3(count, noun) {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+function plural3(count2, noun) {
+  return `${count2} ${noun}${count2 === 1 ? "" : "s"}`;
 }
 function percent(rate) {
   return `${(rate * 100).toFixed(1)} %`;
@@ -38000,8 +38191,8 @@ function sample(ids, size, seed) {
   const rank = (id) => createHash2("sha256").update(`${seed}\0${id}`).digest("hex");
   return [...ids].map((id) => ({ id, rank: rank(id) })).sort((a, b) => a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0).slice(0, size).map((entry) => entry.id);
 }
-function shardOf(ids, index, count) {
-  return [...ids].sort().filter((_, position) => position % count === index - 1);
+function shardOf(ids, index, count2) {
+  return [...ids].sort().filter((_, position) => position % count2 === index - 1);
 }
 function changedPathSet(classification) {
   const paths = /* @__PURE__ */ new Set();
@@ -38489,7 +38680,7 @@ var safeJSON = (text2) => {
 };
 
 // node_modules/openai/internal/utils/sleep.mjs
-var sleep = (ms2, ...signals) => new Promise((resolve, reject) => {
+var sleep = (ms2, ...signals) => new Promise((resolve4, reject) => {
   const activeSignals = [...new Set(signals.filter((signal) => signal != null))];
   let timeout;
   let settled = false;
@@ -38521,7 +38712,7 @@ var sleep = (ms2, ...signals) => new Promise((resolve, reject) => {
     return;
   }
   timeout = setTimeout(() => {
-    settle2(resolve);
+    settle2(resolve4);
   }, ms2);
   for (const signal of activeSignals) {
     if (settled) {
@@ -39319,8 +39510,8 @@ function createAbortableSSESource(body, signal) {
   let interrupt;
   const waitForAbort = () => (
     // oxlint-disable-next-line promise/avoid-new -- AbortSignal callbacks need a portable Promise bridge.
-    new Promise((resolve) => {
-      interrupt = resolve;
+    new Promise((resolve4) => {
+      interrupt = resolve4;
     })
   );
   const cancel = () => {
@@ -40257,8 +40448,8 @@ function resolveDataResidency(options) {
 var _APIPromise_client;
 var APIPromise = class _APIPromise extends Promise {
   constructor(client, responsePromise, parseResponse2 = defaultParseResponse) {
-    super((resolve) => {
-      resolve(null);
+    super((resolve4) => {
+      resolve4(null);
     });
     this.responsePromise = responsePromise;
     this.parseResponse = parseResponse2;
@@ -43316,12 +43507,12 @@ var EventStream = class {
     _EventStream_aborted.set(this, false);
     _EventStream_catchingPromiseCreated.set(this, false);
     _EventStream_terminalFailure.set(this, void 0);
-    __classPrivateFieldSet(this, _EventStream_connectedPromise, new Promise((resolve, reject) => {
-      __classPrivateFieldSet(this, _EventStream_resolveConnectedPromise, resolve, "f");
+    __classPrivateFieldSet(this, _EventStream_connectedPromise, new Promise((resolve4, reject) => {
+      __classPrivateFieldSet(this, _EventStream_resolveConnectedPromise, resolve4, "f");
       __classPrivateFieldSet(this, _EventStream_rejectConnectedPromise, reject, "f");
     }), "f");
-    __classPrivateFieldSet(this, _EventStream_endPromise, new Promise((resolve, reject) => {
-      __classPrivateFieldSet(this, _EventStream_resolveEndPromise, resolve, "f");
+    __classPrivateFieldSet(this, _EventStream_endPromise, new Promise((resolve4, reject) => {
+      __classPrivateFieldSet(this, _EventStream_resolveEndPromise, resolve4, "f");
       __classPrivateFieldSet(this, _EventStream_rejectEndPromise, reject, "f");
     }), "f");
     __classPrivateFieldGet(this, _EventStream_connectedPromise, "f").catch(() => void 0);
@@ -43459,7 +43650,7 @@ var EventStream = class {
    *   const message = await stream.emitted('message') // rejects if the stream errors
    */
   emitted(event) {
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve4, reject) => {
       __classPrivateFieldSet(this, _EventStream_catchingPromiseCreated, true, "f");
       const onError = (error62) => {
         this.off(event, onEvent);
@@ -43469,7 +43660,7 @@ var EventStream = class {
         if (event !== "error") {
           this.off("error", onError);
         }
-        resolve(values.length > 1 ? values : values[0]);
+        resolve4(values.length > 1 ? values : values[0]);
       };
       if (event !== "error") {
         __classPrivateFieldGet(this, _EventStream_instances, "m", _EventStream_onceForEmitted).call(this, "error", onError);
@@ -43685,8 +43876,8 @@ var EventStream = class {
         if (ended) {
           return Promise.resolve(doneResult());
         }
-        return new Promise((resolve, reject) => {
-          readQueue.enqueue({ resolve, reject });
+        return new Promise((resolve4, reject) => {
+          readQueue.enqueue({ resolve: resolve4, reject });
         });
       },
       return: () => {
@@ -44286,10 +44477,10 @@ _a4 = AbstractChatCompletionRunner, _AbstractChatCompletionRunner_completionArri
             if (!hasOwn(details, name)) {
               continue;
             }
-            const count = details[name];
-            if (typeof count === "number") {
+            const count2 = details[name];
+            if (typeof count2 === "number") {
               Object.defineProperty(totalDetails, name, {
-                value: (hasOwn(totalDetails, name) ? totalDetails[name] ?? 0 : 0) + count,
+                value: (hasOwn(totalDetails, name) ? totalDetails[name] ?? 0 : 0) + count2,
                 enumerable: true,
                 configurable: true,
                 writable: true
@@ -52435,8 +52626,8 @@ _AgentToolDispatcher_handlers = /* @__PURE__ */ new WeakMap(), _AgentToolDispatc
     try {
       await __classPrivateFieldGet(this, _AgentToolDispatcher_instances, "m", _AgentToolDispatcher_wait).call(this, () => (
         // oxlint-disable-next-line promise/avoid-new -- Own the registration timer so cancellation clears it promptly.
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, delay);
+        new Promise((resolve4) => {
+          timer = setTimeout(resolve4, delay);
         })
       ));
     } finally {
@@ -54220,7 +54411,7 @@ var Steps = class extends APIResource {
 
 // node_modules/openai/lib/polling.mjs
 function sleepUntilAborted(milliseconds, signal) {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve4, reject) => {
     let timer;
     let registered;
     let settled = false;
@@ -54269,7 +54460,7 @@ function sleepUntilAborted(milliseconds, signal) {
       }
       settled = true;
       cleanup();
-      resolve();
+      resolve4();
     }, milliseconds);
     registered = abort;
     try {
@@ -54428,14 +54619,14 @@ function isPrimitiveAssistantStreamArrayDelta(accumulator, delta) {
   return delta.every(isPrimitiveAssistantStreamValue) && accumulator.every(isPrimitiveAssistantStreamValue);
 }
 function countOwnAssistantStreamArrayEntries(accumulator) {
-  let count = 0;
+  let count2 = 0;
   for (const key of Object.keys(accumulator)) {
     const index = Number(key);
     if (Number.isSafeInteger(index) && index >= 0 && index < accumulator.length && String(index) === key) {
-      count += 1;
+      count2 += 1;
     }
   }
-  return count;
+  return count2;
 }
 function getAssistantStreamArrayOwnEntryCount(accumulator, enforceSparseHoleBudget, cachedState) {
   if (!enforceSparseHoleBudget) {
@@ -54779,10 +54970,10 @@ var AssistantStream = class _AssistantStream extends EventStream {
     }));
     return runner;
   }
-  async _createToolAssistantStream(run2, runId, params, options) {
+  async _createToolAssistantStream(run3, runId, params, options) {
     this._listenForAbort(options?.signal);
     const body = { ...params, stream: true };
-    const stream = await run2.submitToolOutputs(runId, body, {
+    const stream = await run3.submitToolOutputs(runId, body, {
       ...options,
       signal: this.controller.signal
     });
@@ -54867,10 +55058,10 @@ var AssistantStream = class _AssistantStream extends EventStream {
     }
     return this._addRun(__classPrivateFieldGet(this, _AssistantStream_instances, "m", _AssistantStream_endRequest).call(this));
   }
-  async _createAssistantStream(run2, threadId, params, options) {
+  async _createAssistantStream(run3, threadId, params, options) {
     this._listenForAbort(options?.signal);
     const body = { ...params, stream: true };
-    const stream = await run2.create(threadId, body, { ...options, signal: this.controller.signal });
+    const stream = await run3.create(threadId, body, { ...options, signal: this.controller.signal });
     this._connected();
     for await (const event of stream) {
       __classPrivateFieldGet(this, _AssistantStream_instances, "m", _AssistantStream_addEvent).call(this, event);
@@ -54887,9 +55078,9 @@ var AssistantStream = class _AssistantStream extends EventStream {
   static accumulateDelta(acc, delta) {
     return accumulateAssistantStreamDelta(acc, delta);
   }
-  _addRun(run2) {
-    __classPrivateFieldGet(this, _AssistantStream_instances, "m", _AssistantStream_emitExposed).call(this, "run", run2);
-    return run2;
+  _addRun(run3) {
+    __classPrivateFieldGet(this, _AssistantStream_instances, "m", _AssistantStream_emitExposed).call(this, "run", run3);
+    return run3;
   }
   async _threadAssistantStream(params, thread, options) {
     return await this._createThreadAssistantStream(thread, params, options);
@@ -55614,8 +55805,8 @@ var Threads2 = class extends APIResource {
    * https://platform.openai.com/docs/assistants/how-it-works/runs-and-run-steps
    */
   async createAndRunPoll(body, options) {
-    const run2 = await this.createAndRun(body, options);
-    return await this.runs.poll(run2.id, { thread_id: run2.thread_id }, options);
+    const run3 = await this.createAndRun(body, options);
+    return await this.runs.poll(run3.id, { thread_id: run3.thread_id }, options);
   }
   /**
    * Create a thread and stream the run back
@@ -62578,8 +62769,8 @@ function createLimiter(limit2) {
     active--;
     waiting.shift()?.();
   };
-  return async function run2(task) {
-    if (active >= limit2) await new Promise((resolve) => waiting.push(resolve));
+  return async function run3(task) {
+    if (active >= limit2) await new Promise((resolve4) => waiting.push(resolve4));
     active++;
     try {
       return await task();
@@ -62589,11 +62780,11 @@ function createLimiter(limit2) {
   };
 }
 function sleep2(ms2, signal) {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve4, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
-      resolve();
+      resolve4();
     }, ms2);
     const onAbort = () => {
       clearTimeout(timer);
@@ -62657,9 +62848,19 @@ var NO_DEADLINE_MS = 6e5;
 async function runTasks(tasks, options) {
   const limit2 = createLimiter(options.concurrency);
   const cache = options.cache ?? noCache;
-  const totals = { cacheHits: 0, tokens: 0, cost: 0, mismatches: [] };
+  const totals = { cacheHits: 0, tokens: 0, cost: 0, mismatches: [], simulated: false };
   const results = /* @__PURE__ */ new Map();
   const seenMismatch = /* @__PURE__ */ new Set();
+  const noteMismatch = (warning) => {
+    const id = `${warning.route}\0${warning.requested}\0${warning.returned}`;
+    if (seenMismatch.has(id)) return;
+    seenMismatch.add(id);
+    totals.mismatches.push({
+      route: warning.route,
+      requested: warning.requested,
+      returned: warning.returned
+    });
+  };
   let stopped;
   let taskCapped;
   let rateLimitWaitedMs = 0;
@@ -62764,6 +62965,8 @@ ${answer.text}` }
     const hit = await cache.get(key);
     if (hit) {
       totals.cacheHits++;
+      for (const warning of hit.warnings) noteMismatch(warning);
+      if (hit.simulated) totals.simulated = true;
       return { ...hit, cached: true };
     }
     const messages = [...task.messages];
@@ -62814,13 +63017,8 @@ ${answer.text}` }
       if (modelTime >= deadline || isTimeout(error62)) return errorResult(`timed out after ${deadline} ms`);
       return errorResult(describeProviderError(error62));
     }
-    if (!sameModel(resolved.model, returnedModel)) {
-      const id = `${task.route}\0${resolved.model}\0${returnedModel}`;
-      if (!seenMismatch.has(id)) {
-        seenMismatch.add(id);
-        totals.mismatches.push({ route: task.route, requested: resolved.model, returned: returnedModel });
-      }
-    }
+    const warnings = sameModel(resolved.model, returnedModel) ? [] : [{ code: "model_mismatch", route: task.route, requested: resolved.model, returned: returnedModel }];
+    for (const warning of warnings) noteMismatch(warning);
     const answer = { text: text2, toolCalls };
     const withoutJudge = judgeAnswer(testCase, answer);
     const needsJudge = withoutJudge.outcome === "pass" && judgeAssertions(testCase).length > 0;
@@ -62836,7 +63034,7 @@ ${answer.text}` }
       latency_ms: Math.round(modelTime),
       tool_calls: toolCalls.length
     };
-    await cache.set(key, record3);
+    await cache.set(key, { ...record3, warnings });
     return { ...record3, cached: false };
     function errorResult(detail) {
       return {
@@ -62960,8 +63158,8 @@ function describeProviderError(error62) {
   }
   return error62 instanceof Error ? error62.message.split("\n")[0] ?? "error" : String(error62);
 }
-function combineSignals(timeout, run2) {
-  return run2 ? AbortSignal.any([timeout, run2]) : timeout;
+function combineSignals(timeout, run3) {
+  return run3 ? AbortSignal.any([timeout, run3]) : timeout;
 }
 
 // src/eval/evaluate.ts
@@ -62990,17 +63188,19 @@ async function evaluate(options) {
   const byId = new Map(cases.map((c) => [c.case.id, c]));
   const selected = selection.case_ids.map((id) => byId.get(id)).filter((c) => c !== void 0);
   const shard = options.shard && options.shard.count > 1 ? `${options.shard.index}/${options.shard.count}` : void 0;
-  const resultOf = (run2 = {}) => buildResult({
+  const resultOf = (run3 = {}) => buildResult({
     selection,
     warnings: [
       ...warnings,
-      ...(run2.totals?.mismatches ?? []).map((m) => ({ code: "model_mismatch", ...m }))
+      ...(run3.totals?.mismatches ?? []).map((m) => ({ code: "model_mismatch", ...m })),
+      ...options.cache?.warnings() ?? []
     ],
-    cases: selected.map((c) => run2.results?.get(c.case.id) ?? { id: c.case.id, route: c.case.route }),
+    cases: selected.map((c) => run3.results?.get(c.case.id) ?? { id: c.case.id, route: c.case.route }),
     gates: config2.gates,
-    stopped: run2.stopped,
-    forcedVerdict: run2.forcedVerdict,
-    simulated: options.simulated,
+    stopped: run3.stopped,
+    forcedVerdict: run3.forcedVerdict,
+    // Cache hits carry the flag of the provider that answered them.
+    simulated: options.simulated || run3.totals?.simulated,
     shard
   });
   if (selected.length === 0) return resultOf();
@@ -63214,7 +63414,7 @@ import { createHash as createHash3 } from "node:crypto";
 function sha256(text2) {
   return createHash3("sha256").update(text2).digest("hex");
 }
-function canonicalJson(value) {
+function canonicalJson2(value) {
   return JSON.stringify(sortKeys(value));
 }
 function sortKeys(value) {
@@ -63277,7 +63477,7 @@ function createRng(key) {
   };
 }
 function requestKey(seed, model, messages, occurrence) {
-  return canonicalJson([seed, model, sha256(canonicalJson(messages)), occurrence]);
+  return canonicalJson2([seed, model, sha256(canonicalJson2(messages)), occurrence]);
 }
 
 // src/simulator/behaviour.ts
@@ -63473,7 +63673,7 @@ function readConversation(req) {
     stepsDone: after.filter((m) => m.role === "assistant" && (m.tool_calls?.length ?? 0) > 0).length,
     toolResults: after.filter((m) => m.role === "tool").map((m) => messageText(m)),
     systemText: messages.filter((m) => m.role === "system" || m.role === "developer").map((m) => messageText(m)).join("\n"),
-    prefix: canonicalJson([leading, req.tools ?? null]),
+    prefix: canonicalJson2([leading, req.tools ?? null]),
     prefixTokens,
     promptTokens: 3 + messages.reduce((sum2, m) => sum2 + messageTokens(m), 0) + estimateTokens(toolsText)
   };
@@ -63834,7 +64034,7 @@ function builtinProfiles() {
 
 // src/simulator/profiles.ts
 var import_yaml3 = __toESM(require_dist(), 1);
-import { readFile as readFile2 } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 var probability = external_exports.number().min(0).max(1);
 var ms = external_exports.number().min(0);
 var regexSource = external_exports.string().min(1).superRefine((source, ctx) => {
@@ -63974,7 +64174,7 @@ function loadProfiles(text2, file2) {
   return parsed.data;
 }
 async function readProfileFile(path2) {
-  const text2 = await readFile2(path2, "utf8");
+  const text2 = await readFile(path2, "utf8");
   const profiles = loadProfiles(text2, path2);
   if (profiles.builtin === false) return profiles;
   return mergeProfiles(builtinProfiles(), profiles);
@@ -64143,7 +64343,7 @@ async function startSimulator(opts = {}) {
   const prefixCache = /* @__PURE__ */ new Set();
   const closing = new AbortController();
   let requestCounter = 0;
-  const count = (status) => {
+  const count2 = (status) => {
     stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
   };
   const wait = async (ms2) => {
@@ -64162,7 +64362,7 @@ async function startSimulator(opts = {}) {
       "content-length": String(Buffer.byteLength(text2))
     });
     res.end(text2);
-    count(String(status));
+    count2(String(status));
   };
   const handleChat = async (req, res, headers, started) => {
     const text2 = await readBody(req);
@@ -64193,7 +64393,7 @@ async function startSimulator(opts = {}) {
     if ("error" in forcedOrError) {
       throw new HttpError(400, errorBody(forcedOrError.error, "invalid_request_error", null, FAULT_HEADER));
     }
-    const bodyKey = sha256(canonicalJson(json2));
+    const bodyKey = sha256(canonicalJson2(json2));
     const occurrence = occurrences.get(bodyKey) ?? 0;
     const throttledKey = `${bodyKey}#${occurrence}`;
     const throttled = throttledCounts.get(throttledKey) ?? 0;
@@ -64234,10 +64434,10 @@ async function startSimulator(opts = {}) {
   };
   const carryOut = async (plan, body, res, headers, started) => {
     if (plan.kind === "hang") {
-      count("hang");
-      await new Promise((resolve) => {
-        res.on("close", () => resolve());
-        closing.signal.addEventListener("abort", () => resolve(), { once: true });
+      count2("hang");
+      await new Promise((resolve4) => {
+        res.on("close", () => resolve4());
+        closing.signal.addEventListener("abort", () => resolve4(), { once: true });
       });
       return;
     }
@@ -64303,7 +64503,7 @@ async function startSimulator(opts = {}) {
       "cache-control": "no-cache",
       connection: "keep-alive"
     });
-    count("200");
+    count2("200");
     const chunk = (choices, usage) => ({
       id: plan.id,
       object: "chat.completion.chunk",
@@ -64435,11 +64635,11 @@ async function startSimulator(opts = {}) {
   const server = createServer((req, res) => {
     void handle(req, res);
   });
-  await new Promise((resolve, reject) => {
+  await new Promise((resolve4, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, host, () => {
       server.off("error", reject);
-      resolve();
+      resolve4();
     });
   });
   const { port } = server.address();
@@ -64448,9 +64648,9 @@ async function startSimulator(opts = {}) {
     url: `http://${host}:${port}/v1`,
     stats,
     close() {
-      closed ??= new Promise((resolve, reject) => {
+      closed ??= new Promise((resolve4, reject) => {
         closing.abort();
-        server.close((err) => err ? reject(err) : resolve());
+        server.close((err) => err ? reject(err) : resolve4());
         server.closeAllConnections();
       });
       return closed;
@@ -64470,12 +64670,20 @@ async function openProvider(request) {
     if (!request.apiKey)
       throw new UserError(`no API key for ${baseURL}: set OPENAI_API_KEY (or pass --api-key-env NAME)`);
     const client2 = createOpenAIClient({ baseURL, apiKey: request.apiKey, maxRetries: request.maxRetries });
-    return { client: client2, simulated: false, label: baseURL, close: async () => {
-    } };
+    return {
+      client: client2,
+      simulated: false,
+      label: baseURL,
+      identity: endpointIdentity(baseURL),
+      close: async () => {
+      }
+    };
   }
   let simulator;
+  let identity;
   try {
     const profiles = request.simulatorProfile ? await readProfileFile(request.simulatorProfile) : void 0;
+    identity = simulatorIdentity(profiles ?? builtinProfiles(), request.simulatorTimeScale ?? 1);
     simulator = await startSimulator({
       ...profiles ? { profiles } : {},
       ...request.simulatorTimeScale !== void 0 ? { timeScale: request.simulatorTimeScale } : {}
@@ -64495,19 +64703,24 @@ async function openProvider(request) {
   return {
     client,
     simulated: true,
+    identity,
     label: `built-in simulator at ${simulator.url} (simulated numbers)`,
     close: () => simulator.close()
   };
 }
 
 // src/eval/result-file.ts
-import { mkdir as mkdir2, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
-import { dirname } from "node:path";
+import { rename as rename2, writeFile as writeFile3 } from "node:fs/promises";
+import { dirname as dirname3 } from "node:path";
 async function writeFileAtomic(path2, text2) {
-  await mkdir2(dirname(path2), { recursive: true });
-  const temporary = temporaryPath(path2);
-  await writeFile2(temporary, text2);
-  await rename2(temporary, path2);
+  try {
+    await makeDirectories(dirname3(path2));
+    const temporary = temporaryPath(path2);
+    await writeFile3(temporary, text2);
+    await rename2(temporary, path2);
+  } catch (error62) {
+    throw new UserError(`cannot write ${path2} (${error62.code ?? "error"})`);
+  }
 }
 function resultJson(result) {
   return `${JSON.stringify(result, null, 2)}
@@ -64525,6 +64738,20 @@ function commitSource(repo, commit, side) {
       return files;
     }
   };
+}
+
+// src/git/worktree.ts
+import { execFile as execFile2 } from "node:child_process";
+import { promisify as promisify2 } from "node:util";
+var run2 = promisify2(execFile2);
+async function worktreeRoot(dir) {
+  try {
+    const { stdout } = await run2("git", ["-C", dir, "rev-parse", "--show-toplevel"], { encoding: "utf8" });
+    const root = stdout.replace(/\n$/, "");
+    return root === "" ? void 0 : root;
+  } catch {
+    return void 0;
+  }
 }
 
 // src/cli/progress.ts
@@ -64558,6 +64785,8 @@ var EVAL_USAGE = `Usage: modelgate eval --repo DIR --base REF [--head REF] [--ou
 Runs the cases a change affects on the base and the head revision and compares their KPIs.
 Provider: OPENAI_BASE_URL / OPENAI_API_KEY (or --base-url / --api-key-env); with neither, the
 built-in simulator answers (numbers are labelled simulated).
+Attempt cache: --cache-dir, else $XDG_CACHE_HOME/modelgate, else ~/.cache/modelgate; never a
+folder holding files the head commit tracks (a pull request could forge entries there).
 Output: the result file (--out, else stdout) and the PR comment body (--markdown); progress on stderr.
 Exit: 0 pass/inconclusive/skipped, 1 fail, 2 usage or config error.`;
 async function evalCommand(argv, io) {
@@ -64598,6 +64827,14 @@ async function evalCommand(argv, io) {
   const [base, head] = await Promise.all([repo.resolve(values.base), repo.resolve(values.head)]);
   const config2 = await loadPolicyAt(repo, base, values.config);
   const classification = await classifyRefs(repo, { base, head }, config2);
+  const cacheDir = values["no-cache"] ? void 0 : resolve3(values["cache-dir"] ?? defaultCacheDir(io.env));
+  await checkWritePlaces({
+    repoDir: values.repo,
+    tracked: () => repo.listFiles(head),
+    cacheDir,
+    out: values.out,
+    markdown: values.markdown
+  });
   const apiKeyEnv = values["api-key-env"] ?? "OPENAI_API_KEY";
   const provider = await openProvider({
     baseURL: values["base-url"] ?? io.env.OPENAI_BASE_URL,
@@ -64626,13 +64863,14 @@ async function evalCommand(argv, io) {
       all: values.all,
       ...maxCases ? { maxCases } : {},
       ...concurrency ? { concurrency } : {},
-      ...values["no-cache"] ? {} : {
+      ...cacheDir ? {
         cache: directoryCache(
-          values["cache-dir"] ?? join2(values.repo, ".modelgate-cache"),
+          cacheDir,
+          provider.identity,
           (message2) => io.stderr(`modelgate: ${message2}
 `)
         )
-      },
+      } : {},
       signal: controller.signal,
       simulated: provider.simulated,
       warnings: endpointWarnings(classification),
@@ -64667,9 +64905,44 @@ async function evalCommand(argv, io) {
     await provider.close();
   }
 }
+function defaultCacheDir(env) {
+  const xdg = env.XDG_CACHE_HOME;
+  if (xdg && isAbsolute2(xdg)) return join2(xdg, "modelgate");
+  return join2(env.HOME || homedir(), ".cache", "modelgate");
+}
+async function checkWritePlaces(places) {
+  if (places.cacheDir) {
+    await refuseTrackedCacheDir(places.cacheDir, places.repoDir, await places.tracked());
+    await assertWritableDirectory(
+      places.cacheDir,
+      `--cache-dir ${places.cacheDir}`,
+      "pass a writable folder or --no-cache"
+    );
+  }
+  for (const [flag, path2] of [
+    ["--out", places.out],
+    ["--markdown", places.markdown]
+  ]) {
+    if (path2)
+      await assertWritableDirectory(
+        dirname4(resolve3(path2)),
+        `${flag} ${path2}`,
+        "pass a path in a writable folder"
+      );
+  }
+}
+async function refuseTrackedCacheDir(cacheDir, repoDir, tracked) {
+  const root = await worktreeRoot(repoDir);
+  if (!root) return;
+  const path2 = trackedInCacheDir(cacheDir, root, tracked);
+  if (path2 === void 0) return;
+  throw new UserError(
+    `--cache-dir ${cacheDir} holds files tracked at the head commit (e.g. ${JSON.stringify(path2)}): a pull request could plant forged cache entries there; use a folder outside the repository (the default is $XDG_CACHE_HOME/modelgate or ~/.cache/modelgate)`
+  );
+}
 
 // src/cli/merge.ts
-import { readFile as readFile3 } from "node:fs/promises";
+import { readFile as readFile2 } from "node:fs/promises";
 
 // src/core/merge-results.ts
 function mergeResults(shards) {
@@ -64744,10 +65017,10 @@ function missingShards(shards) {
       `merge: the results come from runs with different shard counts (${[...counts].join(", ")})`
     );
   }
-  const [count] = counts;
-  if (count === void 0) return [];
+  const [count2] = counts;
+  if (count2 === void 0) return [];
   const missing = [];
-  for (let i = 1; i <= count; i++) if (!seen.has(i)) missing.push(`shard ${i}/${count} missing`);
+  for (let i = 1; i <= count2; i++) if (!seen.has(i)) missing.push(`shard ${i}/${count2} missing`);
   return missing;
 }
 function mergeSelections(selections) {
@@ -64838,7 +65111,7 @@ async function mergeCommand(argv, io) {
     positionals.map(async (file2) => {
       let text2;
       try {
-        text2 = await readFile3(file2, "utf8");
+        text2 = await readFile2(file2, "utf8");
       } catch (error62) {
         const code = error62.code;
         throw new UsageError(
@@ -64909,9 +65182,9 @@ async function simulateCommand(argv, io) {
   }
   io.stdout(`${formatListening(simulator.url)}
 `);
-  await new Promise((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
+  await new Promise((resolve4) => {
+    process.once("SIGINT", resolve4);
+    process.once("SIGTERM", resolve4);
   });
   await simulator.close();
   return 0;
@@ -64983,6 +65256,7 @@ var package_default = {
     "@types/picomatch": "^4.0.3",
     ajv: "^8.20.0",
     esbuild: "^0.28.2",
+    ioredis: "^5.11.1",
     openai: "^7.59.0",
     picomatch: "^4.0.7",
     probot: "^14.3.2",

@@ -2164,9 +2164,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve5, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve3(data);
+              return err ? reject(err) : resolve5(data);
             });
           });
         }
@@ -2204,12 +2204,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve5, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve3(data);
+              ) : resolve5(data);
             });
           });
         }
@@ -4476,8 +4476,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve3, reject) => {
-        res = resolve3;
+      const promise2 = new Promise((resolve5, reject) => {
+        res = resolve5;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -6728,12 +6728,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve3, reject) => {
+      const waitForDrain = () => new Promise((resolve5, reject) => {
         assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve3;
+          callback = resolve5;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7403,12 +7403,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve3, reject) => {
+      const waitForDrain = () => new Promise((resolve5, reject) => {
         assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve3;
+          callback = resolve5;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7887,16 +7887,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve3) => {
+        return new Promise((resolve5) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve3;
+            this[kClosedResolve] = resolve5;
           } else {
-            resolve3(null);
+            resolve5(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve3) => {
+        return new Promise((resolve5) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7907,7 +7907,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve3(null);
+            resolve5(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -7958,7 +7958,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve3, reject) => {
+        const socket = await new Promise((resolve5, reject) => {
           client[kConnector]({
             host,
             hostname: hostname3,
@@ -7970,7 +7970,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve3(socket2);
+              resolve5(socket2);
             }
           });
         });
@@ -8306,8 +8306,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve3) => {
-            this[kClosedResolve] = resolve3;
+          await new Promise((resolve5) => {
+            this[kClosedResolve] = resolve5;
           });
         }
       }
@@ -9576,7 +9576,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve3, reject) => {
+        return await new Promise((resolve5, reject) => {
           if (this[kContentLength] > limit2) {
             this.destroy(new AbortError());
           }
@@ -9589,7 +9589,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve3(null);
+              resolve5(null);
             }
           }).on("error", noop4).on("data", function(chunk) {
             limit2 -= chunk.length;
@@ -9608,7 +9608,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert2(!stream[kConsume]);
-      return new Promise((resolve3, reject) => {
+      return new Promise((resolve5, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9625,7 +9625,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve3,
+              resolve: resolve5,
               reject,
               length: 0,
               body: []
@@ -9695,18 +9695,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve3, stream, length } = consume2;
+      const { type, body, resolve: resolve5, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve3(chunksDecode(body, length));
+          resolve5(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve3(JSON.parse(chunksDecode(body, length)));
+          resolve5(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve3(chunksConcat(body, length).buffer);
+          resolve5(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve3(new Blob(body, { type: stream[kContentType] }));
+          resolve5(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve3(chunksConcat(body, length));
+          resolve5(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9963,9 +9963,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve5, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve5(data);
           });
         });
       }
@@ -10188,9 +10188,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve5, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve5(data);
           });
         });
       }
@@ -10475,9 +10475,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve5, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve5(data);
           });
         });
       }
@@ -10569,9 +10569,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve5, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve5(data);
           });
         });
       }
@@ -11240,11 +11240,11 @@ var require_pluralizer = __commonJS({
         this.singular = singular;
         this.plural = plural4;
       }
-      pluralize(count) {
-        const one = count === 1;
+      pluralize(count2) {
+        const one = count2 === 1;
         const keys = one ? singulars : plurals;
         const noun = one ? this.singular : this.plural;
-        return { ...keys, count, noun };
+        return { ...keys, count: count2, noun };
       }
     };
   }
@@ -14434,7 +14434,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url3 = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve3, reject) => agent.dispatch(
+        return new Promise((resolve5, reject) => agent.dispatch(
           {
             path: url3.pathname + url3.search,
             origin: url3.origin,
@@ -14510,7 +14510,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve3({
+              resolve5({
                 status,
                 statusText,
                 headersList,
@@ -14553,7 +14553,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve3({
+              resolve5({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -18294,8 +18294,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms2) {
-      return new Promise((resolve3) => {
-        setTimeout(resolve3, ms2).unref();
+      return new Promise((resolve5) => {
+        setTimeout(resolve5, ms2).unref();
       });
     }
     module.exports = {
@@ -18663,15 +18663,15 @@ ${value}`;
           pos = 0;
         }
       }
-      discardLeadingBytes(count) {
-        while (count > 0 && this.lineChunkIndex < this.chunks.length) {
+      discardLeadingBytes(count2) {
+        while (count2 > 0 && this.lineChunkIndex < this.chunks.length) {
           const chunk = this.chunks[this.lineChunkIndex];
           const remaining = chunk.length - this.linePos;
-          if (count < remaining) {
-            this.linePos += count;
-            count = 0;
+          if (count2 < remaining) {
+            this.linePos += count2;
+            count2 = 0;
           } else {
-            count -= remaining;
+            count2 -= remaining;
             this.lineChunkIndex++;
             this.linePos = 0;
           }
@@ -19750,8 +19750,8 @@ var require_Node = __commonJS({
         };
         const res = toJS.toJS(this, "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count);
+          for (const { count: count2, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count2);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
     };
@@ -19859,13 +19859,13 @@ var require_Alias = __commonJS({
         const anchor2 = anchors2 && source && anchors2.get(source);
         return anchor2 ? anchor2.count * anchor2.aliasCount : 0;
       } else if (identity.isCollection(node2)) {
-        let count = 0;
+        let count2 = 0;
         for (const item of node2.items) {
           const c = getAliasCount(doc, item, anchors2);
-          if (c > count)
-            count = c;
+          if (c > count2)
+            count2 = c;
         }
-        return count;
+        return count2;
       } else if (identity.isPair(node2)) {
         const kc = getAliasCount(doc, node2.key, anchors2);
         const vc = getAliasCount(doc, node2.value, anchors2);
@@ -22818,8 +22818,8 @@ var require_Document = __commonJS({
         };
         const res = toJS.toJS(this.contents, jsonArg ?? "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count);
+          for (const { count: count2, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count2);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
       /**
@@ -22896,12 +22896,12 @@ var require_errors2 = __commonJS({
         lineStr = prev + lineStr;
       }
       if (/[^ ]/.test(lineStr)) {
-        let count = 1;
+        let count2 = 1;
         const end = error63.linePos[1];
         if (end?.line === line && end.col > col) {
-          count = Math.max(1, Math.min(end.col - col, 80 - ci));
+          count2 = Math.max(1, Math.min(end.col - col, 80 - ci));
         }
-        const pointer = " ".repeat(ci) + "^".repeat(count);
+        const pointer = " ".repeat(ci) + "^".repeat(count2);
         error63.message += `:
 
 ${lineStr}
@@ -23145,10 +23145,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep: sep4, value } = collItem;
+        const { start, key, sep: sep5, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep4?.[0],
+          next: key ?? sep5?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -23162,7 +23162,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep4) {
+          if (!keyProps.anchor && !keyProps.tag && !sep5) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map2.comment)
@@ -23186,7 +23186,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map2.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep4 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep5 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -23202,7 +23202,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep4, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep5, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -23293,7 +23293,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep4 = "";
+        let sep5 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -23307,13 +23307,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep4 + cb;
-              sep4 = "";
+                comment += sep5 + cb;
+              sep5 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep4 += source;
+                sep5 += source;
               hasSpace = true;
               break;
             default:
@@ -23356,18 +23356,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep: sep4, value } = collItem;
+        const { start, key, sep: sep5, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep4?.[0],
+          next: key ?? sep5?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep4 && !value) {
+          if (!props.anchor && !props.tag && !sep5 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -23421,8 +23421,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap2 && !sep4 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep4, null, props, onError);
+        if (!isMap2 && !sep5 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep5, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -23434,7 +23434,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep4 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep5 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -23445,8 +23445,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap2 && !props.found && ctx.options.strict) {
-              if (sep4)
-                for (const st of sep4) {
+              if (sep5)
+                for (const st of sep5) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -23463,7 +23463,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep4, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep5, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -23643,7 +23643,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep4 = "";
+      let sep5 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -23660,24 +23660,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep4 + indent.slice(trimIndent) + content2;
-          sep4 = "\n";
+          value += sep5 + indent.slice(trimIndent) + content2;
+          sep5 = "\n";
         } else if (indent.length > trimIndent || content2[0] === "	") {
-          if (sep4 === " ")
-            sep4 = "\n";
-          else if (!prevMoreIndented && sep4 === "\n")
-            sep4 = "\n\n";
-          value += sep4 + indent.slice(trimIndent) + content2;
-          sep4 = "\n";
+          if (sep5 === " ")
+            sep5 = "\n";
+          else if (!prevMoreIndented && sep5 === "\n")
+            sep5 = "\n\n";
+          value += sep5 + indent.slice(trimIndent) + content2;
+          sep5 = "\n";
           prevMoreIndented = true;
         } else if (content2 === "") {
-          if (sep4 === "\n")
+          if (sep5 === "\n")
             value += "\n";
           else
-            sep4 = "\n";
+            sep5 = "\n";
         } else {
-          value += sep4 + content2;
-          sep4 = " ";
+          value += sep5 + content2;
+          sep5 = " ";
           prevMoreIndented = false;
         }
       }
@@ -23860,25 +23860,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep4 = " ";
+      let sep5 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep4 === "\n")
-            res += sep4;
+          if (sep5 === "\n")
+            res += sep5;
           else
-            sep4 = "\n";
+            sep5 = "\n";
         } else {
-          res += sep4 + lm;
-          sep4 = " ";
+          res += sep5 + lm;
+          sep5 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep4 + (match?.[1] ?? "");
+      return res + sep5 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -24688,14 +24688,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep: sep4, value }) {
+    function stringifyItem({ start, key, sep: sep5, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key)
         res += stringifyToken(key);
-      if (sep4)
-        for (const st of sep4)
+      if (sep5)
+        for (const st of sep5)
           res += st.source;
       if (value)
         res += stringifyToken(value);
@@ -25862,18 +25862,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep4;
+          let sep5;
           if (scalar.end) {
-            sep4 = scalar.end;
-            sep4.push(this.sourceToken);
+            sep5 = scalar.end;
+            sep5.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep4 = [this.sourceToken];
+            sep5 = [this.sourceToken];
           const map2 = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep4 }]
+            items: [{ start, key: scalar, sep: sep5 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map2;
@@ -26026,15 +26026,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key = it.key;
-                  const sep4 = it.sep;
-                  sep4.push(this.sourceToken);
+                  const sep5 = it.sep;
+                  sep5.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep: sep4 }]
+                    items: [{ start: start2, key, sep: sep5 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -26228,13 +26228,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep4 = fc.end.splice(1, fc.end.length);
-            sep4.push(this.sourceToken);
+            const sep5 = fc.end.splice(1, fc.end.length);
+            sep5.push(this.sourceToken);
             const map2 = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep4 }]
+              items: [{ start, key: fc, sep: sep5 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map2;
@@ -27448,13 +27448,13 @@ var require_parse2 = __commonJS({
         consume(token.value);
       };
       const negate2 = () => {
-        let count = 1;
+        let count2 = 1;
         while (peek() === "!" && (peek(2) !== "(" || peek(3) === "?")) {
           advance();
           state2.start++;
-          count++;
+          count2++;
         }
-        if (count % 2 === 0) {
+        if (count2 % 2 === 0) {
           return false;
         }
         state2.negated = true;
@@ -27513,16 +27513,16 @@ var require_parse2 = __commonJS({
         const analysis = analyzeRepeatedExtglob(body, opts);
         if ((token.type === "plus" || token.type === "star") && analysis.risky) {
           const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
-          const open3 = tokens[token.tokensIndex];
-          open3.type = "text";
-          open3.value = literal2;
-          open3.output = safeOutput || utils.escapeRegex(literal2);
+          const open4 = tokens[token.tokensIndex];
+          open4.type = "text";
+          open4.value = literal2;
+          open4.output = safeOutput || utils.escapeRegex(literal2);
           for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
             tokens[i].value = "";
             tokens[i].output = "";
             delete tokens[i].suffix;
           }
-          state2.output = token.output + open3.output;
+          state2.output = token.output + open4.output;
           state2.backtrack = true;
           push({ type: "paren", extglob: true, value, output: "" });
           decrement("parens");
@@ -27742,15 +27742,15 @@ var require_parse2 = __commonJS({
         }
         if (value === "{" && opts.nobrace !== true) {
           increment("braces");
-          const open3 = {
+          const open4 = {
             type: "brace",
             value,
             output: "(",
             outputIndex: state2.output.length,
             tokensIndex: state2.tokens.length
           };
-          braces.push(open3);
-          push(open3);
+          braces.push(open4);
+          push(open4);
           continue;
         }
         if (value === "}") {
@@ -30475,20 +30475,20 @@ var require_resolve = __commonJS({
       return false;
     }
     function countKeys(schema) {
-      let count = 0;
+      let count2 = 0;
       for (const key in schema) {
         if (key === "$ref")
           return Infinity;
-        count++;
+        count2++;
         if (SIMPLE_INLINED.has(key))
           continue;
         if (typeof schema[key] == "object") {
-          (0, util_1.eachItem)(schema[key], (sch) => count += countKeys(sch));
+          (0, util_1.eachItem)(schema[key], (sch) => count2 += countKeys(sch));
         }
-        if (count === Infinity)
+        if (count2 === Infinity)
           return Infinity;
       }
-      return count;
+      return count2;
     }
     function getFullPath(resolver, id = "", normalize) {
       if (normalize !== false)
@@ -31239,7 +31239,7 @@ var require_compile = __commonJS({
       const schOrFunc = root.refs[ref];
       if (schOrFunc)
         return schOrFunc;
-      let _sch = resolve3.call(this, root, ref);
+      let _sch = resolve5.call(this, root, ref);
       if (_sch === void 0) {
         const schema = (_a7 = root.localRefs) === null || _a7 === void 0 ? void 0 : _a7[ref];
         const { schemaId } = this.opts;
@@ -31266,7 +31266,7 @@ var require_compile = __commonJS({
     function sameSchemaEnv(s1, s2) {
       return s1.schema === s2.schema && s1.root === s2.root && s1.baseId === s2.baseId;
     }
-    function resolve3(root, ref) {
+    function resolve5(root, ref) {
       let sch;
       while (typeof (sch = this.refs[ref]) == "string")
         ref = sch;
@@ -32130,7 +32130,7 @@ var require_fast_uri = __commonJS({
       }
       return uri;
     }
-    function resolve3(baseURI, relativeURI, options) {
+    function resolve5(baseURI, relativeURI, options) {
       const schemelessOptions = options ? Object.assign({ scheme: "null" }, options) : { scheme: "null" };
       const {
         parsed: baseParsed,
@@ -32166,50 +32166,50 @@ var require_fast_uri = __commonJS({
       schemelessOptions.skipEscape = true;
       return serialize(resolved, schemelessOptions);
     }
-    function resolveComponent(base, relative2, options, skipNormalization) {
+    function resolveComponent(base, relative3, options, skipNormalization) {
       const target = {};
       if (!skipNormalization) {
         base = parse5(serialize(base, options), options);
-        relative2 = parse5(serialize(relative2, options), options);
+        relative3 = parse5(serialize(relative3, options), options);
       }
       options = options || {};
-      if (!options.tolerant && relative2.scheme) {
-        target.scheme = relative2.scheme;
-        target.userinfo = relative2.userinfo;
-        target.host = relative2.host;
-        target.port = relative2.port;
-        target.path = removeDotSegments(relative2.path || "");
-        target.query = relative2.query;
+      if (!options.tolerant && relative3.scheme) {
+        target.scheme = relative3.scheme;
+        target.userinfo = relative3.userinfo;
+        target.host = relative3.host;
+        target.port = relative3.port;
+        target.path = removeDotSegments(relative3.path || "");
+        target.query = relative3.query;
       } else {
-        if (relative2.userinfo !== void 0 || relative2.host !== void 0 || relative2.port !== void 0) {
-          target.userinfo = relative2.userinfo;
-          target.host = relative2.host;
-          target.port = relative2.port;
-          target.path = removeDotSegments(relative2.path || "");
-          target.query = relative2.query;
+        if (relative3.userinfo !== void 0 || relative3.host !== void 0 || relative3.port !== void 0) {
+          target.userinfo = relative3.userinfo;
+          target.host = relative3.host;
+          target.port = relative3.port;
+          target.path = removeDotSegments(relative3.path || "");
+          target.query = relative3.query;
         } else {
-          if (!relative2.path) {
+          if (!relative3.path) {
             target.path = base.path;
-            if (relative2.query !== void 0) {
-              target.query = relative2.query;
+            if (relative3.query !== void 0) {
+              target.query = relative3.query;
             } else {
               target.query = base.query;
             }
           } else {
-            if (relative2.path[0] === "/") {
-              target.path = removeDotSegments(relative2.path);
+            if (relative3.path[0] === "/") {
+              target.path = removeDotSegments(relative3.path);
             } else {
               const baseHasAuthority = base.userinfo !== void 0 || base.host !== void 0 || base.port !== void 0;
               if (baseHasAuthority && !base.path) {
-                target.path = "/" + relative2.path;
+                target.path = "/" + relative3.path;
               } else if (!base.path) {
-                target.path = relative2.path;
+                target.path = relative3.path;
               } else {
-                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative2.path;
+                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative3.path;
               }
               target.path = base.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
             }
-            target.query = relative2.query;
+            target.query = relative3.query;
           }
           target.userinfo = base.userinfo;
           target.host = base.host;
@@ -32217,7 +32217,7 @@ var require_fast_uri = __commonJS({
         }
         target.scheme = base.scheme;
       }
-      target.fragment = relative2.fragment;
+      target.fragment = relative3.fragment;
       return target;
     }
     function equal(uriA, uriB, options) {
@@ -32521,7 +32521,7 @@ var require_fast_uri = __commonJS({
     var fastUri = {
       SCHEMES,
       normalize,
-      resolve: resolve3,
+      resolve: resolve5,
       resolveComponent,
       equal,
       serialize,
@@ -34026,8 +34026,8 @@ var require_contains = __commonJS({
         cxt.result(valid, () => cxt.reset());
         function validateItemsWithCount() {
           const schValid = gen.name("_valid");
-          const count = gen.let("count", 0);
-          validateItems(schValid, () => gen.if(schValid, () => checkLimits(count)));
+          const count2 = gen.let("count", 0);
+          validateItems(schValid, () => gen.if(schValid, () => checkLimits(count2)));
         }
         function validateItems(_valid, block) {
           gen.forRange("i", 0, len, (i) => {
@@ -34040,16 +34040,16 @@ var require_contains = __commonJS({
             block();
           });
         }
-        function checkLimits(count) {
-          gen.code((0, codegen_1._)`${count}++`);
+        function checkLimits(count2) {
+          gen.code((0, codegen_1._)`${count2}++`);
           if (max === void 0) {
-            gen.if((0, codegen_1._)`${count} >= ${min}`, () => gen.assign(valid, true).break());
+            gen.if((0, codegen_1._)`${count2} >= ${min}`, () => gen.assign(valid, true).break());
           } else {
-            gen.if((0, codegen_1._)`${count} > ${max}`, () => gen.assign(valid, false).break());
+            gen.if((0, codegen_1._)`${count2} > ${max}`, () => gen.assign(valid, false).break());
             if (min === 1)
               gen.assign(valid, true);
             else
-              gen.if((0, codegen_1._)`${count} >= ${min}`, () => gen.assign(valid, true));
+              gen.if((0, codegen_1._)`${count2} >= ${min}`, () => gen.assign(valid, true));
           }
         }
       }
@@ -35317,11 +35317,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter12 = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve5) {
+          resolve5(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve5, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -35337,7 +35337,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -35424,26 +35424,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter12(this, void 0, void 0, function* () {
-          return new Promise((resolve3) => __awaiter12(this, void 0, void 0, function* () {
+          return new Promise((resolve5) => __awaiter12(this, void 0, void 0, function* () {
             let output2 = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output2 = Buffer.concat([output2, chunk]);
             });
             this.message.on("end", () => {
-              resolve3(output2.toString());
+              resolve5(output2.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter12(this, void 0, void 0, function* () {
-          return new Promise((resolve3) => __awaiter12(this, void 0, void 0, function* () {
+          return new Promise((resolve5) => __awaiter12(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve3(Buffer.concat(chunks));
+              resolve5(Buffer.concat(chunks));
             });
           }));
         });
@@ -35651,14 +35651,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter12(this, void 0, void 0, function* () {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve5, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve3(res);
+                resolve5(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -35902,12 +35902,12 @@ var require_lib = __commonJS({
         return __awaiter12(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling2, retryNumber);
           const ms2 = ExponentialBackoffTimeSlice2 * Math.pow(2, retryNumber);
-          return new Promise((resolve3) => setTimeout(() => resolve3(), ms2));
+          return new Promise((resolve5) => setTimeout(() => resolve5(), ms2));
         });
       }
       _processResponse(res, options) {
         return __awaiter12(this, void 0, void 0, function* () {
-          return new Promise((resolve3, reject) => __awaiter12(this, void 0, void 0, function* () {
+          return new Promise((resolve5, reject) => __awaiter12(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -35915,7 +35915,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve3(response);
+              resolve5(response);
             }
             function dateTimeDeserializer(key, value) {
               if (typeof value === "string") {
@@ -35954,7 +35954,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve3(response);
+              resolve5(response);
             }
           }));
         });
@@ -35964,6 +35964,9 @@ var require_lib = __commonJS({
     var lowercaseKeys3 = (obj) => Object.keys(obj).reduce((c, k) => (c[k.toLowerCase()] = obj[k], c), {});
   }
 });
+
+// src/action/main.ts
+import { dirname as dirname6 } from "node:path";
 
 // node_modules/@actions/core/lib/core.js
 var core_exports = {};
@@ -36186,11 +36189,11 @@ var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve5, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -36206,7 +36209,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -36279,26 +36282,26 @@ var HttpClientResponse = class {
   }
   readBody() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve3) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve5) => __awaiter(this, void 0, void 0, function* () {
         let output2 = Buffer.alloc(0);
         this.message.on("data", (chunk) => {
           output2 = Buffer.concat([output2, chunk]);
         });
         this.message.on("end", () => {
-          resolve3(output2.toString());
+          resolve5(output2.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve3) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve5) => __awaiter(this, void 0, void 0, function* () {
         const chunks = [];
         this.message.on("data", (chunk) => {
           chunks.push(chunk);
         });
         this.message.on("end", () => {
-          resolve3(Buffer.concat(chunks));
+          resolve5(Buffer.concat(chunks));
         });
       }));
     });
@@ -36501,14 +36504,14 @@ var HttpClient = class {
    */
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve3, reject) => {
+      return new Promise((resolve5, reject) => {
         function callbackForResult(err, res) {
           if (err) {
             reject(err);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve3(res);
+            resolve5(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -36752,12 +36755,12 @@ var HttpClient = class {
     return __awaiter(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
       const ms2 = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve3) => setTimeout(() => resolve3(), ms2));
+      return new Promise((resolve5) => setTimeout(() => resolve5(), ms2));
     });
   }
   _processResponse(res, options) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve3, reject) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve5, reject) => __awaiter(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -36765,7 +36768,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve3(response);
+          resolve5(response);
         }
         function dateTimeDeserializer(key, value) {
           if (typeof value === "string") {
@@ -36804,7 +36807,7 @@ var HttpClient = class {
           err.result = response.result;
           reject(err);
         } else {
-          resolve3(response);
+          resolve5(response);
         }
       }));
     });
@@ -36815,11 +36818,11 @@ var lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => (c[k.toLowerCase(
 // node_modules/@actions/http-client/lib/auth.js
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve5, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -36835,7 +36838,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -36866,11 +36869,11 @@ var BearerCredentialHandler = class {
 // node_modules/@actions/core/lib/oidc-utils.js
 var __awaiter3 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve5, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -36886,7 +36889,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -36955,11 +36958,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter4 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve5, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -36975,7 +36978,7 @@ var __awaiter4 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -37277,11 +37280,11 @@ import * as fs2 from "fs";
 import * as path2 from "path";
 var __awaiter5 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve5, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37297,7 +37300,7 @@ var __awaiter5 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -37401,11 +37404,11 @@ function isUnixExecutable(stats) {
 // node_modules/@actions/io/lib/io.js
 var __awaiter6 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve5, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37421,7 +37424,7 @@ var __awaiter6 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -37495,11 +37498,11 @@ function findInPath(tool2) {
 import { setTimeout as setTimeout2 } from "timers";
 var __awaiter7 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve5, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37515,7 +37518,7 @@ var __awaiter7 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -37734,7 +37737,7 @@ var ToolRunner = class extends events.EventEmitter {
         this.toolPath = path4.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
       }
       this.toolPath = yield which(this.toolPath, true);
-      return new Promise((resolve3, reject) => __awaiter7(this, void 0, void 0, function* () {
+      return new Promise((resolve5, reject) => __awaiter7(this, void 0, void 0, function* () {
         this._debug(`exec tool: ${this.toolPath}`);
         this._debug("arguments:");
         for (const arg of this.args) {
@@ -37817,7 +37820,7 @@ var ToolRunner = class extends events.EventEmitter {
           if (error63) {
             reject(error63);
           } else {
-            resolve3(exitCode);
+            resolve5(exitCode);
           }
         });
         if (this.options.input) {
@@ -37940,11 +37943,11 @@ var ExecState = class _ExecState extends events.EventEmitter {
 // node_modules/@actions/exec/lib/exec.js
 var __awaiter8 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve5, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37960,7 +37963,7 @@ var __awaiter8 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -38013,11 +38016,11 @@ function getExecOutput(commandLine, args, options) {
 // node_modules/@actions/core/lib/platform.js
 var __awaiter9 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve5, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -38033,7 +38036,7 @@ var __awaiter9 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -38092,11 +38095,11 @@ function getDetails() {
 // node_modules/@actions/core/lib/core.js
 var __awaiter10 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve5, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -38112,7 +38115,7 @@ var __awaiter10 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -38376,8 +38379,8 @@ function formatRelative(base, head) {
 function formatCount(value) {
   return formatValue(value, "int");
 }
-function plural(count, singular, pluralForm = `${singular}s`) {
-  return `${formatCount(count)} ${count === 1 ? singular : pluralForm}`;
+function plural(count2, singular, pluralForm = `${singular}s`) {
+  return `${formatCount(count2)} ${count2 === 1 ? singular : pluralForm}`;
 }
 function shortSha(sha2) {
   const trimmed = sha2?.trim() ?? "";
@@ -38858,8 +38861,8 @@ function kpiRow(result, name) {
   const { delta, ci95 } = kpiDelta(result, name);
   const signed = formatSigned(delta, deltaUnit(unit));
   const moved = /^[+-]/.test(signed);
-  const relative2 = unit === "percent" || !moved ? null : formatRelative(base, head);
-  const deltaText = relative2 ? `${signed} (${relative2})` : signed;
+  const relative3 = unit === "percent" || !moved ? null : formatRelative(base, head);
+  const deltaText = relative3 ? `${signed} (${relative3})` : signed;
   return tableRow(
     [
       KPI_LABELS[name],
@@ -38985,7 +38988,8 @@ var PRIORITY = {
   missing_price: 6,
   truncated_file_list: 7,
   cases_changed: 8,
-  case_one_side: 9
+  case_one_side: 9,
+  cache_entry_invalid: 10
 };
 function text(value) {
   return escapeUntrusted(value.length > TEXT_MAX ? `${value.slice(0, TEXT_MAX - 1)}\u2026` : value);
@@ -39025,6 +39029,8 @@ function describe(warning2) {
       return `**Too small to decide**: ${text(warning2.message)}`;
     case "config":
       return `**Config**: ${text(warning2.message)}`;
+    case "cache_entry_invalid":
+      return `**Attempt cache**: ${plural(warning2.count, "malformed entry", "malformed entries")} ignored and run again (first: ${inlineCode(warning2.example, { max: 120 })}).`;
   }
 }
 function oneSideLine(side, ids) {
@@ -39342,7 +39348,7 @@ var safeJSON = (text2) => {
 };
 
 // node_modules/openai/internal/utils/sleep.mjs
-var sleep = (ms2, ...signals) => new Promise((resolve3, reject) => {
+var sleep = (ms2, ...signals) => new Promise((resolve5, reject) => {
   const activeSignals = [...new Set(signals.filter((signal) => signal != null))];
   let timeout;
   let settled = false;
@@ -39374,7 +39380,7 @@ var sleep = (ms2, ...signals) => new Promise((resolve3, reject) => {
     return;
   }
   timeout = setTimeout(() => {
-    settle2(resolve3);
+    settle2(resolve5);
   }, ms2);
   for (const signal of activeSignals) {
     if (settled) {
@@ -40172,8 +40178,8 @@ function createAbortableSSESource(body, signal) {
   let interrupt;
   const waitForAbort = () => (
     // oxlint-disable-next-line promise/avoid-new -- AbortSignal callbacks need a portable Promise bridge.
-    new Promise((resolve3) => {
-      interrupt = resolve3;
+    new Promise((resolve5) => {
+      interrupt = resolve5;
     })
   );
   const cancel = () => {
@@ -41110,8 +41116,8 @@ function resolveDataResidency(options) {
 var _APIPromise_client;
 var APIPromise = class _APIPromise extends Promise {
   constructor(client, responsePromise, parseResponse2 = defaultParseResponse) {
-    super((resolve3) => {
-      resolve3(null);
+    super((resolve5) => {
+      resolve5(null);
     });
     this.responsePromise = responsePromise;
     this.parseResponse = parseResponse2;
@@ -44169,12 +44175,12 @@ var EventStream = class {
     _EventStream_aborted.set(this, false);
     _EventStream_catchingPromiseCreated.set(this, false);
     _EventStream_terminalFailure.set(this, void 0);
-    __classPrivateFieldSet(this, _EventStream_connectedPromise, new Promise((resolve3, reject) => {
-      __classPrivateFieldSet(this, _EventStream_resolveConnectedPromise, resolve3, "f");
+    __classPrivateFieldSet(this, _EventStream_connectedPromise, new Promise((resolve5, reject) => {
+      __classPrivateFieldSet(this, _EventStream_resolveConnectedPromise, resolve5, "f");
       __classPrivateFieldSet(this, _EventStream_rejectConnectedPromise, reject, "f");
     }), "f");
-    __classPrivateFieldSet(this, _EventStream_endPromise, new Promise((resolve3, reject) => {
-      __classPrivateFieldSet(this, _EventStream_resolveEndPromise, resolve3, "f");
+    __classPrivateFieldSet(this, _EventStream_endPromise, new Promise((resolve5, reject) => {
+      __classPrivateFieldSet(this, _EventStream_resolveEndPromise, resolve5, "f");
       __classPrivateFieldSet(this, _EventStream_rejectEndPromise, reject, "f");
     }), "f");
     __classPrivateFieldGet(this, _EventStream_connectedPromise, "f").catch(() => void 0);
@@ -44312,7 +44318,7 @@ var EventStream = class {
    *   const message = await stream.emitted('message') // rejects if the stream errors
    */
   emitted(event) {
-    return new Promise((resolve3, reject) => {
+    return new Promise((resolve5, reject) => {
       __classPrivateFieldSet(this, _EventStream_catchingPromiseCreated, true, "f");
       const onError = (error63) => {
         this.off(event, onEvent);
@@ -44322,7 +44328,7 @@ var EventStream = class {
         if (event !== "error") {
           this.off("error", onError);
         }
-        resolve3(values.length > 1 ? values : values[0]);
+        resolve5(values.length > 1 ? values : values[0]);
       };
       if (event !== "error") {
         __classPrivateFieldGet(this, _EventStream_instances, "m", _EventStream_onceForEmitted).call(this, "error", onError);
@@ -44538,8 +44544,8 @@ var EventStream = class {
         if (ended) {
           return Promise.resolve(doneResult());
         }
-        return new Promise((resolve3, reject) => {
-          readQueue.enqueue({ resolve: resolve3, reject });
+        return new Promise((resolve5, reject) => {
+          readQueue.enqueue({ resolve: resolve5, reject });
         });
       },
       return: () => {
@@ -45139,10 +45145,10 @@ _a2 = AbstractChatCompletionRunner, _AbstractChatCompletionRunner_completionArri
             if (!hasOwn(details, name)) {
               continue;
             }
-            const count = details[name];
-            if (typeof count === "number") {
+            const count2 = details[name];
+            if (typeof count2 === "number") {
               Object.defineProperty(totalDetails, name, {
-                value: (hasOwn(totalDetails, name) ? totalDetails[name] ?? 0 : 0) + count,
+                value: (hasOwn(totalDetails, name) ? totalDetails[name] ?? 0 : 0) + count2,
                 enumerable: true,
                 configurable: true,
                 writable: true
@@ -53288,8 +53294,8 @@ _AgentToolDispatcher_handlers = /* @__PURE__ */ new WeakMap(), _AgentToolDispatc
     try {
       await __classPrivateFieldGet(this, _AgentToolDispatcher_instances, "m", _AgentToolDispatcher_wait).call(this, () => (
         // oxlint-disable-next-line promise/avoid-new -- Own the registration timer so cancellation clears it promptly.
-        new Promise((resolve3) => {
-          timer = setTimeout(resolve3, delay);
+        new Promise((resolve5) => {
+          timer = setTimeout(resolve5, delay);
         })
       ));
     } finally {
@@ -55073,7 +55079,7 @@ var Steps = class extends APIResource {
 
 // node_modules/openai/lib/polling.mjs
 function sleepUntilAborted(milliseconds, signal) {
-  return new Promise((resolve3, reject) => {
+  return new Promise((resolve5, reject) => {
     let timer;
     let registered;
     let settled = false;
@@ -55122,7 +55128,7 @@ function sleepUntilAborted(milliseconds, signal) {
       }
       settled = true;
       cleanup();
-      resolve3();
+      resolve5();
     }, milliseconds);
     registered = abort;
     try {
@@ -55281,14 +55287,14 @@ function isPrimitiveAssistantStreamArrayDelta(accumulator, delta) {
   return delta.every(isPrimitiveAssistantStreamValue) && accumulator.every(isPrimitiveAssistantStreamValue);
 }
 function countOwnAssistantStreamArrayEntries(accumulator) {
-  let count = 0;
+  let count2 = 0;
   for (const key of Object.keys(accumulator)) {
     const index = Number(key);
     if (Number.isSafeInteger(index) && index >= 0 && index < accumulator.length && String(index) === key) {
-      count += 1;
+      count2 += 1;
     }
   }
-  return count;
+  return count2;
 }
 function getAssistantStreamArrayOwnEntryCount(accumulator, enforceSparseHoleBudget, cachedState) {
   if (!enforceSparseHoleBudget) {
@@ -64581,14 +64587,14 @@ function codePointLength(str) {
   const units = str.length;
   if (!highSurrogate.test(str))
     return units;
-  let count = units;
+  let count2 = units;
   for (let i = 0; i < units - 1; i++) {
     if ((str.charCodeAt(i) & 64512) === 55296 && (str.charCodeAt(i + 1) & 64512) === 56320) {
-      count--;
+      count2--;
       i++;
     }
   }
-  return count;
+  return count2;
 }
 function getLengthableOrigin(input2) {
   if (Array.isArray(input2))
@@ -68421,7 +68427,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack, resolve3) {
+function isRecursive(inst, stack, resolve5) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -68431,7 +68437,7 @@ function isRecursive(inst, stack, resolve3) {
   let result = NONE;
   const check2 = (child2) => {
     if (result !== PROVEN && child2?._zod) {
-      const answer = isRecursive(child2, stack, resolve3);
+      const answer = isRecursive(child2, stack, resolve5);
       if (answer > result)
         result = answer;
     }
@@ -68442,7 +68448,7 @@ function isRecursive(inst, stack, resolve3) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child2 = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve3) : NONE;
+      const child2 = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve5) : NONE;
       if (child2 > answer)
         answer = child2;
     }
@@ -68506,7 +68512,7 @@ function isRecursive(inst, stack, resolve3) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve3 ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve5 ? inst._zod.innerType : void 0);
       merge4(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -68971,8 +68977,8 @@ function az_default() {
 }
 
 // node_modules/zod/v4/locales/be.js
-function getBelarusianPlural(count, one, few, many) {
-  const absCount = Math.abs(count);
+function getBelarusianPlural(count2, one, few, many) {
+  const absCount = Math.abs(count2);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -71619,8 +71625,8 @@ function hu_default() {
 }
 
 // node_modules/zod/v4/locales/hy.js
-function getArmenianPlural(count, one, many) {
-  return Math.abs(count) === 1 ? one : many;
+function getArmenianPlural(count2, one, many) {
+  return Math.abs(count2) === 1 ? one : many;
 }
 function withDefiniteArticle(word) {
   if (!word)
@@ -74358,8 +74364,8 @@ function ro_default() {
 }
 
 // node_modules/zod/v4/locales/ru.js
-function getRussianPlural(count, one, few, many) {
-  const absCount = Math.abs(count);
+function getRussianPlural(count2, one, few, many) {
+  const absCount = Math.abs(count2);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -84089,7 +84095,7 @@ async function startSimulator(opts = {}) {
   const prefixCache = /* @__PURE__ */ new Set();
   const closing = new AbortController();
   let requestCounter = 0;
-  const count = (status) => {
+  const count2 = (status) => {
     stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
   };
   const wait = async (ms2) => {
@@ -84108,7 +84114,7 @@ async function startSimulator(opts = {}) {
       "content-length": String(Buffer.byteLength(text2))
     });
     res.end(text2);
-    count(String(status));
+    count2(String(status));
   };
   const handleChat = async (req, res, headers, started) => {
     const text2 = await readBody(req);
@@ -84180,10 +84186,10 @@ async function startSimulator(opts = {}) {
   };
   const carryOut = async (plan, body, res, headers, started) => {
     if (plan.kind === "hang") {
-      count("hang");
-      await new Promise((resolve3) => {
-        res.on("close", () => resolve3());
-        closing.signal.addEventListener("abort", () => resolve3(), { once: true });
+      count2("hang");
+      await new Promise((resolve5) => {
+        res.on("close", () => resolve5());
+        closing.signal.addEventListener("abort", () => resolve5(), { once: true });
       });
       return;
     }
@@ -84249,7 +84255,7 @@ async function startSimulator(opts = {}) {
       "cache-control": "no-cache",
       connection: "keep-alive"
     });
-    count("200");
+    count2("200");
     const chunk = (choices, usage) => ({
       id: plan.id,
       object: "chat.completion.chunk",
@@ -84381,11 +84387,11 @@ async function startSimulator(opts = {}) {
   const server = createServer((req, res) => {
     void handle(req, res);
   });
-  await new Promise((resolve3, reject) => {
+  await new Promise((resolve5, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, host, () => {
       server.off("error", reject);
-      resolve3();
+      resolve5();
     });
   });
   const { port } = server.address();
@@ -84394,14 +84400,245 @@ async function startSimulator(opts = {}) {
     url: `http://${host}:${port}/v1`,
     stats,
     close() {
-      closed ??= new Promise((resolve3, reject) => {
+      closed ??= new Promise((resolve5, reject) => {
         closing.abort();
-        server.close((err) => err ? reject(err) : resolve3());
+        server.close((err) => err ? reject(err) : resolve5());
         server.closeAllConnections();
       });
       return closed;
     }
   };
+}
+
+// src/eval/cache.ts
+import { createHash as createHash2 } from "node:crypto";
+import { readlinkSync, realpathSync } from "node:fs";
+import { open as open3, rename as rename2, writeFile as writeFile3 } from "node:fs/promises";
+import { dirname as dirname4, isAbsolute, join as join3, relative as relative2, resolve as resolve3, sep as sep3 } from "node:path";
+
+// src/eval/writable.ts
+import { mkdir as mkdir2, rm as rm2, stat as stat2, writeFile as writeFile2 } from "node:fs/promises";
+import { dirname as dirname3, resolve as resolve2 } from "node:path";
+var probeCounter = 0;
+async function makeDirectories(dir) {
+  const missing = [];
+  let at = resolve2(dir);
+  for (; ; ) {
+    try {
+      if (!(await stat2(at)).isDirectory()) {
+        throw Object.assign(new Error(`${at} is not a directory`), { code: "ENOTDIR" });
+      }
+      break;
+    } catch (error63) {
+      if (error63.code !== "ENOENT") throw error63;
+      missing.push(at);
+      const parent = dirname3(at);
+      if (parent === at) throw error63;
+      at = parent;
+    }
+  }
+  for (const level of missing.reverse()) {
+    try {
+      await mkdir2(level);
+    } catch (error63) {
+      if (error63.code !== "EEXIST") throw error63;
+    }
+  }
+}
+async function assertWritableDirectory(dir, subject, fix) {
+  probeCounter += 1;
+  const probe = resolve2(dir, `.modelgate-probe-${process.pid}-${probeCounter}.tmp`);
+  try {
+    await makeDirectories(dir);
+    await writeFile2(probe, "");
+  } catch (error63) {
+    const code = error63.code;
+    throw new UserError(
+      `${subject} is not writable: cannot create a file in ${dir} (${code ?? "error"}); ${fix}`
+    );
+  }
+  await rm2(probe, { force: true });
+}
+
+// src/eval/cache.ts
+function endpointIdentity(baseURL) {
+  const url3 = new URL(baseURL);
+  return { text: `endpoint ${url3.origin}${url3.pathname.replace(/\/+$/, "")}`, simulated: false };
+}
+function simulatorIdentity(profiles, timeScale) {
+  const digest = createHash2("sha256").update(canonicalJson2({ profiles, timeScale })).digest("hex");
+  return { text: `simulator ${digest}`, simulated: true };
+}
+var CACHE_FORMAT = 2;
+function attemptKey(parts) {
+  return createHash2("sha256").update(JSON.stringify({ format: CACHE_FORMAT, ...parts })).digest("hex");
+}
+var MAX_ENTRY_BYTES = 64 * 1024;
+var count = external_exports.int().nonnegative();
+var attemptWarningSchema = external_exports.strictObject({
+  code: external_exports.literal("model_mismatch"),
+  route: external_exports.string(),
+  requested: external_exports.string(),
+  returned: external_exports.string()
+});
+var cacheEntrySchema = external_exports.strictObject({
+  format: external_exports.literal(CACHE_FORMAT),
+  /** The storage key, so an entry copied to another key's file is a miss. */
+  key: external_exports.string().regex(/^[0-9a-f]{64}$/),
+  /** A digest of the provider identity: an endpoint path can hold a secret, so never its text. */
+  provider: external_exports.string().regex(/^[0-9a-f]{64}$/),
+  simulated: external_exports.boolean(),
+  outcome: external_exports.enum(["pass", "fail", "takeover"]),
+  detail: external_exports.string().max(4e3).optional(),
+  prompt_tokens: count,
+  cached_tokens: count,
+  completion_tokens: count,
+  has_usage: external_exports.boolean(),
+  model: external_exports.string().min(1).max(512),
+  latency_ms: external_exports.number().nonnegative(),
+  tool_calls: count,
+  warnings: external_exports.array(attemptWarningSchema).max(64)
+}).refine((entry) => entry.cached_tokens <= entry.prompt_tokens, {
+  message: "cached_tokens exceeds prompt_tokens",
+  path: ["cached_tokens"]
+});
+var temporaryCounter = 0;
+function temporaryPath(target) {
+  temporaryCounter += 1;
+  return `${target}.${process.pid}.${temporaryCounter}.tmp`;
+}
+function directoryCache(dir, provider, log = () => {
+}) {
+  const storageKey = (key) => createHash2("sha256").update(`${provider.text}\0${key}`).digest("hex");
+  const providerDigest = createHash2("sha256").update(provider.text).digest("hex");
+  const pathOf = (stored) => join3(dir, stored.slice(0, 2), `${stored}.json`);
+  let invalid = 0;
+  let firstInvalid = "";
+  const reject = (file2, reason) => {
+    invalid++;
+    if (invalid === 1) {
+      firstInvalid = `${relative2(dir, file2)}: ${reason}`;
+      log(`attempt cache: ignoring malformed entry ${file2}: ${reason}`);
+    }
+    return void 0;
+  };
+  return {
+    async get(key) {
+      const stored = storageKey(key);
+      const file2 = pathOf(stored);
+      let text2;
+      try {
+        text2 = await readSmall(file2);
+      } catch (error63) {
+        const code = error63.code;
+        if (code === "ENOENT") return void 0;
+        return reject(
+          file2,
+          code === "EFBIG" ? `larger than ${MAX_ENTRY_BYTES} bytes` : `unreadable (${code})`
+        );
+      }
+      let json2;
+      try {
+        json2 = JSON.parse(text2);
+      } catch {
+        return reject(file2, "not JSON");
+      }
+      const parsed = cacheEntrySchema.safeParse(json2);
+      if (!parsed.success) {
+        const issue3 = parsed.error.issues[0];
+        return reject(file2, `${issue3?.path.join(".") || "entry"}: ${issue3?.message ?? "invalid"}`);
+      }
+      const entry = parsed.data;
+      if (entry.key !== stored) return reject(file2, "written for another key");
+      if (entry.provider !== providerDigest || entry.simulated !== provider.simulated) {
+        return reject(file2, "written for another provider");
+      }
+      const { format: _format, key: _key, provider: _provider, ...hit } = entry;
+      return hit;
+    },
+    async set(key, value) {
+      const stored = storageKey(key);
+      const target = pathOf(stored);
+      const entry = {
+        format: CACHE_FORMAT,
+        key: stored,
+        provider: providerDigest,
+        simulated: provider.simulated,
+        ...value
+      };
+      try {
+        await makeDirectories(dirname4(target));
+        const temporary = temporaryPath(target);
+        await writeFile3(temporary, JSON.stringify(entry));
+        await rename2(temporary, target);
+      } catch (error63) {
+        log(`attempt cache: cannot write ${target}: ${error63.message}`);
+      }
+    },
+    warnings() {
+      return invalid > 0 ? [{ code: "cache_entry_invalid", count: invalid, example: firstInvalid }] : [];
+    }
+  };
+}
+var noCache = {
+  get: async () => void 0,
+  set: async () => {
+  },
+  warnings: () => []
+};
+async function readSmall(file2) {
+  const handle = await open3(file2, "r");
+  try {
+    const { size, isFile: isFile2 } = await handle.stat().then((s) => ({ size: s.size, isFile: s.isFile() }));
+    if (!isFile2) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
+    if (size > MAX_ENTRY_BYTES) throw Object.assign(new Error("too large"), { code: "EFBIG" });
+    return await handle.readFile("utf8");
+  } finally {
+    await handle.close();
+  }
+}
+function overlaps(a, b) {
+  for (const x of [resolve3(a), realpathOfExisting(a)]) {
+    for (const y of [resolve3(b), realpathOfExisting(b)]) {
+      if (isInside(x, y) || isInside(y, x)) return true;
+    }
+  }
+  return false;
+}
+function isInside(dir, path7) {
+  const rel = relative2(dir, path7);
+  return rel === "" || rel !== ".." && !rel.startsWith(`..${sep3}`) && !isAbsolute(rel);
+}
+function realpathOfExisting(path7, depth = 0) {
+  const rest = [];
+  let at = resolve3(path7);
+  for (; ; ) {
+    try {
+      return join3(realpathSync(at), ...rest.reverse());
+    } catch {
+      const target = depth < 32 ? readlinkOrUndefined(at) : void 0;
+      if (target !== void 0) {
+        return join3(realpathOfExisting(resolve3(dirname4(at), target), depth + 1), ...rest.reverse());
+      }
+      const parent = dirname4(at);
+      if (parent === at) return resolve3(path7);
+      rest.push(at.slice(parent.length).replace(/^[/\\]/, ""));
+      at = parent;
+    }
+  }
+}
+function readlinkOrUndefined(path7) {
+  try {
+    return readlinkSync(path7);
+  } catch {
+    return void 0;
+  }
+}
+function canonicalJson2(value) {
+  return JSON.stringify(
+    value,
+    (_key, item) => item && typeof item === "object" && !Array.isArray(item) ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) : item
+  );
 }
 
 // src/eval/openai-client.ts
@@ -84458,12 +84695,20 @@ async function openProvider(request2) {
     if (!request2.apiKey)
       throw new UserError(`no API key for ${baseURL}: set OPENAI_API_KEY (or pass --api-key-env NAME)`);
     const client2 = createOpenAIClient({ baseURL, apiKey: request2.apiKey, maxRetries: request2.maxRetries });
-    return { client: client2, simulated: false, label: baseURL, close: async () => {
-    } };
+    return {
+      client: client2,
+      simulated: false,
+      label: baseURL,
+      identity: endpointIdentity(baseURL),
+      close: async () => {
+      }
+    };
   }
   let simulator;
+  let identity;
   try {
     const profiles = request2.simulatorProfile ? await readProfileFile(request2.simulatorProfile) : void 0;
+    identity = simulatorIdentity(profiles ?? builtinProfiles(), request2.simulatorTimeScale ?? 1);
     simulator = await startSimulator({
       ...profiles ? { profiles } : {},
       ...request2.simulatorTimeScale !== void 0 ? { timeScale: request2.simulatorTimeScale } : {}
@@ -84483,64 +84728,24 @@ async function openProvider(request2) {
   return {
     client,
     simulated: true,
+    identity,
     label: `built-in simulator at ${simulator.url} (simulated numbers)`,
     close: () => simulator.close()
   };
 }
 
 // src/eval/result-file.ts
-import { mkdir as mkdir3, rename as rename3, writeFile as writeFile3 } from "node:fs/promises";
-import { dirname as dirname3 } from "node:path";
-
-// src/eval/cache.ts
-import { createHash as createHash2 } from "node:crypto";
-import { mkdir as mkdir2, readFile as readFile2, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
-import { join as join3 } from "node:path";
-var CACHE_FORMAT = 1;
-function attemptKey(parts) {
-  return createHash2("sha256").update(JSON.stringify({ format: CACHE_FORMAT, ...parts })).digest("hex");
-}
-var temporaryCounter = 0;
-function temporaryPath(target) {
-  temporaryCounter += 1;
-  return `${target}.${process.pid}.${temporaryCounter}.tmp`;
-}
-function directoryCache(dir, onWriteError = () => {
-}) {
-  const pathOf = (key) => join3(dir, key.slice(0, 2), `${key}.json`);
-  return {
-    async get(key) {
-      try {
-        return JSON.parse(await readFile2(pathOf(key), "utf8"));
-      } catch {
-        return void 0;
-      }
-    },
-    async set(key, value) {
-      const target = pathOf(key);
-      try {
-        await mkdir2(join3(dir, key.slice(0, 2)), { recursive: true });
-        const temporary = temporaryPath(target);
-        await writeFile2(temporary, JSON.stringify(value));
-        await rename2(temporary, target);
-      } catch (error63) {
-        onWriteError(`attempt cache: cannot write ${target}: ${error63.message}`);
-      }
-    }
-  };
-}
-var noCache = {
-  get: async () => void 0,
-  set: async () => {
-  }
-};
-
-// src/eval/result-file.ts
+import { rename as rename3, writeFile as writeFile4 } from "node:fs/promises";
+import { dirname as dirname5 } from "node:path";
 async function writeFileAtomic(path7, text2) {
-  await mkdir3(dirname3(path7), { recursive: true });
-  const temporary = temporaryPath(path7);
-  await writeFile3(temporary, text2);
-  await rename3(temporary, path7);
+  try {
+    await makeDirectories(dirname5(path7));
+    const temporary = temporaryPath(path7);
+    await writeFile4(temporary, text2);
+    await rename3(temporary, path7);
+  } catch (error63) {
+    throw new UserError(`cannot write ${path7} (${error63.code ?? "error"})`);
+  }
 }
 function resultJson(result) {
   return `${JSON.stringify(result, null, 2)}
@@ -85521,9 +85726,9 @@ function costRatioDelta(pairs, contrast, seed, options) {
   return bootstrapRatioDelta(costPairs, { ...options, seed, contrast });
 }
 function latencyQuantile(sides, q) {
-  let count = 0;
-  for (const side of sides) count += side.latencies_ms.length;
-  const values = new Float64Array(count);
+  let count2 = 0;
+  for (const side of sides) count2 += side.latencies_ms.length;
+  const values = new Float64Array(count2);
   let offset = 0;
   for (const side of sides) {
     values.set(side.latencies_ms, offset);
@@ -85565,8 +85770,8 @@ function computeRouteKpis(cases) {
   }
   return routes;
 }
-function plural3(count, noun) {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+function plural3(count2, noun) {
+  return `${count2} ${noun}${count2 === 1 ? "" : "s"}`;
 }
 function percent(rate) {
   return `${(rate * 100).toFixed(1)} %`;
@@ -85734,8 +85939,8 @@ function sample(ids, size, seed) {
   const rank = (id) => createHash3("sha256").update(`${seed}\0${id}`).digest("hex");
   return [...ids].map((id) => ({ id, rank: rank(id) })).sort((a, b) => a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0).slice(0, size).map((entry) => entry.id);
 }
-function shardOf(ids, index, count) {
-  return [...ids].sort().filter((_, position) => position % count === index - 1);
+function shardOf(ids, index, count2) {
+  return [...ids].sort().filter((_, position) => position % count2 === index - 1);
 }
 function changedPathSet(classification) {
   const paths = /* @__PURE__ */ new Set();
@@ -86079,7 +86284,7 @@ function createLimiter(limit2) {
     waiting.shift()?.();
   };
   return async function run2(task) {
-    if (active >= limit2) await new Promise((resolve3) => waiting.push(resolve3));
+    if (active >= limit2) await new Promise((resolve5) => waiting.push(resolve5));
     active++;
     try {
       return await task();
@@ -86089,11 +86294,11 @@ function createLimiter(limit2) {
   };
 }
 function sleep3(ms2, signal) {
-  return new Promise((resolve3, reject) => {
+  return new Promise((resolve5, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
-      resolve3();
+      resolve5();
     }, ms2);
     const onAbort = () => {
       clearTimeout(timer);
@@ -86115,9 +86320,19 @@ var NO_DEADLINE_MS = 6e5;
 async function runTasks(tasks, options) {
   const limit2 = createLimiter(options.concurrency);
   const cache = options.cache ?? noCache;
-  const totals = { cacheHits: 0, tokens: 0, cost: 0, mismatches: [] };
+  const totals = { cacheHits: 0, tokens: 0, cost: 0, mismatches: [], simulated: false };
   const results = /* @__PURE__ */ new Map();
   const seenMismatch = /* @__PURE__ */ new Set();
+  const noteMismatch = (warning2) => {
+    const id = `${warning2.route}\0${warning2.requested}\0${warning2.returned}`;
+    if (seenMismatch.has(id)) return;
+    seenMismatch.add(id);
+    totals.mismatches.push({
+      route: warning2.route,
+      requested: warning2.requested,
+      returned: warning2.returned
+    });
+  };
   let stopped;
   let taskCapped;
   let rateLimitWaitedMs = 0;
@@ -86222,6 +86437,8 @@ ${answer.text}` }
     const hit = await cache.get(key);
     if (hit) {
       totals.cacheHits++;
+      for (const warning2 of hit.warnings) noteMismatch(warning2);
+      if (hit.simulated) totals.simulated = true;
       return { ...hit, cached: true };
     }
     const messages = [...task.messages];
@@ -86272,13 +86489,8 @@ ${answer.text}` }
       if (modelTime >= deadline || isTimeout(error63)) return errorResult(`timed out after ${deadline} ms`);
       return errorResult(describeProviderError(error63));
     }
-    if (!sameModel(resolved.model, returnedModel)) {
-      const id = `${task.route}\0${resolved.model}\0${returnedModel}`;
-      if (!seenMismatch.has(id)) {
-        seenMismatch.add(id);
-        totals.mismatches.push({ route: task.route, requested: resolved.model, returned: returnedModel });
-      }
-    }
+    const warnings = sameModel(resolved.model, returnedModel) ? [] : [{ code: "model_mismatch", route: task.route, requested: resolved.model, returned: returnedModel }];
+    for (const warning2 of warnings) noteMismatch(warning2);
     const answer = { text: text2, toolCalls };
     const withoutJudge = judgeAnswer(testCase, answer);
     const needsJudge = withoutJudge.outcome === "pass" && judgeAssertions(testCase).length > 0;
@@ -86294,7 +86506,7 @@ ${answer.text}` }
       latency_ms: Math.round(modelTime),
       tool_calls: toolCalls.length
     };
-    await cache.set(key, record3);
+    await cache.set(key, { ...record3, warnings });
     return { ...record3, cached: false };
     function errorResult(detail) {
       return {
@@ -86452,13 +86664,15 @@ async function evaluate(options) {
     selection,
     warnings: [
       ...warnings,
-      ...(run2.totals?.mismatches ?? []).map((m) => ({ code: "model_mismatch", ...m }))
+      ...(run2.totals?.mismatches ?? []).map((m) => ({ code: "model_mismatch", ...m })),
+      ...options.cache?.warnings() ?? []
     ],
     cases: selected.map((c) => run2.results?.get(c.case.id) ?? { id: c.case.id, route: c.case.route }),
     gates: config2.gates,
     stopped: run2.stopped,
     forcedVerdict: run2.forcedVerdict,
-    simulated: options.simulated,
+    // Cache hits carry the flag of the provider that answered them.
+    simulated: options.simulated || run2.totals?.simulated,
     shard
   });
   if (selected.length === 0) return resultOf();
@@ -86598,6 +86812,21 @@ async function mapLimit(items, limit2, task) {
   await Promise.all(Array.from({ length: Math.min(limit2, items.length) }, worker));
   return results;
 }
+function limiter(limit2) {
+  let active = 0;
+  const waiting = [];
+  return async (task) => {
+    if (active >= limit2) await new Promise((resolve5) => waiting.push(resolve5));
+    else active++;
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
 
 // src/github/pull-files.ts
 var GITHUB_FILE_LIST_LIMIT = 3e3;
@@ -86649,6 +86878,18 @@ function fileStatus(status) {
   }
 }
 
+// src/github/fork.ts
+function isFork(pull, baseRepo) {
+  const head = pull.head?.repo?.full_name;
+  const base = pull.base?.repo?.full_name;
+  if (typeof head !== "string") return true;
+  const bases = [typeof base === "string" ? base : void 0, baseRepo].filter(
+    (name) => name !== void 0
+  );
+  if (bases.length === 0) return true;
+  return bases.some((name) => name.toLowerCase() !== head.toLowerCase());
+}
+
 // src/github/pulls.ts
 async function mergeBase(gh, at) {
   try {
@@ -86667,15 +86908,17 @@ async function mergeBase(gh, at) {
 }
 
 // src/github/tree-source.ts
-function blobStore() {
-  return /* @__PURE__ */ new Map();
+var WALK_CONCURRENCY = 8;
+function blobStore(walkConcurrency = WALK_CONCURRENCY) {
+  return { blobs: /* @__PURE__ */ new Map(), trees: /* @__PURE__ */ new Map(), walkLimit: limiter(walkConcurrency) };
 }
 function restTreeSource(gh, repo, sha2, options) {
-  const blobs = options.blobs ?? blobStore();
+  const store = options.blobs ?? blobStore();
+  const blobs = store.blobs;
   const concurrency = options.concurrency ?? 8;
   let tree;
   const files = () => {
-    tree ??= listTree(gh, repo, sha2);
+    tree ??= listTree(gh, repo, sha2, store);
     return tree;
   };
   const blob = (blobSha) => {
@@ -86703,7 +86946,7 @@ function restTreeSource(gh, repo, sha2, options) {
     }
   };
 }
-async function listTree(gh, repo, sha2) {
+async function listTree(gh, repo, sha2, store) {
   const files = /* @__PURE__ */ new Map();
   const { data } = await gh.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", {
     ...repo,
@@ -86715,18 +86958,29 @@ async function listTree(gh, repo, sha2) {
     for (const entry of response.tree) if (isFile(entry)) files.set(entry.path, entry.sha);
     return files;
   }
+  const level = (treeSha) => {
+    let listed = store.trees.get(treeSha);
+    if (!listed) {
+      listed = store.walkLimit(async () => {
+        const { data: data2 } = await gh.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", {
+          ...repo,
+          tree_sha: treeSha
+        });
+        return data2;
+      });
+      listed.catch(() => store.trees.delete(treeSha));
+      store.trees.set(treeSha, listed);
+    }
+    return listed;
+  };
   const walk = async (treeSha, prefix) => {
-    const { data: level } = await gh.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", {
-      ...repo,
-      tree_sha: treeSha
-    });
     const subtrees = [];
-    for (const entry of level.tree) {
+    for (const entry of (await level(treeSha)).tree) {
       const path7 = `${prefix}${entry.path}`;
       if (isFile(entry)) files.set(path7, entry.sha);
-      else if (entry.type === "tree") subtrees.push([entry.sha, `${path7}/`]);
+      else if (entry.type === "tree") subtrees.push(walk(entry.sha, `${path7}/`));
     }
-    await mapLimit(subtrees, 8, ([subSha, subPrefix]) => walk(subSha, subPrefix));
+    await Promise.all(subtrees);
   };
   await walk(sha2, "");
   return files;
@@ -86794,7 +87048,7 @@ async function runEval(options) {
     ...settings.maxCases ? { maxCases: settings.maxCases } : {},
     ...settings.concurrency ? { concurrency: settings.concurrency } : {},
     ...settings.shard.count > 1 ? { shard: settings.shard } : {},
-    ...settings.cacheDir ? { cache: directoryCache(settings.cacheDir, options.debug) } : {},
+    ...settings.cacheDir ? { cache: directoryCache(settings.cacheDir, provider.identity, options.debug) } : {},
     signal: options.signal,
     simulated: provider.simulated,
     warnings: prepared.warnings,
@@ -86858,7 +87112,6 @@ function pullContext(payload, eventName, repository) {
   const baseRepo = isObject2(base.repo) ? base.repo : isObject2(payload.repository) ? payload.repository : {};
   const fullName = typeof baseRepo.full_name === "string" ? baseRepo.full_name : repository;
   const [owner = "", repo = ""] = fullName.split("/");
-  const headRepo = isObject2(head.repo) && typeof head.repo.full_name === "string" ? head.repo.full_name : null;
   const user = isObject2(pull.user) && typeof pull.user.login === "string" ? pull.user.login : "";
   return {
     owner,
@@ -86866,7 +87119,7 @@ function pullContext(payload, eventName, repository) {
     number: number4(pull.number, "pull_request.number"),
     headSha: sha(head.sha, "pull_request.head.sha"),
     baseSha: sha(base.sha, "pull_request.base.sha"),
-    fork: headRepo === null || headRepo.toLowerCase() !== fullName.toLowerCase(),
+    fork: isFork({ head: { repo: isObject2(head.repo) ? head.repo : null } }, fullName),
     author: user,
     changedFiles: typeof pull.changed_files === "number" ? pull.changed_files : void 0,
     eventName
@@ -86949,11 +87202,11 @@ var httpClient = __toESM(require_lib(), 1);
 var import_undici2 = __toESM(require_undici(), 1);
 var __awaiter11 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve3) {
-      resolve3(value);
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve3, reject) {
+  return new (P || (P = Promise))(function(resolve5, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -86969,7 +87222,7 @@ var __awaiter11 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -88296,8 +88549,8 @@ function withCustomRequest(customRequest) {
 
 // node_modules/@octokit/auth-token/dist-bundle/index.js
 var b64url = "(?:[a-zA-Z0-9_-]+)";
-var sep3 = "\\.";
-var jwtRE = new RegExp(`^${b64url}${sep3}${b64url}${sep3}${b64url}$`);
+var sep4 = "\\.";
+var jwtRE = new RegExp(`^${b64url}${sep4}${b64url}${sep4}${b64url}$`);
 var isJWT = jwtRE.test.bind(jwtRE);
 async function auth(token) {
   const isApp = isJWT(token);
@@ -91058,45 +91311,85 @@ function getOctokit(token, options, ...additionalPlugins) {
   return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 
+// src/github/api-version.ts
+var GITHUB_API_VERSION = "2022-11-28";
+function apiVersion(octokit) {
+  octokit.hook.before("request", (options) => {
+    options.headers["x-github-api-version"] = GITHUB_API_VERSION;
+  });
+  return {};
+}
+
+// src/github/retry-rules.ts
+var SECONDARY_MIN_WAIT_SECONDS = 60;
+function rateLimitWaitSeconds(error63, retryCount, minSecondarySeconds = SECONDARY_MIN_WAIT_SECONDS, now = Date.now()) {
+  const status = httpStatus(error63);
+  if (status !== 403 && status !== 429) return void 0;
+  const { message: message2, response } = error63;
+  const headers = response?.headers ?? {};
+  const retryAfter = Number(headers["retry-after"]);
+  if (headers["retry-after"] !== void 0 && Number.isFinite(retryAfter)) return Math.max(retryAfter, 0);
+  if (String(headers["x-ratelimit-remaining"]) === "0") {
+    const reset = Number(headers["x-ratelimit-reset"]);
+    if (Number.isFinite(reset)) return Math.max(Math.ceil(reset - now / 1e3) + 1, 0);
+  }
+  const text2 = `${typeof message2 === "string" ? message2 : ""} ${JSON.stringify(response?.data ?? "")}`;
+  if (status === 429 || /secondary rate limit|abuse detection/i.test(text2))
+    return minSecondarySeconds * 2 ** retryCount;
+  return void 0;
+}
+function safeToRepeat(method, url3) {
+  if (method.toUpperCase() !== "POST") return true;
+  const path7 = url3.split("?")[0] ?? "";
+  return !/\/(check-runs|comments)$/.test(path7);
+}
+
 // src/action/github-client.ts
 var RETRIES = 3;
-var MAX_WAIT_MS = 6e4;
-function createGitHub(token, baseUrl2, log, retryBaseMs = 500) {
-  const octokit = getOctokit(token, { baseUrl: baseUrl2, userAgent: "modelgate-action" });
+var MAX_WAIT_SECONDS = 120;
+function clientTiming(env) {
+  const secondMs = Number(env.MODELGATE_GITHUB_SECOND_MS);
+  return {
+    retryBaseMs: 500,
+    secondaryMinWaitSeconds: SECONDARY_MIN_WAIT_SECONDS,
+    secondMs: Number.isFinite(secondMs) && secondMs >= 0 ? secondMs : 1e3
+  };
+}
+function createGitHub(token, baseUrl2, log, timing = clientTiming(process.env)) {
+  const octokit = getOctokit(token, { baseUrl: baseUrl2, userAgent: "modelgate-action" }, apiVersion);
   octokit.hook.wrap("request", async (request2, options) => {
     for (let attempt = 0; ; attempt++) {
       try {
         return await request2(options);
       } catch (error63) {
-        const wait = retryWait(error63, attempt, retryBaseMs);
+        const wait = retryWait(error63, attempt, timing, options.method, String(options.url));
         if (wait === void 0 || attempt >= RETRIES) throw error63;
         log.warning(
-          `GitHub ${options.method} ${String(options.url)} answered ${httpStatus(error63) ?? "no response"}; retrying in ${Math.round(wait / 100) / 10} s`
+          `GitHub ${options.method} ${String(options.url)} answered ${httpStatus(error63) ?? "no response"}; retrying in ${wait.label}`
         );
-        await sleep4(wait);
+        await sleep4(wait.ms);
       }
     }
   });
   return octokit;
 }
-function retryWait(error63, attempt, baseMs) {
+function retryWait(error63, attempt, timing, method, url3) {
   const status = httpStatus(error63);
-  const headers = error63.response?.headers ?? {};
-  if (status === 403 || status === 429) {
-    const retryAfter = Number(headers["retry-after"]);
-    const rateLimited = headers["x-ratelimit-remaining"] === "0" || Number.isFinite(retryAfter);
-    if (!rateLimited) return void 0;
-    const reset = Number(headers["x-ratelimit-reset"]);
-    const ms2 = Number.isFinite(retryAfter) ? retryAfter * 1e3 : Number.isFinite(reset) ? reset * 1e3 - Date.now() : baseMs;
-    return ms2 <= MAX_WAIT_MS ? Math.max(ms2, 0) : void 0;
+  const limited = rateLimitWaitSeconds(error63, attempt, timing.secondaryMinWaitSeconds);
+  if (limited !== void 0) {
+    if (limited > MAX_WAIT_SECONDS) return void 0;
+    return { ms: limited * timing.secondMs, label: `${limited} s (rate limit)` };
   }
-  if (status === void 0 || status >= 500) return baseMs * (attempt + 1) ** 2;
+  if ((status === void 0 || status >= 500) && safeToRepeat(method, url3)) {
+    const ms2 = timing.retryBaseMs * (attempt + 1) ** 2;
+    return { ms: ms2, label: `${Math.round(ms2 / 100) / 10} s` };
+  }
   return void 0;
 }
 
 // src/action/inputs.ts
 import { tmpdir } from "node:os";
-import { isAbsolute, join as join4, resolve as resolve2 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join4, resolve as resolve4 } from "node:path";
 function envInputReader(env) {
   return (name) => (env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] ?? "").replace(/^\uFEFF/, "").trim();
 }
@@ -91120,7 +91413,6 @@ function parseSettings(input2, env) {
     );
   }
   const shard = parseShard(input2("shard") || "1/1");
-  const cacheInput = input2("cache-dir") || ".modelgate-cache";
   const resultFile = input2("result-file");
   const defaultResult = join4(
     env.RUNNER_TEMP || tmpdir(),
@@ -91144,7 +91436,7 @@ function parseSettings(input2, env) {
     rollbackRehearsal: oneOf(input2, "rollback-rehearsal", ["auto", "off"], "auto"),
     commentAuthor: input2("comment-author") || void 0,
     allowPullRequestTarget: boolean4(input2, "allow-pull-request-target", false),
-    cacheDir: cacheInput === "none" ? void 0 : inWorkspace(runner.workspace, cacheInput),
+    cacheDir: cacheDir(input2("cache-dir"), runner.workspace, env.RUNNER_TEMP || tmpdir()),
     resultFile: resultFile ? inWorkspace(runner.workspace, resultFile) : defaultResult,
     results: input2("results").split(/[\n,]/).map((item) => item.trim()).filter((item) => item !== "").map((item) => inWorkspace(runner.workspace, item)),
     env: runner
@@ -91174,13 +91466,13 @@ function runnerEnv(env) {
 function parseShard(value) {
   const match = /^(\d{1,4})\s*\/\s*(\d{1,4})$/.exec(value);
   const index = Number(match?.[1]);
-  const count = Number(match?.[2]);
-  if (!match || index < 1 || count < 1 || index > count) {
+  const count2 = Number(match?.[2]);
+  if (!match || index < 1 || count2 < 1 || index > count2) {
     throw new UserError(
       `Invalid input 'shard': '${value}'. Expected i/n with 1 \u2264 i \u2264 n, e.g. 1/1 (no sharding) or 2/4 (the second of four), as in shard: \${{ matrix.shard }}/4.`
     );
   }
-  return { index, count };
+  return { index, count: count2 };
 }
 function positiveInt(input2, name) {
   const value = input2(name);
@@ -91222,12 +91514,22 @@ function url2(value, name) {
   }
   return value;
 }
+function cacheDir(value, workspace, runnerTemp) {
+  if (value === "none") return void 0;
+  const dir = value === "" ? join4(runnerTemp, "modelgate-cache") : inWorkspace(workspace, value);
+  if (overlaps(dir, workspace)) {
+    throw new UserError(
+      `Invalid input 'cache-dir': '${value || "(default)"}' (${dir}) overlaps the workspace ${workspace}, where the pull request's files are checked out: a PR could commit forged cache entries there. Leave it unset (the default is under RUNNER_TEMP) or use a folder outside the workspace, e.g. \${{ runner.temp }}/modelgate-cache, restored with actions/cache.`
+    );
+  }
+  return dir;
+}
 function inWorkspace(workspace, path7) {
-  return isAbsolute(path7) ? path7 : resolve2(workspace, path7);
+  return isAbsolute2(path7) ? path7 : resolve4(workspace, path7);
 }
 
 // src/action/merge-mode.ts
-import { readdir as readdir2, readFile as readFile3, stat as stat2 } from "node:fs/promises";
+import { readdir as readdir2, readFile as readFile2, stat as stat3 } from "node:fs/promises";
 import { join as join5 } from "node:path";
 
 // src/core/merge-results.ts
@@ -91303,10 +91605,10 @@ function missingShards(shards) {
       `merge: the results come from runs with different shard counts (${[...counts].join(", ")})`
     );
   }
-  const [count] = counts;
-  if (count === void 0) return [];
+  const [count2] = counts;
+  if (count2 === void 0) return [];
   const missing = [];
-  for (let i = 1; i <= count; i++) if (!seen.has(i)) missing.push(`shard ${i}/${count} missing`);
+  for (let i = 1; i <= count2; i++) if (!seen.has(i)) missing.push(`shard ${i}/${count2} missing`);
   return missing;
 }
 function mergeSelections(selections) {
@@ -91376,14 +91678,14 @@ async function readShardResults(inputs) {
   for (const input2 of inputs) files.push(...await jsonFiles(input2));
   if (files.length === 0) throw new UserError(`Input 'results': no .json files in ${inputs.join(", ")}.`);
   const shards = await Promise.all(
-    files.map(async (file2) => parseResultFile(await readFile3(file2, "utf8"), file2))
+    files.map(async (file2) => parseResultFile(await readFile2(file2, "utf8"), file2))
   );
   return mergeResults(shards);
 }
 async function jsonFiles(path7) {
   let info2;
   try {
-    info2 = await stat2(path7);
+    info2 = await stat3(path7);
   } catch {
     throw new UserError(`Input 'results': ${path7} does not exist.`);
   }
@@ -91395,6 +91697,25 @@ async function jsonFiles(path7) {
 // src/core/rollout/evidence.ts
 var REHEARSAL_COMMENT_MARKER = "<!-- modelgate:rollback-rehearsal -->";
 var REHEARSAL_CHECK_NAME = "modelgate/rollback-rehearsal";
+
+// src/github/idempotent-create.ts
+import { setTimeout as sleep5 } from "node:timers/promises";
+async function createIdempotently(create, find, options = {}) {
+  const attempts = options.attempts ?? 3;
+  const backoffMs = options.backoffMs ?? 250;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { value: await create(), recovered: false };
+    } catch (error63) {
+      const status = httpStatus(error63);
+      const unknownOutcome = status === void 0 || status >= 500;
+      if (!unknownOutcome || attempt >= attempts) throw error63;
+      await sleep5(backoffMs * attempt);
+      const found = await find();
+      if (found !== void 0) return { value: found, recovered: true };
+    }
+  }
+}
 
 // src/github/check-runs.ts
 var CHECK_OUTPUT_LIMIT = 65535;
@@ -91439,24 +91760,38 @@ async function upsertCheckRun(gh, repo, spec, options = {}) {
     ...spec.details_url ? { details_url: spec.details_url } : {},
     output: output2
   };
-  if (existing) {
+  const patch = async (id) => {
     await gh.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", {
       ...repo,
-      check_run_id: existing.id,
+      check_run_id: id,
       external_id: spec.external_id,
       ...fields
     });
+  };
+  const reopens = existing?.status === "completed" && spec.status !== "completed";
+  if (existing && !reopens) {
+    await patch(existing.id);
     return { id: existing.id, action: "updated" };
   }
-  const { data } = await gh.request("POST /repos/{owner}/{repo}/check-runs", {
-    ...repo,
-    name: spec.name,
-    head_sha: spec.head_sha,
-    external_id: spec.external_id,
-    started_at: (/* @__PURE__ */ new Date()).toISOString(),
-    ...fields
-  });
-  return { id: Number(data.id), action: "created" };
+  const { value, recovered } = await createIdempotently(
+    async () => {
+      const { data } = await gh.request("POST /repos/{owner}/{repo}/check-runs", {
+        ...repo,
+        name: spec.name,
+        head_sha: spec.head_sha,
+        external_id: spec.external_id,
+        started_at: (/* @__PURE__ */ new Date()).toISOString(),
+        ...fields
+      });
+      return Number(data.id);
+    },
+    async () => {
+      const found = await findCheckRun(gh, repo, { ...spec, app_slug: options.app_slug });
+      return found && (!existing || found.id > existing.id) ? found.id : void 0;
+    }
+  );
+  if (recovered) await patch(value);
+  return { id: value, action: "created" };
 }
 function sameRun(existing, spec) {
   return existing.status === spec.status && (existing.conclusion ?? void 0) === (spec.status === "completed" ? spec.conclusion ?? "neutral" : void 0) && existing.output.title === spec.output.title && existing.output.summary === spec.output.summary && (existing.output.text ?? "") === (spec.output.text ?? "");
@@ -91495,22 +91830,32 @@ async function upsertStickyComment(gh, target, body, options = {}) {
   }
   if (!first) {
     if (options.onlyIfPresent) return { id: void 0, action: "absent" };
-    const { data } = await gh.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
-      owner: target.owner,
-      repo: target.repo,
-      issue_number: target.issue_number,
-      body
-    });
-    return { id: Number(data.id), action: "created" };
+    const { value: made } = await createIdempotently(
+      async () => {
+        const { data } = await gh.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+          owner: target.owner,
+          repo: target.repo,
+          issue_number: target.issue_number,
+          body
+        });
+        return { id: Number(data.id), body };
+      },
+      async () => (await findStickyComments(gh, target))[0]
+    );
+    if (made.body !== body) await patchComment(gh, target, made.id, body);
+    return { id: made.id, action: "created" };
   }
   if (first.body === body) return { id: first.id, action: "unchanged" };
+  await patchComment(gh, target, first.id, body);
+  return { id: first.id, action: "updated" };
+}
+async function patchComment(gh, target, id, body) {
   await gh.request("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", {
     owner: target.owner,
     repo: target.repo,
-    comment_id: first.id,
+    comment_id: id,
     body
   });
-  return { id: first.id, action: "updated" };
 }
 
 // src/action/author.ts
@@ -91961,7 +92306,7 @@ async function rehearse(options) {
       ...settings.maxCases ? { maxCases: settings.maxCases } : {},
       ...settings.concurrency ? { concurrency: settings.concurrency } : {},
       // The base side's attempts are the eval's own: the cache answers them.
-      ...settings.cacheDir ? { cache: directoryCache(settings.cacheDir, options.debug) } : {},
+      ...settings.cacheDir ? { cache: directoryCache(settings.cacheDir, provider.identity, options.debug) } : {},
       signal,
       simulated: provider.simulated,
       onProgress: options.onProgress
@@ -92135,6 +92480,14 @@ async function evalPull(settings, pull) {
       "No API key: set the input openai-api-key (e.g. openai-api-key: ${{ secrets.OPENAI_API_KEY }}) or OPENAI_API_KEY; or use provider: simulator for simulated numbers."
     );
   }
+  if (settings.cacheDir) {
+    await assertWritableDirectory(
+      settings.cacheDir,
+      `Invalid input 'cache-dir': ${settings.cacheDir}`,
+      "use a folder under RUNNER_TEMP, or cache-dir: none"
+    );
+  }
+  await assertResultFileWritable(settings);
   const gh = createGitHub(settings.githubToken, settings.env.apiUrl, core_exports);
   const sharded = settings.shard.count > 1;
   const publisher = new Publisher({
@@ -92243,6 +92596,7 @@ async function publishRehearsal(publisher, outcome) {
   return publisher.reportRehearsal(rehearsalCheck(outcome, publisher.renderOptions()));
 }
 async function merge3(settings, pull) {
+  await assertResultFileWritable(settings);
   const result = await readShardResults(settings.results);
   info(
     `modelgate: merged ${result.selection.case_ids.length} cases from ${settings.results.length} input(s)`
@@ -92258,6 +92612,13 @@ async function merge3(settings, pull) {
     log: core_exports
   }) : void 0;
   await finish(settings, result, publisher, { sharded: false });
+}
+function assertResultFileWritable(settings) {
+  return assertWritableDirectory(
+    dirname6(settings.resultFile),
+    `Invalid input 'result-file': ${settings.resultFile}`,
+    "use a path under RUNNER_TEMP or the workspace"
+  );
 }
 async function finish(settings, result, publisher, options, rehearsal) {
   await writeFileAtomic(settings.resultFile, resultJson(result));

@@ -14,7 +14,9 @@ import { type GitHubEmulator, startGitHubEmulator, WORKFLOW_TOKEN } from "./gith
  * `INPUT_*` variables, `GITHUB_EVENT_PATH` pointing at a real payload from
  * `@octokit/webhooks-examples` (patched to the emulated repo), `GITHUB_OUTPUT` and
  * `GITHUB_STEP_SUMMARY` files, `GITHUB_API_URL` at the REST emulator and the simulator as the
- * provider. Nothing is rebuilt: the test exercises what users run.
+ * provider. The Action runs from its sources (Node 24 strips the types), so a change is tested
+ * before it is bundled; CI separately fails when the committed dist/ differs from a rebuild, and
+ * MODELGATE_TEST_DIST=1 runs these tests against dist/index.js itself.
  */
 export const ROOT = join(import.meta.dirname, "..", "..");
 export const DIST = join(ROOT, "dist", "index.js");
@@ -216,11 +218,15 @@ export async function runAction(world: World, options: RunOptions): Promise<Acti
     else env[name] = value;
   }
   const started = performance.now();
-  const child = spawn(process.execPath, [options.entry ?? DIST], {
-    env,
-    cwd: env.GITHUB_WORKSPACE,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [options.entry ?? (process.env.MODELGATE_TEST_DIST ? DIST : ACTION_SOURCE)],
+    {
+      env,
+      cwd: env.GITHUB_WORKSPACE,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
