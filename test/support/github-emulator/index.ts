@@ -94,6 +94,8 @@ export interface GitHubEmulator {
   setPermission(owner: string, repo: string, user: string, permission: Permission): void;
   /** The next `times` requests matching `match` get `status` (with `headers`) instead of an answer. */
   failNext(match: FailMatch, status: number, times?: number, headers?: Record<string, string>): void;
+  /** The next `times` requests matching `match` are never answered (a hung GitHub call). */
+  hangNext(match: FailMatch, times?: number): void;
   /** The current `pulls.get` body of a PR (e.g. for a webhook payload). */
   getPullRequest(owner: string, repo: string, number: number): PullRequest;
   /** The current repository object (as embedded in webhook payloads). */
@@ -194,6 +196,9 @@ export async function startGitHubEmulator(): Promise<GitHubEmulator> {
         remaining: times,
         headers,
       });
+    },
+    hangNext(match, times = 1) {
+      faults.push({ ...match, status: 0, remaining: times, headers: {}, hang: true });
     },
     getPullRequest(owner, repo, number) {
       const base = mustRepo(owner, repo);

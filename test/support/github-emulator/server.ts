@@ -37,6 +37,8 @@ export interface FaultRule {
   status: number;
   remaining: number;
   headers: Record<string, string>;
+  /** Never answer: the connection stays open until the client gives up or the emulator closes. */
+  hang?: boolean;
 }
 
 export interface ServerDeps {
@@ -191,6 +193,10 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   const rawBody = await readBody(req);
   deps.state.requestCount += 1;
   const fault = takeFault(deps.faults, method, path + requestUrl.search);
+  if (fault?.hang) {
+    deps.requests.push({ method, path, status: 0, url: req.url ?? "/" });
+    return;
+  }
   const reply = fault ? faultReply(fault) : safeDispatch(deps, req, requestUrl, rawBody);
   deps.requests.push({ method, path, status: reply.status ?? 200, url: req.url ?? "/" });
   send(res, deps.state, reply);
