@@ -12,12 +12,12 @@ export function fitCheckOutput<T extends { title: string; summary: string; text?
   output: T,
   maxBytes: number,
 ): T {
-  const fit = (value: string) =>
+  const cut = (value: string) =>
     utf8Length(value) <= maxBytes ? value : `${utf8Prefix(value, maxBytes - CUT_NOTE.length)}${CUT_NOTE}`;
   return {
     ...output,
-    summary: fit(output.summary),
-    ...(output.text === undefined ? {} : { text: fit(output.text) }),
+    summary: cut(output.summary),
+    ...(output.text === undefined ? {} : { text: cut(output.text) }),
   };
 }
 
