@@ -7,7 +7,9 @@ import {
   type LimitLog,
   reliabilityOptions,
 } from "../github/octokit-options.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS, withRequestTimeout } from "../github/request-timeout.ts";
 import appFn from "./index.ts";
+import { readSignedBody } from "./webhook-body.ts";
 
 export const WEBHOOK_PATH = "/api/github/webhooks";
 
@@ -16,6 +18,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Octokit throttling and retries; production keeps the defaults (both on). */
   client?: ClientPolicy;
+  /** Deadline of each GitHub request attempt, in ms (default 30 s). */
+  requestTimeoutMs?: number;
   /** Overrides `PORT` (0 picks a free port) and `HOST`. */
   port?: number;
   host?: string;
@@ -34,10 +38,14 @@ export interface RunningServer {
  * client and every installation client Probot derives from it (they keep their per-installation
  * throttle id).
  */
-export function reliableOctokit(policy: ClientPolicy, log: LimitLog): typeof ProbotOctokit {
+export function reliableOctokit(
+  policy: ClientPolicy,
+  log: LimitLog,
+  requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+): typeof ProbotOctokit {
   const options = reliabilityOptions(policy, log);
   return ProbotOctokit.defaults((instance: Record<string, unknown>) => ({
-    ...instance,
+    ...withRequestTimeout(instance as { request?: object }, requestTimeoutMs),
     throttle: options.throttle.enabled
       ? { ...(instance.throttle as object | undefined), ...options.throttle }
       : options.throttle,
@@ -59,7 +67,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   if (!env.APP_ID) throw new Error("APP_ID is not set: set it to the id of the GitHub App");
   let probot: Probot | undefined;
   const limitLog: LimitLog = { warn: (message) => probot?.log.warn(message) };
-  const Octokit = reliableOctokit(options.client ?? DEFAULT_CLIENT_POLICY, limitLog);
+  const Octokit = reliableOctokit(
+    options.client ?? DEFAULT_CLIENT_POLICY,
+    limitLog,
+    options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+  );
   try {
     probot = createProbot({ env, overrides: { Octokit } });
   } catch (error) {
@@ -70,20 +82,21 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     }
     throw error;
   }
-  const middleware = await createNodeMiddleware(appFn, {
-    probot,
-    webhooksPath: env.WEBHOOK_PATH || WEBHOOK_PATH,
-  });
+  const webhooksPath = env.WEBHOOK_PATH || WEBHOOK_PATH;
+  const middleware = await createNodeMiddleware(appFn, { probot, webhooksPath });
   const log = probot.log;
+  const secret = env.WEBHOOK_SECRET;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (req.method === "GET" && (req.url === "/healthz" || req.url === "/ping")) {
       res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
       return;
     }
-    Promise.resolve(
+    const toProbot = () =>
       middleware(req, res, () => {
         res.writeHead(404, { "content-type": "application/json" }).end('{"error":"Not Found"}\n');
-      }),
+      });
+    Promise.resolve(
+      isWebhook(req, webhooksPath) ? verifiedThen(req, res, secret, toProbot) : toProbot(),
     ).catch((error: unknown) => {
       log.error({ err: error }, "webhook request failed");
       if (!res.headersSent) res.writeHead(500).end();
@@ -113,4 +126,35 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         server.closeAllConnections();
       }),
   };
+}
+
+function isWebhook(req: IncomingMessage, webhooksPath: string): boolean {
+  if (req.method !== "POST") return false;
+  const path = (req.url ?? "").split("?")[0]?.replace(/\/+$/, "");
+  return path === webhooksPath.replace(/\/+$/, "");
+}
+
+/**
+ * The body read, size-capped and signature-checked before Probot sees it (`webhook-body.ts`);
+ * Probot then takes the verified bytes as `rawBody` instead of reading the stream itself.
+ */
+async function verifiedThen(
+  req: IncomingMessage,
+  res: ServerResponse,
+  secret: string,
+  next: () => unknown,
+): Promise<unknown> {
+  const body = await readSignedBody(req, secret);
+  if (body.ok) {
+    Object.assign(req, { body: body.payload, rawBody: body.raw });
+    return next();
+  }
+  res.writeHead(body.status, {
+    "content-type": "application/json",
+    // The rest of an unread body is not worth reading: close instead of draining it.
+    ...(body.unread ? { connection: "close" } : {}),
+  });
+  res.end(`${JSON.stringify({ error: body.error })}\n`);
+  if (body.unread) res.once("finish", () => setTimeout(() => req.destroy(), 100).unref());
+  return undefined;
 }

@@ -1,0 +1,53 @@
+/**
+ * A deadline on every GitHub request. Octokit has none (its `fetch` waits as long as the socket
+ * stays open), so one hung call held the App's per-PR queue, and every later delivery for that
+ * PR, until a restart. Given to Octokit as `request.fetch`, it bounds each attempt: the retry
+ * plugin's retries and the throttle's waits stay bounded by their own counts.
+ */
+
+export type Fetch = typeof globalThis.fetch;
+
+/** Long enough for a 3,000-file listing page or a large contents read, short of GitHub's 10 s webhook patience × 3. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+const NULL_BODY = new Set([204, 205, 304]);
+
+/** The error a timed-out call fails with; its message names the route, for the check run. */
+export class GitHubTimeoutError extends Error {
+  override name = "GitHubTimeoutError";
+}
+
+/** `fetch`, failing with a `GitHubTimeoutError` when no complete answer arrives within `timeoutMs`. */
+export function timedFetch(timeoutMs: number, inner: Fetch = globalThis.fetch): Fetch {
+  return async (input, init) => {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+    try {
+      const response = await inner(input, { ...init, signal });
+      // Read the body under the same deadline: a server can hang after the headers too, and
+      // Octokit turns a body it cannot read into an empty string instead of an error.
+      const body = NULL_BODY.has(response.status) ? null : await response.arrayBuffer();
+      const copy = new Response(body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
+      Object.defineProperty(copy, "url", { value: response.url });
+      return copy;
+    } catch (error) {
+      if (!deadline.aborted) throw error;
+      const method = init?.method ?? "GET";
+      const url = input instanceof Request ? input.url : String(input);
+      throw new GitHubTimeoutError(`GitHub did not answer ${method} ${url} within ${timeoutMs / 1000} s`);
+    }
+  };
+}
+
+/** Octokit constructor options with the deadline added to whatever `request` options exist. */
+export function withRequestTimeout<T extends { request?: object | undefined }>(
+  options: T,
+  timeoutMs: number = DEFAULT_REQUEST_TIMEOUT_MS,
+): T & { request: { fetch: Fetch } } {
+  const request = (options.request ?? {}) as { fetch?: Fetch };
+  return { ...options, request: { ...request, fetch: timedFetch(timeoutMs, request.fetch) } };
+}
