@@ -7,7 +7,18 @@
 import { createHmac } from "node:crypto";
 import { request } from "node:http";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { type AppHarness, INFRA_CHANGE, MODEL_CHANGE, sign, startAppHarness } from "./support/app-harness.ts";
+import { createGitHub } from "../src/action/github-client.ts";
+import { KeyedQueue, QueueTimeoutError } from "../src/app/keyed-queue.ts";
+import {
+  type AppHarness,
+  INFRA_CHANGE,
+  MODEL_CHANGE,
+  OWNER,
+  REPO,
+  sign,
+  startAppHarness,
+} from "./support/app-harness.ts";
+import { WORKFLOW_TOKEN } from "./support/github-emulator.ts";
 
 const MB = 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 400;
@@ -196,4 +207,41 @@ describe("a hung GitHub call", () => {
     expect(after).toHaveLength(1);
     expect(after[0]?.output.title).toMatch(/Mixed change/);
   }, 30_000);
+});
+
+describe("the Action's GitHub client", () => {
+  test("a hung call fails after its deadline and is retried; a call that always hangs fails naming the route", async () => {
+    const emu = h.emu;
+    const warnings: string[] = [];
+    const gh = createGitHub(WORKFLOW_TOKEN, emu.url, { warning: (m) => warnings.push(m) }, 10, 300);
+    const route = "GET /repos/{owner}/{repo}/pulls/{pull_number}" as const;
+    const number = h.openPR("action-hang", MODEL_CHANGE);
+    const pull = { owner: OWNER, repo: REPO, pull_number: number };
+
+    emu.hangNext({ method: "GET", pathIncludes: `/pulls/${number}` }, 1);
+    let started = performance.now();
+    const { data } = await gh.request(route, pull);
+    expect(data.number).toBe(number);
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(warnings.join("\n")).toMatch(/retrying/);
+
+    emu.hangNext({ method: "GET", pathIncludes: `/pulls/${number}` }, 10);
+    started = performance.now();
+    await expect(gh.request(route, pull)).rejects.toThrow(
+      new RegExp(`did not answer GET \\S*/pulls/${number} within 0\\.3 s`),
+    );
+    // 4 attempts of 0.3 s plus short back-offs: bounded, not forever.
+    expect(performance.now() - started).toBeLessThan(5_000);
+  }, 20_000);
+});
+
+describe("the per-PR queue", () => {
+  test("a task past the deadline fails its caller, and the next task for the key runs", async () => {
+    const queue = new KeyedQueue({ timeoutMs: 100 });
+    const stuck = queue.run("acme/app#1", () => new Promise<never>(() => {}));
+    const next = queue.run("acme/app#1", async () => "handled");
+    await expect(stuck).rejects.toBeInstanceOf(QueueTimeoutError);
+    await expect(stuck).rejects.toThrow(/acme\/app#1: gave up after 0\.1 s/);
+    await expect(next).resolves.toBe("handled");
+  });
 });

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { getOctokit } from "@actions/github";
 import type { GitHub } from "../github/client.ts";
 import { httpStatus } from "../github/client.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS, withRequestTimeout } from "../github/request-timeout.ts";
 
 export interface ClientLog {
   warning(message: string): void;
@@ -17,8 +18,18 @@ const MAX_WAIT_MS = 60_000;
  * reads and four writes, so write pacing would only add seconds, but a 5xx, a dropped
  * connection or a secondary rate limit (403/429 with Retry-After) must not fail the job.
  */
-export function createGitHub(token: string, baseUrl: string, log: ClientLog, retryBaseMs = 500): GitHub {
-  const octokit = getOctokit(token, { baseUrl, userAgent: "modelgate-action" });
+export function createGitHub(
+  token: string,
+  baseUrl: string,
+  log: ClientLog,
+  retryBaseMs = 500,
+  timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+): GitHub {
+  // Each attempt has a deadline: a hung call fails (and is retried) instead of holding the job.
+  const octokit = getOctokit(
+    token,
+    withRequestTimeout({ baseUrl, userAgent: "modelgate-action" }, timeoutMs),
+  );
   octokit.hook.wrap("request", async (request, options) => {
     for (let attempt = 0; ; attempt++) {
       try {

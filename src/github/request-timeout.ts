@@ -44,10 +44,10 @@ export function timedFetch(timeoutMs: number, inner: Fetch = globalThis.fetch): 
 }
 
 /** Octokit constructor options with the deadline added to whatever `request` options exist. */
-export function withRequestTimeout<T extends { request?: object | undefined }>(
+export function withRequestTimeout<T extends object>(
   options: T,
   timeoutMs: number = DEFAULT_REQUEST_TIMEOUT_MS,
 ): T & { request: { fetch: Fetch } } {
-  const request = (options.request ?? {}) as { fetch?: Fetch };
+  const request = ((options as { request?: object }).request ?? {}) as { fetch?: Fetch };
   return { ...options, request: { ...request, fetch: timedFetch(timeoutMs, request.fetch) } };
 }

@@ -4,6 +4,7 @@ import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { errorMessage } from "../../core/errors.ts";
 import { DEFAULT_CLIENT_POLICY, reliabilityOptions } from "../../github/octokit-options.ts";
+import { withRequestTimeout } from "../../github/request-timeout.ts";
 import { type AttributionLog, CHECK_NAME, runAttribution } from "../attribution/run.ts";
 import { triggerFromEvent } from "../attribution/trigger.ts";
 
@@ -60,12 +61,16 @@ async function judge(env: NodeJS.ProcessEnv, io: WorkflowIO): Promise<number> {
     error: (message) => io.out(message),
   };
   const ActionsOctokit = Octokit.plugin(retry, throttling);
-  const gh = new ActionsOctokit({
-    auth: token,
-    baseUrl: (env.GITHUB_API_URL || "https://api.github.com").replace(/\/+$/, ""),
-    userAgent: "modelgate-attribution-workflow",
-    ...reliabilityOptions(DEFAULT_CLIENT_POLICY, { warn: (message) => io.out(command("warning", message)) }),
-  });
+  const gh = new ActionsOctokit(
+    withRequestTimeout({
+      auth: token,
+      baseUrl: (env.GITHUB_API_URL || "https://api.github.com").replace(/\/+$/, ""),
+      userAgent: "modelgate-attribution-workflow",
+      ...reliabilityOptions(DEFAULT_CLIENT_POLICY, {
+        warn: (message) => io.out(command("warning", message)),
+      }),
+    }),
+  );
   const readOnly = isForkPullRequest(eventName, payload);
   if (readOnly) {
     io.out(
