@@ -13,6 +13,9 @@ import { readSignedBody } from "./webhook-body.ts";
 
 export const WEBHOOK_PATH = "/api/github/webhooks";
 
+/** How long a refused upload is drained (and dropped) before its connection is cut. */
+const LINGER_MS = 1_000;
+
 export interface StartOptions {
   /** Probot's environment: APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET, PORT, HOST, GHE_HOST, GHE_PROTOCOL, LOG_LEVEL… */
   env?: NodeJS.ProcessEnv;
@@ -96,7 +99,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         res.writeHead(404, { "content-type": "application/json" }).end('{"error":"Not Found"}\n');
       });
     Promise.resolve(
-      isWebhook(req, webhooksPath) ? verifiedThen(req, res, secret, toProbot) : toProbot(),
+      // Every POST, whatever its path: Probot resolves `..` and slashes in the path itself, so a
+      // path test of ours could differ from its and let a body through unbounded.
+      req.method === "POST" ? verifiedThen(req, res, secret, toProbot) : toProbot(),
     ).catch((error: unknown) => {
       log.error({ err: error }, "webhook request failed");
       if (!res.headersSent) res.writeHead(500).end();
@@ -128,12 +133,6 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   };
 }
 
-function isWebhook(req: IncomingMessage, webhooksPath: string): boolean {
-  if (req.method !== "POST") return false;
-  const path = (req.url ?? "").split("?")[0]?.replace(/\/+$/, "");
-  return path === webhooksPath.replace(/\/+$/, "");
-}
-
 /**
  * The body read, size-capped and signature-checked before Probot sees it (`webhook-body.ts`);
  * Probot then takes the verified bytes as `rawBody` instead of reading the stream itself.
@@ -149,12 +148,16 @@ async function verifiedThen(
     Object.assign(req, { body: body.payload, rawBody: body.raw });
     return next();
   }
-  res.writeHead(body.status, {
-    "content-type": "application/json",
-    // The rest of an unread body is not worth reading: close instead of draining it.
-    ...(body.unread ? { connection: "close" } : {}),
-  });
+  res.writeHead(body.status, { "content-type": "application/json" });
   res.end(`${JSON.stringify({ error: body.error })}\n`);
-  if (body.unread) res.once("finish", () => setTimeout(() => req.destroy(), 100).unref());
+  if (body.unread) {
+    // A lingering close: the client is still sending, and closing a socket with unread input
+    // resets it, which can destroy our answer before the client reads it. So the rest is read
+    // and dropped (nothing is kept) for a moment, then the connection is cut.
+    res.once("finish", () => {
+      req.resume();
+      setTimeout(() => req.destroy(), LINGER_MS).unref();
+    });
+  }
   return undefined;
 }
