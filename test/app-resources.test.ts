@@ -251,3 +251,19 @@ describe("the per-PR queue", () => {
     await expect(next).resolves.toBe("handled");
   });
 });
+
+describe("a hung installation-token request", () => {
+  test("is bounded by the same deadline: the delivery ends, and the next one is handled", async () => {
+    const number = h.openPR("token-hang", MODEL_CHANGE);
+    h.emu.hangNext({ method: "POST", pathIncludes: "/access_tokens" }, 1);
+    const started = performance.now();
+    const first = await h.deliver("pull_request", h.pullRequestEvent("opened", number));
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(first.status).toBeGreaterThanOrEqual(200);
+    // The hang was hit (the emulator logs an unanswered request with status 0).
+    expect(h.emu.requests.some((r) => r.status === 0 && r.path.includes("/access_tokens"))).toBe(true);
+    const second = await h.deliver("pull_request", h.pullRequestEvent("opened", number), { id: first.id });
+    expect(second.status).toBe(200);
+    expect(h.checks(h.headSha(number))[0]).toMatchObject({ status: "completed", conclusion: "success" });
+  }, 30_000);
+});
