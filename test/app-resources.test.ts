@@ -190,6 +190,20 @@ describe("a PR that does not exist", () => {
     expect(writes).toEqual([]);
     expect(h.checks()).toHaveLength(0);
   });
+
+  test("a rollout label on PR #999 answers 200 and writes nothing", async () => {
+    const number = h.openPR("real-rollout", MODEL_CHANGE);
+    const payload = h.pullRequestEvent("labeled", number, { label: { name: "rollout:25" } });
+    (payload.pull_request as { number: number; labels: unknown[] }).number = 999;
+    payload.number = 999;
+    const before = h.emu.requests.length;
+    const delivery = await h.deliver("pull_request", payload);
+    expect(delivery.status).toBe(200);
+    const writes = h.emu.requests
+      .slice(before)
+      .filter((r) => r.method !== "GET" && !r.path.includes("/access_tokens"));
+    expect(writes).toEqual([]);
+  });
 });
 
 describe("a hung GitHub call", () => {
