@@ -9,11 +9,28 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { EVAL_CHECK_NAME, Publisher } from "../src/action/publish.ts";
 import { renderComment } from "../src/core/report/markdown.ts";
 import type { CaseResult, EvalResult, Kpis } from "../src/core/result.ts";
+import { utf8Length, utf8Prefix } from "../src/core/text/utf8.ts";
 import { type AppHarness, startAppHarness } from "./support/app-harness.ts";
 import { type GitHubEmulator, startGitHubEmulator, WORKFLOW_TOKEN } from "./support/github-emulator.ts";
 
 const LIMIT = 65_535;
 const bytes = (text: string | null | undefined) => Buffer.byteLength(text ?? "", "utf8");
+
+describe("UTF-8 sizes", () => {
+  test.each(["", "abc", "é", "日本語", "😀", "a😀b", "\ud800x", "mixed ü 日 😀\n"])(
+    "utf8Length(%j) matches Buffer",
+    (text) => {
+      expect(utf8Length(text)).toBe(Buffer.byteLength(text, "utf8"));
+    },
+  );
+
+  test("utf8Prefix cuts at the last newline that fits, never inside a character", () => {
+    expect(utf8Prefix("日本\n語です", 9)).toBe("日本\n");
+    expect(utf8Prefix("日本語", 7)).toBe("日本");
+    expect(utf8Prefix("a😀", 4)).toBe("a");
+    expect(utf8Prefix("short", 100)).toBe("short");
+  });
+});
 
 describe("the emulator enforces GitHub's byte limit", () => {
   let emu: GitHubEmulator;
