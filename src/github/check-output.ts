@@ -29,6 +29,6 @@ export function shortFailureSummary(error: unknown): string {
   return [
     `The full report could not be written to this check (${status ? `HTTP ${status}: ` : ""}${message.replace(/[<>`]/g, "")}).`,
     "",
-    "The verdict above stands; the report is in the PR comment and the run's log or job summary.",
+    "The conclusion and title of this check stand; the full report is in the PR comment or the logs.",
   ].join("\n");
 }

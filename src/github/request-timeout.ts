@@ -7,7 +7,10 @@
 
 export type Fetch = typeof globalThis.fetch;
 
-/** Long enough for a 3,000-file listing page or a large contents read, short of GitHub's 10 s webhook patience × 3. */
+/**
+ * Far above a normal call (a page of 100 PR files, a 1 MB contents read: well under 5 s), and
+ * short enough that a call hung on every attempt (1 + 3 retries) gives up within about 2 min.
+ */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 const NULL_BODY = new Set([204, 205, 304]);
