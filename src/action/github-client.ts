@@ -3,6 +3,7 @@ import { getOctokit } from "@actions/github";
 import { apiVersion } from "../github/api-version.ts";
 import type { GitHub } from "../github/client.ts";
 import { httpStatus } from "../github/client.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS, withRequestTimeout } from "../github/request-timeout.ts";
 import { rateLimitWaitSeconds, SECONDARY_MIN_WAIT_SECONDS, safeToRepeat } from "../github/retry-rules.ts";
 
 export interface ClientLog {
@@ -51,8 +52,14 @@ export function createGitHub(
   baseUrl: string,
   log: ClientLog,
   timing: ClientTiming = clientTiming(process.env),
+  timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
 ): GitHub {
-  const octokit = getOctokit(token, { baseUrl, userAgent: "modelgate-action" }, apiVersion);
+  // Each attempt has a deadline: a hung call fails (and is retried) instead of holding the job.
+  const octokit = getOctokit(
+    token,
+    withRequestTimeout({ baseUrl, userAgent: "modelgate-action" }, timeoutMs),
+    apiVersion,
+  );
   octokit.hook.wrap("request", async (request, options) => {
     for (let attempt = 0; ; attempt++) {
       try {

@@ -1,7 +1,7 @@
 import { COMMENT_MARKER, renderComment, renderRunningComment } from "../core/report/markdown.ts";
 import type { EvalResult, Verdict } from "../core/result.ts";
 import { REHEARSAL_CHECK_NAME } from "../core/rollout/evidence.ts";
-import { type CheckConclusion, upsertCheckRun } from "../github/check-runs.ts";
+import { CHECK_OUTPUT_LIMIT, type CheckConclusion, upsertCheckRun } from "../github/check-runs.ts";
 import { type GitHub, httpStatus } from "../github/client.ts";
 import { findStickyComments, upsertStickyComment } from "../github/sticky-comment.ts";
 import { resolveCommentAuthor } from "./author.ts";
@@ -9,8 +9,6 @@ import type { PullContext } from "./event.ts";
 
 /** The check run that carries the same evidence as the comment, for the App's promotion gates. */
 export const EVAL_CHECK_NAME = "modelgate/eval";
-/** GitHub's limit for a check run's `output.summary`. */
-const CHECK_SUMMARY_LIMIT = 65_535;
 
 export interface Log {
   info(message: string): void;
@@ -90,7 +88,8 @@ export class Publisher {
         conclusion: conclusionOf(result.verdict),
         output: {
           title: `modelgate: ${result.verdict.toUpperCase()}${result.partial ? " (partial)" : ""}`,
-          summary: renderComment(result, this.#renderOptions(CHECK_SUMMARY_LIMIT)),
+          // Bytes, not characters: a Japanese report is 3 bytes a character.
+          summary: renderComment(result, { ...this.#renderOptions(), maxBytes: CHECK_OUTPUT_LIMIT }),
         },
       }),
     ]);
@@ -145,9 +144,9 @@ export class Publisher {
     return this.#renderOptions();
   }
 
-  #renderOptions(maxChars?: number): { headSha: string; runUrl?: string; maxChars?: number } {
+  #renderOptions(): { headSha: string; runUrl?: string } {
     const { pull, runUrl } = this.#target;
-    return { headSha: pull.headSha, ...(runUrl ? { runUrl } : {}), ...(maxChars ? { maxChars } : {}) };
+    return { headSha: pull.headSha, ...(runUrl ? { runUrl } : {}) };
   }
 
   async #writeComment(render: (previous: string | undefined) => Promise<string>, onlyIfPresent: boolean) {

@@ -292,7 +292,7 @@ export function rehearsalCheck(
     headSha: options.headSha,
     ...(options.runUrl ? { runUrl: options.runUrl } : {}),
     title: `Rollback rehearsal: ${rehearsalDescription(outcome.plan.share, outcome.plan.edit)}`,
-    maxChars: CHECK_OUTPUT_LIMIT - REHEARSAL_COMMENT_MARKER.length,
+    maxBytes: CHECK_OUTPUT_LIMIT - REHEARSAL_COMMENT_MARKER.length,
   });
   const summary = body.startsWith(COMMENT_MARKER)
     ? `${REHEARSAL_COMMENT_MARKER}${body.slice(COMMENT_MARKER.length)}`

@@ -1,7 +1,8 @@
-import type { GitHub, RepoRef } from "./client.ts";
+import { fitCheckOutput, shortFailureSummary } from "./check-output.ts";
+import { type GitHub, httpStatus, type RepoRef } from "./client.ts";
 import { createIdempotently } from "./idempotent-create.ts";
 
-/** GitHub rejects a check run's `output.summary` or `output.text` longer than this. */
+/** GitHub rejects a check run's `output.summary` or `output.text` longer than this many UTF-8 bytes. */
 export const CHECK_OUTPUT_LIMIT = 65_535;
 
 export type CheckConclusion = "success" | "neutral" | "failure" | "action_required" | "cancelled" | "skipped";
@@ -77,18 +78,46 @@ export async function findCheckRun(
 
 export type WriteAction = "created" | "updated" | "unchanged";
 
+export interface UpsertOptions {
+  app_slug?: string | undefined;
+  force?: boolean;
+}
+
 /**
  * Creates the run, or updates the one `findCheckRun` finds. An identical completed run is left
  * alone unless `force` (a re-run someone asked for), so a redelivery writes nothing. A completed
  * run is never sent back to `in_progress` (GitHub's checks UI and required checks would show a
  * result that was already reported as pending again): a new run is created instead, and the
  * later completion finds and updates that newest run.
+ * Output longer than GitHub's byte limit is cut at a line. When the write of a completed run
+ * fails anyway (a 422 for whatever reason), the run is still completed, with a short summary
+ * that names the error, and the error is rethrown: a run left `in_progress` would block a
+ * required check forever.
  */
 export async function upsertCheckRun(
   gh: GitHub,
   repo: RepoRef,
   spec: CheckRunSpec,
-  options: { app_slug?: string | undefined; force?: boolean } = {},
+  options: UpsertOptions = {},
+): Promise<{ id: number; action: WriteAction }> {
+  const fitted: CheckRunSpec = { ...spec, output: fitCheckOutput(spec.output, CHECK_OUTPUT_LIMIT) };
+  try {
+    return await writeCheckRun(gh, repo, fitted, options);
+  } catch (error) {
+    const status = httpStatus(error);
+    // Without write access (403/404) a second write fails the same way.
+    if (spec.status !== "completed" || status === 403 || status === 404) throw error;
+    const short = { ...fitted, output: { title: fitted.output.title, summary: shortFailureSummary(error) } };
+    await writeCheckRun(gh, repo, short, { ...options, force: true }).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function writeCheckRun(
+  gh: GitHub,
+  repo: RepoRef,
+  spec: CheckRunSpec,
+  options: UpsertOptions,
 ): Promise<{ id: number; action: WriteAction }> {
   const existing = await findCheckRun(gh, repo, { ...spec, app_slug: options.app_slug });
   const output = {

@@ -126,7 +126,12 @@ export interface AppHarness {
 }
 
 export async function startAppHarness(
-  options: { client?: ClientPolicy; logLevel?: NodeJS.ProcessEnv["LOG_LEVEL"] } = {},
+  options: {
+    client?: ClientPolicy;
+    logLevel?: NodeJS.ProcessEnv["LOG_LEVEL"];
+    /** Per-request timeout of the App's Octokit (default: production's). */
+    requestTimeoutMs?: number;
+  } = {},
 ): Promise<AppHarness> {
   const emu = await startGitHubEmulator();
   let clock = T0;
@@ -150,6 +155,7 @@ export async function startAppHarness(
       NODE_ENV: "test",
     },
     client: options.client ?? { throttle: false, retries: 3, retryAfterBaseValue: 20 },
+    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
     port: 0,
     host: "127.0.0.1",
   });

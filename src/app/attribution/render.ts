@@ -1,5 +1,6 @@
 import type { Classification, ClassifiedFile } from "../../core/classify/classify.ts";
 import { codeBlock, escapeUntrusted, inlineCode } from "../../core/report/escape.ts";
+import { utf8Length } from "../../core/text/utf8.ts";
 import { CHECK_OUTPUT_LIMIT } from "../../github/check-runs.ts";
 import type { PolicySource } from "../../github/policy.ts";
 import { COMMENT_BODY_LIMIT } from "../../github/sticky-comment.ts";
@@ -27,6 +28,12 @@ export interface RenderContext {
 const LIST_LIMIT = 20;
 const KEYS_PER_CELL = 8;
 
+/** GitHub counts a check run's summary in UTF-8 bytes (a CJK path is 3 bytes a character). */
+const bytes: Measure = utf8Length;
+/** … and a comment's body in characters. */
+const chars: Measure = (text) => text.length;
+type Measure = (text: string) => number;
+
 export function renderCheckSummary(judgement: Judgement, verdict: Verdict, ctx: RenderContext): string {
   const budget = CHECK_OUTPUT_LIMIT - 2_000;
   switch (judgement.kind) {
@@ -40,6 +47,7 @@ export function renderCheckSummary(judgement: Judgement, verdict: Verdict, ctx: 
           "Fix the config on the base branch (a PR cannot loosen the rule that judges it), then re-run this check.",
         ],
         budget,
+        bytes,
       );
     case "error":
       return fitLines(
@@ -51,6 +59,7 @@ export function renderCheckSummary(judgement: Judgement, verdict: Verdict, ctx: 
           "Re-run the check to try again; if it keeps failing, the App's logs have the details.",
         ],
         budget,
+        bytes,
       );
     case "classified":
       return classifiedSummary(judgement.classification, judgement.override, verdict, ctx, budget);
@@ -80,9 +89,10 @@ function classifiedSummary(
   const table: string[] = [];
   let size = used;
   for (const row of rows) {
-    if (size + row.length + 1 > budget) break;
+    const rowSize = bytes(row) + 1;
+    if (size + rowSize > budget) break;
     table.push(row);
-    size += row.length + 1;
+    size += rowSize;
   }
   if (rows.length > 0) {
     body.push(...tableHead, ...table);
@@ -93,7 +103,7 @@ function classifiedSummary(
       );
     body.push("");
   }
-  return fitLines([...head, ...body, ...tail], budget);
+  return fitLines([...head, ...body, ...tail], budget, bytes);
 }
 
 function headline(classification: Classification): string {
@@ -237,7 +247,7 @@ export function renderComment(
       ? "The `modelgate/attribution` check passes because of the override."
       : `The \`modelgate/attribution\` check fails until the PR is split. A maintainer (write access, not the author${ctx.allow_author_override ? " unless the config allows it" : ""}) can accept it as is with the label ${inlineCode(ctx.override_label)}; the check records who and when, and a new push needs the label again.`,
   ];
-  return fitLines(lines, COMMENT_BODY_LIMIT - 1_000);
+  return fitLines(lines, COMMENT_BODY_LIMIT - 1_000, chars);
 }
 
 /** The sticky comment once the PR is no longer mixed. */
@@ -264,21 +274,23 @@ function short(sha: string): string {
   return /^[0-9a-f]{40}$/i.test(sha) ? sha.slice(0, 7) : escapeUntrusted(sha.slice(0, 40));
 }
 
+/** UTF-8 bytes of the joined lines (the budget of a check summary). */
 function length(lines: readonly string[]): number {
-  return lines.reduce((sum, line) => sum + line.length + 1, 0);
+  return lines.reduce((sum, line) => sum + bytes(line) + 1, 0);
 }
 
-/** Joins lines, cutting at a line boundary when the text would exceed `limit`. */
-function fitLines(lines: readonly string[], limit: number): string {
+/** Joins lines, cutting at a line boundary when the text would exceed `limit` as `measure` counts. */
+function fitLines(lines: readonly string[], limit: number, measure: Measure): string {
   const out: string[] = [];
   let size = 0;
   for (const line of lines) {
-    if (size + line.length + 1 > limit) {
+    const lineSize = measure(line) + 1;
+    if (size + lineSize > limit) {
       out.push("", "…(cut to fit GitHub's size limit)");
       break;
     }
     out.push(line);
-    size += line.length + 1;
+    size += lineSize;
   }
   return out.join("\n");
 }

@@ -1,7 +1,7 @@
 import { errorMessage, UserError } from "../../core/errors.ts";
 import { upsertCheckRun, type WriteAction } from "../../github/check-runs.ts";
 import { classifyPull } from "../../github/classify-pull.ts";
-import { type GitHub, type RepoRef, requestId } from "../../github/client.ts";
+import { type GitHub, httpStatus, type RepoRef, requestId } from "../../github/client.ts";
 import { type LoadedPolicy, loadPolicy } from "../../github/policy.ts";
 import { getPullRequest, type PullRequestState } from "../../github/pulls.ts";
 import { upsertStickyComment } from "../../github/sticky-comment.ts";
@@ -88,6 +88,10 @@ export async function runAttribution(
   try {
     pr = await getPullRequest(deps.gh, { ...repo, pull_number: trigger.pull_number });
   } catch (error) {
+    // No such PR (a forged or stale payload, or a repo the installation cannot see): a check on
+    // the commit it names would let anyone with the secret write checks on arbitrary commits.
+    if (httpStatus(error) === 404)
+      return { kind: "skipped", reason: `PR #${trigger.pull_number} does not exist (GitHub answered 404)` };
     if (!trigger.head_sha) throw error;
     return await failClosed(deps, repo, unreadPull(trigger, trigger.head_sha), trigger, error);
   }

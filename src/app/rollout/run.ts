@@ -123,8 +123,17 @@ export async function runRollout(deps: RolloutDeps, trigger: RolloutTrigger): Pr
   const repo: RepoRef = { owner: trigger.owner, repo: trigger.repo };
   if (trigger.sender.toLowerCase() === deps.identity.bot_login.toLowerCase())
     return { kind: "skipped", reason: "label applied by this app" };
-  const pr = trigger.is_pull ? await getPullRequest(gh, { ...repo, pull_number: trigger.number }) : undefined;
-  const labels = pr ? pr.labels : await currentLabels(gh, repo, trigger.number);
+  let pr: PullRequestState | undefined;
+  let labels: string[];
+  try {
+    pr = trigger.is_pull ? await getPullRequest(gh, { ...repo, pull_number: trigger.number }) : undefined;
+    labels = pr ? pr.labels : await currentLabels(gh, repo, trigger.number);
+  } catch (error) {
+    // A payload naming a PR or issue GitHub does not know: nothing to judge, nothing to write.
+    if (httpStatus(error) === 404)
+      return { kind: "skipped", reason: `#${trigger.number} does not exist (GitHub answered 404)` };
+    throw error;
+  }
   if (!labels.some((name) => name.toLowerCase() === trigger.label.toLowerCase()))
     return {
       kind: "skipped",

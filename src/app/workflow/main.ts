@@ -6,6 +6,7 @@ import { errorMessage } from "../../core/errors.ts";
 import { apiVersion } from "../../github/api-version.ts";
 import { type ForkShape, isFork } from "../../github/fork.ts";
 import { DEFAULT_CLIENT_POLICY, reliabilityOptions } from "../../github/octokit-options.ts";
+import { withRequestTimeout } from "../../github/request-timeout.ts";
 import { noBlindRepeats } from "../../github/retry-rules.ts";
 import { type AttributionLog, CHECK_NAME, runAttribution } from "../attribution/run.ts";
 import { triggerFromEvent } from "../attribution/trigger.ts";
@@ -63,12 +64,16 @@ async function judge(env: NodeJS.ProcessEnv, io: WorkflowIO): Promise<number> {
     error: (message) => io.out(message),
   };
   const ActionsOctokit = Octokit.plugin(retry, throttling, apiVersion, noBlindRepeats);
-  const gh = new ActionsOctokit({
-    auth: token,
-    baseUrl: (env.GITHUB_API_URL || "https://api.github.com").replace(/\/+$/, ""),
-    userAgent: "modelgate-attribution-workflow",
-    ...reliabilityOptions(DEFAULT_CLIENT_POLICY, { warn: (message) => io.out(command("warning", message)) }),
-  });
+  const gh = new ActionsOctokit(
+    withRequestTimeout({
+      auth: token,
+      baseUrl: (env.GITHUB_API_URL || "https://api.github.com").replace(/\/+$/, ""),
+      userAgent: "modelgate-attribution-workflow",
+      ...reliabilityOptions(DEFAULT_CLIENT_POLICY, {
+        warn: (message) => io.out(command("warning", message)),
+      }),
+    }),
+  );
   const readOnly = isForkPullRequest(eventName, payload);
   if (readOnly) {
     io.out(

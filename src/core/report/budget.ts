@@ -24,29 +24,39 @@ function renderPart(part: Part, shown: number): string {
   return part.render(part.items.slice(0, shown), part.items.length - shown);
 }
 
-/** Length of the joined body, with its final newline. */
-function joinedLength(texts: readonly string[]): number {
+/** How a limit counts: UTF-16 units (`.length`, comments) or UTF-8 bytes (check runs). */
+export type Measure = (text: string) => number;
+
+const units: Measure = (text) => text.length;
+
+/** Size of the joined body, with its final newline (separators and newline are ASCII). */
+function joinedLength(texts: readonly string[], measure: Measure): number {
   const present = texts.filter((text) => text !== "");
   return present.reduce(
-    (sum, text) => sum + text.length,
+    (sum, text) => sum + measure(text),
     SEPARATOR.length * Math.max(0, present.length - 1) + 1,
   );
 }
 
 /**
- * Renders `parts` joined by blank lines within `maxChars`, cutting the lists of `cutOrder`
+ * Renders `parts` joined by blank lines within `maxChars` (as `measure` counts), cutting the lists of `cutOrder`
  * in turn: each keeps the most items that fit, or none when even that is too long. Fixed
  * parts are never cut, so the result exceeds `maxChars` only when they alone do.
  */
-export function fitParts(parts: readonly Part[], cutOrder: readonly Cuttable[], maxChars: number): string {
+export function fitParts(
+  parts: readonly Part[],
+  cutOrder: readonly Cuttable[],
+  maxChars: number,
+  measure: Measure = units,
+): string {
   const texts = parts.map((part) => renderPart(part, typeof part === "string" ? 0 : part.items.length));
   for (const list of cutOrder) {
-    if (joinedLength(texts) <= maxChars) break;
+    if (joinedLength(texts, measure) <= maxChars) break;
     const index = parts.indexOf(list);
     if (index < 0) continue;
     const fits = (shown: number): boolean => {
       texts[index] = renderPart(list, shown);
-      return joinedLength(texts) <= maxChars;
+      return joinedLength(texts, measure) <= maxChars;
     };
     let low = 0;
     let high = list.items.length - 1;

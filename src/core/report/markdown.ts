@@ -7,6 +7,7 @@
  */
 
 import type { EvalResult } from "../result.ts";
+import { utf8Length } from "../text/utf8.ts";
 import { type Cuttable, fitParts, type Part } from "./budget.ts";
 import { renderChart } from "./chart.ts";
 import { safeLink } from "./escape.ts";
@@ -34,6 +35,11 @@ export const GITHUB_COMMENT_LIMIT = 65_536;
 export interface RenderOptions {
   /** Default 65,536 (GitHub's limit). */
   maxChars?: number;
+  /**
+   * A limit in UTF-8 bytes instead (a check run's summary: 65,535 bytes); wins over `maxChars`.
+   * CJK text is 3 bytes a character, so a character budget would overshoot it 3×.
+   */
+  maxBytes?: number;
   /** The commit the eval ran on; shown short and written into the evidence block. */
   headSha?: string;
   /** Link to the workflow run (http or https only). */
@@ -49,7 +55,8 @@ function chartPart(result: EvalResult): Cuttable {
 }
 
 export function renderComment(result: EvalResult, opts: RenderOptions = {}): string {
-  const maxChars = opts.maxChars ?? GITHUB_COMMENT_LIMIT;
+  const limit = opts.maxBytes ?? opts.maxChars ?? GITHUB_COMMENT_LIMIT;
+  const measure = opts.maxBytes === undefined ? undefined : utf8Length;
   const routes = routesSection(result);
   const selection = selectionSection(result);
   const flipped = flippedSection(result.cases);
@@ -66,7 +73,7 @@ export function renderComment(result: EvalResult, opts: RenderOptions = {}): str
     chart,
     embedEvidence(result, opts.headSha ?? ""),
   ];
-  return fitParts(parts, [flipped, routes, warnings, selection, chart], maxChars);
+  return fitParts(parts, [flipped, routes, warnings, selection, chart], limit, measure);
 }
 
 export interface RunningOptions {

@@ -109,6 +109,8 @@ export interface GitHubEmulator {
     headers?: Record<string, string>,
     options?: FailOptions,
   ): void;
+  /** The next `times` requests matching `match` are never answered (a hung GitHub call). */
+  hangNext(match: FailMatch, times?: number): void;
   /** Requests in flight now and at most; set `delayMs` to hold each request (makes overlap visible). */
   concurrency: Concurrency;
   /** The current `pulls.get` body of a PR (e.g. for a webhook payload). */
@@ -224,6 +226,9 @@ export async function startGitHubEmulator(): Promise<GitHubEmulator> {
       });
     },
     concurrency,
+    hangNext(match, times = 1) {
+      faults.push({ ...match, status: 0, remaining: times, headers: {}, hang: true });
+    },
     getPullRequest(owner, repo, number) {
       const base = mustRepo(owner, repo);
       const issue = base.issues.get(number);

@@ -43,6 +43,8 @@ export interface FaultRule {
   after?: boolean;
   /** Leave out the `x-ratelimit-*` headers (GitHub's secondary limits may come without any). */
   bare?: boolean;
+  /** Never answer: the connection stays open until the client gives up or the emulator closes. */
+  hang?: boolean;
 }
 
 /** Requests being served at once, and the most seen; `delayMs` holds each one that long. */
@@ -212,15 +214,20 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   try {
     if (concurrency.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, concurrency.delayMs));
     const fault = takeFault(deps.faults, method, path + requestUrl.search);
+    const version = req.headers["x-github-api-version"];
+    const apiVersion = typeof version === "string" ? version : undefined;
+    if (fault?.hang) {
+      deps.requests.push({ method, path, status: 0, url: req.url ?? "/", apiVersion });
+      return;
+    }
     if (fault?.after) safeDispatch(deps, req, requestUrl, rawBody);
     const reply = fault ? faultReply(fault) : safeDispatch(deps, req, requestUrl, rawBody);
-    const version = req.headers["x-github-api-version"];
     deps.requests.push({
       method,
       path,
       status: reply.status ?? 200,
       url: req.url ?? "/",
-      apiVersion: typeof version === "string" ? version : undefined,
+      apiVersion,
     });
     send(res, deps.state, reply, fault?.bare === true);
   } finally {

@@ -34,8 +34,8 @@ const CONCLUSIONS = [
   "stale",
   "timed_out",
 ];
-/** GitHub's limit on `output.summary` and `output.text`. */
-export const CHECK_OUTPUT_MAX_CHARS = 65535;
+/** GitHub's limit on `output.summary` and `output.text`, in UTF-8 bytes (not characters). */
+export const CHECK_OUTPUT_MAX_BYTES = 65535;
 const MAX_ANNOTATIONS_PER_REQUEST = 50;
 
 type Status = CheckRunRecord["status"];
@@ -65,11 +65,11 @@ function callerApp(ctx: Ctx): string {
 }
 
 function checkLength(field: string, value: string | undefined): void {
-  const length = value === undefined ? 0 : [...value].length;
-  if (length > CHECK_OUTPUT_MAX_CHARS) {
+  const length = value === undefined ? 0 : Buffer.byteLength(value, "utf8");
+  if (length > CHECK_OUTPUT_MAX_BYTES) {
     throw new HttpError(
       422,
-      `Invalid request.\n\nOnly ${CHECK_OUTPUT_MAX_CHARS} characters are allowed; ${length} were supplied.`,
+      `Invalid request.\n\nOnly ${CHECK_OUTPUT_MAX_BYTES} characters are allowed; ${length} were supplied.`,
       { errors: [{ resource: "CheckRun", field: `output.${field}`, code: "custom" }] },
     );
   }
