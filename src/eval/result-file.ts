@@ -1,3 +1,4 @@
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { EvalResult } from "../core/result.ts";
@@ -9,6 +10,14 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
   const temporary = temporaryPath(path);
   await writeFile(temporary, text);
   await rename(temporary, path);
+}
+
+/** The same, synchronously: for the last write of a process that is about to exit. */
+export function writeFileAtomicSync(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = temporaryPath(path);
+  writeFileSync(temporary, text);
+  renameSync(temporary, path);
 }
 
 export function resultJson(result: EvalResult): string {
