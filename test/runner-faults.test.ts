@@ -1,13 +1,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { runCli } from "../src/cli/main.ts";
 import { judgeAnswer } from "../src/core/cases/assertions.ts";
 import { parseCaseFile } from "../src/core/cases/parse.ts";
 import { caseSchema } from "../src/core/cases/schema.ts";
 import { defaultConfig } from "../src/core/config/load.ts";
 import { UserError } from "../src/core/errors.ts";
 import type { EvalResult } from "../src/core/result.ts";
+import { redactUrl } from "../src/core/text/redact-url.ts";
 import { createOpenAIClient } from "../src/eval/openai-client.ts";
 import { listProviderModels } from "../src/eval/preflight.ts";
 import type { RetryPolicy } from "../src/eval/retry-policy.ts";
@@ -80,6 +82,31 @@ function options(p: FaultProvider, retry: Partial<RetryPolicy> = {}): RunnerOpti
     retry: { ...FAST, ...retry },
   };
 }
+
+function repoWith(cases: object[]): string {
+  const dir = tempDir();
+  git(dir, "init", "--quiet", "--initial-branch=main");
+  const llm = (model: string) =>
+    JSON.stringify({ llm: { default_model: "gpt-test", routes: { qna: model }, retry_limit: 0 } });
+  commitFiles(
+    dir,
+    {
+      "config/llm.json": llm("gpt-test"),
+      "evals/cases.jsonl": cases.map((c) => JSON.stringify(c)).join("\n"),
+    },
+    "base",
+  );
+  git(dir, "checkout", "--quiet", "-b", "pr");
+  commitFiles(dir, { "config/llm.json": llm("gpt-test-2") }, "move qna");
+  return dir;
+}
+
+const qnaCases = Array.from({ length: 30 }, (_, i) => ({
+  id: `q-${i}`,
+  route: "qna",
+  input: `question ${i}`,
+  assert: [{ type: "contains", value: "fine" }],
+}));
 
 const ok = (): Reply => answer(MODEL, "all fine", USAGE);
 const rateLimited = (after: string): Reply => ({
@@ -258,31 +285,6 @@ describe("hangs end, SIGTERM ends the run (issue 9 item 8)", () => {
     );
   });
 
-  function repoWith(cases: object[]): string {
-    const dir = tempDir();
-    git(dir, "init", "--quiet", "--initial-branch=main");
-    const llm = (model: string) =>
-      JSON.stringify({ llm: { default_model: "gpt-test", routes: { qna: model }, retry_limit: 0 } });
-    commitFiles(
-      dir,
-      {
-        "config/llm.json": llm("gpt-test"),
-        "evals/cases.jsonl": cases.map((c) => JSON.stringify(c)).join("\n"),
-      },
-      "base",
-    );
-    git(dir, "checkout", "--quiet", "-b", "pr");
-    commitFiles(dir, { "config/llm.json": llm("gpt-test-2") }, "move qna");
-    return dir;
-  }
-
-  const qnaCases = Array.from({ length: 30 }, (_, i) => ({
-    id: `q-${i}`,
-    route: "qna",
-    input: `question ${i}`,
-    assert: [{ type: "contains", value: "fine" }],
-  }));
-
   function spawnEval(repo: string, url: string, out: string): ChildProcess {
     return spawn(
       process.execPath,
@@ -333,3 +335,50 @@ describe("hangs end, SIGTERM ends the run (issue 9 item 8)", () => {
     }, 30_000);
   }
 });
+
+describe("credentials in the base URL are never printed", () => {
+  it("redactUrl hides user:pass and query values, keeping api-version", () => {
+    expect(
+      redactUrl("https://user:hunter2@llm.example.com/v1?api-key=sk-SECRET&api-version=2024-10-21"),
+    ).toBe("https://***@llm.example.com/v1?api-key=***&api-version=2024-10-21");
+    expect(redactUrl("ht!tp://user:hunter2@x/v1?key=sk-SECRET")).toBe("ht!tp://***@x/v1?***");
+    expect(redactUrl("https://api.openai.com/v1")).toBe("https://api.openai.com/v1");
+  });
+
+  it("the CLI's logs, errors, result file and comment carry no credentials from OPENAI_BASE_URL", async () => {
+    const p = await startFaultProvider({ chat: ok, modelIds: ["gpt-test", "gpt-test-2"] });
+    providers.push(p);
+    const secretUrl = p.url.replace("http://", "http://alice:hunter2@").concat("?api-key=sk-SECRET-IN-URL");
+    const out = join(tempDir(), "result.json");
+    const md = join(tempDir(), "comment.md");
+    let printed = "";
+    const code = await runCli(
+      ["eval", "--repo", repoWith(qnaCases.slice(0, 3)), "--base", "main", "--head", "pr"].concat([
+        "--out",
+        out,
+        "--markdown",
+        md,
+        "--no-cache",
+      ]),
+      {
+        stdout: (text) => {
+          printed += text;
+        },
+        stderr: (text) => {
+          printed += text;
+        },
+        isTTY: false,
+        env: { OPENAI_BASE_URL: secretUrl, OPENAI_API_KEY: "sk-test" },
+      },
+    );
+    const everything = [printed, readIfExists(out), readIfExists(md)].join("\n");
+    expect(everything).toContain("***");
+    expect(everything).not.toContain("hunter2");
+    expect(everything).not.toContain("sk-SECRET-IN-URL");
+    expect(code).not.toBe(3);
+  });
+});
+
+function readIfExists(path: string): string {
+  return existsSync(path) ? readFileSync(path, "utf8") : "";
+}

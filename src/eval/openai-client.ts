@@ -1,5 +1,6 @@
 import OpenAI from "openai";
 import { UserError } from "../core/errors.ts";
+import { redactUrl } from "../core/text/redact-url.ts";
 
 export interface ProviderSettings {
   baseURL: string;
@@ -24,11 +25,11 @@ export function createOpenAIClient(settings: ProviderSettings): OpenAI {
     url = new URL(settings.baseURL);
   } catch {
     throw new UserError(
-      `provider base URL '${settings.baseURL}' is not a URL (expected e.g. ${DEFAULT_BASE_URL})`,
+      `provider base URL '${redactUrl(settings.baseURL)}' is not a URL (expected e.g. ${DEFAULT_BASE_URL})`,
     );
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new UserError(`provider base URL '${settings.baseURL}' must be http(s)`);
+    throw new UserError(`provider base URL '${redactUrl(settings.baseURL)}' must be http(s)`);
   }
   return new OpenAI({
     baseURL: settings.baseURL,
