@@ -227,6 +227,44 @@ describe("malformed answers are error attempts (issue 9 item 7)", () => {
     });
   });
 
+  it("the CLI finishes (no exit 3, no result left in progress) when every answer is malformed", async () => {
+    const p = await startFaultProvider({
+      chat: ({ n }) => [bodies["question 0"], bodies["question 2"], bodies["question 4"]][n % 3] ?? ok(),
+      modelIds: ["gpt-test", "gpt-test-2"],
+    });
+    providers.push(p);
+    const out = join(tempDir(), "result.json");
+    let stderr = "";
+    const code = await runCli(
+      [
+        "eval",
+        "--repo",
+        repoWith(qnaCases.slice(0, 4)),
+        "--base",
+        "main",
+        "--head",
+        "pr",
+        "--out",
+        out,
+        "--no-cache",
+      ],
+      {
+        stdout: () => {},
+        stderr: (text) => {
+          stderr += text;
+        },
+        isTTY: false,
+        env: { OPENAI_BASE_URL: p.url, OPENAI_API_KEY: "sk-test", MODELGATE_INTERNAL_RETRY_FLOOR_MS: "1" },
+      },
+    );
+    expect(stderr).not.toMatch(/internal error/);
+    expect([0, 1]).toContain(code);
+    const result = JSON.parse(readFileSync(out, "utf8")) as EvalResult;
+    expect(result.partial).toBe(false);
+    expect(result.cases.every((c) => c.head?.outcome === "error" && c.base?.outcome === "error")).toBe(true);
+    expect(result.cases[0]?.head?.detail).toMatch(/^malformed answer from the provider: /);
+  });
+
   it("missing usage makes tokens and cost unknown (null) with a warning, never 0", async () => {
     const p = await provider(({ prompt }) => bodies[prompt] ?? ok());
     const work = tasks(6, 0).filter((t) => t.side === "head" && t.testCase.id === "case-5");

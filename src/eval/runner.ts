@@ -187,7 +187,8 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
       } catch (error) {
         failure = { error };
       }
-      elapsed += performance.now() - started;
+      // A 429 is waited out and never counts against the route's timeout (PRODUCT.md §6).
+      if (!isRateLimited(failure?.error)) elapsed += performance.now() - started;
       if (!failure) {
         const checked = validateCompletion(body);
         if (!checked.ok) throw Object.assign(new Error(checked.reason), { elapsedMs: elapsed });
@@ -510,6 +511,10 @@ export function runRequestBound(
     })),
     policy,
   );
+}
+
+function isRateLimited(error: unknown): boolean {
+  return error instanceof APIError && error.status === 429;
 }
 
 function timedOut(): Error {
