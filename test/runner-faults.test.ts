@@ -336,6 +336,32 @@ describe("hangs end, SIGTERM ends the run (issue 9 item 8)", () => {
     );
   }
 
+  it("the CLI refuses a case with an unsupported regex before any request: exit 2, file:line (case id)", async () => {
+    const p = await startFaultProvider({ chat: ok, modelIds: ["gpt-test", "gpt-test-2"] });
+    providers.push(p);
+    const cases = [
+      ...qnaCases.slice(0, 2),
+      { id: "backref", route: "qna", input: "x", assert: [{ type: "regex", value: "(a)\\1" }] },
+    ];
+    let stderr = "";
+    const code = await runCli(
+      ["eval", "--repo", repoWith(cases), "--base", "main", "--head", "pr", "--no-cache"],
+      {
+        stdout: () => {},
+        stderr: (text) => {
+          stderr += text;
+        },
+        isTTY: false,
+        env: { OPENAI_BASE_URL: p.url, OPENAI_API_KEY: "sk-test" },
+      },
+    );
+    expect(code).toBe(2);
+    expect(stderr).toMatch(
+      /\nmodelgate: evals\/cases\.jsonl:3 \(case backref\) assert\.0\.value: not a supported regex/,
+    );
+    expect(p.chatRequests).toBe(0);
+  });
+
   async function waitFor(condition: () => boolean, ms: number): Promise<void> {
     const deadline = Date.now() + ms;
     while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
