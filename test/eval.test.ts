@@ -43,7 +43,8 @@ async function evalCli(repo: string, sim: Simulator, args: string[]): Promise<Ev
       stderr += text;
     },
     isTTY: false,
-    env: { OPENAI_BASE_URL: sim.url, OPENAI_API_KEY: "sk-test" },
+    // Short retry waits: the 1 s floor after a 429 is the product's, not the test's.
+    env: { OPENAI_BASE_URL: sim.url, OPENAI_API_KEY: "sk-test", MODELGATE_INTERNAL_RETRY_FLOOR_MS: "5" },
   });
   return {
     code,

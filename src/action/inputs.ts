@@ -2,6 +2,7 @@ import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { DEFAULT_CONFIG_PATH } from "../core/config/load.ts";
 import { UserError } from "../core/errors.ts";
+import { redactUrl } from "../core/text/redact-url.ts";
 import { overlaps } from "../eval/cache.ts";
 
 /** Everything the Action was asked to do, parsed and checked once, before any work starts. */
@@ -190,12 +191,12 @@ function url(value: string, name: string): string | undefined {
     parsed = new URL(value);
   } catch {
     throw new UserError(
-      `Invalid input '${name}': '${value}'. Expected an http(s) URL, e.g. https://api.openai.com/v1.`,
+      `Invalid input '${name}': '${redactUrl(value)}'. Expected an http(s) URL, e.g. https://api.openai.com/v1.`,
     );
   }
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
     throw new UserError(
-      `Invalid input '${name}': '${value}'. Expected an http(s) URL, e.g. https://api.openai.com/v1.`,
+      `Invalid input '${name}': '${redactUrl(value)}'. Expected an http(s) URL, e.g. https://api.openai.com/v1.`,
     );
   }
   return value;

@@ -9,7 +9,8 @@ import { directoryCache, trackedInCacheDir } from "../eval/cache.ts";
 import { evaluate } from "../eval/evaluate.ts";
 import { ProviderUnavailable } from "../eval/preflight.ts";
 import { openProvider } from "../eval/provider.ts";
-import { resultJson, writeFileAtomic } from "../eval/result-file.ts";
+import { resultJson, writeFileAtomic, writeFileAtomicSync } from "../eval/result-file.ts";
+import type { RetryPolicy } from "../eval/retry-policy.ts";
 import { assertWritableDirectory } from "../eval/writable.ts";
 import { classifyRefs, loadPolicyAt } from "../git/classify-refs.ts";
 import { openLocalRepo } from "../git/local-repo.ts";
@@ -30,6 +31,19 @@ Attempt cache: --cache-dir, else $XDG_CACHE_HOME/modelgate, else ~/.cache/modelg
 folder holding files the head commit tracks (a pull request could forge entries there).
 Output: the result file (--out, else stdout) and the PR comment body (--markdown); progress on stderr.
 Exit: 0 pass/inconclusive/skipped, 1 fail, 2 usage or config error.`;
+
+/** How long after SIGTERM/SIGINT the process ends even if the run has not (PRODUCT: within 5 s). */
+const FORCED_EXIT_MS = 4000;
+
+/**
+ * Tests shorten the retry waits (`MODELGATE_INTERNAL_RETRY_FLOOR_MS`); not a user setting. Even
+ * at 0 the retry budgets still bound every step, so it cannot turn into a busy loop.
+ */
+function retryOverrides(env: NodeJS.ProcessEnv): { retry?: Partial<RetryPolicy> } {
+  const floor = Number(env.MODELGATE_INTERNAL_RETRY_FLOOR_MS);
+  if (env.MODELGATE_INTERNAL_RETRY_FLOOR_MS === undefined || !(floor >= 0)) return {};
+  return { retry: { rateLimitFloorMs: floor, backoffBaseMs: floor } };
+}
 
 export async function evalCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values } = parseCommandArgs("eval", argv, {
@@ -88,7 +102,20 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
   io.stderr(`modelgate: provider: ${provider.label}\n`);
 
   const controller = new AbortController();
-  const interrupt = () => controller.abort(new Error("interrupted"));
+  let snapshot: ((reason: string) => EvalResult) | undefined;
+  let finished = false;
+  const interrupt = () => {
+    controller.abort(new Error("interrupted"));
+    // The run stops on the abort; this is the backstop for anything that ignores it (a
+    // blocked call, a socket that keeps the process alive): SIGTERM always ends the run
+    // within 5 s, leaving the partial result.
+    setTimeout(() => {
+      if (!finished && values.out && snapshot) {
+        writeFileAtomicSync(values.out, resultJson(snapshot("interrupted")));
+      }
+      process.exit(130);
+    }, FORCED_EXIT_MS).unref();
+  };
   process.once("SIGINT", interrupt);
   process.once("SIGTERM", interrupt);
   const progress = progressReporter(io.stderr, io.isTTY);
@@ -120,10 +147,15 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
       onCheckpoint: (partial) => {
         checkpointWrite = checkpointWrite.then(() => writeOut(partial)).catch(() => {});
       },
+      onSnapshot: (build) => {
+        snapshot = build;
+      },
+      ...retryOverrides(io.env),
     });
     progress.done();
     await checkpointWrite;
     await writeOut(result);
+    finished = true;
     if (!values.out) io.stdout(resultJson(result));
     if (values.markdown) await writeFileAtomic(values.markdown, renderComment(result, { headSha: head }));
     io.stderr(

@@ -208,7 +208,7 @@ export function computeDeltas(
   return {
     completion_rate: pairedRateDelta(outcomePairs(pairs, "pass")),
     retry_count: pairedMeanDelta(pairs.map((p) => retries(p.head) - retries(p.base))),
-    tokens_per_completed_task: bootstrapRatioDelta(tokenPairs(pairs), resample("tokens_per_completed_task")),
+    tokens_per_completed_task: tokenRatioDelta(pairs, resample("tokens_per_completed_task")),
     cost_per_completed_task: costRatioDelta(pairs, "difference", `${seed}:cost_per_completed_task`, options),
     human_takeover_rate: pairedRateDelta(outcomePairs(pairs, "takeover")),
     error_rate: pairedRateDelta(outcomePairs(pairs, "error")),
@@ -226,11 +226,17 @@ function completedTerm(side: CaseSideResult, numerator: number): { numerator: nu
   return { numerator, denominator: side.outcome === "pass" ? 1 : 0 };
 }
 
-function tokenPairs(pairs: readonly PairedCase[]): RatioPair[] {
-  return pairs.map((p) => ({
-    base: completedTerm(p.base, p.base.tokens),
-    head: completedTerm(p.head, p.head.tokens),
-  }));
+/** Unknown (null) as soon as one paired answer came without usage, as for cost. */
+function tokenRatioDelta(pairs: readonly PairedCase[], options: BootstrapOptions): Delta {
+  const tokenPairs: RatioPair[] = [];
+  for (const p of pairs) {
+    if (p.base.tokens === null || p.head.tokens === null) return { delta: null, ci95: null };
+    tokenPairs.push({
+      base: completedTerm(p.base, p.base.tokens),
+      head: completedTerm(p.head, p.head.tokens),
+    });
+  }
+  return bootstrapRatioDelta(tokenPairs, options);
 }
 
 /** Cost per completed task; unknown (null) as soon as one paired answer's cost is unknown. */

@@ -14,7 +14,7 @@ export function computeKpis(sides: readonly CaseSideResult[]): Kpis {
   return {
     completion_rate: completed / cases,
     retry_count: sum(sides, (side) => Math.max(0, side.attempts - 1)) / cases,
-    tokens_per_completed_task: completed === 0 ? null : sum(sides, (side) => side.tokens) / completed,
+    tokens_per_completed_task: perCompletedTask(sides, completed, (side) => side.tokens),
     cost_per_completed_task: costPerCompletedTask(sides, completed),
     human_takeover_rate: countOutcome(sides, "takeover") / cases,
     error_rate: countOutcome(sides, "error") / cases,
@@ -39,13 +39,25 @@ function emptyKpis(): Kpis {
   };
 }
 
-/** Unknown cost on any case makes the total unknown: a missing price is never counted as 0. */
 function costPerCompletedTask(sides: readonly CaseSideResult[], completed: number): number | null {
+  return perCompletedTask(sides, completed, (side) => side.cost);
+}
+
+/**
+ * Unknown on any case makes the total unknown: a missing price or a missing `usage` is never
+ * counted as 0.
+ */
+function perCompletedTask(
+  sides: readonly CaseSideResult[],
+  completed: number,
+  value: (side: CaseSideResult) => number | null,
+): number | null {
   if (completed === 0) return null;
   let total = 0;
   for (const side of sides) {
-    if (side.cost === null) return null;
-    total += side.cost;
+    const amount = value(side);
+    if (amount === null) return null;
+    total += amount;
   }
   return total / completed;
 }

@@ -30,8 +30,8 @@ export type GateStatus = "pass" | "fail" | "inconclusive";
 export interface CaseSideResult {
   outcome: Outcome;
   attempts: number;
-  /** prompt + completion tokens over all attempts. */
-  tokens: number;
+  /** prompt + completion tokens over all attempts; `null` when any answer came without usage. */
+  tokens: number | null;
   /** USD over all attempts; `null` when any attempt's cost is unknown (no usage, or no price). */
   cost: number | null;
   /** The `model` field of the last answer, or the requested ID when there was no answer. */
@@ -83,6 +83,7 @@ export type Warning =
   | { code: "model_mismatch"; route: string; requested: string; returned: string }
   | { code: "unknown_model"; route: string; model: string; side: "base" | "head" }
   | { code: "missing_price"; model: string }
+  | { code: "missing_usage"; route: string; model: string }
   | { code: "partial"; reason: string; cap?: string }
   | { code: "endpoint_in_repo"; file: string; key: string }
   | { code: "cases_changed"; added: string[]; removed: string[]; modified: string[] }

@@ -12,7 +12,8 @@ import { changedPathSet, resolveRoute, selectCases, shardOf } from "../core/sele
 import type { TreeSource } from "../core/source.ts";
 import type { AttemptCache } from "./cache.ts";
 import { type LoadedSide, loadSide, parseCases, parseCasesLeniently } from "./load-side.ts";
-import { isOffered, listProviderModels } from "./preflight.ts";
+import { isOffered, listProviderModels, PreflightInterrupted } from "./preflight.ts";
+import type { RetryPolicy } from "./retry-policy.ts";
 import { type EvalTask, type RunTotals, runTasks, type Side } from "./runner.ts";
 
 /** How often a running eval writes its partial result: what a kill can lose, against the cost of re-judging. */
@@ -31,12 +32,21 @@ export interface EvaluateOptions {
   shard?: { index: number; count: number };
   cache?: AttemptCache;
   signal?: AbortSignal;
+  /** Retry waits and budgets (tests shorten the waits; the defaults are the product's). */
+  retry?: Partial<RetryPolicy>;
   simulated?: boolean;
   /** Extra warnings found by the door (e.g. an endpoint set in repo files). */
   warnings?: Warning[];
   onProgress?: (progress: Progress) => void;
   /** Called with a partial result as cases finish, so a killed run leaves evidence on disk. */
   onCheckpoint?: (result: EvalResult) => void;
+  /**
+   * Called once the cases are selected with a function that builds the partial result as of
+   * that moment, so a door can write it even when something ignores the abort signal.
+   */
+  onSnapshot?: (snapshot: (reason: string) => EvalResult) => void;
+  /** Pre-flight `GET /models` deadline (tests shorten it). */
+  preflightTimeoutMs?: number;
 }
 
 export interface Progress {
@@ -82,6 +92,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
         ...warnings,
         ...(run.totals?.mismatches ?? []).map((m) => ({ code: "model_mismatch" as const, ...m })),
         ...(options.cache?.warnings() ?? []),
+        ...(run.totals?.missingUsage ?? []).map((m) => ({ code: "missing_usage" as const, ...m })),
       ],
       cases: selected.map((c) => run.results?.get(c.case.id) ?? { id: c.case.id, route: c.case.route }),
       gates: config.gates,
@@ -92,9 +103,22 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
       shard,
     });
   if (selected.length === 0) return resultOf();
+  const results = new Map<string, CaseResult>();
+  let latestTotals: RunTotals | undefined;
+  options.onSnapshot?.((reason) => resultOf({ results, totals: latestTotals, stopped: { reason } }));
   const prompts = await readPrompts(selected, base, head);
 
-  const offered = await listProviderModels(options.client);
+  let offered: Set<string>;
+  try {
+    offered = await listProviderModels(options.client, {
+      signal: options.signal,
+      ...(options.preflightTimeoutMs !== undefined ? { timeoutMs: options.preflightTimeoutMs } : {}),
+    });
+  } catch (error) {
+    // Interrupted before anything was spent: still a (partial, empty) result, never a hang.
+    if (error instanceof PreflightInterrupted) return resultOf({ stopped: { reason: "interrupted" } });
+    throw error;
+  }
   const tasks: EvalTask[] = [];
   const skippedSides = new Set<Side>();
   for (const located of selected) {
@@ -142,7 +166,6 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
     if (!priceOf(model, config.pricing)) warnings.push({ code: "missing_price", model });
   }
 
-  const results = new Map<string, CaseResult>();
   let done = 0;
   let lastCheckpoint = 0;
   const outcome = await runTasks(runnable, {
@@ -154,8 +177,10 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
     ...(config.evals.judge_model ? { judgeModel: config.evals.judge_model } : {}),
     ...(options.cache ? { cache: options.cache } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
     onTaskDone: (task, side, totals) => {
       record(results, task, side);
+      latestTotals = totals;
       done++;
       options.onProgress?.({
         done,

@@ -1,10 +1,14 @@
 import OpenAI from "openai";
 import { UserError } from "../core/errors.ts";
+import { redactUrl } from "../core/text/redact-url.ts";
 
 export interface ProviderSettings {
   baseURL: string;
   apiKey: string;
-  /** Transport retries (connection errors, 408, 409, 5xx) done by the SDK inside one attempt. */
+  /**
+   * Transport retries (connection errors, 408, 409, 5xx) per request. The runner does them
+   * itself from this number (see `retry-policy.ts`); other calls (pre-flight) leave them to the SDK.
+   */
   maxRetries?: number;
   /** Ceiling for one request when a route sets no timeout. The SDK default (10 min × 3) would stall CI. */
   defaultTimeoutMs?: number;
@@ -15,8 +19,8 @@ export const DEFAULT_BASE_URL = "https://api.openai.com/v1";
 /**
  * The one place an OpenAI client is built: explicit baseURL, timeout and retries.
  * 429s are not retried by the SDK: the fetch below marks them `x-should-retry: false` so the
- * runner waits them out itself (Retry-After honoured, any length) without counting them
- * against the route's timeout or the attempt.
+ * runner waits them out itself (Retry-After honoured above a floor, within the run's total
+ * allowance) without counting them against the route's timeout or the attempt.
  */
 export function createOpenAIClient(settings: ProviderSettings): OpenAI {
   let url: URL;
@@ -24,11 +28,11 @@ export function createOpenAIClient(settings: ProviderSettings): OpenAI {
     url = new URL(settings.baseURL);
   } catch {
     throw new UserError(
-      `provider base URL '${settings.baseURL}' is not a URL (expected e.g. ${DEFAULT_BASE_URL})`,
+      `provider base URL '${redactUrl(settings.baseURL)}' is not a URL (expected e.g. ${DEFAULT_BASE_URL})`,
     );
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new UserError(`provider base URL '${settings.baseURL}' must be http(s)`);
+    throw new UserError(`provider base URL '${redactUrl(settings.baseURL)}' must be http(s)`);
   }
   return new OpenAI({
     baseURL: settings.baseURL,

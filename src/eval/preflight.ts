@@ -2,16 +2,36 @@ import type OpenAI from "openai";
 import { APIError } from "openai";
 import { modelFamily } from "../core/pricing.ts";
 
+/** A hung `GET /models` used to wait out the SDK's 300 s × 3 and ignore SIGTERM. */
+export const PREFLIGHT_TIMEOUT_MS = 15_000;
+
+export class PreflightInterrupted extends Error {}
+
 /**
  * PRODUCT.md §7 pre-flight: every model ID the run needs must be in the provider's list
- * before anything is spent. A dated snapshot in the list serves its family ID.
+ * before anything is spent. A dated snapshot in the list serves its family ID. The whole
+ * listing (every page, one retry) gets `timeoutMs`, and the run's signal ends it at once.
  */
-export async function listProviderModels(client: OpenAI): Promise<Set<string>> {
+export async function listProviderModels(
+  client: OpenAI,
+  options: { timeoutMs?: number; signal?: AbortSignal | undefined } = {},
+): Promise<Set<string>> {
+  const timeoutMs = options.timeoutMs ?? PREFLIGHT_TIMEOUT_MS;
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
   const ids = new Set<string>();
   try {
-    for await (const model of client.models.list()) ids.add(model.id);
+    for await (const model of client.models.list({ timeout: timeoutMs, maxRetries: 1, signal })) {
+      ids.add(model.id);
+    }
   } catch (error) {
-    const status = error instanceof APIError ? ` (HTTP ${error.status})` : "";
+    if (options.signal?.aborted) throw new PreflightInterrupted("interrupted");
+    if (deadline.aborted) {
+      throw new ProviderUnavailable(
+        `cannot list the provider's models: no answer from GET /models within ${Math.round(timeoutMs / 1000)} s`,
+      );
+    }
+    const status = error instanceof APIError && error.status !== undefined ? ` (HTTP ${error.status})` : "";
     throw new ProviderUnavailable(
       `cannot list the provider's models${status}: ${(error as Error).message.split("\n")[0]}`,
     );

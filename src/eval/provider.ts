@@ -1,5 +1,6 @@
 import type OpenAI from "openai";
 import { UserError } from "../core/errors.ts";
+import { redactUrl } from "../core/text/redact-url.ts";
 import {
   builtinProfiles,
   ProfileError,
@@ -38,19 +39,21 @@ export interface ProviderRequest {
 export async function openProvider(request: ProviderRequest): Promise<Provider> {
   if (request.baseURL || request.apiKey) {
     const baseURL = request.baseURL || DEFAULT_BASE_URL;
+    // Printed in logs and errors: never with the credentials a URL can carry.
+    const shown = redactUrl(baseURL);
     if (request.simulatorProfile) {
       // Silently ignoring it would let someone believe their profile shaped real numbers.
       throw new UserError(
-        `a simulator profile (${request.simulatorProfile}) only applies to the built-in simulator, but the provider is ${baseURL}: unset OPENAI_BASE_URL / OPENAI_API_KEY or drop the profile`,
+        `a simulator profile (${request.simulatorProfile}) only applies to the built-in simulator, but the provider is ${shown}: unset OPENAI_BASE_URL / OPENAI_API_KEY or drop the profile`,
       );
     }
     if (!request.apiKey)
-      throw new UserError(`no API key for ${baseURL}: set OPENAI_API_KEY (or pass --api-key-env NAME)`);
+      throw new UserError(`no API key for ${shown}: set OPENAI_API_KEY (or pass --api-key-env NAME)`);
     const client = createOpenAIClient({ baseURL, apiKey: request.apiKey, maxRetries: request.maxRetries });
     return {
       client,
       simulated: false,
-      label: baseURL,
+      label: shown,
       identity: endpointIdentity(baseURL),
       close: async () => {},
     };

@@ -1,3 +1,4 @@
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { UserError } from "../core/errors.ts";
@@ -18,6 +19,14 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
   } catch (error) {
     throw new UserError(`cannot write ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
   }
+}
+
+/** The same, synchronously: for the last write of a process that is about to exit. */
+export function writeFileAtomicSync(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temporary = temporaryPath(path);
+  writeFileSync(temporary, text);
+  renameSync(temporary, path);
 }
 
 export function resultJson(result: EvalResult): string {

@@ -1,12 +1,17 @@
 import type OpenAI from "openai";
 import { APIError, APIUserAbortError } from "openai";
 import type {
-  ChatCompletion,
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionMessageParam,
   ChatCompletionTool,
 } from "openai/resources/chat/completions";
-import { type Answer, type JudgeVerdict, judgeAnswer, judgeAssertions } from "../core/cases/assertions.ts";
+import {
+  type Answer,
+  type AnswerOutcome,
+  type JudgeVerdict,
+  judgeAnswer,
+  judgeAssertions,
+} from "../core/cases/assertions.ts";
 import type { EvalCase } from "../core/cases/schema.ts";
 import type { Config } from "../core/config/schema.ts";
 import type { ResolvedRoute } from "../core/llm-config.ts";
@@ -14,7 +19,14 @@ import { costOf, sameModel, type Usage } from "../core/pricing.ts";
 import type { CaseSideResult, Outcome } from "../core/result.ts";
 import { type AttemptCache, type AttemptWarning, attemptKey, type CachedAttempt, noCache } from "./cache.ts";
 import { createLimiter, sleep } from "./limiter.ts";
-import { retryAfterMs } from "./openai-client.ts";
+import { type ValidAnswer, validateCompletion } from "./response-schema.ts";
+import {
+  afterFailure,
+  DEFAULT_RETRY_POLICY,
+  freshStep,
+  type RetryPolicy,
+  requestBound,
+} from "./retry-policy.ts";
 
 export type Side = "base" | "head";
 
@@ -38,14 +50,21 @@ export interface RunnerOptions {
   signal?: AbortSignal;
   /** Longest a run waits out rate limits in total before it gives up and reports partial. */
   maxRateLimitWaitMs?: number;
+  /** Retry budget and waits; server retries default to the client's `maxRetries`. */
+  retry?: Partial<RetryPolicy>;
   onTaskDone?: (task: EvalTask, result: CaseSideResult, totals: RunTotals) => void;
 }
 
 export interface RunTotals {
   cacheHits: number;
+  /** Tokens the provider reported; answers without usage add nothing here (they are flagged). */
   tokens: number;
+  /** Chat completion requests sent, retries included. */
+  requests: number;
   cost: number;
   mismatches: Array<{ route: string; requested: string; returned: string }>;
+  /** Routes and models that answered without `usage`, once each. */
+  missingUsage: Array<{ route: string; model: string }>;
   /** Some attempt came from a cache entry a simulator wrote. */
   simulated: boolean;
 }
@@ -78,26 +97,52 @@ interface Attempt extends Omit<CachedAttempt, "outcome" | "latency_ms"> {
 
 const NO_DEADLINE_MS = 600_000;
 
+/**
+ * The states of one attempt. Each transition is one `case` of `runAttempt`; the retries of
+ * one request live in `request` (and the budget that bounds them in `retry-policy.ts`).
+ */
+type AttemptState =
+  | { at: "lookup" }
+  | { at: "step"; step: number }
+  | { at: "judge"; answer: Answer }
+  | { at: "store"; outcome: AnswerOutcome; text: string }
+  | { at: "done"; attempt: Attempt };
+
+/** What one attempt has spent and seen so far. */
+interface AttemptProgress {
+  messages: ChatCompletionMessageParam[];
+  usage: Usage;
+  hasUsage: boolean;
+  modelTime: number;
+  model: string;
+  toolCalls: Answer["toolCalls"][number][];
+  text: string;
+}
+
 export async function runTasks(tasks: readonly EvalTask[], options: RunnerOptions): Promise<RunOutcome> {
   const limit = createLimiter(options.concurrency);
   const cache = options.cache ?? noCache;
-  const totals: RunTotals = { cacheHits: 0, tokens: 0, cost: 0, mismatches: [], simulated: false };
+  const policy: RetryPolicy = {
+    ...DEFAULT_RETRY_POLICY,
+    serverRetries: options.client.maxRetries,
+    ...(options.maxRateLimitWaitMs !== undefined ? { maxRateLimitWaitMs: options.maxRateLimitWaitMs } : {}),
+    ...options.retry,
+  };
+  const totals: RunTotals = {
+    cacheHits: 0,
+    tokens: 0,
+    cost: 0,
+    requests: 0,
+    mismatches: [],
+    missingUsage: [],
+    simulated: false,
+  };
   const results = new Map<EvalTask, CaseSideResult>();
   const seenMismatch = new Set<string>();
-  const noteMismatch = (warning: AttemptWarning) => {
-    const id = `${warning.route}\u0000${warning.requested}\u0000${warning.returned}`;
-    if (seenMismatch.has(id)) return;
-    seenMismatch.add(id);
-    totals.mismatches.push({
-      route: warning.route,
-      requested: warning.requested,
-      returned: warning.returned,
-    });
-  };
+  const seenNoUsage = new Set<string>();
   let stopped: RunOutcome["stopped"];
   let taskCapped: RunOutcome["stopped"];
   let rateLimitWaitedMs = 0;
-  const maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? 15 * 60_000;
 
   const checkBudget = () => {
     if (stopped) throw new RunStopped(stopped.reason, stopped.cap);
@@ -117,38 +162,55 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
     }
   };
 
-  /** One chat completion: 429s waited out without counting against the attempt's model time. */
-  const complete = async (params: ChatCompletionCreateParamsNonStreaming, remainingMs: number) => {
+  /**
+   * One request and its retries: a fresh step budget that no 429 wait resets. Returns the
+   * validated answer, or throws the failure (with the model time it took) for the attempt.
+   */
+  const request = async (
+    params: ChatCompletionCreateParamsNonStreaming,
+    remainingMs: number,
+  ): Promise<{ answer: ValidAnswer; elapsed: number }> => {
+    const step = freshStep();
+    let elapsed = 0;
     for (;;) {
       checkBudget();
       const started = performance.now();
       // Timers take whole milliseconds.
-      const budgetMs = Math.max(1, Math.ceil(remainingMs));
+      const budgetMs = Math.max(1, Math.ceil(remainingMs - elapsed));
+      totals.requests++;
+      let body: unknown;
+      let failure: { error: unknown } | undefined;
       try {
-        const response = await options.client.chat.completions.create(params, {
+        body = await options.client.chat.completions.create(params, {
           timeout: budgetMs,
+          // The runner owns every retry: SDK retries restarted after each 429 never ran out.
+          maxRetries: 0,
           signal: combineSignals(AbortSignal.timeout(budgetMs), options.signal),
         });
-        return { response: response as ChatCompletion, elapsed: performance.now() - started };
       } catch (error) {
-        if (error instanceof APIError && error.status === 429) {
-          const wait = retryAfterMs(error.headers, 1000);
-          rateLimitWaitedMs += wait;
-          if (rateLimitWaitedMs > maxRateLimitWaitMs) {
-            throw new RunStopped(
-              `rate limited for more than ${Math.round(maxRateLimitWaitMs / 1000)} s in total`,
-            );
-          }
-          await sleep(wait, options.signal).catch(() => {
-            throw new RunStopped("interrupted");
-          });
-          continue;
-        }
-        if (options.signal?.aborted) throw new RunStopped("interrupted");
+        failure = { error };
+      }
+      // A 429 is waited out and never counts against the route's timeout (PRODUCT.md §6).
+      if (!isRateLimited(failure?.error)) elapsed += performance.now() - started;
+      if (!failure) {
+        const checked = validateCompletion(body);
+        if (!checked.ok) throw Object.assign(new Error(checked.reason), { elapsedMs: elapsed });
+        return { answer: checked.answer, elapsed };
+      }
+      if (options.signal?.aborted) throw new RunStopped("interrupted");
+      const { error } = failure;
+      if (isTimeout(error) || elapsed >= remainingMs) throw Object.assign(timedOut(), { elapsedMs: elapsed });
+      const next = afterFailure(error, step, policy, rateLimitWaitedMs);
+      if (next.kind === "stop") throw new RunStopped(next.reason);
+      if (next.kind === "error") {
         throw Object.assign(error instanceof Error ? error : new Error(String(error)), {
-          elapsedMs: performance.now() - started,
+          elapsedMs: elapsed,
         });
       }
+      if (next.rateLimited) rateLimitWaitedMs += next.waitMs;
+      await sleep(next.waitMs, options.signal).catch(() => {
+        throw new RunStopped("interrupted");
+      });
     }
   };
 
@@ -171,7 +233,7 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
         });
         continue;
       }
-      const { response } = await complete(
+      const { answer: verdict } = await request(
         {
           model: judgeModel,
           messages: [
@@ -185,7 +247,7 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
         },
         NO_DEADLINE_MS,
       );
-      verdicts.set(item.index, parseJudgeVerdict(response.choices[0]?.message.content ?? ""));
+      verdicts.set(item.index, parseJudgeVerdict(verdict.content));
     }
     return verdicts;
   };
@@ -193,6 +255,7 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
   const runAttempt = async (task: EvalTask, attempt: number, taskTokens: () => number): Promise<Attempt> => {
     const { testCase, resolved } = task;
     const maxSteps = testCase.max_steps ?? options.maxSteps;
+    const deadline = resolved.timeout_ms ?? NO_DEADLINE_MS;
     const key = attemptKey({
       model: resolved.model,
       max_output_tokens: resolved.max_output_tokens,
@@ -202,117 +265,187 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
       max_steps: maxSteps,
       attempt,
     });
-    const hit = await cache.get(key);
-    if (hit) {
-      totals.cacheHits++;
-      // A hit reports what the attempt reported when it ran: its warnings and who answered.
-      for (const warning of hit.warnings) noteMismatch(warning);
-      if (hit.simulated) totals.simulated = true;
-      return { ...hit, cached: true };
-    }
-    const messages = [...task.messages];
-    const usage: Usage = { prompt_tokens: 0, cached_tokens: 0, completion_tokens: 0 };
-    let hasUsage = true;
-    let modelTime = 0;
-    let returnedModel = resolved.model;
-    const toolCalls: Answer["toolCalls"][number][] = [];
-    const deadline = resolved.timeout_ms ?? NO_DEADLINE_MS;
-    let text = "";
-    try {
-      for (let step = 0; step < maxSteps; step++) {
-        const { max_task_tokens } = options.budget;
-        if (
-          max_task_tokens !== undefined &&
-          taskTokens() + usage.prompt_tokens + usage.completion_tokens >= max_task_tokens
-        ) {
-          return { ...errorResult(`task token cap reached (${max_task_tokens})`), task_capped: true };
+    const spent: AttemptProgress = {
+      messages: [...task.messages],
+      usage: { prompt_tokens: 0, cached_tokens: 0, completion_tokens: 0 },
+      hasUsage: true,
+      modelTime: 0,
+      model: resolved.model,
+      toolCalls: [],
+      text: "",
+    };
+    const errorResult = (detail: string): Attempt => ({
+      outcome: "error",
+      detail,
+      ...spent.usage,
+      has_usage: spent.hasUsage,
+      model: spent.model,
+      latency_ms: null,
+      tool_calls: spent.toolCalls.length,
+      cached: false,
+    });
+    /** A failed request or judge call ends the attempt as an `error`; a stopped run ends the run. */
+    const failed = (error: unknown): Attempt => {
+      if (error instanceof RunStopped) throw error;
+      spent.modelTime += (error as { elapsedMs?: number }).elapsedMs ?? 0;
+      if (spent.modelTime >= deadline || isTimeout(error))
+        return errorResult(`timed out after ${deadline} ms`);
+      return errorResult(describeProviderError(error));
+    };
+
+    let state: AttemptState = { at: "lookup" };
+    while (state.at !== "done") {
+      switch (state.at) {
+        case "lookup": {
+          const hit = await cache.get(key);
+          if (hit) {
+            totals.cacheHits++;
+            // A hit reports what the attempt reported when it ran: its warnings and who answered.
+            for (const warning of hit.warnings) noteMismatch(task, warning.returned);
+            if (!hit.has_usage) noteMissingUsage(task, hit.model);
+            if (hit.simulated) totals.simulated = true;
+            state = { at: "done", attempt: { ...hit, cached: true } };
+          } else state = { at: "step", step: 0 };
+          break;
         }
-        const remaining = deadline - modelTime;
-        if (remaining <= 0) return errorResult(`timed out after ${deadline} ms`);
-        const { response, elapsed } = await complete(requestParams(task, messages), remaining);
-        modelTime += elapsed;
-        returnedModel = response.model;
-        if (response.usage) {
-          usage.prompt_tokens += response.usage.prompt_tokens;
-          usage.cached_tokens += response.usage.prompt_tokens_details?.cached_tokens ?? 0;
-          usage.completion_tokens += response.usage.completion_tokens;
-        } else hasUsage = false;
-        addToTotals(response);
-        const message = response.choices[0]?.message;
-        if (!message) return errorResult("the provider returned no choices");
-        const calls = message.tool_calls ?? [];
-        text = message.content ?? "";
-        if (calls.length === 0) break;
-        messages.push({ role: "assistant", content: message.content ?? null, tool_calls: calls });
-        for (const call of calls) {
-          if (call.type !== "function") continue;
-          toolCalls.push({ name: call.function.name, arguments: call.function.arguments });
-          messages.push({
-            role: "tool",
-            tool_call_id: call.id,
-            content: scriptedResult(testCase, call.function.name),
+        case "step": {
+          if (state.step >= maxSteps) {
+            state = { at: "judge", answer: { text: spent.text, toolCalls: spent.toolCalls } };
+            break;
+          }
+          const { max_task_tokens } = options.budget;
+          const used = spent.usage.prompt_tokens + spent.usage.completion_tokens;
+          if (max_task_tokens !== undefined && taskTokens() + used >= max_task_tokens) {
+            state = {
+              at: "done",
+              attempt: { ...errorResult(`task token cap reached (${max_task_tokens})`), task_capped: true },
+            };
+            break;
+          }
+          const remaining = deadline - spent.modelTime;
+          if (remaining <= 0) {
+            state = { at: "done", attempt: errorResult(`timed out after ${deadline} ms`) };
+            break;
+          }
+          let answer: ValidAnswer;
+          try {
+            const done = await request(requestParams(task, spent.messages), remaining);
+            spent.modelTime += done.elapsed;
+            answer = done.answer;
+          } catch (error) {
+            state = { at: "done", attempt: failed(error) };
+            break;
+          }
+          spent.model = answer.model;
+          recordUsage(task, spent, answer);
+          spent.text = answer.content;
+          if (answer.calls.length === 0) {
+            state = { at: "judge", answer: { text: spent.text, toolCalls: spent.toolCalls } };
+            break;
+          }
+          spent.messages.push({
+            role: "assistant",
+            content: answer.content || null,
+            tool_calls: answer.calls.map((call) => ({
+              id: call.id,
+              type: "function" as const,
+              function: { name: call.name, arguments: call.arguments },
+            })),
           });
+          for (const call of answer.calls) {
+            spent.toolCalls.push({ name: call.name, arguments: call.arguments });
+            spent.messages.push({
+              role: "tool",
+              tool_call_id: call.id,
+              content: scriptedResult(testCase, call.name),
+            });
+          }
+          state = { at: "step", step: state.step + 1 };
+          break;
+        }
+        case "judge": {
+          noteMismatch(task, spent.model);
+          const withoutJudge = judgeAnswer(testCase, state.answer);
+          if (withoutJudge.outcome !== "pass" || judgeAssertions(testCase).length === 0) {
+            state = { at: "store", outcome: withoutJudge, text: state.answer.text };
+            break;
+          }
+          try {
+            const verdicts = await judge(testCase, state.answer, resolved.model);
+            state = {
+              at: "store",
+              outcome: judgeAnswer(testCase, state.answer, verdicts),
+              text: state.answer.text,
+            };
+          } catch (error) {
+            const attempt = failed(error);
+            state = { at: "done", attempt: { ...attempt, detail: `judge: ${attempt.detail}` } };
+          }
+          break;
+        }
+        case "store": {
+          const { outcome, text } = state;
+          const record: CachedAttempt = {
+            outcome: outcome.outcome,
+            ...(outcome.outcome === "fail"
+              ? { detail: `${outcome.reason}; answer: ${text.slice(0, 300)}` }
+              : {}),
+            prompt_tokens: spent.usage.prompt_tokens,
+            cached_tokens: spent.usage.cached_tokens,
+            completion_tokens: spent.usage.completion_tokens,
+            has_usage: spent.hasUsage,
+            model: spent.model,
+            latency_ms: Math.round(spent.modelTime),
+            tool_calls: spent.toolCalls.length,
+          };
+          const warnings: AttemptWarning[] = sameModel(task.resolved.model, spent.model)
+            ? []
+            : [
+                {
+                  code: "model_mismatch",
+                  route: task.route,
+                  requested: task.resolved.model,
+                  returned: spent.model,
+                },
+              ];
+          await cache.set(key, { ...record, warnings });
+          state = { at: "done", attempt: { ...record, cached: false } };
+          break;
         }
       }
-    } catch (error) {
-      if (error instanceof RunStopped) throw error;
-      const elapsed = (error as { elapsedMs?: number }).elapsedMs ?? 0;
-      modelTime += elapsed;
-      if (modelTime >= deadline || isTimeout(error)) return errorResult(`timed out after ${deadline} ms`);
-      return errorResult(describeProviderError(error));
     }
-    const warnings: AttemptWarning[] = sameModel(resolved.model, returnedModel)
-      ? []
-      : [{ code: "model_mismatch", route: task.route, requested: resolved.model, returned: returnedModel }];
-    for (const warning of warnings) noteMismatch(warning);
-    const answer: Answer = { text, toolCalls };
-    const withoutJudge = judgeAnswer(testCase, answer);
-    const needsJudge = withoutJudge.outcome === "pass" && judgeAssertions(testCase).length > 0;
-    const final = needsJudge
-      ? judgeAnswer(testCase, answer, await judge(testCase, answer, resolved.model))
-      : withoutJudge;
-    const record: CachedAttempt = {
-      outcome: final.outcome,
-      ...(final.outcome === "fail" ? { detail: `${final.reason}; answer: ${text.slice(0, 300)}` } : {}),
-      prompt_tokens: usage.prompt_tokens,
-      cached_tokens: usage.cached_tokens,
-      completion_tokens: usage.completion_tokens,
-      has_usage: hasUsage,
-      model: returnedModel,
-      latency_ms: Math.round(modelTime),
-      tool_calls: toolCalls.length,
-    };
-    await cache.set(key, { ...record, warnings });
-    return { ...record, cached: false };
-
-    function errorResult(detail: string): Attempt {
-      return {
-        outcome: "error",
-        detail,
-        ...usage,
-        has_usage: hasUsage,
-        model: returnedModel,
-        latency_ms: null,
-        tool_calls: toolCalls.length,
-        cached: false,
-      };
-    }
+    return state.attempt;
   };
 
-  const addToTotals = (response: ChatCompletion) => {
-    if (!response.usage) return;
-    const tokens = response.usage.prompt_tokens + response.usage.completion_tokens;
-    totals.tokens += tokens;
-    const cost = costOf(
-      {
-        prompt_tokens: response.usage.prompt_tokens,
-        cached_tokens: response.usage.prompt_tokens_details?.cached_tokens ?? 0,
-        completion_tokens: response.usage.completion_tokens,
-      },
-      response.model,
-      options.pricing,
-    );
+  const recordUsage = (task: EvalTask, spent: AttemptProgress, answer: ValidAnswer) => {
+    if (!answer.usage) {
+      // Unknown, never 0 (PRODUCT.md §6): the attempt's tokens and cost become unknown.
+      spent.hasUsage = false;
+      noteMissingUsage(task, answer.model);
+      return;
+    }
+    spent.usage.prompt_tokens += answer.usage.prompt_tokens;
+    spent.usage.cached_tokens += answer.usage.cached_tokens;
+    spent.usage.completion_tokens += answer.usage.completion_tokens;
+    totals.tokens += answer.usage.prompt_tokens + answer.usage.completion_tokens;
+    const cost = costOf(answer.usage, answer.model, options.pricing);
     if (cost !== null) totals.cost += cost;
+  };
+
+  const noteMissingUsage = (task: EvalTask, model: string) => {
+    const id = `${task.route}\u0000${model}`;
+    if (seenNoUsage.has(id)) return;
+    seenNoUsage.add(id);
+    totals.missingUsage.push({ route: task.route, model });
+  };
+
+  const noteMismatch = (task: EvalTask, returned: string) => {
+    const { resolved } = task;
+    if (sameModel(resolved.model, returned)) return;
+    const id = `${task.route}\u0000${resolved.model}\u0000${returned}`;
+    if (seenMismatch.has(id)) return;
+    seenMismatch.add(id);
+    totals.mismatches.push({ route: task.route, requested: resolved.model, returned });
   };
 
   const runTask = async (task: EvalTask): Promise<void> => {
@@ -326,12 +459,17 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
       latencies_ms: [],
     };
     let allCached = true;
+    let spentTokens = 0;
     const maxAttempts = 1 + task.resolved.retry_limit;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const result = await runAttempt(task, attempt, () => side.tokens);
+      const result = await runAttempt(task, attempt, () => spentTokens);
       side.attempts++;
-      side.tokens += result.prompt_tokens + result.completion_tokens;
-      // An answer without usage has unknown cost, never 0 (PRODUCT.md §6).
+      spentTokens += result.prompt_tokens + result.completion_tokens;
+      // An answer without usage has unknown tokens and cost, never 0 (PRODUCT.md §6).
+      side.tokens =
+        side.tokens === null || !result.has_usage
+          ? null
+          : side.tokens + result.prompt_tokens + result.completion_tokens;
       const cost = result.has_usage ? costOf(result, result.model, options.pricing) : null;
       side.cost = side.cost === null || cost === null ? null : side.cost + cost;
       side.tool_calls += result.tool_calls;
@@ -375,6 +513,34 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
   // A task-token cap stops that case only: the others run on, but the result is partial.
   stopped ??= taskCapped;
   return { results, totals, ...(stopped ? { stopped } : {}) };
+}
+
+/**
+ * The most requests `runTasks` can make for these tasks under `policy` (the bench and the
+ * fault tests hold runs to it): attempts × (tool-loop steps + judge calls) × requests per step.
+ */
+export function runRequestBound(
+  tasks: readonly EvalTask[],
+  maxSteps: number,
+  policy: Pick<RetryPolicy, "serverRetries" | "rateLimitRetries">,
+): number {
+  return requestBound(
+    tasks.map((task) => ({
+      attempts: task.resolved.retry_limit + 1,
+      steps: (task.testCase.max_steps ?? maxSteps) + judgeAssertions(task.testCase).length,
+    })),
+    policy,
+  );
+}
+
+function isRateLimited(error: unknown): boolean {
+  return error instanceof APIError && error.status === 429;
+}
+
+function timedOut(): Error {
+  const error = new Error("timed out");
+  error.name = "TimeoutError";
+  return error;
 }
 
 function requestParams(

@@ -1,4 +1,5 @@
 import { Ajv } from "ajv";
+import { compileUserRegex, regexMatches } from "./regex.ts";
 import type { Assertion, EvalCase } from "./schema.ts";
 
 /** What one attempt produced: the final text and every tool call made along the way. */
@@ -29,10 +30,14 @@ export function checkAssertion(assertion: Assertion, answer: Answer, judged?: Ju
       return includes(answer.text, assertion.value, assertion.ignore_case)
         ? fail(`expected the answer not to contain ${quote(assertion.value)}`)
         : OK;
-    case "regex":
-      return new RegExp(assertion.value, assertion.flags).test(answer.text)
+    case "regex": {
+      // Validated when the cases load; a pattern that still does not compile never passes.
+      const compiled = compileUserRegex(assertion.value, assertion.flags);
+      if (!compiled.ok) return fail(`regex /${assertion.value}/: ${compiled.reason}`);
+      return regexMatches(compiled.regex, answer.text)
         ? OK
         : fail(`expected the answer to match /${assertion.value}/${assertion.flags ?? ""}`);
+    }
     case "json_schema":
       return checkJsonSchema(assertion.schema, answer.text);
     case "tool_called":

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { compileUserRegex } from "./regex.ts";
 
 /** PRODUCT.md §6: one eval case. */
 
@@ -8,14 +9,20 @@ export const assertionSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("equals"), value: z.string() }),
   z.strictObject({ type: z.literal("contains"), value: matchValue, ignore_case: z.boolean().optional() }),
   z.strictObject({ type: z.literal("not_contains"), value: matchValue, ignore_case: z.boolean().optional() }),
-  z.strictObject({
-    type: z.literal("regex"),
-    value: matchValue,
-    flags: z
-      .string()
-      .regex(/^[imsu]*$/)
-      .optional(),
-  }),
+  z
+    .strictObject({
+      type: z.literal("regex"),
+      value: matchValue,
+      flags: z
+        .string()
+        .regex(/^[imsu]*$/)
+        .optional(),
+    })
+    .superRefine((assertion, context) => {
+      // Rejected at load (file:line, case ID), not mid-run: the run uses the same compiler.
+      const compiled = compileUserRegex(assertion.value, assertion.flags);
+      if (!compiled.ok) context.addIssue({ code: "custom", path: ["value"], message: compiled.reason });
+    }),
   z.strictObject({ type: z.literal("json_schema"), schema: z.record(z.string(), z.unknown()) }),
   z.strictObject({
     type: z.literal("tool_called"),

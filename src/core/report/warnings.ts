@@ -20,6 +20,7 @@ const PRIORITY: Record<Warning["code"], number> = {
   config: 4,
   too_small: 5,
   missing_price: 6,
+  missing_usage: 6,
   truncated_file_list: 7,
   cases_changed: 8,
   case_one_side: 9,
@@ -52,6 +53,11 @@ function describe(warning: Warning): string {
       );
     case "missing_price":
       return `**No price** for ${inlineCode(warning.model)}: its cost shows as n/a. Add it under \`pricing\` in the policy.`;
+    case "missing_usage":
+      return (
+        `**No usage** in answers from ${inlineCode(warning.model)} on route ${inlineCode(warning.route)}: ` +
+        "their tokens and cost are unknown (n/a), not 0."
+      );
     case "partial": {
       const cap = warning.cap ? ` (cap ${inlineCode(warning.cap)})` : "";
       return `**Partial run**: ${text(warning.reason)}${cap}. The numbers cover only the cases that finished.`;
