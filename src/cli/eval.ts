@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { DEFAULT_CONFIG_PATH } from "../core/config/load.ts";
 import { endpointWarnings } from "../core/endpoint-warnings.ts";
+import { ownGet } from "../core/own.ts";
 import { renderComment } from "../core/report/markdown.ts";
 import type { EvalResult, Warning } from "../core/result.ts";
 import { directoryCache } from "../eval/cache.ts";
@@ -67,7 +68,7 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
   const apiKeyEnv = values["api-key-env"] ?? "OPENAI_API_KEY";
   const provider = await openProvider({
     baseURL: values["base-url"] ?? io.env.OPENAI_BASE_URL,
-    apiKey: io.env[apiKeyEnv],
+    apiKey: ownGet(io.env, apiKeyEnv),
     simulatorProfile: values["simulator-profile"],
     simulatorTimeScale: timeScale,
   });

@@ -1,4 +1,5 @@
 import { parse as parseYaml } from "yaml";
+import { ownRecord } from "./own.ts";
 
 /** What kind of structured file a path is, or undefined for files compared as opaque blobs. */
 export type StructuredKind = "json" | "yaml" | "env";
@@ -13,7 +14,7 @@ export function structuredKind(path: string): StructuredKind | undefined {
 
 /** Parses a `.env` file: KEY=VALUE lines, `export` allowed, quotes stripped, `#` comments skipped. */
 export function parseEnv(text: string): Record<string, string> {
-  const variables: Record<string, string> = {};
+  const variables = ownRecord<string>();
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) continue;

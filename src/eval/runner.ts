@@ -10,6 +10,7 @@ import { type Answer, type JudgeVerdict, judgeAnswer, judgeAssertions } from "..
 import type { EvalCase } from "../core/cases/schema.ts";
 import type { Config } from "../core/config/schema.ts";
 import type { ResolvedRoute } from "../core/llm-config.ts";
+import { ownGet } from "../core/own.ts";
 import { costOf, sameModel, type Usage } from "../core/pricing.ts";
 import type { CaseSideResult, Outcome } from "../core/result.ts";
 import { type AttemptCache, attemptKey, type CachedAttempt, noCache } from "./cache.ts";
@@ -382,7 +383,7 @@ function requestParams(
 }
 
 function scriptedResult(testCase: EvalCase, name: string): string {
-  const result = testCase.tool_results?.[name];
+  const result = ownGet(testCase.tool_results, name);
   if (result === undefined) return JSON.stringify({ error: `no scripted result for tool ${name}` });
   return typeof result === "string" ? result : JSON.stringify(result);
 }
