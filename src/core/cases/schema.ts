@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { repoPathProblem } from "../repo-path.ts";
 
 /** PRODUCT.md §6: one eval case. */
 
@@ -52,6 +53,10 @@ export const caseSchema = z
     prompt: z
       .string()
       .min(1)
+      .superRefine((path, ctx) => {
+        const problem = repoPathProblem(path);
+        if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(path)} ${problem}` });
+      })
       .optional()
       .describe("Template file used as the system message, read from the side."),
     vars: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
