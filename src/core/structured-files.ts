@@ -1,4 +1,4 @@
-import { parse as parseYaml } from "yaml";
+import { parseDocument, parse as parseYaml } from "yaml";
 import { ownRecord } from "./own.ts";
 
 /** What kind of structured file a path is, or undefined for files compared as opaque blobs. */
@@ -15,11 +15,12 @@ export function structuredKind(path: string): StructuredKind | undefined {
 /** Parses a `.env` file: KEY=VALUE lines, `export` allowed, quotes stripped, `#` comments skipped. */
 export function parseEnv(text: string): Record<string, string> {
   const variables = ownRecord<string>();
-  for (const raw of text.split(/\r?\n/)) {
+  for (const [index, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) continue;
     const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(line);
-    if (!match) throw new Error(`not a KEY=VALUE line: ${line.slice(0, 60)}`);
+    // Never the line's text: env files hold API keys and PEMs.
+    if (!match) throw new EnvLineError(index + 1);
     const [, key = "", value = ""] = match;
     variables[key] = unquote(value);
   }
@@ -43,4 +44,63 @@ export function parseStructuredFile(kind: StructuredKind, text: string): unknown
     case "env":
       return parseEnv(text);
   }
+}
+
+class EnvLineError extends Error {
+  readonly line: number;
+  constructor(line: number) {
+    super(`line ${line} is not a KEY=VALUE line`);
+    this.line = line;
+  }
+}
+
+/** Why a structured file does not parse, where, and what to do about it. */
+export interface ParseFailure {
+  /** 1-based line of the first problem, when the parser can tell. */
+  line: number | null;
+  reason: string;
+  fix: string;
+}
+
+/** Describes an error of `parseStructuredFile` for people; never quotes the file's text. */
+export function parseFailure(kind: StructuredKind, text: string, error: unknown): ParseFailure {
+  if (text.startsWith("\uFEFF")) {
+    return {
+      line: 1,
+      reason: "the file starts with a UTF-8 byte order mark (BOM)",
+      fix: "save it as UTF-8 without a BOM",
+    };
+  }
+  if (error instanceof EnvLineError) {
+    return {
+      line: error.line,
+      reason: error.message,
+      fix: "write each line as KEY=VALUE, or comment it out with #",
+    };
+  }
+  const fix = `fix the ${kind === "json" ? "JSON" : "YAML"} so it parses`;
+  const yamlLine = (error as { linePos?: Array<{ line: number }> } | null)?.linePos?.[0]?.line;
+  if (yamlLine !== undefined) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      line: yamlLine,
+      reason: firstLine(error).replace(/ at line \d+, column \d+:?$/, ""),
+      fix: code === "DUPLICATE_KEY" ? "remove or rename the duplicate key" : fix,
+    };
+  }
+  // V8's JSON messages quote a piece of the text and rarely say where: drop the quote, and ask
+  // the YAML parser (JSON is YAML) for the line of the first problem.
+  const reason = firstLine(error).replace(/, ".*$/s, "");
+  const [first] = parseDocument(text).errors;
+  return { line: first?.linePos?.[0]?.line ?? positionLine(error, text), reason, fix };
+}
+
+function positionLine(error: unknown, text: string): number | null {
+  const position = /at position (\d+)/.exec(firstLine(error))?.[1];
+  return position === undefined ? null : text.slice(0, Number(position)).split("\n").length;
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n")[0] ?? message;
 }
