@@ -3,7 +3,10 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeExampleRepo } from "../examples/make-example-repo.ts";
 import { runCli } from "../src/cli/main.ts";
+import { parseCaseFile } from "../src/core/cases/parse.ts";
+import { renderTemplate } from "../src/core/cases/template.ts";
 import { parseConfig } from "../src/core/config/load.ts";
+import { UserError } from "../src/core/errors.ts";
 import { priceOf } from "../src/core/pricing.ts";
 import type { EvalResult } from "../src/core/result.ts";
 import { parseLlmDocument, readShare, setShare } from "../src/core/rollout/llm-edit.ts";
@@ -221,6 +224,23 @@ describe("other lookups keyed by repo text", () => {
     expect(priceOf("constructor", config.pricing)).toEqual({ input: 3, output: 4 });
     expect(priceOf("toString", config.pricing)).toBeUndefined();
     expect(() => parseConfig("pricing:\n  __proto__: { input: x }\n")).toThrow(/:2 pricing.__proto__/);
+  });
+
+  it("case mappings keep __proto__ keys; a missing {{constructor}} var is an error, not a function", () => {
+    const line =
+      '{"id": "c1", "route": "r", "input": "hi", "vars": {"__proto__": "proto-var"}, "tool_results": {"__proto__": "proto-result"}, "assert": [{"type": "tool_called", "name": "t", "args": {"__proto__": 1}}]}';
+    const [located] = parseCaseFile(`${line}\n`, "evals/proto.jsonl");
+    const testCase = located?.case;
+    if (!testCase) throw new Error("no case");
+    const where = { template: "prompts/p.md", caseId: "c1" };
+    expect(renderTemplate("{{__proto__}}", testCase.vars, where)).toBe("proto-var");
+    expect(() => renderTemplate("{{constructor}}", testCase.vars, where)).toThrow(UserError);
+    expect(Object.getOwnPropertyDescriptor(testCase.tool_results, "__proto__")?.value).toBe("proto-result");
+    const assertion = testCase.assert[0];
+    expect(assertion?.type === "tool_called" && Object.hasOwn(assertion.args ?? {}, "__proto__")).toBe(true);
+    expect(() =>
+      parseCaseFile('{"id": "c2", "route": "r", "input": "hi", "vars": {"a": [1]}}\n', "evals/bad.jsonl"),
+    ).toThrow("evals/bad.jsonl:1 (case c2) vars.a: expected a string, number or boolean");
   });
 
   it("an unknown command or API-key variable named like a prototype member is a user error", async () => {
