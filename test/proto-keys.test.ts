@@ -11,6 +11,7 @@ import { priceOf } from "../src/core/pricing.ts";
 import type { EvalResult } from "../src/core/result.ts";
 import { parseLlmDocument, readShare, setShare } from "../src/core/rollout/llm-edit.ts";
 import type { Simulator, SimulatorProfiles } from "../src/simulator/index.ts";
+import { buildCatalog, loadProfiles } from "../src/simulator/profiles.ts";
 import { ROOT } from "./support/cli.ts";
 import { commitFiles, git, tempDir } from "./support/git.ts";
 import { startExampleSimulator } from "./support/simulator.ts";
@@ -241,6 +242,17 @@ describe("other lookups keyed by repo text", () => {
     expect(() =>
       parseCaseFile('{"id": "c2", "route": "r", "input": "hi", "vars": {"a": [1]}}\n', "evals/bad.jsonl"),
     ).toThrow("evals/bad.jsonl:1 (case c2) vars.a: expected a string, number or boolean");
+  });
+
+  it("a simulator profile file serves models named __proto__ and constructor", () => {
+    const profiles = loadProfiles(
+      "models:\n  __proto__: { quality: 0 }\n  constructor: { quality: 1 }\n",
+      "sim.yml",
+    );
+    const catalog = buildCatalog(profiles);
+    expect(catalog.byId.get("__proto__")?.quality).toEqual({ easy: 0, hard: 0 });
+    expect(catalog.byId.get("constructor")?.quality).toEqual({ easy: 1, hard: 1 });
+    expect(catalog.byId.has("toString")).toBe(false);
   });
 
   it("an unknown command or API-key variable named like a prototype member is a user error", async () => {

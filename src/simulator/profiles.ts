@@ -248,8 +248,24 @@ export function loadProfiles(text: string, file: string): SimulatorProfiles {
     const lines = parsed.error.issues.map((issue) => `${file}: ${describeIssue(issue)}`);
     throw new ProfileError(lines.join("\n"));
   }
-  return parsed.data;
+  return withProtoModel(parsed.data, raw, file);
 }
+
+/** zod's record drops a model named `__proto__`; take it back from the raw mapping, validated. */
+function withProtoModel(profiles: SimulatorProfiles, raw: unknown, file: string): SimulatorProfiles {
+  const rawModels = isPlain(raw) ? ownGet(raw, "models") : undefined;
+  if (!profiles.models || !isPlain(rawModels) || !Object.hasOwn(rawModels, PROTO_KEY)) return profiles;
+  const entry = modelProfileSchema.safeParse(ownGet(rawModels, PROTO_KEY));
+  if (!entry.success)
+    throw new ProfileError(
+      `${file}: models.__proto__: ${describeIssue(entry.error.issues[0] as z.core.$ZodIssue)}`,
+    );
+  const models = ownRecordFrom(Object.entries(profiles.models));
+  models[PROTO_KEY] = entry.data;
+  return { ...profiles, models };
+}
+
+const PROTO_KEY = "__proto__";
 
 /**
  * Read a profile file from disk. Unless it says `builtin: false`, it is layered over the
