@@ -3,6 +3,9 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeExampleRepo } from "../examples/make-example-repo.ts";
 import { runCli } from "../src/cli/main.ts";
+import { classifyChange, compilePolicy } from "../src/core/classify/classify.ts";
+import { defaultConfig } from "../src/core/config/load.ts";
+import { judgeAttribution } from "../src/core/rollout/steps.ts";
 import { type AppHarness, startAppHarness } from "./support/app-harness.ts";
 import { ROOT } from "./support/cli.ts";
 import { commitFiles, git, tempDir } from "./support/git.ts";
@@ -89,6 +92,24 @@ describe("modelgate classify: unparsable structured files fail closed", () => {
     const first = run.stdout.split("\n")[0] ?? "";
     expect(first).toMatch(/^UNREADABLE: config\/llm\.json/);
     expect(run.stdout).toMatch(/save it as UTF-8 without a BOM/i);
+  });
+});
+
+describe("rollout attribution", () => {
+  it("an unreadable file is never model-only: the step fails with the file, line and fix", () => {
+    const classification = classifyChange(compilePolicy(defaultConfig()), {
+      changes: [{ path: "config/llm.json", status: "modified" }],
+      base: () => baseLlm,
+      head: () => `\uFEFF${baseLlm}`,
+    });
+    const step = judgeAttribution({
+      classification,
+      llm_file: "config/llm.json",
+      share_key: "rollout.candidate_percent",
+    });
+    expect(step.status).toBe("fail");
+    expect(step.detail).toContain("config/llm.json:1 cannot be read at the head side");
+    expect(step.detail).toContain("without a BOM");
   });
 });
 
