@@ -163,11 +163,17 @@ const CASES: Case[] = [
     expect: { categories: ["prompt"], mixed: false, files: { "prompts/diagram.png": ["prompt"] } },
   },
   {
-    name: "unparsable head: by path, with a warning, never a crash",
+    // Fails closed (issue 9, item 4): its keys are unknown, so every category with key rules.
+    name: "unparsable head: every category with key rules, with a warning, never a crash",
     changes: [{ path: "config/llm.json", status: "modified" }],
     base: { "config/llm.json": llmJson },
     head: { "config/llm.json": '{"llm": {"default_model": "gpt-5.5",' },
-    expect: { categories: [], mixed: false, files: { "config/llm.json": ["other"] }, warnings: 1 },
+    expect: {
+      categories: ["infra", "model"],
+      mixed: true,
+      files: { "config/llm.json": ["infra", "model"] },
+      warnings: 1,
+    },
   },
   {
     name: "infra directory glob",

@@ -9,7 +9,8 @@ export const CLASSIFY_USAGE = `Usage: modelgate classify --repo DIR --base REF [
 
 Classifies the change between two revisions as model, prompt, infra or other (PRODUCT.md §5).
 The policy (.github/modelgate.yml, or --config) is read from the base revision.
-Exit: 0 not mixed, 1 mixed, 2 usage or config error.`;
+Exit: 0 not mixed, 1 mixed or a structured file with key rules does not parse (fails closed),
+2 usage or config error.`;
 
 export async function classifyCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values } = parseCommandArgs("classify", argv, {
@@ -31,5 +32,5 @@ export async function classifyCommand(argv: string[], io: CommandIo): Promise<nu
   const config = await loadPolicyAt(repo, base, values.config);
   const result = await classifyRefs(repo, { base, head }, config);
   io.stdout(format === "json" ? `${JSON.stringify(result, null, 2)}\n` : renderClassificationText(result));
-  return result.mixed ? 1 : 0;
+  return result.mixed || result.unreadable ? 1 : 0;
 }

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { DEFAULT_CONFIG_PATH } from "../core/config/load.ts";
 import { endpointWarnings } from "../core/endpoint-warnings.ts";
 import { UserError } from "../core/errors.ts";
+import { ownGet } from "../core/own.ts";
 import { renderComment } from "../core/report/markdown.ts";
 import type { EvalResult, Warning } from "../core/result.ts";
 import { directoryCache, trackedInCacheDir } from "../eval/cache.ts";
@@ -95,7 +96,7 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
   const apiKeyEnv = values["api-key-env"] ?? "OPENAI_API_KEY";
   const provider = await openProvider({
     baseURL: values["base-url"] ?? io.env.OPENAI_BASE_URL,
-    apiKey: io.env[apiKeyEnv],
+    apiKey: ownGet(io.env, apiKeyEnv),
     simulatorProfile: values["simulator-profile"],
     simulatorTimeScale: timeScale,
   });

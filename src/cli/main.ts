@@ -1,4 +1,5 @@
 import { errorMessage, UserError } from "../core/errors.ts";
+import { ownGet } from "../core/own.ts";
 import { classifyCommand } from "./classify.ts";
 import { evalCommand } from "./eval.ts";
 import { type CommandIo, UsageError } from "./io.ts";
@@ -38,7 +39,7 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
     io.stdout(`modelgate ${VERSION}\n`);
     return 0;
   }
-  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  const command = ownGet(COMMANDS, name);
   if (!command) {
     io.stderr(`modelgate: unknown command '${name}'\n\n${USAGE}\n`);
     return 2;

@@ -1,5 +1,6 @@
 import type { Config } from "./config/schema.ts";
 import { computeKpis } from "./kpis.ts";
+import { ownRecord } from "./own.ts";
 import type {
   CaseResult,
   CaseSideResult,
@@ -301,7 +302,7 @@ export function computeRouteKpis(
     if (c.head) sides.head.push(c.head);
     byRoute.set(c.route, sides);
   }
-  const routes: Record<string, { base: { kpis: Kpis }; head: { kpis: Kpis } }> = {};
+  const routes = ownRecord<{ base: { kpis: Kpis }; head: { kpis: Kpis } }>();
   for (const route of [...byRoute.keys()].sort()) {
     const sides = byRoute.get(route) ?? { base: [], head: [] };
     routes[route] = { base: { kpis: computeKpis(sides.base) }, head: { kpis: computeKpis(sides.head) } };

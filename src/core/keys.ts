@@ -93,7 +93,7 @@ export function getAtPath(document: unknown, path: KeyPath): unknown {
   if (path === "") return document;
   let current = document;
   for (const segment of path.split(".")) {
-    if (current === null || typeof current !== "object") return undefined;
+    if (current === null || typeof current !== "object" || !Object.hasOwn(current, segment)) return undefined;
     current = (current as Record<string, unknown>)[segment];
   }
   return current;

@@ -1,6 +1,7 @@
 import type { Config } from "./config/schema.ts";
 import { UserError } from "./errors.ts";
 import { getAtPath } from "./keys.ts";
+import { ownGet, ownRecord } from "./own.ts";
 import { parseStructuredFile, structuredKind } from "./structured-files.ts";
 
 /** Everything a call needs to know about one route, after defaults are applied. */
@@ -18,6 +19,7 @@ export interface LlmConfig {
   document: unknown;
   default_model: string | null;
   settings: RouteSettings;
+  /** Keyed by route names from the repo: built with `ownRecord`, read with `ownGet`. */
   routes: Record<string, ResolvedRoute>;
 }
 
@@ -43,7 +45,7 @@ export function readLlmConfig(text: string, file: string, config: Config): LlmCo
     retry_limit: readNumber(document, keys.settings.retry_limit, file) ?? DEFAULT_RETRY_LIMIT,
   };
   const defaultModel = readString(document, keys.default_model_key, file) ?? null;
-  const routes: Record<string, ResolvedRoute> = {};
+  const routes = ownRecord<ResolvedRoute>();
   for (const [route, entry] of Object.entries(
     readRouteMap(document, keys.routes_key, kind === "env", file),
   )) {
@@ -66,19 +68,19 @@ function resolveRoute(
     );
   }
   const own = entry as Record<string, unknown>;
-  const model = own.model ?? defaultModel;
+  const model = ownGet(own, "model") ?? defaultModel;
   if (typeof model !== "string" || model === "") {
     throw new UserError(`${where}: route "${route}" has no model and there is no default model`);
   }
   return {
     model,
     max_output_tokens: numberOr(
-      own.max_output_tokens,
+      ownGet(own, "max_output_tokens"),
       settings.max_output_tokens,
       `${where}.max_output_tokens`,
     ),
-    timeout_ms: numberOr(own.timeout_ms, settings.timeout_ms, `${where}.timeout_ms`),
-    retry_limit: numberOr(own.retry_limit, settings.retry_limit, `${where}.retry_limit`),
+    timeout_ms: numberOr(ownGet(own, "timeout_ms"), settings.timeout_ms, `${where}.timeout_ms`),
+    retry_limit: numberOr(ownGet(own, "retry_limit"), settings.retry_limit, `${where}.retry_limit`),
   };
 }
 
@@ -94,7 +96,7 @@ function readRouteMap(
 ): Record<string, unknown> {
   if (isEnv) {
     const prefix = routesKey.replace(/\*$/, "");
-    const routes: Record<string, unknown> = {};
+    const routes = ownRecord<unknown>();
     for (const [name, value] of Object.entries(document as Record<string, string>)) {
       if (name.startsWith(prefix) && name !== prefix) routes[name.slice(prefix.length).toLowerCase()] = value;
     }

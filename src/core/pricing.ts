@@ -1,4 +1,5 @@
 import type { Config } from "./config/schema.ts";
+import { ownGet } from "./own.ts";
 
 export interface Usage {
   prompt_tokens: number;
@@ -23,7 +24,7 @@ export function costOf(usage: Usage, model: string, pricing: Config["pricing"]):
 }
 
 export function priceOf(model: string, pricing: Config["pricing"]) {
-  return pricing[model] ?? pricing[modelFamily(model)];
+  return ownGet(pricing, model) ?? ownGet(pricing, modelFamily(model));
 }
 
 /** `gpt-5.5-2026-04-23` → `gpt-5.5`: a dated snapshot is the same model ID. */

@@ -3,6 +3,7 @@ import type { LocatedCase } from "./cases/schema.ts";
 import type { Classification } from "./classify/classify.ts";
 import { getAtPath } from "./keys.ts";
 import type { LlmConfig, ResolvedRoute } from "./llm-config.ts";
+import { ownGet } from "./own.ts";
 import { sameModel } from "./pricing.ts";
 import type { Selection } from "./result.ts";
 
@@ -117,7 +118,7 @@ function shareText(value: unknown): string {
 
 /** A route missing from the map runs on the default model with the global settings. */
 export function resolveRoute(llm: LlmConfig, route: string): ResolvedRoute | undefined {
-  const own = llm.routes[route];
+  const own = ownGet(llm.routes, route);
   if (own) return own;
   return llm.default_model ? { model: llm.default_model, ...llm.settings } : undefined;
 }
@@ -131,8 +132,8 @@ function describeRouteChange(
   if (!before && !after) return undefined;
   if (!before) return `route added (${after?.model})`;
   if (!after) return "route removed";
-  const ownBefore = input.base.routes[route];
-  const ownAfter = input.head.routes[route];
+  const ownBefore = ownGet(input.base.routes, route);
+  const ownAfter = ownGet(input.head.routes, route);
   const changes: string[] = [];
   if (before.model !== after.model) {
     changes.push(

@@ -15,6 +15,7 @@ import {
 import type { EvalCase } from "../core/cases/schema.ts";
 import type { Config } from "../core/config/schema.ts";
 import type { ResolvedRoute } from "../core/llm-config.ts";
+import { ownGet } from "../core/own.ts";
 import { costOf, sameModel, type Usage } from "../core/pricing.ts";
 import type { CaseSideResult, Outcome } from "../core/result.ts";
 import { type AttemptCache, type AttemptWarning, attemptKey, type CachedAttempt, noCache } from "./cache.ts";
@@ -560,7 +561,7 @@ function requestParams(
 }
 
 function scriptedResult(testCase: EvalCase, name: string): string {
-  const result = testCase.tool_results?.[name];
+  const result = ownGet(testCase.tool_results, name);
   if (result === undefined) return JSON.stringify({ error: `no scripted result for tool ${name}` });
   return typeof result === "string" ? result : JSON.stringify(result);
 }

@@ -1,7 +1,9 @@
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import type { ChangedPath, FileStatus } from "../core/classify/classify.ts";
-import { RepoError } from "../core/errors.ts";
+import { RepoError, UserError } from "../core/errors.ts";
+import { ownGet } from "../core/own.ts";
+import { hasControlCharacter } from "../core/repo-path.ts";
 
 const run = promisify(execFile);
 
@@ -22,6 +24,16 @@ export async function openLocalRepo(dir: string): Promise<LocalRepo> {
   } catch {
     throw new RepoError(`${dir} is not a git repository (or git is not installed)`);
   }
+  // One tree listing per commit: path -> object id, so blobs are read by id, never by `rev:path`.
+  const trees = new Map<string, Promise<Map<string, TreeEntry>>>();
+  const treeOf = (commit: string) => {
+    let tree = trees.get(commit);
+    if (!tree) {
+      tree = listTree(dir, commit);
+      trees.set(commit, tree);
+    }
+    return tree;
+  };
   return {
     dir,
     async resolve(ref) {
@@ -32,16 +44,54 @@ export async function openLocalRepo(dir: string): Promise<LocalRepo> {
       }
     },
     async changedPaths(base, head) {
-      return parseNameStatus(
+      const changes = parseNameStatus(
         await git(dir, ["diff", "--name-status", "-z", "-M", "--no-ext-diff", base, head]),
       );
+      for (const change of changes) {
+        assertPlainPath(change.path);
+        if (change.previous_path) assertPlainPath(change.previous_path);
+      }
+      return changes;
     },
-    readFiles: (commit, paths) => catFiles(dir, commit, paths),
+    async readFiles(commit, paths) {
+      for (const path of paths) assertPlainPath(path);
+      const tree = await treeOf(commit);
+      return catBlobs(dir, paths, tree);
+    },
     async listFiles(commit) {
-      const out = await git(dir, ["ls-tree", "-r", "-z", "--name-only", commit]);
-      return out.split("\0").filter(Boolean);
+      return [...(await treeOf(commit)).keys()];
     },
   };
+}
+
+/**
+ * File names reach git, the provider and reports: a control character (a newline above all)
+ * could split a request or a line, so such a name is refused where it enters, naming it.
+ */
+export function assertPlainPath(path: string): void {
+  if (hasControlCharacter(path)) {
+    throw new UserError(
+      `the file name ${JSON.stringify(path)} contains a control character; rename it (modelgate refuses such names so they cannot change which file is read)`,
+    );
+  }
+}
+
+interface TreeEntry {
+  type: string;
+  oid: string;
+}
+
+/** `git ls-tree -r -z --full-tree`: every entry of a commit with its type and object id. */
+async function listTree(dir: string, commit: string): Promise<Map<string, TreeEntry>> {
+  const out = await git(dir, ["ls-tree", "-r", "-z", "--full-tree", commit]);
+  const tree = new Map<string, TreeEntry>();
+  for (const record of out.split("\0")) {
+    const tab = record.indexOf("\t");
+    if (tab < 0) continue;
+    const [, type = "", oid = ""] = record.slice(0, tab).split(" ");
+    tree.set(record.slice(tab + 1), { type, oid });
+  }
+  return tree;
 }
 
 async function git(dir: string, args: string[]): Promise<string> {
@@ -75,18 +125,40 @@ export function parseNameStatus(out: string): ChangedPath[] {
         letter === "R" ? { path, status: "renamed", previous_path: previous } : { path, status: "added" },
       );
     } else {
-      changes.push({ path: fields[i++] ?? "", status: STATUS[letter] ?? "modified" });
+      changes.push({ path: fields[i++] ?? "", status: ownGet(STATUS, letter) ?? "modified" });
     }
   }
   return changes;
 }
 
-/** `git cat-file --batch` reads any number of blobs in one process. */
-function catFiles(
+/**
+ * `git cat-file --batch` reads any number of blobs in one process. Its input is object ids only
+ * (hex from `ls-tree`): a path is never parsed by git as `rev:path`, whatever characters it holds.
+ */
+async function catBlobs(
   dir: string,
-  commit: string,
   paths: readonly string[],
+  tree: ReadonlyMap<string, TreeEntry>,
 ): Promise<Map<string, string | null>> {
+  const files = new Map<string, string | null>();
+  const blobs: Array<{ path: string; oid: string }> = [];
+  for (const path of paths) {
+    const entry = tree.get(path);
+    if (entry?.type === "blob" && /^[0-9a-f]{40,64}$/.test(entry.oid)) blobs.push({ path, oid: entry.oid });
+    else files.set(path, null);
+  }
+  if (blobs.length === 0) return files;
+  const texts = await catFiles(
+    dir,
+    blobs.map((blob) => blob.oid),
+  );
+  blobs.forEach((blob, i) => {
+    files.set(blob.path, texts[i] ?? null);
+  });
+  return new Map(paths.map((path) => [path, files.get(path) ?? null]));
+}
+
+function catFiles(dir: string, oids: readonly string[]): Promise<Array<string | null>> {
   return new Promise((resolve, reject) => {
     const child = spawn("git", ["-C", dir, "cat-file", "--batch"], { stdio: ["pipe", "pipe", "pipe"] });
     const chunks: Buffer[] = [];
@@ -98,27 +170,27 @@ function catFiles(
     child.on("error", reject);
     child.on("close", (code) => {
       if (code !== 0) return reject(new RepoError(`git cat-file failed in ${dir}: ${stderr.trim()}`));
-      resolve(parseBatch(Buffer.concat(chunks), paths));
+      resolve(parseBatch(Buffer.concat(chunks), oids.length));
     });
-    child.stdin.end(paths.map((path) => `${commit}:${path}\n`).join(""));
+    child.stdin.end(oids.map((oid) => `${oid}\n`).join(""));
   });
 }
 
-function parseBatch(out: Buffer, paths: readonly string[]): Map<string, string | null> {
-  const files = new Map<string, string | null>();
+function parseBatch(out: Buffer, count: number): Array<string | null> {
+  const files: Array<string | null> = [];
   let offset = 0;
-  for (const path of paths) {
+  for (let i = 0; i < count; i++) {
     const newline = out.indexOf(10, offset);
     const header = out.subarray(offset, newline).toString();
     offset = newline + 1;
     const [, type, size] = header.split(" ");
     if (type !== "blob" || size === undefined) {
-      files.set(path, null);
+      files.push(null);
       continue;
     }
     const body = out.subarray(offset, offset + Number(size));
     offset += Number(size) + 1;
-    files.set(path, body.includes(0) ? null : body.toString("utf8"));
+    files.push(body.includes(0) ? null : body.toString("utf8"));
   }
   return files;
 }

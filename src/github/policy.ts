@@ -3,6 +3,7 @@ import { DEFAULT_CONFIG_PATH, parseConfig } from "../core/config/load.ts";
 import { policyFromBase } from "../core/config/policy.ts";
 import type { Config } from "../core/config/schema.ts";
 import { UserError } from "../core/errors.ts";
+import { ownGet, ownRecordFrom } from "../core/own.ts";
 import type { GitHub, RepoRef } from "./client.ts";
 import { readFileAt } from "./contents.ts";
 
@@ -151,10 +152,10 @@ function mergeMappings(
   base: Record<string, unknown>,
   over: Record<string, unknown>,
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
+  // Keys are repo text (a model ID under `pricing` may be `__proto__`): no prototype to hit.
+  const out = ownRecordFrom(Object.entries(base));
   for (const [key, value] of Object.entries(over)) {
-    if (key === "__proto__") continue;
-    const inherited = out[key];
+    const inherited = ownGet(out, key);
     out[key] = isPlainObject(inherited) && isPlainObject(value) ? mergeMappings(inherited, value) : value;
   }
   return out;

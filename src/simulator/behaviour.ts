@@ -1,4 +1,5 @@
 import type { CompletionUsage } from "openai/resources/completions";
+import { ownGet, ownRecord } from "../core/own.ts";
 import type { AnswerSpec, ModelBehaviour, ModelCatalog } from "./profiles.ts";
 import {
   type ChatMessage,
@@ -256,7 +257,7 @@ export function synthesize(
     }
     case "object": {
       const props = (schema.properties ?? {}) as Record<string, JsonSchema>;
-      const out: Record<string, unknown> = {};
+      const out = ownRecord<unknown>();
       if (depth > 6) return out;
       for (const [key, sub] of Object.entries(props)) out[key] = synthesize(sub, fill, key, depth + 1);
       return out;
@@ -276,9 +277,9 @@ export function toolArguments(tool: ToolSpec, userText: string): Record<string, 
   const topic = topicWords(userText, 6).join(" ") || truncate(userText.trim(), 60) || "unknown";
   const idLike = words(userText).find((w) => /\d/.test(w));
   const firstNumber = userText.match(/-?\d+(?:\.\d+)?/)?.[0];
-  const out: Record<string, unknown> = {};
+  const out = ownRecord<unknown>();
   for (const name of required) {
-    const schema = props[name] ?? { type: "string" };
+    const schema = ownGet(props, name) ?? { type: "string" };
     const type = schemaType(schema);
     if (Array.isArray(schema.enum) && schema.enum.length > 0) out[name] = schema.enum[0];
     else if (type === "number" || type === "integer")

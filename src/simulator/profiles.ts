@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { z } from "zod";
+import { ownGet, ownRecord, ownRecordFrom } from "../core/own.ts";
 import { builtinProfiles } from "./builtin-profiles.ts";
 
 /**
@@ -247,8 +248,24 @@ export function loadProfiles(text: string, file: string): SimulatorProfiles {
     const lines = parsed.error.issues.map((issue) => `${file}: ${describeIssue(issue)}`);
     throw new ProfileError(lines.join("\n"));
   }
-  return parsed.data;
+  return withProtoModel(parsed.data, raw, file);
 }
+
+/** zod's record drops a model named `__proto__`; take it back from the raw mapping, validated. */
+function withProtoModel(profiles: SimulatorProfiles, raw: unknown, file: string): SimulatorProfiles {
+  const rawModels = isPlain(raw) ? ownGet(raw, "models") : undefined;
+  if (!profiles.models || !isPlain(rawModels) || !Object.hasOwn(rawModels, PROTO_KEY)) return profiles;
+  const entry = modelProfileSchema.safeParse(ownGet(rawModels, PROTO_KEY));
+  if (!entry.success)
+    throw new ProfileError(
+      `${file}: models.__proto__: ${describeIssue(entry.error.issues[0] as z.core.$ZodIssue)}`,
+    );
+  const models = ownRecordFrom(Object.entries(profiles.models));
+  models[PROTO_KEY] = entry.data;
+  return { ...profiles, models };
+}
+
+const PROTO_KEY = "__proto__";
 
 /**
  * Read a profile file from disk. Unless it says `builtin: false`, it is layered over the
@@ -284,8 +301,8 @@ function mergeValues(lower: unknown, upper: unknown, key: string): unknown {
   // quality: a number and an object are both complete statements; the upper one wins as a whole
   // unless both are objects.
   if (isPlain(lower) && isPlain(upper)) {
-    const out: Plain = { ...lower };
-    for (const [k, v] of Object.entries(upper)) out[k] = mergeValues(lower[k], v, k);
+    const out: Plain = ownRecordFrom(Object.entries(lower));
+    for (const [k, v] of Object.entries(upper)) out[k] = mergeValues(ownGet(lower, k), v, k);
     return out;
   }
   return upper;
@@ -297,14 +314,15 @@ function mergeValues(lower: unknown, upper: unknown, key: string): unknown {
  * model; answers of `upper` are tried first.
  */
 export function mergeProfiles(lower: SimulatorProfiles, upper: SimulatorProfiles): SimulatorProfiles {
-  const models: Record<string, ModelProfile> = {};
+  // Model IDs are user text (`constructor`, `__proto__`): no prototype to find or overwrite.
+  const models = ownRecord<ModelProfile>();
   const lowerModels = lower.models ?? {};
   const upperModels = upper.models ?? {};
   for (const [id, profile] of Object.entries(lowerModels)) {
-    models[id] = mergeProfile(mergeProfile(profile, upper.defaults), upperModels[id]);
+    models[id] = mergeProfile(mergeProfile(profile, upper.defaults), ownGet(upperModels, id));
   }
   for (const [id, profile] of Object.entries(upperModels)) {
-    if (!(id in lowerModels)) models[id] = profile;
+    if (!Object.hasOwn(lowerModels, id)) models[id] = profile;
   }
   const merged: SimulatorProfiles = { version: 1, models };
   const defaults = mergeProfile(lower.defaults, upper.defaults);
@@ -328,7 +346,7 @@ function normalizeQuality(value: ModelProfile["quality"], fallback: ModelBehavio
 
 /** Fill every default of one model. */
 export function resolveModel(profiles: SimulatorProfiles, id: string): ModelBehaviour {
-  const partial = mergeProfile(profiles.defaults, profiles.models?.[id]);
+  const partial = mergeProfile(profiles.defaults, ownGet(profiles.models, id));
   const d = DEFAULT_BEHAVIOUR;
   return {
     id,

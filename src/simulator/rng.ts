@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { ownRecord } from "../core/own.ts";
 
 /**
  * Seeded randomness for the simulator. Every draw is a pure function of a key and a purpose, so
@@ -18,7 +19,8 @@ export function canonicalJson(value: unknown): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
+    // Keys are request text: a `__proto__` key must stay a key (and count in the digest).
+    const out = ownRecord<unknown>();
     for (const key of Object.keys(value).sort()) {
       out[key] = sortKeys((value as Record<string, unknown>)[key]);
     }

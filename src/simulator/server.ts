@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { ownRecord } from "../core/own.ts";
 import { type ForcedFaults, type Plan, parseFaultHeader, planCompletion } from "./behaviour.ts";
 import { builtinProfiles } from "./builtin-profiles.ts";
 import { buildCatalog, type ModelBehaviour, type ModelCatalog, type SimulatorProfiles } from "./profiles.ts";
@@ -149,7 +150,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   if (!(timeScale >= 0) || !Number.isFinite(timeScale))
     throw new Error("timeScale must be a finite number ≥ 0");
 
-  const stats: SimulatorStats = { requests: 0, byModel: {}, byStatus: {} };
+  const stats: SimulatorStats = { requests: 0, byModel: ownRecord(), byStatus: ownRecord() };
   const occurrences = new Map<string, number>();
   const throttledCounts = new Map<string, number>();
   const prefixCache = new Set<string>();

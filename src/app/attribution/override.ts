@@ -54,7 +54,8 @@ export async function evaluateOverride(
 ): Promise<OverrideStatus> {
   const label = config.attribution.override_label;
   if (!hasLabel(pr, label)) return { kind: "none" };
-  if (!classification.mixed && !classification.truncated) return { kind: "none" };
+  if (!classification.mixed && !classification.truncated && !classification.unreadable)
+    return { kind: "none" };
   const event = await latestLabeling(gh, { ...repo, issue_number: pr.number, label });
   if (!event) return { kind: "refused", label, by: undefined, reason: "unknown" };
   const by = { actor: event.actor, at: event.created_at };

@@ -109,6 +109,11 @@ function classifiedSummary(
 function headline(classification: Classification): string {
   const { categories, mixed, files } = classification;
   const counted = `${files.length} ${files.length === 1 ? "file" : "files"}`;
+  const unreadable = (classification.unreadable ?? []).map(
+    (u) =>
+      `**${inlineCode(`${u.path}${u.line === null ? "" : `:${u.line}`}`)} cannot be read** at the ${u.side} side: ${escapeUntrusted(u.reason)}. Its keys are unknown, so it counts as ${andList(u.categories)} and this check fails closed. To fix: ${escapeUntrusted(u.fix)}${u.side === "base" ? " on the base branch (or a maintainer applies the override label)" : ""}.`,
+  );
+  if (unreadable.length) return unreadable.join("\n\n");
   if (classification.truncated) {
     return [
       `**The file list was truncated**: GitHub lists at most 3,000 files of a PR and this one changes more, so modelgate cannot see the whole change and fails closed.`,

@@ -49,8 +49,14 @@ export function verdictOf(judgement: Judgement): Verdict {
 function classifiedVerdict(classification: Classification, override: OverrideStatus): Verdict {
   const { categories, mixed } = classification;
   const truncated = classification.truncated === true;
-  if (mixed || truncated) {
-    const what = mixed ? `Mixed change: ${categories.join(" + ")}` : "File list truncated";
+  // A structured file that does not parse hides its keys: fail closed and name it first.
+  const [unreadable] = classification.unreadable ?? [];
+  if (mixed || truncated || unreadable) {
+    const what = unreadable
+      ? `Cannot read ${unreadable.path}${unreadable.line === null ? "" : `:${unreadable.line}`} (${unreadable.side})`
+      : mixed
+        ? `Mixed change: ${categories.join(" + ")}`
+        : "File list truncated";
     if (override.kind === "applied") {
       return { conclusion: "success", title: `${what}, overridden by ${override.by.actor}`, mixed };
     }

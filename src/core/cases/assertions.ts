@@ -1,4 +1,5 @@
 import { Ajv } from "ajv";
+import { ownGet } from "../own.ts";
 import { compileUserRegex, regexMatches } from "./regex.ts";
 import type { Assertion, EvalCase } from "./schema.ts";
 
@@ -136,6 +137,6 @@ function isSubset(expected: unknown, actual: unknown): boolean {
   if (expected === null || typeof expected !== "object") return Object.is(expected, actual);
   if (actual === null || typeof actual !== "object") return false;
   return Object.entries(expected).every(([key, value]) =>
-    isSubset(value, (actual as Record<string, unknown>)[key]),
+    isSubset(value, ownGet(actual as Record<string, unknown>, key)),
   );
 }

@@ -1,4 +1,5 @@
 import { UserError } from "../errors.ts";
+import { ownGet } from "../own.ts";
 
 const PLACEHOLDER = /\{\{\s*([\w.-]+)\s*\}\}/g;
 
@@ -9,7 +10,7 @@ export function renderTemplate(
   where: { template: string; caseId: string },
 ): string {
   return template.replace(PLACEHOLDER, (_, name: string) => {
-    const value = vars[name];
+    const value = ownGet(vars, name);
     if (value === undefined) {
       const known = Object.keys(vars);
       throw new UserError(

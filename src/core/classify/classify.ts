@@ -1,7 +1,13 @@
 import picomatch from "picomatch";
 import type { Config } from "../config/schema.ts";
 import { changedKeys, compileKeyPattern, type KeyMatcher } from "../keys.ts";
-import { parseStructuredFile, type StructuredKind, structuredKind } from "../structured-files.ts";
+import {
+  type ParseFailure,
+  parseFailure,
+  parseStructuredFile,
+  type StructuredKind,
+  structuredKind,
+} from "../structured-files.ts";
 
 /** PRODUCT.md §5: which kind of change each file and key is. */
 
@@ -41,6 +47,14 @@ export interface ClassificationWarning {
   message: string;
 }
 
+/** A structured file that does not parse on a side: its keys are unknown, so it fails closed. */
+export interface UnreadableFile extends ParseFailure {
+  path: string;
+  side: "base" | "head";
+  /** Every category whose key rules could match a file of this kind: what the file counts as. */
+  categories: ChangeCategory[];
+}
+
 export interface Classification {
   /** Sorted subset of model/prompt/infra present in the change. */
   categories: ChangeCategory[];
@@ -49,6 +63,8 @@ export interface Classification {
   warnings: ClassificationWarning[];
   /** True when the file list was cut off (GitHub lists at most 3,000 files); the verdict then fails closed. */
   truncated?: boolean;
+  /** Structured files with key rules that do not parse; present (non-empty) only then, and the verdict fails closed. */
+  unreadable?: UnreadableFile[];
 }
 
 export interface ClassifyInput {
@@ -62,6 +78,8 @@ export interface ClassifyInput {
 export interface CompiledPolicy {
   fileCategories(path: string): ChangeCategory[];
   keyCategory(keyPath: string, kind: StructuredKind): Category;
+  /** Categories with key rules for this kind of file (`env` rules for env files, `keys` otherwise). */
+  keyRuleCategories(kind: StructuredKind): ChangeCategory[];
 }
 
 export function compilePolicy(config: Config): CompiledPolicy {
@@ -81,6 +99,8 @@ export function compilePolicy(config: Config): CompiledPolicy {
         return rules.find((rule) => rule.env.some((match) => match(keyPath)))?.category ?? "other";
       return keyCategoryByNearestMatch(keyPath.split("."), rules);
     },
+    keyRuleCategories: (kind) =>
+      rules.filter((rule) => (kind === "env" ? rule.env : rule.keys).length > 0).map((rule) => rule.category),
   };
 }
 
@@ -102,7 +122,8 @@ function keyCategoryByNearestMatch(
 
 export function classifyChange(policy: CompiledPolicy, input: ClassifyInput): Classification {
   const warnings: ClassificationWarning[] = [];
-  const files = input.changes.map((change) => classifyFile(policy, change, input, warnings));
+  const unreadable: UnreadableFile[] = [];
+  const files = input.changes.map((change) => classifyFile(policy, change, input, warnings, unreadable));
   const present = new Set<ChangeCategory>();
   for (const file of files)
     for (const category of file.categories) if (category !== "other") present.add(category);
@@ -119,6 +140,7 @@ export function classifyChange(policy: CompiledPolicy, input: ClassifyInput): Cl
     files,
     warnings,
     ...(input.truncated ? { truncated: true } : {}),
+    ...(unreadable.length ? { unreadable } : {}),
   };
 }
 
@@ -127,14 +149,18 @@ function classifyFile(
   change: ChangedPath,
   input: ClassifyInput,
   warnings: ClassificationWarning[],
+  unreadable: UnreadableFile[],
 ): ClassifiedFile {
   const previousPath = change.previous_path ?? null;
   const basePath = previousPath ?? change.path;
   const byPath = new Set<Category>(policy.fileCategories(change.path));
   if (previousPath) for (const category of policy.fileCategories(previousPath)) byPath.add(category);
 
-  const keys = classifyKeys(policy, change, basePath, input, warnings);
+  const before = unreadable.length;
+  const keys = classifyKeys(policy, change, basePath, input, warnings, unreadable);
   const categories = new Set<Category>(byPath);
+  for (const file of unreadable.slice(before))
+    for (const category of file.categories) categories.add(category);
   for (const key of keys) if (key.category !== "other") categories.add(key.category);
   return {
     path: change.path,
@@ -151,6 +177,7 @@ function classifyKeys(
   basePath: string,
   input: ClassifyInput,
   warnings: ClassificationWarning[],
+  unreadable: UnreadableFile[],
 ): ClassifiedKey[] {
   const kind = structuredKind(change.path) ?? structuredKind(basePath);
   if (!kind) return [];
@@ -160,14 +187,25 @@ function classifyKeys(
     ["base", base, basePath],
     ["head", head, change.path],
   ] as const) {
-    if (!parsed.ok) {
+    if (parsed.ok) continue;
+    const categories = policy.keyRuleCategories(kind);
+    if (categories.length === 0) {
+      // No key rules could match this file: its path decides, as for any other file.
       warnings.push({
         code: "unparsable",
         path,
         side,
-        message: `${path} does not parse at the ${side} side (${parsed.reason}); classified by path only`,
+        message: `${where(path, parsed.failure)} does not parse at the ${side} side (${parsed.failure.reason}); classified by path only, as no key rules apply to it`,
       });
+      continue;
     }
+    unreadable.push({ path, side, categories, ...parsed.failure });
+    warnings.push({
+      code: "unparsable",
+      path,
+      side,
+      message: `${where(path, parsed.failure)} cannot be read at the ${side} side: ${parsed.failure.reason}. Its keys are unknown, so it counts as ${categories.join(" + ")} (every category with key rules) and the check fails. To fix: ${parsed.failure.fix}${side === "base" ? " on the base branch (or a maintainer applies the override label)" : ""}.`,
+    });
   }
   if (!base.ok || !head.ok) return [];
   return changedKeys(base.document, head.document).map((key) => ({
@@ -176,7 +214,11 @@ function classifyKeys(
   }));
 }
 
-type ParsedSide = { ok: true; document: unknown } | { ok: false; reason: string };
+type ParsedSide = { ok: true; document: unknown } | { ok: false; failure: ParseFailure };
+
+function where(path: string, failure: ParseFailure): string {
+  return failure.line === null ? path : `${path}:${failure.line}`;
+}
 
 /** A file missing on a side (or binary) has no keys there. */
 const ABSENT: ParsedSide = { ok: true, document: {} };
@@ -186,8 +228,7 @@ function readDocument(kind: StructuredKind, text: string | null): ParsedSide {
   try {
     return { ok: true, document: parseStructuredFile(kind, text) };
   } catch (error) {
-    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    return { ok: false, reason: reason ?? "parse error" };
+    return { ok: false, failure: parseFailure(kind, text, error) };
   }
 }
 

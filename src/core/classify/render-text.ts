@@ -3,11 +3,14 @@ import type { Classification } from "./classify.ts";
 /** A human-readable summary of a classification, for `--format text`. */
 export function renderClassificationText(result: Classification): string {
   const lines: string[] = [];
-  const verdict = result.mixed
-    ? `MIXED: this change touches ${result.categories.join(" + ")}; split it so each deploy changes one thing`
-    : result.categories.length === 1
-      ? `OK: one kind of change (${result.categories[0]})`
-      : "OK: nothing LLM-relevant changed";
+  const [unreadable] = result.unreadable ?? [];
+  const verdict = unreadable
+    ? `UNREADABLE: ${unreadable.path}${unreadable.line === null ? "" : `:${unreadable.line}`} does not parse at the ${unreadable.side} side (${unreadable.reason}); it counts as ${unreadable.categories.join(" + ")} and the check fails. To fix: ${unreadable.fix}`
+    : result.mixed
+      ? `MIXED: this change touches ${result.categories.join(" + ")}; split it so each deploy changes one thing`
+      : result.categories.length === 1
+        ? `OK: one kind of change (${result.categories[0]})`
+        : "OK: nothing LLM-relevant changed";
   lines.push(verdict, "");
   for (const file of result.files) {
     const name = file.previous_path ? `${file.previous_path} -> ${file.path}` : file.path;

@@ -1,8 +1,9 @@
 import type { z } from "zod";
 import { UserError } from "../errors.ts";
+import { ownGet, ownRecordFrom } from "../own.ts";
 import { closestMatch } from "../text/did-you-mean.ts";
 import { parseStructured } from "../text/structured.ts";
-import { type Config, configSchema } from "./schema.ts";
+import { type Config, configSchema, price as priceSchema } from "./schema.ts";
 
 export const DEFAULT_CONFIG_PATH = ".github/modelgate.yml";
 
@@ -20,13 +21,41 @@ export function parseConfig(text: string, file: string = DEFAULT_CONFIG_PATH): C
   const document = parseStructured(text, file);
   const raw = document.value ?? {};
   const result = configSchema.safeParse(raw);
-  if (result.success) return result.data;
+  if (result.success) return withOwnPricing(result.data, raw, document.lineOf, file);
   const lines = result.error.issues.map((issue) => {
     const line = document.lineOf(issue.path);
     const where = line === undefined ? file : `${file}:${line}`;
     return `${where} ${describeIssue(issue, raw)}`;
   });
   throw new UserError(`Invalid config in ${file}:\n${lines.map((l) => `  - ${l}`).join("\n")}`);
+}
+
+const PROTO_KEY = "__proto__";
+
+/**
+ * Pricing is keyed by model IDs, which are repo text. zod's record drops a `__proto__` key and
+ * returns a plain object, so the parsed map is rebuilt without a prototype from the raw mapping.
+ */
+function withOwnPricing(
+  config: Config,
+  raw: unknown,
+  lineOf: (path: readonly PropertyKey[]) => number | undefined,
+  file: string,
+): Config {
+  const pricing = ownRecordFrom(Object.entries(config.pricing));
+  const rawPricing =
+    raw !== null && typeof raw === "object" ? ownGet(raw as Record<string, unknown>, "pricing") : undefined;
+  if (rawPricing !== null && typeof rawPricing === "object" && Object.hasOwn(rawPricing, PROTO_KEY)) {
+    const entry = priceSchema.safeParse(ownGet(rawPricing as Record<string, unknown>, PROTO_KEY));
+    if (!entry.success) {
+      const line = lineOf(["pricing", "__proto__"]);
+      throw new UserError(
+        `Invalid config in ${file}:\n  - ${line === undefined ? file : `${file}:${line}`} pricing.__proto__: expected {input, output, cached_input?}`,
+      );
+    }
+    pricing[PROTO_KEY] = entry.data;
+  }
+  return { ...config, pricing };
 }
 
 type Issue = z.core.$ZodIssue;

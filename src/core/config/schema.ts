@@ -21,7 +21,7 @@ const categoryRule = z
   })
   .describe("What counts as this kind of change: whole files, keys inside structured files, env variables.");
 
-const price = z
+export const price = z
   .strictObject({
     input: z.number().nonnegative().describe("USD per 1M uncached prompt tokens."),
     cached_input: z

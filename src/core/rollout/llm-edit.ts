@@ -2,6 +2,7 @@ import { isMap, parseDocument } from "yaml";
 import type { Config } from "../config/schema.ts";
 import { UserError } from "../errors.ts";
 import { getAtPath } from "../keys.ts";
+import { ownGet, ownRecord } from "../own.ts";
 import { parseStructuredFile, type StructuredKind, structuredKind } from "../structured-files.ts";
 
 /**
@@ -43,7 +44,7 @@ export function parseLlmDocument(text: string, file: string): LlmDocument {
 
 /** A value at a key: a dot path in JSON/YAML, the variable name itself in an env file. */
 export function valueAt(doc: LlmDocument, key: string): unknown {
-  if (doc.kind === "env") return (doc.value as Record<string, string>)[key];
+  if (doc.kind === "env") return ownGet(doc.value as Record<string, string>, key);
   return getAtPath(doc.value, key);
 }
 
@@ -156,7 +157,11 @@ function routeEntries(doc: LlmDocument, routesKey: string): RouteModel[] {
   return Object.entries(map as Record<string, unknown>).map(([route, entry]) => {
     if (entry !== null && typeof entry === "object" && !Array.isArray(entry)) {
       const own = entry as Record<string, unknown>;
-      return { segments: [...base, route, "model"], key: `${routesKey}.${route}.model`, model: own.model };
+      return {
+        segments: [...base, route, "model"],
+        key: `${routesKey}.${route}.model`,
+        model: ownGet(own, "model"),
+      };
     }
     return { segments: [...base, route], key: `${routesKey}.${route}`, model: entry };
   });
@@ -189,12 +194,14 @@ function setIn(root: unknown, segments: readonly string[], to: unknown, file: st
   if (root === null || typeof root !== "object" || Array.isArray(root)) {
     throw new UserError(`${file}: the top level is not a mapping, so ${key} cannot be set`);
   }
+  // Segments are repo text: own entries only, and defined rather than assigned, so `__proto__`
+  // or `constructor` is an ordinary key and never reaches (or rewrites) Object.prototype.
   let node = root as Record<string, unknown>;
   for (const segment of segments.slice(0, -1)) {
-    const next = node[segment];
+    const next = ownGet(node, segment);
     if (next === undefined) {
-      const created: Record<string, unknown> = {};
-      node[segment] = created;
+      const created = ownRecord<unknown>();
+      defineOwn(node, segment, created);
       node = created;
     } else if (next !== null && typeof next === "object" && !Array.isArray(next)) {
       node = next as Record<string, unknown>;
@@ -203,8 +210,12 @@ function setIn(root: unknown, segments: readonly string[], to: unknown, file: st
     }
   }
   const last = segments.at(-1);
-  if (last === undefined || last === "__proto__") throw new UserError(`${file}: cannot set the key ${key}`);
-  node[last] = to;
+  if (last === undefined) throw new UserError(`${file}: cannot set the key ${key}`);
+  defineOwn(node, last, to);
+}
+
+function defineOwn(node: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(node, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
 function editYaml(doc: LlmDocument, edits: ReadonlyArray<KeyEdit & { segments: string[] }>): string {

@@ -119,6 +119,14 @@ export function judgeAttribution(input: AttributionInput): Step {
         "The PR's file list was truncated (over 3,000 files), so the change cannot be shown to be model-only.",
     };
   }
+  const [unreadable] = classification.unreadable ?? [];
+  if (unreadable) {
+    return {
+      name: "attribution",
+      status: "fail",
+      detail: `${unreadable.path}${unreadable.line === null ? "" : `:${unreadable.line}`} cannot be read at the ${unreadable.side} side (${unreadable.reason}), so the change cannot be shown to be model-only. To fix: ${unreadable.fix}.`,
+    };
+  }
   const offending: string[] = [];
   for (const file of classification.files) {
     const isShare = (key: string) => file.path === input.llm_file && key === input.share_key;

@@ -1,5 +1,6 @@
 import { LineCounter, parseDocument } from "yaml";
-import { UserError } from "../errors.ts";
+import { errorMessage, UserError } from "../errors.ts";
+import { STRUCTURED_LIMITS, structuredTextProblem } from "../structured-files.ts";
 
 /**
  * Parses YAML (a superset of JSON) keeping positions, so errors can point at a line.
@@ -12,8 +13,22 @@ export interface ParsedDocument {
 }
 
 export function parseStructured(text: string, file: string): ParsedDocument {
+  const problem = structuredTextProblem(text);
+  if (problem) throw new UserError(`${file}: cannot read it: ${problem}`);
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  let document: ReturnType<typeof parseDocument>;
+  let value: unknown;
+  try {
+    document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+    value = document.errors.length
+      ? undefined
+      : document.toJS({ maxAliasCount: STRUCTURED_LIMITS.maxAliasCount });
+  } catch (error) {
+    // An alias bomb (the yaml library's "Excessive alias count") or a stack overflow from nesting.
+    const reason =
+      error instanceof RangeError ? "it nests too deeply to read" : firstLine(errorMessage(error));
+    throw new UserError(`${file}: cannot read it: ${reason}`);
+  }
   const [first] = document.errors;
   if (first) {
     const position = first.linePos?.[0];
@@ -23,7 +38,7 @@ export function parseStructured(text: string, file: string): ParsedDocument {
     );
   }
   return {
-    value: document.toJS({ maxAliasCount: 100 }),
+    value,
     lineOf(path) {
       for (let depth = path.length; depth >= 0; depth--) {
         const node = document.getIn(path.slice(0, depth) as unknown[], true) as
