@@ -170,25 +170,27 @@ describe("modelgate eval", () => {
   it("a model that outlasts the route's timeout_ms is an error after that time", async () => {
     const sim = await simulator({ models: { "gpt-5.5": { errors: { hang: 1 } } } });
     const slowBase = llmJson((d) => {
-      d.llm.timeout_ms = 150;
+      d.llm.timeout_ms = 1_500;
       d.llm.retry_limit = 0;
     });
     const repo = exampleWith(
       { "config/llm.json": slowBase },
       {
         "config/llm.json": llmJson((d) => {
-          d.llm.timeout_ms = 150;
+          d.llm.timeout_ms = 1_500;
           d.llm.retry_limit = 0;
           d.llm.routes.agentic_coding = "gpt-5.5";
         }),
       },
     );
+    // 1.5 s: long enough that the base side (answering at once) never reaches it on a loaded
+    // machine, short enough to show the hung head side is cut at the route's own deadline.
     const started = Date.now();
     const run = await evalCli(repo, sim, ["--base", "main", "--head", "pr", "--concurrency", "16"]);
     expect(Date.now() - started).toBeLessThan(20_000);
     for (const c of run.result.cases) {
       expect(c.head?.outcome).toBe("error");
-      expect(c.head?.detail).toBe("timed out after 150 ms");
+      expect(c.head?.detail).toBe("timed out after 1500 ms");
       expect(c.base?.outcome).not.toBe("error");
     }
   });
