@@ -16786,7 +16786,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument4(source, options2 = {}) {
+    function parseDocument5(source, options2 = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options2);
       const parser$1 = new parser2.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options2);
@@ -16812,7 +16812,7 @@ var require_public_api = __commonJS({
       } else if (options2 === void 0 && reviver && typeof reviver === "object") {
         options2 = reviver;
       }
-      const doc = parseDocument4(src, options2);
+      const doc = parseDocument5(src, options2);
       if (!doc)
         return null;
       doc.warnings.forEach((warning) => log.warn(doc.options.logLevel, warning));
@@ -16848,7 +16848,7 @@ var require_public_api = __commonJS({
     }
     exports2.parse = parse6;
     exports2.parseAllDocuments = parseAllDocuments;
-    exports2.parseDocument = parseDocument4;
+    exports2.parseDocument = parseDocument5;
     exports2.stringify = stringify;
   }
 });
@@ -20209,9 +20209,9 @@ var require_constants3 = __commonJS({
       /**
        * Create EXTGLOB_CHARS
        */
-      extglobChars(chars) {
+      extglobChars(chars2) {
         return {
-          "!": { type: "negate", open: "(?:(?!(?:", close: `))${chars.STAR})` },
+          "!": { type: "negate", open: "(?:(?!(?:", close: `))${chars2.STAR})` },
           "?": { type: "qmark", open: "(?:", close: ")?" },
           "+": { type: "plus", open: "(?:", close: ")+" },
           "*": { type: "star", open: "(?:", close: ")*" },
@@ -20808,13 +20808,13 @@ var require_parse = __commonJS({
         }
       }
     };
-    var buildCharClassStar = (chars) => {
-      const source = chars.length === 1 ? utils.escapeRegex(chars[0]) : `[${chars.map((ch) => utils.escapeRegex(ch)).join("")}]`;
+    var buildCharClassStar = (chars2) => {
+      const source = chars2.length === 1 ? utils.escapeRegex(chars2[0]) : `[${chars2.map((ch) => utils.escapeRegex(ch)).join("")}]`;
       return `${source}*`;
     };
     var getStarExtglobSequenceChars = (pattern) => {
       let index = 0;
-      const chars = [];
+      const chars2 = [];
       while (index < pattern.length) {
         const match = parseRepeatedExtglob(pattern.slice(index), false);
         if (!match || match.type !== "*") {
@@ -20828,13 +20828,13 @@ var require_parse = __commonJS({
         if (!branch || branch.length !== 1) {
           return;
         }
-        chars.push(branch);
+        chars2.push(branch);
         index += match.end + 1;
       }
-      if (chars.length < 1) {
+      if (chars2.length < 1) {
         return;
       }
-      return chars;
+      return chars2;
     };
     var repeatedExtglobRecursion = (pattern) => {
       let depth = 0;
@@ -20862,10 +20862,10 @@ var require_parse = __commonJS({
       let sawStarSequence = false;
       let combinable = true;
       for (const branch of branches) {
-        const chars = getStarExtglobSequenceChars(branch);
-        if (chars) {
+        const chars2 = getStarExtglobSequenceChars(branch);
+        if (chars2) {
           sawStarSequence = true;
-          safeChars.push(...chars);
+          safeChars.push(...chars2);
           continue;
         }
         const literal2 = normalizeSimpleBranch(branch);
@@ -21065,7 +21065,7 @@ var require_parse = __commonJS({
       };
       if (opts.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input2)) {
         let backslashes = false;
-        let output2 = input2.replace(REGEX_SPECIAL_CHARS_BACKREF, (m, esc2, chars, first, rest, index) => {
+        let output2 = input2.replace(REGEX_SPECIAL_CHARS_BACKREF, (m, esc2, chars2, first, rest, index) => {
           if (first === "\\") {
             backslashes = true;
             return m;
@@ -21077,10 +21077,10 @@ var require_parse = __commonJS({
             if (index === 0) {
               return qmarkNoDot + (rest ? QMARK.repeat(rest.length) : "");
             }
-            return QMARK.repeat(chars.length);
+            return QMARK.repeat(chars2.length);
           }
           if (first === ".") {
-            return DOT_LITERAL.repeat(chars.length);
+            return DOT_LITERAL.repeat(chars2.length);
           }
           if (first === "*") {
             if (esc2) {
@@ -28613,10 +28613,10 @@ function getEncodedMessage(header, payload) {
 }
 function base64encode(buffer) {
   var binary = "";
-  var bytes = new Uint8Array(buffer);
-  var len = bytes.byteLength;
+  var bytes2 = new Uint8Array(buffer);
+  var len = bytes2.byteLength;
   for (var i = 0; i < len; i++) {
-    binary += String.fromCharCode(bytes[i]);
+    binary += String.fromCharCode(bytes2[i]);
   }
   return fromBase64(btoa(binary));
 }
@@ -32547,8 +32547,40 @@ async function createNodeMiddleware2(appFn, { probot = createProbot(), webhooksP
   return mainHandler;
 }
 
-// src/github/idempotent-create.ts
-import { setTimeout as sleep } from "node:timers/promises";
+// src/core/text/utf8.ts
+function utf8Length(text) {
+  let bytes2 = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 128) bytes2 += 1;
+    else if (unit < 2048) bytes2 += 2;
+    else if (unit >= 55296 && unit <= 56319 && isLowSurrogate(text.charCodeAt(i + 1))) {
+      bytes2 += 4;
+      i++;
+    } else bytes2 += 3;
+  }
+  return bytes2;
+}
+function isLowSurrogate(unit) {
+  return unit >= 56320 && unit <= 57343;
+}
+function utf8Prefix(text, maxBytes) {
+  if (utf8Length(text) <= maxBytes) return text;
+  let bytes2 = 0;
+  let end = 0;
+  let lastNewline = -1;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    const pair = unit >= 55296 && unit <= 56319 && isLowSurrogate(text.charCodeAt(i + 1));
+    const size = unit < 128 ? 1 : unit < 2048 ? 2 : pair ? 4 : 3;
+    if (bytes2 + size > maxBytes) break;
+    bytes2 += size;
+    if (pair) i++;
+    end = i + 1;
+    if (unit === 10) lastNewline = end;
+  }
+  return text.slice(0, lastNewline > 0 ? lastNewline : end);
+}
 
 // src/github/client.ts
 function httpStatus(error62) {
@@ -32575,7 +32607,29 @@ async function mapLimit(items, limit, task) {
   return results;
 }
 
+// src/github/check-output.ts
+var CUT_NOTE = "\n\n\u2026(cut to fit GitHub's 65,535-byte limit for check runs)\n";
+function fitCheckOutput(output2, maxBytes) {
+  const cut = (value) => utf8Length(value) <= maxBytes ? value : `${utf8Prefix(value, maxBytes - CUT_NOTE.length)}${CUT_NOTE}`;
+  return {
+    ...output2,
+    summary: cut(output2.summary),
+    ...output2.text === void 0 ? {} : { text: cut(output2.text) }
+  };
+}
+function shortFailureSummary(error62) {
+  const status = httpStatus(error62);
+  const first = (error62 instanceof Error ? error62.message : String(error62)).split("\n")[0] ?? "";
+  const message = first.length > 300 ? `${first.slice(0, 299)}\u2026` : first;
+  return [
+    `The full report could not be written to this check (${status ? `HTTP ${status}: ` : ""}${message.replace(/[<>`]/g, "")}).`,
+    "",
+    "The conclusion and title of this check stand; the full report is in the PR comment or the logs."
+  ].join("\n");
+}
+
 // src/github/idempotent-create.ts
+import { setTimeout as sleep } from "node:timers/promises";
 async function createIdempotently(create, find, options2 = {}) {
   const attempts = options2.attempts ?? 3;
   const backoffMs = options2.backoffMs ?? 250;
@@ -32623,6 +32677,18 @@ async function findCheckRun(gh, repo, id) {
   return found.sort((a, b) => b.id - a.id)[0];
 }
 async function upsertCheckRun(gh, repo, spec, options2 = {}) {
+  const fitted = { ...spec, output: fitCheckOutput(spec.output, CHECK_OUTPUT_LIMIT) };
+  try {
+    return await writeCheckRun(gh, repo, fitted, options2);
+  } catch (error62) {
+    const status = httpStatus(error62);
+    if (spec.status !== "completed" || status === 403 || status === 404) throw error62;
+    const short2 = { ...fitted, output: { title: fitted.output.title, summary: shortFailureSummary(error62) } };
+    await writeCheckRun(gh, repo, short2, { ...options2, force: true }).catch(() => void 0);
+    throw error62;
+  }
+}
+async function writeCheckRun(gh, repo, spec, options2) {
   const existing = await findCheckRun(gh, repo, { ...spec, app_slug: options2.app_slug });
   const output2 = {
     title: spec.output.title,
@@ -32675,6 +32741,21 @@ function sameRun(existing, spec) {
 
 // src/core/structured-files.ts
 var import_yaml3 = __toESM(require_dist(), 1);
+
+// src/core/own.ts
+function ownRecord() {
+  return /* @__PURE__ */ Object.create(null);
+}
+function ownRecordFrom(entries) {
+  const out = ownRecord();
+  for (const [key, value] of entries) out[key] = value;
+  return out;
+}
+function ownGet(record2, key) {
+  return record2 !== void 0 && Object.hasOwn(record2, key) ? record2[key] : void 0;
+}
+
+// src/core/structured-files.ts
 function structuredKind(path8) {
   const name = path8.slice(path8.lastIndexOf("/") + 1).toLowerCase();
   if (name === ".env" || name.startsWith(".env.") || name.endsWith(".env")) return "env";
@@ -32683,12 +32764,12 @@ function structuredKind(path8) {
   return void 0;
 }
 function parseEnv2(text) {
-  const variables = {};
-  for (const raw of text.split(/\r?\n/)) {
+  const variables = ownRecord();
+  for (const [index, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) continue;
     const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(line);
-    if (!match) throw new Error(`not a KEY=VALUE line: ${line.slice(0, 60)}`);
+    if (!match) throw new EnvLineError(index + 1);
     const [, key = "", value = ""] = match;
     variables[key] = unquote(value);
   }
@@ -32700,15 +32781,112 @@ function unquote(value) {
   const hash2 = value.indexOf(" #");
   return (hash2 >= 0 ? value.slice(0, hash2) : value).trim();
 }
-function parseStructuredFile(kind, text) {
-  switch (kind) {
-    case "json":
-      return JSON.parse(text);
-    case "yaml":
-      return (0, import_yaml3.parse)(text, { uniqueKeys: true });
-    case "env":
-      return parseEnv2(text);
+var STRUCTURED_LIMITS = {
+  /** Characters of text (≈ bytes for ASCII): 5 MiB. */
+  maxChars: 5 * 1024 * 1024,
+  /** `[`/`{` nesting levels. */
+  maxNesting: 100,
+  /** YAML aliases (`*name`) expanded per document. */
+  maxAliasCount: 100
+};
+function structuredTextProblem(text) {
+  if (text.length > STRUCTURED_LIMITS.maxChars) {
+    return `it is ${(text.length / 1024 / 1024).toFixed(1)} MB; modelgate reads structured files up to ${STRUCTURED_LIMITS.maxChars / 1024 / 1024} MB`;
   }
+  if (nestingDepth(text) > STRUCTURED_LIMITS.maxNesting) {
+    return `it nests deeper than ${STRUCTURED_LIMITS.maxNesting} levels of [ ] or { }`;
+  }
+  return void 0;
+}
+function nestingDepth(text) {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (inString) {
+      if (char === "\\") i++;
+      else if (char === '"') inString = false;
+    } else if (char === '"') inString = true;
+    else if (char === "#" && (i === 0 || /\s/.test(text[i - 1] ?? ""))) {
+      const end = text.indexOf("\n", i);
+      i = end < 0 ? text.length : end;
+    } else if (char === "[" || char === "{") deepest = Math.max(deepest, ++depth);
+    else if ((char === "]" || char === "}") && depth > 0) depth--;
+  }
+  return deepest;
+}
+function parseStructuredFile(kind, text) {
+  const problem = structuredTextProblem(text);
+  if (problem) throw new Error(problem);
+  try {
+    switch (kind) {
+      case "json":
+        return JSON.parse(text);
+      case "yaml":
+        return (0, import_yaml3.parse)(text, { uniqueKeys: true, maxAliasCount: STRUCTURED_LIMITS.maxAliasCount });
+      case "env":
+        return parseEnv2(text);
+    }
+  } catch (error62) {
+    if (error62 instanceof RangeError) throw new Error("it nests too deeply to read");
+    throw error62;
+  }
+}
+var EnvLineError = class extends Error {
+  line;
+  constructor(line) {
+    super(`line ${line} is not a KEY=VALUE line`);
+    this.line = line;
+  }
+};
+function parseFailure(kind, text, error62) {
+  if (text.startsWith("\uFEFF")) {
+    return {
+      line: 1,
+      reason: "the file starts with a UTF-8 byte order mark (BOM)",
+      fix: "save it as UTF-8 without a BOM"
+    };
+  }
+  const refused = structuredTextProblem(text);
+  if (refused) {
+    return {
+      line: null,
+      reason: refused,
+      fix: `keep it under ${STRUCTURED_LIMITS.maxChars / 1024 / 1024} MB and ${STRUCTURED_LIMITS.maxNesting} levels of nesting`
+    };
+  }
+  if (error62 instanceof EnvLineError) {
+    return {
+      line: error62.line,
+      reason: error62.message,
+      fix: "write each line as KEY=VALUE, or comment it out with #"
+    };
+  }
+  const fix = `fix the ${kind === "json" ? "JSON" : "YAML"} so it parses`;
+  const yamlLine = error62?.linePos?.[0]?.line;
+  if (yamlLine !== void 0) {
+    const code = error62.code;
+    return {
+      line: yamlLine,
+      reason: firstLine(error62).replace(/ at line \d+, column \d+:?$/, ""),
+      fix: code === "DUPLICATE_KEY" ? "remove or rename the duplicate key" : fix
+    };
+  }
+  const reason = firstLine(error62).replace(/, ".*$/s, "");
+  const at = positionLine(error62, text);
+  if (at !== null || text.length > YAML_LINE_LOOKUP_MAX) return { line: at, reason, fix };
+  const [first] = (0, import_yaml3.parseDocument)(text).errors;
+  return { line: first?.linePos?.[0]?.line ?? null, reason, fix };
+}
+var YAML_LINE_LOOKUP_MAX = 512 * 1024;
+function positionLine(error62, text) {
+  const position = /at position (\d+)/.exec(firstLine(error62))?.[1];
+  return position === void 0 ? null : text.slice(0, Number(position)).split("\n").length;
+}
+function firstLine(error62) {
+  const message = error62 instanceof Error ? error62.message : String(error62);
+  return message.split("\n")[0] ?? message;
 }
 
 // src/core/classify/classify.ts
@@ -32777,7 +32955,7 @@ function getAtPath(document, path8) {
   if (path8 === "") return document;
   let current = document;
   for (const segment of path8.split(".")) {
-    if (current === null || typeof current !== "object") return void 0;
+    if (current === null || typeof current !== "object" || !Object.hasOwn(current, segment)) return void 0;
     current = current[segment];
   }
   return current;
@@ -32801,7 +32979,8 @@ function compilePolicy(config3) {
       if (kind === "env")
         return rules.find((rule) => rule.env.some((match) => match(keyPath)))?.category ?? "other";
       return keyCategoryByNearestMatch(keyPath.split("."), rules);
-    }
+    },
+    keyRuleCategories: (kind) => rules.filter((rule) => (kind === "env" ? rule.env : rule.keys).length > 0).map((rule) => rule.category)
   };
 }
 function keyCategoryByNearestMatch(segments, rules) {
@@ -32814,7 +32993,8 @@ function keyCategoryByNearestMatch(segments, rules) {
 }
 function classifyChange(policy, input2) {
   const warnings = [];
-  const files = input2.changes.map((change) => classifyFile(policy, change, input2, warnings));
+  const unreadable = [];
+  const files = input2.changes.map((change) => classifyFile(policy, change, input2, warnings, unreadable));
   const present = /* @__PURE__ */ new Set();
   for (const file2 of files)
     for (const category of file2.categories) if (category !== "other") present.add(category);
@@ -32830,16 +33010,20 @@ function classifyChange(policy, input2) {
     mixed: categories.length >= 2,
     files,
     warnings,
-    ...input2.truncated ? { truncated: true } : {}
+    ...input2.truncated ? { truncated: true } : {},
+    ...unreadable.length ? { unreadable } : {}
   };
 }
-function classifyFile(policy, change, input2, warnings) {
+function classifyFile(policy, change, input2, warnings, unreadable) {
   const previousPath = change.previous_path ?? null;
   const basePath = previousPath ?? change.path;
   const byPath = new Set(policy.fileCategories(change.path));
   if (previousPath) for (const category of policy.fileCategories(previousPath)) byPath.add(category);
-  const keys = classifyKeys(policy, change, basePath, input2, warnings);
+  const before = unreadable.length;
+  const keys = classifyKeys(policy, change, basePath, input2, warnings, unreadable);
   const categories = new Set(byPath);
+  for (const file2 of unreadable.slice(before))
+    for (const category of file2.categories) categories.add(category);
   for (const key of keys) if (key.category !== "other") categories.add(key.category);
   return {
     path: change.path,
@@ -32849,7 +33033,7 @@ function classifyFile(policy, change, input2, warnings) {
     keys
   };
 }
-function classifyKeys(policy, change, basePath, input2, warnings) {
+function classifyKeys(policy, change, basePath, input2, warnings, unreadable) {
   const kind = structuredKind(change.path) ?? structuredKind(basePath);
   if (!kind) return [];
   const base = change.status === "added" ? ABSENT : readDocument(kind, input2.base(basePath));
@@ -32858,14 +33042,24 @@ function classifyKeys(policy, change, basePath, input2, warnings) {
     ["base", base, basePath],
     ["head", head, change.path]
   ]) {
-    if (!parsed.ok) {
+    if (parsed.ok) continue;
+    const categories = policy.keyRuleCategories(kind);
+    if (categories.length === 0) {
       warnings.push({
         code: "unparsable",
         path: path8,
         side,
-        message: `${path8} does not parse at the ${side} side (${parsed.reason}); classified by path only`
+        message: `${where(path8, parsed.failure)} does not parse at the ${side} side (${parsed.failure.reason}); classified by path only, as no key rules apply to it`
       });
+      continue;
     }
+    unreadable.push({ path: path8, side, categories, ...parsed.failure });
+    warnings.push({
+      code: "unparsable",
+      path: path8,
+      side,
+      message: `${where(path8, parsed.failure)} cannot be read at the ${side} side: ${parsed.failure.reason}. Its keys are unknown, so it counts as ${categories.join(" + ")} (every category with key rules) and the check fails. To fix: ${parsed.failure.fix}${side === "base" ? " on the base branch (or a maintainer applies the override label)" : ""}.`
+    });
   }
   if (!base.ok || !head.ok) return [];
   return changedKeys(base.document, head.document).map((key) => ({
@@ -32873,14 +33067,16 @@ function classifyKeys(policy, change, basePath, input2, warnings) {
     category: policy.keyCategory(key, kind)
   }));
 }
+function where(path8, failure2) {
+  return failure2.line === null ? path8 : `${path8}:${failure2.line}`;
+}
 var ABSENT = { ok: true, document: {} };
 function readDocument(kind, text) {
   if (text === null) return ABSENT;
   try {
     return { ok: true, document: parseStructuredFile(kind, text) };
   } catch (error62) {
-    const reason = error62 instanceof Error ? error62.message.split("\n")[0] : String(error62);
-    return { ok: false, reason: reason ?? "parse error" };
+    return { ok: false, failure: parseFailure(kind, text, error62) };
   }
 }
 var CATEGORY_ORDER = ["infra", "model", "other", "prompt"];
@@ -32922,9 +33118,9 @@ async function readFileAt(gh, at) {
     throw error62;
   }
   if (/^application\/json\b/.test(String(response.headers["content-type"] ?? ""))) return null;
-  const bytes = await bodyBytes(response.data);
-  if (bytes.includes(0)) return null;
-  return new TextDecoder("utf-8").decode(bytes);
+  const bytes2 = await bodyBytes(response.data);
+  if (bytes2.includes(0)) return null;
+  return new TextDecoder("utf-8").decode(bytes2);
 }
 function request2(gh, at) {
   return gh.request("GET /repos/{owner}/{repo}/contents/{path}", {
@@ -33105,18 +33301,28 @@ function closestMatch(word, candidates) {
 // src/core/text/structured.ts
 var import_yaml4 = __toESM(require_dist(), 1);
 function parseStructured(text, file2) {
+  const problem = structuredTextProblem(text);
+  if (problem) throw new UserError(`${file2}: cannot read it: ${problem}`);
   const lineCounter = new import_yaml4.LineCounter();
-  const document = (0, import_yaml4.parseDocument)(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  let document;
+  let value;
+  try {
+    document = (0, import_yaml4.parseDocument)(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+    value = document.errors.length ? void 0 : document.toJS({ maxAliasCount: STRUCTURED_LIMITS.maxAliasCount });
+  } catch (error62) {
+    const reason = error62 instanceof RangeError ? "it nests too deeply to read" : firstLine2(errorMessage(error62));
+    throw new UserError(`${file2}: cannot read it: ${reason}`);
+  }
   const [first] = document.errors;
   if (first) {
     const position = first.linePos?.[0];
-    const where = position ? `${file2}:${position.line}:${position.col}` : file2;
+    const where2 = position ? `${file2}:${position.line}:${position.col}` : file2;
     throw new UserError(
-      `${where}: invalid ${file2.endsWith(".json") ? "JSON" : "YAML"}: ${firstLine(first.message)}`
+      `${where2}: invalid ${file2.endsWith(".json") ? "JSON" : "YAML"}: ${firstLine2(first.message)}`
     );
   }
   return {
-    value: document.toJS({ maxAliasCount: 100 }),
+    value,
     lineOf(path8) {
       for (let depth = path8.length; depth >= 0; depth--) {
         const node2 = document.getIn(path8.slice(0, depth), true);
@@ -33126,7 +33332,7 @@ function parseStructured(text, file2) {
     }
   };
 }
-function firstLine(message) {
+function firstLine2(message) {
   const line = message.split("\n")[0] ?? message;
   return line.replace(/ at line \d+, column \d+:?$/, "");
 }
@@ -33965,10 +34171,10 @@ function promiseAllObject(promisesObj) {
   });
 }
 function randomString(length2 = 10) {
-  const chars = "abcdefghijklmnopqrstuvwxyz";
+  const chars2 = "abcdefghijklmnopqrstuvwxyz";
   let str = "";
   for (let i = 0; i < length2; i++) {
-    str += chars[Math.floor(Math.random() * chars.length)];
+    str += chars2[Math.floor(Math.random() * chars2.length)];
   }
   return str;
 }
@@ -34414,16 +34620,16 @@ function cleanEnum(obj) {
 }
 function base64ToUint8Array(base643) {
   const binaryString = atob(base643);
-  const bytes = new Uint8Array(binaryString.length);
+  const bytes2 = new Uint8Array(binaryString.length);
   for (let i = 0; i < binaryString.length; i++) {
-    bytes[i] = binaryString.charCodeAt(i);
+    bytes2[i] = binaryString.charCodeAt(i);
   }
-  return bytes;
+  return bytes2;
 }
-function uint8ArrayToBase64(bytes) {
+function uint8ArrayToBase64(bytes2) {
   let binaryString = "";
-  for (let i = 0; i < bytes.length; i++) {
-    binaryString += String.fromCharCode(bytes[i]);
+  for (let i = 0; i < bytes2.length; i++) {
+    binaryString += String.fromCharCode(bytes2[i]);
   }
   return btoa(binaryString);
 }
@@ -34432,22 +34638,22 @@ function base64urlToUint8Array(base64url3) {
   const padding = "=".repeat((4 - base643.length % 4) % 4);
   return base64ToUint8Array(base643 + padding);
 }
-function uint8ArrayToBase64url(bytes) {
-  return uint8ArrayToBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=/g, "");
+function uint8ArrayToBase64url(bytes2) {
+  return uint8ArrayToBase64(bytes2).replace(/\+/g, "-").replace(/\//g, "_").replace(/=/g, "");
 }
 function hexToUint8Array(hex3) {
   const cleanHex = hex3.replace(/^0x/, "");
   if (cleanHex.length % 2 !== 0) {
     throw new Error("Invalid hex string length");
   }
-  const bytes = new Uint8Array(cleanHex.length / 2);
+  const bytes2 = new Uint8Array(cleanHex.length / 2);
   for (let i = 0; i < cleanHex.length; i += 2) {
-    bytes[i / 2] = Number.parseInt(cleanHex.slice(i, i + 2), 16);
+    bytes2[i / 2] = Number.parseInt(cleanHex.slice(i, i + 2), 16);
   }
-  return bytes;
+  return bytes2;
 }
-function uint8ArrayToHex(bytes) {
-  return Array.from(bytes).map((b) => b.toString(16).padStart(2, "0")).join("");
+function uint8ArrayToHex(bytes2) {
+  return Array.from(bytes2).map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 var Class = class {
   constructor(..._args) {
@@ -52978,14 +53184,31 @@ function parseConfig(text, file2 = DEFAULT_CONFIG_PATH) {
   const document = parseStructured(text, file2);
   const raw = document.value ?? {};
   const result = configSchema.safeParse(raw);
-  if (result.success) return result.data;
+  if (result.success) return withOwnPricing(result.data, raw, document.lineOf, file2);
   const lines = result.error.issues.map((issue2) => {
     const line = document.lineOf(issue2.path);
-    const where = line === void 0 ? file2 : `${file2}:${line}`;
-    return `${where} ${describeIssue(issue2, raw)}`;
+    const where2 = line === void 0 ? file2 : `${file2}:${line}`;
+    return `${where2} ${describeIssue(issue2, raw)}`;
   });
   throw new UserError(`Invalid config in ${file2}:
 ${lines.map((l) => `  - ${l}`).join("\n")}`);
+}
+var PROTO_KEY = "__proto__";
+function withOwnPricing(config3, raw, lineOf, file2) {
+  const pricing = ownRecordFrom(Object.entries(config3.pricing));
+  const rawPricing = raw !== null && typeof raw === "object" ? ownGet(raw, "pricing") : void 0;
+  if (rawPricing !== null && typeof rawPricing === "object" && Object.hasOwn(rawPricing, PROTO_KEY)) {
+    const entry = price.safeParse(ownGet(rawPricing, PROTO_KEY));
+    if (!entry.success) {
+      const line = lineOf(["pricing", "__proto__"]);
+      throw new UserError(
+        `Invalid config in ${file2}:
+  - ${line === void 0 ? file2 : `${file2}:${line}`} pricing.__proto__: expected {input, output, cached_input?}`
+      );
+    }
+    pricing[PROTO_KEY] = entry.data;
+  }
+  return { ...config3, pricing };
 }
 function describeIssue(issue2, raw) {
   const path8 = issue2.path.map(String).join(".");
@@ -53140,10 +53363,9 @@ function isPlainObject4(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 function mergeMappings(base, over) {
-  const out = { ...base };
+  const out = ownRecordFrom(Object.entries(base));
   for (const [key, value] of Object.entries(over)) {
-    if (key === "__proto__") continue;
-    const inherited = out[key];
+    const inherited = ownGet(out, key);
     out[key] = isPlainObject4(inherited) && isPlainObject4(value) ? mergeMappings(inherited, value) : value;
   }
   return out;
@@ -53288,7 +53510,8 @@ async function clearStaleOverride(gh, repo, pr, config3, pushedAt) {
 async function evaluateOverride(gh, repo, pr, config3, classification) {
   const label2 = config3.attribution.override_label;
   if (!hasLabel(pr, label2)) return { kind: "none" };
-  if (!classification.mixed && !classification.truncated) return { kind: "none" };
+  if (!classification.mixed && !classification.truncated && !classification.unreadable)
+    return { kind: "none" };
   const event = await latestLabeling(gh, { ...repo, issue_number: pr.number, label: label2 });
   if (!event) return { kind: "refused", label: label2, by: void 0, reason: "unknown" };
   const by = { actor: event.actor, at: event.created_at };
@@ -53390,6 +53613,8 @@ function changeCategories(file2) {
 var STICKY_MARKER = "<!-- modelgate:attribution -->";
 var LIST_LIMIT = 20;
 var KEYS_PER_CELL = 8;
+var bytes = utf8Length;
+var chars = (text) => text.length;
 function renderCheckSummary(judgement, verdict, ctx) {
   const budget2 = CHECK_OUTPUT_LIMIT - 2e3;
   switch (judgement.kind) {
@@ -53402,7 +53627,8 @@ function renderCheckSummary(judgement, verdict, ctx) {
           "",
           "Fix the config on the base branch (a PR cannot loosen the rule that judges it), then re-run this check."
         ],
-        budget2
+        budget2,
+        bytes
       );
     case "error":
       return fitLines(
@@ -53413,7 +53639,8 @@ function renderCheckSummary(judgement, verdict, ctx) {
           "",
           "Re-run the check to try again; if it keeps failing, the App's logs have the details."
         ],
-        budget2
+        budget2,
+        bytes
       );
     case "classified":
       return classifiedSummary(judgement.classification, judgement.override, verdict, ctx, budget2);
@@ -53436,9 +53663,10 @@ function classifiedSummary(classification, override, verdict, ctx, budget2) {
   const table = [];
   let size = used;
   for (const row of rows) {
-    if (size + row.length + 1 > budget2) break;
+    const rowSize = bytes(row) + 1;
+    if (size + rowSize > budget2) break;
     table.push(row);
-    size += row.length + 1;
+    size += rowSize;
   }
   if (rows.length > 0) {
     body.push(...tableHead, ...table);
@@ -53449,11 +53677,15 @@ function classifiedSummary(classification, override, verdict, ctx, budget2) {
       );
     body.push("");
   }
-  return fitLines([...head, ...body, ...tail], budget2);
+  return fitLines([...head, ...body, ...tail], budget2, bytes);
 }
 function headline(classification) {
   const { categories, mixed, files } = classification;
   const counted = `${files.length} ${files.length === 1 ? "file" : "files"}`;
+  const unreadable = (classification.unreadable ?? []).map(
+    (u) => `**${inlineCode(`${u.path}${u.line === null ? "" : `:${u.line}`}`)} cannot be read** at the ${u.side} side: ${escapeUntrusted(u.reason)}. Its keys are unknown, so it counts as ${andList(u.categories)} and this check fails closed. To fix: ${escapeUntrusted(u.fix)}${u.side === "base" ? " on the base branch (or a maintainer applies the override label)" : ""}.`
+  );
+  if (unreadable.length) return unreadable.join("\n\n");
   if (classification.truncated) {
     return [
       `**The file list was truncated**: GitHub lists at most 3,000 files of a PR and this one changes more, so modelgate cannot see the whole change and fails closed.`,
@@ -53560,7 +53792,7 @@ function renderComment(judgement, verdict, ctx) {
     ...overrideLines(override, ctx),
     override.kind === "applied" ? "The `modelgate/attribution` check passes because of the override." : `The \`modelgate/attribution\` check fails until the PR is split. A maintainer (write access, not the author${ctx.allow_author_override ? " unless the config allows it" : ""}) can accept it as is with the label ${inlineCode(ctx.override_label)}; the check records who and when, and a new push needs the label again.`
   ];
-  return fitLines(lines, COMMENT_BODY_LIMIT - 1e3);
+  return fitLines(lines, COMMENT_BODY_LIMIT - 1e3, chars);
 }
 function renderResolvedComment(verdict, ctx) {
   return [
@@ -53581,18 +53813,19 @@ function short(sha) {
   return /^[0-9a-f]{40}$/i.test(sha) ? sha.slice(0, 7) : escapeUntrusted(sha.slice(0, 40));
 }
 function length(lines) {
-  return lines.reduce((sum, line) => sum + line.length + 1, 0);
+  return lines.reduce((sum, line) => sum + bytes(line) + 1, 0);
 }
-function fitLines(lines, limit) {
+function fitLines(lines, limit, measure) {
   const out = [];
   let size = 0;
   for (const line of lines) {
-    if (size + line.length + 1 > limit) {
+    const lineSize = measure(line) + 1;
+    if (size + lineSize > limit) {
       out.push("", "\u2026(cut to fit GitHub's size limit)");
       break;
     }
     out.push(line);
-    size += line.length + 1;
+    size += lineSize;
   }
   return out.join("\n");
 }
@@ -53611,8 +53844,9 @@ function verdictOf(judgement) {
 function classifiedVerdict(classification, override) {
   const { categories, mixed } = classification;
   const truncated = classification.truncated === true;
-  if (mixed || truncated) {
-    const what = mixed ? `Mixed change: ${categories.join(" + ")}` : "File list truncated";
+  const [unreadable] = classification.unreadable ?? [];
+  if (mixed || truncated || unreadable) {
+    const what = unreadable ? `Cannot read ${unreadable.path}${unreadable.line === null ? "" : `:${unreadable.line}`} (${unreadable.side})` : mixed ? `Mixed change: ${categories.join(" + ")}` : "File list truncated";
     if (override.kind === "applied") {
       return { conclusion: "success", title: `${what}, overridden by ${override.by.actor}`, mixed };
     }
@@ -53643,6 +53877,8 @@ async function runAttribution(deps, trigger) {
   try {
     pr = await getPullRequest(deps.gh, { ...repo, pull_number: trigger.pull_number });
   } catch (error62) {
+    if (httpStatus(error62) === 404)
+      return { kind: "skipped", reason: `PR #${trigger.pull_number} does not exist (GitHub answered 404)` };
     if (!trigger.head_sha) throw error62;
     return await failClosed(deps, repo, unreadPull(trigger, trigger.head_sha), trigger, error62);
   }
@@ -53847,11 +54083,20 @@ function appIdentity(app) {
 }
 
 // src/app/keyed-queue.ts
+var QueueTimeoutError = class extends Error {
+  name = "QueueTimeoutError";
+};
+var DEFAULT_QUEUE_TIMEOUT_MS = 10 * 6e4;
 var KeyedQueue = class {
   #tails = /* @__PURE__ */ new Map();
+  #timeoutMs;
+  constructor(options2 = {}) {
+    this.#timeoutMs = options2.timeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS;
+  }
   run(key, task) {
     const previous = this.#tails.get(key) ?? Promise.resolve();
-    const result = previous.then(task, task);
+    const bounded = () => this.#withDeadline(key, task);
+    const result = previous.then(bounded, bounded);
     const tail = result.then(
       () => void 0,
       () => void 0
@@ -53864,6 +54109,21 @@ var KeyedQueue = class {
   }
   get size() {
     return this.#tails.size;
+  }
+  #withDeadline(key, task) {
+    let timer;
+    const deadline = new Promise((_, reject) => {
+      timer = setTimeout(
+        () => reject(
+          new QueueTimeoutError(
+            `${key}: gave up after ${this.#timeoutMs / 1e3} s; the next delivery for it goes ahead`
+          )
+        ),
+        this.#timeoutMs
+      );
+      timer.unref();
+    });
+    return Promise.race([Promise.resolve().then(task), deadline]).finally(() => clearTimeout(timer));
   }
 };
 
@@ -54074,7 +54334,7 @@ function parseLlmDocument(text, file2) {
   }
 }
 function valueAt2(doc, key) {
-  if (doc.kind === "env") return doc.value[key];
+  if (doc.kind === "env") return ownGet(doc.value, key);
   return getAtPath(doc.value, key);
 }
 function readShare(doc, key) {
@@ -54143,7 +54403,11 @@ function routeEntries(doc, routesKey) {
   return Object.entries(map2).map(([route, entry]) => {
     if (entry !== null && typeof entry === "object" && !Array.isArray(entry)) {
       const own4 = entry;
-      return { segments: [...base, route, "model"], key: `${routesKey}.${route}.model`, model: own4.model };
+      return {
+        segments: [...base, route, "model"],
+        key: `${routesKey}.${route}.model`,
+        model: ownGet(own4, "model")
+      };
     }
     return { segments: [...base, route], key: `${routesKey}.${route}`, model: entry };
   });
@@ -54175,10 +54439,10 @@ function setIn(root, segments, to, file2, key) {
   }
   let node2 = root;
   for (const segment of segments.slice(0, -1)) {
-    const next = node2[segment];
+    const next = ownGet(node2, segment);
     if (next === void 0) {
-      const created = {};
-      node2[segment] = created;
+      const created = ownRecord();
+      defineOwn(node2, segment, created);
       node2 = created;
     } else if (next !== null && typeof next === "object" && !Array.isArray(next)) {
       node2 = next;
@@ -54187,8 +54451,11 @@ function setIn(root, segments, to, file2, key) {
     }
   }
   const last = segments.at(-1);
-  if (last === void 0 || last === "__proto__") throw new UserError(`${file2}: cannot set the key ${key}`);
-  node2[last] = to;
+  if (last === void 0) throw new UserError(`${file2}: cannot set the key ${key}`);
+  defineOwn(node2, last, to);
+}
+function defineOwn(node2, key, value) {
+  Object.defineProperty(node2, key, { value, writable: true, enumerable: true, configurable: true });
 }
 function editYaml(doc, edits) {
   const document = (0, import_yaml6.parseDocument)(doc.text);
@@ -54500,6 +54767,14 @@ function judgeAttribution(input2) {
       detail: "The PR's file list was truncated (over 3,000 files), so the change cannot be shown to be model-only."
     };
   }
+  const [unreadable] = classification.unreadable ?? [];
+  if (unreadable) {
+    return {
+      name: "attribution",
+      status: "fail",
+      detail: `${unreadable.path}${unreadable.line === null ? "" : `:${unreadable.line}`} cannot be read at the ${unreadable.side} side (${unreadable.reason}), so the change cannot be shown to be model-only. To fix: ${unreadable.fix}.`
+    };
+  }
   const offending = [];
   for (const file2 of classification.files) {
     const isShare = (key) => file2.path === input2.llm_file && key === input2.share_key;
@@ -54729,9 +55004,9 @@ function renderDecision(report, marker) {
 }
 function promotedSentence(report) {
   const { commit, target, audit } = report;
-  const where = inlineCode(audit.share_key ?? "rollout key", { max: 80 });
+  const where2 = inlineCode(audit.share_key ?? "rollout key", { max: 80 });
   const file2 = inlineCode(audit.llm_file ?? "the LLM config", { max: 120 });
-  const what = commit?.action === "committed" ? `modelgate committed ${where} = ${target} in ${file2} to this PR's branch (\`${shortSha(commit.sha) ?? "?"}\`).` : `${where} is already ${target} in ${file2} at \`${shortSha(commit?.sha ?? audit.pinned_sha) ?? "?"}\`; nothing new was committed.`;
+  const what = commit?.action === "committed" ? `modelgate committed ${where2} = ${target} in ${file2} to this PR's branch (\`${shortSha(commit.sha) ?? "?"}\`).` : `${where2} is already ${target} in ${file2} at \`${shortSha(commit?.sha ?? audit.pinned_sha) ?? "?"}\`; nothing new was committed.`;
   return `Every check passed for \`${shortSha(audit.pinned_sha) ?? "?"}\`. ${what} Merging this PR moves production to ${target} %.`;
 }
 function holdReason(step) {
@@ -55140,8 +55415,8 @@ function readMetricsFile(text, file2, phase) {
   const parsed = metricsFile.safeParse(raw);
   if (!parsed.success) {
     const issue2 = parsed.error.issues[0];
-    const where = issue2?.path.length ? issue2.path.join(".") : "(top level)";
-    return { kind: "missing", source, reason: `${file2} ${where}: ${issue2?.message ?? "invalid"}` };
+    const where2 = issue2?.path.length ? issue2.path.join(".") : "(top level)";
+    return { kind: "missing", source, reason: `${file2} ${where2}: ${issue2?.message ?? "invalid"}` };
   }
   const data = parsed.data;
   if (data.phase !== void 0 && data.phase !== phase) {
@@ -55319,8 +55594,16 @@ async function runRollout(deps, trigger) {
   const repo = { owner: trigger.owner, repo: trigger.repo };
   if (trigger.sender.toLowerCase() === deps.identity.bot_login.toLowerCase())
     return { kind: "skipped", reason: "label applied by this app" };
-  const pr = trigger.is_pull ? await getPullRequest(gh, { ...repo, pull_number: trigger.number }) : void 0;
-  const labels = pr ? pr.labels : await currentLabels(gh, repo, trigger.number);
+  let pr;
+  let labels;
+  try {
+    pr = trigger.is_pull ? await getPullRequest(gh, { ...repo, pull_number: trigger.number }) : void 0;
+    labels = pr ? pr.labels : await currentLabels(gh, repo, trigger.number);
+  } catch (error62) {
+    if (httpStatus(error62) === 404)
+      return { kind: "skipped", reason: `#${trigger.number} does not exist (GitHub answered 404)` };
+    throw error62;
+  }
   if (!labels.some((name) => name.toLowerCase() === trigger.label.toLowerCase()))
     return {
       kind: "skipped",
@@ -55918,12 +56201,112 @@ function doubling(handler2, limits = {}) {
   };
 }
 
+// src/github/request-timeout.ts
+var DEFAULT_REQUEST_TIMEOUT_MS = 3e4;
+var NULL_BODY = /* @__PURE__ */ new Set([204, 205, 304]);
+var GitHubTimeoutError = class extends Error {
+  name = "GitHubTimeoutError";
+};
+function timedFetch(timeoutMs, inner = globalThis.fetch) {
+  return async (input2, init2) => {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = init2?.signal ? AbortSignal.any([init2.signal, deadline]) : deadline;
+    try {
+      const response = await inner(input2, { ...init2, signal });
+      const body = NULL_BODY.has(response.status) ? null : await response.arrayBuffer();
+      const copy = new Response(body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers
+      });
+      Object.defineProperty(copy, "url", { value: response.url });
+      return copy;
+    } catch (error62) {
+      if (!deadline.aborted) throw error62;
+      const method = init2?.method ?? "GET";
+      const url2 = input2 instanceof Request ? input2.url : String(input2);
+      throw new GitHubTimeoutError(`GitHub did not answer ${method} ${url2} within ${timeoutMs / 1e3} s`);
+    }
+  };
+}
+function withRequestTimeout(options2, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS) {
+  const request3 = options2.request ?? {};
+  return { ...options2, request: { ...request3, fetch: timedFetch(timeoutMs, request3.fetch) } };
+}
+
+// src/app/webhook-body.ts
+import { createHmac as createHmac2, timingSafeEqual as timingSafeEqual2 } from "node:crypto";
+var MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
+var SIGNATURE = /^sha256=([0-9a-f]{64})$/i;
+function readSignedBody(req, secret, maxBytes = MAX_WEBHOOK_BYTES) {
+  const tooLarge = `body over ${Math.round(maxBytes / (1024 * 1024))} MB: GitHub does not send webhook payloads that large`;
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > maxBytes)
+    return Promise.resolve({ ok: false, status: 413, error: tooLarge, unread: true });
+  const header = req.headers["x-hub-signature-256"];
+  const match = typeof header === "string" ? SIGNATURE.exec(header) : null;
+  if (!match?.[1]) {
+    const error62 = header === void 0 ? "Required headers missing: x-hub-signature-256" : "x-hub-signature-256 is not sha256=<64 hex digits>";
+    return Promise.resolve({ ok: false, status: 400, error: error62, unread: true });
+  }
+  const expected = Buffer.from(match[1], "hex");
+  return new Promise((resolve4) => {
+    const hmac = createHmac2("sha256", secret);
+    const chunks = [];
+    let size = 0;
+    const stop = (result) => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      if (!result.ok && result.unread) req.pause();
+      resolve4(result);
+    };
+    const onData = (chunk) => {
+      const buffer = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      size += buffer.length;
+      if (size > maxBytes) {
+        stop({ ok: false, status: 413, error: tooLarge, unread: true });
+        return;
+      }
+      hmac.update(buffer);
+      chunks.push(buffer);
+    };
+    const onEnd = () => {
+      if (!timingSafeEqual2(hmac.digest(), expected)) {
+        stop({ ok: false, status: 401, error: "signature does not match", unread: false });
+        return;
+      }
+      const raw = Buffer.concat(chunks, size);
+      stop(parseObject(raw));
+    };
+    const onError = () => stop({ ok: false, status: 400, error: "the request body could not be read", unread: true });
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+  });
+}
+function parseObject(raw) {
+  let payload;
+  try {
+    payload = JSON.parse(raw.toString("utf8"));
+  } catch (error62) {
+    const reason = error62 instanceof Error ? error62.message : String(error62);
+    return { ok: false, status: 400, error: `body is not JSON: ${reason}`, unread: false };
+  }
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
+    const kind = payload === null ? "null" : Array.isArray(payload) ? "an array" : typeof payload;
+    return { ok: false, status: 400, error: `body is ${kind}, not a JSON object`, unread: false };
+  }
+  return { ok: true, raw, payload };
+}
+
 // src/app/start-server.ts
 var WEBHOOK_PATH = "/api/github/webhooks";
-function reliableOctokit(policy, log) {
+var LINGER_MS = 1e3;
+function reliableOctokit(policy, log, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS) {
   const options2 = reliabilityOptions(policy, log);
   return ProbotOctokit.plugin(apiVersion, noBlindRepeats).defaults((instance) => ({
-    ...instance,
+    ...withRequestTimeout(instance, requestTimeoutMs),
     throttle: options2.throttle.enabled ? { ...instance.throttle, ...options2.throttle } : options2.throttle,
     retry: { ...instance.retry, ...options2.retry }
   }));
@@ -55936,7 +56319,11 @@ async function startServer(options2 = {}) {
   if (!env.APP_ID) throw new Error("APP_ID is not set: set it to the id of the GitHub App");
   let probot;
   const limitLog = { warn: (message) => probot?.log.warn(message) };
-  const Octokit2 = reliableOctokit(options2.client ?? DEFAULT_CLIENT_POLICY, limitLog);
+  const Octokit2 = reliableOctokit(
+    options2.client ?? DEFAULT_CLIENT_POLICY,
+    limitLog,
+    options2.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+  );
   try {
     probot = createProbot({ env, overrides: { Octokit: Octokit2 } });
   } catch (error62) {
@@ -55947,22 +56334,23 @@ async function startServer(options2 = {}) {
     }
     throw error62;
   }
-  const webhookPath = env.WEBHOOK_PATH || WEBHOOK_PATH;
-  const middleware = await createNodeMiddleware2(app_default, {
-    probot,
-    webhooksPath: webhookPath
-  });
+  const webhooksPath = env.WEBHOOK_PATH || WEBHOOK_PATH;
+  const middleware = await createNodeMiddleware2(app_default, { probot, webhooksPath });
   const log = probot.log;
+  const secret = env.WEBHOOK_SECRET;
   const server = createServer((req, res) => {
     if (req.method === "GET" && (req.url === "/healthz" || req.url === "/ping")) {
       res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
       return;
     }
-    if (req.method === "POST" && req.url === "/") req.url = webhookPath;
+    if (req.method === "POST" && req.url === "/") req.url = webhooksPath;
+    const toProbot = () => middleware(req, res, () => {
+      res.writeHead(404, { "content-type": "application/json" }).end('{"error":"Not Found"}\n');
+    });
     Promise.resolve(
-      middleware(req, res, () => {
-        res.writeHead(404, { "content-type": "application/json" }).end('{"error":"Not Found"}\n');
-      })
+      // Every POST, whatever its path: Probot resolves `..` and slashes in the path itself, so a
+      // path test of ours could differ from its and let a body through unbounded.
+      req.method === "POST" ? verifiedThen(req, res, secret, toProbot) : toProbot()
     ).catch((error62) => {
       log.error({ err: error62 }, "webhook request failed");
       if (!res.headersSent) res.writeHead(500).end();
@@ -55991,6 +56379,23 @@ async function startServer(options2 = {}) {
       server.closeAllConnections();
     })
   };
+}
+async function verifiedThen(req, res, secret, next) {
+  const body = await readSignedBody(req, secret);
+  if (body.ok) {
+    Object.assign(req, { body: body.payload, rawBody: body.raw });
+    return next();
+  }
+  res.writeHead(body.status, { "content-type": "application/json" });
+  res.end(`${JSON.stringify({ error: body.error })}
+`);
+  if (body.unread) {
+    res.once("finish", () => {
+      req.resume();
+      setTimeout(() => req.destroy(), LINGER_MS).unref();
+    });
+  }
+  return void 0;
 }
 
 // src/app/server.ts

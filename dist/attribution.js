@@ -8569,7 +8569,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument3(source, options = {}) {
+    function parseDocument4(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -8595,7 +8595,7 @@ var require_public_api = __commonJS({
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument3(src, options);
+      const doc = parseDocument4(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning) => log.warn(doc.options.logLevel, warning));
@@ -8631,7 +8631,7 @@ var require_public_api = __commonJS({
     }
     exports.parse = parse5;
     exports.parseAllDocuments = parseAllDocuments;
-    exports.parseDocument = parseDocument3;
+    exports.parseDocument = parseDocument4;
     exports.stringify = stringify;
   }
 });
@@ -8871,9 +8871,9 @@ var require_constants = __commonJS({
       /**
        * Create EXTGLOB_CHARS
        */
-      extglobChars(chars) {
+      extglobChars(chars2) {
         return {
-          "!": { type: "negate", open: "(?:(?!(?:", close: `))${chars.STAR})` },
+          "!": { type: "negate", open: "(?:(?!(?:", close: `))${chars2.STAR})` },
           "?": { type: "qmark", open: "(?:", close: ")?" },
           "+": { type: "plus", open: "(?:", close: ")+" },
           "*": { type: "star", open: "(?:", close: ")*" },
@@ -9470,13 +9470,13 @@ var require_parse = __commonJS({
         }
       }
     };
-    var buildCharClassStar = (chars) => {
-      const source = chars.length === 1 ? utils.escapeRegex(chars[0]) : `[${chars.map((ch) => utils.escapeRegex(ch)).join("")}]`;
+    var buildCharClassStar = (chars2) => {
+      const source = chars2.length === 1 ? utils.escapeRegex(chars2[0]) : `[${chars2.map((ch) => utils.escapeRegex(ch)).join("")}]`;
       return `${source}*`;
     };
     var getStarExtglobSequenceChars = (pattern) => {
       let index = 0;
-      const chars = [];
+      const chars2 = [];
       while (index < pattern.length) {
         const match = parseRepeatedExtglob(pattern.slice(index), false);
         if (!match || match.type !== "*") {
@@ -9490,13 +9490,13 @@ var require_parse = __commonJS({
         if (!branch || branch.length !== 1) {
           return;
         }
-        chars.push(branch);
+        chars2.push(branch);
         index += match.end + 1;
       }
-      if (chars.length < 1) {
+      if (chars2.length < 1) {
         return;
       }
-      return chars;
+      return chars2;
     };
     var repeatedExtglobRecursion = (pattern) => {
       let depth = 0;
@@ -9524,10 +9524,10 @@ var require_parse = __commonJS({
       let sawStarSequence = false;
       let combinable = true;
       for (const branch of branches) {
-        const chars = getStarExtglobSequenceChars(branch);
-        if (chars) {
+        const chars2 = getStarExtglobSequenceChars(branch);
+        if (chars2) {
           sawStarSequence = true;
-          safeChars.push(...chars);
+          safeChars.push(...chars2);
           continue;
         }
         const literal2 = normalizeSimpleBranch(branch);
@@ -9727,7 +9727,7 @@ var require_parse = __commonJS({
       };
       if (opts.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input2)) {
         let backslashes = false;
-        let output2 = input2.replace(REGEX_SPECIAL_CHARS_BACKREF, (m, esc2, chars, first, rest, index) => {
+        let output2 = input2.replace(REGEX_SPECIAL_CHARS_BACKREF, (m, esc2, chars2, first, rest, index) => {
           if (first === "\\") {
             backslashes = true;
             return m;
@@ -9739,10 +9739,10 @@ var require_parse = __commonJS({
             if (index === 0) {
               return qmarkNoDot + (rest ? QMARK.repeat(rest.length) : "");
             }
-            return QMARK.repeat(chars.length);
+            return QMARK.repeat(chars2.length);
           }
           if (first === ".") {
-            return DOT_LITERAL.repeat(chars.length);
+            return DOT_LITERAL.repeat(chars2.length);
           }
           if (first === "*") {
             if (esc2) {
@@ -12349,6 +12349,95 @@ function doubling(handler, limits = {}) {
   };
 }
 
+// src/github/request-timeout.ts
+var DEFAULT_REQUEST_TIMEOUT_MS = 3e4;
+var NULL_BODY = /* @__PURE__ */ new Set([204, 205, 304]);
+var GitHubTimeoutError = class extends Error {
+  name = "GitHubTimeoutError";
+};
+function timedFetch(timeoutMs, inner = globalThis.fetch) {
+  return async (input2, init) => {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+    try {
+      const response = await inner(input2, { ...init, signal });
+      const body = NULL_BODY.has(response.status) ? null : await response.arrayBuffer();
+      const copy = new Response(body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers
+      });
+      Object.defineProperty(copy, "url", { value: response.url });
+      return copy;
+    } catch (error62) {
+      if (!deadline.aborted) throw error62;
+      const method = init?.method ?? "GET";
+      const url2 = input2 instanceof Request ? input2.url : String(input2);
+      throw new GitHubTimeoutError(`GitHub did not answer ${method} ${url2} within ${timeoutMs / 1e3} s`);
+    }
+  };
+}
+function withRequestTimeout(options, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS) {
+  const request3 = options.request ?? {};
+  return { ...options, request: { ...request3, fetch: timedFetch(timeoutMs, request3.fetch) } };
+}
+
+// src/core/text/utf8.ts
+function utf8Length(text) {
+  let bytes2 = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 128) bytes2 += 1;
+    else if (unit < 2048) bytes2 += 2;
+    else if (unit >= 55296 && unit <= 56319 && isLowSurrogate(text.charCodeAt(i + 1))) {
+      bytes2 += 4;
+      i++;
+    } else bytes2 += 3;
+  }
+  return bytes2;
+}
+function isLowSurrogate(unit) {
+  return unit >= 56320 && unit <= 57343;
+}
+function utf8Prefix(text, maxBytes) {
+  if (utf8Length(text) <= maxBytes) return text;
+  let bytes2 = 0;
+  let end = 0;
+  let lastNewline = -1;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    const pair = unit >= 55296 && unit <= 56319 && isLowSurrogate(text.charCodeAt(i + 1));
+    const size = unit < 128 ? 1 : unit < 2048 ? 2 : pair ? 4 : 3;
+    if (bytes2 + size > maxBytes) break;
+    bytes2 += size;
+    if (pair) i++;
+    end = i + 1;
+    if (unit === 10) lastNewline = end;
+  }
+  return text.slice(0, lastNewline > 0 ? lastNewline : end);
+}
+
+// src/github/check-output.ts
+var CUT_NOTE = "\n\n\u2026(cut to fit GitHub's 65,535-byte limit for check runs)\n";
+function fitCheckOutput(output2, maxBytes) {
+  const cut = (value) => utf8Length(value) <= maxBytes ? value : `${utf8Prefix(value, maxBytes - CUT_NOTE.length)}${CUT_NOTE}`;
+  return {
+    ...output2,
+    summary: cut(output2.summary),
+    ...output2.text === void 0 ? {} : { text: cut(output2.text) }
+  };
+}
+function shortFailureSummary(error62) {
+  const status = httpStatus(error62);
+  const first = (error62 instanceof Error ? error62.message : String(error62)).split("\n")[0] ?? "";
+  const message = first.length > 300 ? `${first.slice(0, 299)}\u2026` : first;
+  return [
+    `The full report could not be written to this check (${status ? `HTTP ${status}: ` : ""}${message.replace(/[<>`]/g, "")}).`,
+    "",
+    "The conclusion and title of this check stand; the full report is in the PR comment or the logs."
+  ].join("\n");
+}
+
 // src/github/idempotent-create.ts
 import { setTimeout as sleep2 } from "node:timers/promises";
 async function createIdempotently(create, find, options = {}) {
@@ -12398,6 +12487,18 @@ async function findCheckRun(gh, repo, id) {
   return found.sort((a, b) => b.id - a.id)[0];
 }
 async function upsertCheckRun(gh, repo, spec, options = {}) {
+  const fitted = { ...spec, output: fitCheckOutput(spec.output, CHECK_OUTPUT_LIMIT) };
+  try {
+    return await writeCheckRun(gh, repo, fitted, options);
+  } catch (error62) {
+    const status = httpStatus(error62);
+    if (spec.status !== "completed" || status === 403 || status === 404) throw error62;
+    const short2 = { ...fitted, output: { title: fitted.output.title, summary: shortFailureSummary(error62) } };
+    await writeCheckRun(gh, repo, short2, { ...options, force: true }).catch(() => void 0);
+    throw error62;
+  }
+}
+async function writeCheckRun(gh, repo, spec, options) {
   const existing = await findCheckRun(gh, repo, { ...spec, app_slug: options.app_slug });
   const output2 = {
     title: spec.output.title,
@@ -12450,6 +12551,21 @@ function sameRun(existing, spec) {
 
 // src/core/structured-files.ts
 var import_yaml = __toESM(require_dist(), 1);
+
+// src/core/own.ts
+function ownRecord() {
+  return /* @__PURE__ */ Object.create(null);
+}
+function ownRecordFrom(entries) {
+  const out = ownRecord();
+  for (const [key, value] of entries) out[key] = value;
+  return out;
+}
+function ownGet(record2, key) {
+  return record2 !== void 0 && Object.hasOwn(record2, key) ? record2[key] : void 0;
+}
+
+// src/core/structured-files.ts
 function structuredKind(path) {
   const name = path.slice(path.lastIndexOf("/") + 1).toLowerCase();
   if (name === ".env" || name.startsWith(".env.") || name.endsWith(".env")) return "env";
@@ -12458,12 +12574,12 @@ function structuredKind(path) {
   return void 0;
 }
 function parseEnv(text) {
-  const variables = {};
-  for (const raw of text.split(/\r?\n/)) {
+  const variables = ownRecord();
+  for (const [index, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) continue;
     const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(line);
-    if (!match) throw new Error(`not a KEY=VALUE line: ${line.slice(0, 60)}`);
+    if (!match) throw new EnvLineError(index + 1);
     const [, key = "", value = ""] = match;
     variables[key] = unquote(value);
   }
@@ -12475,15 +12591,112 @@ function unquote(value) {
   const hash2 = value.indexOf(" #");
   return (hash2 >= 0 ? value.slice(0, hash2) : value).trim();
 }
-function parseStructuredFile(kind, text) {
-  switch (kind) {
-    case "json":
-      return JSON.parse(text);
-    case "yaml":
-      return (0, import_yaml.parse)(text, { uniqueKeys: true });
-    case "env":
-      return parseEnv(text);
+var STRUCTURED_LIMITS = {
+  /** Characters of text (≈ bytes for ASCII): 5 MiB. */
+  maxChars: 5 * 1024 * 1024,
+  /** `[`/`{` nesting levels. */
+  maxNesting: 100,
+  /** YAML aliases (`*name`) expanded per document. */
+  maxAliasCount: 100
+};
+function structuredTextProblem(text) {
+  if (text.length > STRUCTURED_LIMITS.maxChars) {
+    return `it is ${(text.length / 1024 / 1024).toFixed(1)} MB; modelgate reads structured files up to ${STRUCTURED_LIMITS.maxChars / 1024 / 1024} MB`;
   }
+  if (nestingDepth(text) > STRUCTURED_LIMITS.maxNesting) {
+    return `it nests deeper than ${STRUCTURED_LIMITS.maxNesting} levels of [ ] or { }`;
+  }
+  return void 0;
+}
+function nestingDepth(text) {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (inString) {
+      if (char === "\\") i++;
+      else if (char === '"') inString = false;
+    } else if (char === '"') inString = true;
+    else if (char === "#" && (i === 0 || /\s/.test(text[i - 1] ?? ""))) {
+      const end = text.indexOf("\n", i);
+      i = end < 0 ? text.length : end;
+    } else if (char === "[" || char === "{") deepest = Math.max(deepest, ++depth);
+    else if ((char === "]" || char === "}") && depth > 0) depth--;
+  }
+  return deepest;
+}
+function parseStructuredFile(kind, text) {
+  const problem = structuredTextProblem(text);
+  if (problem) throw new Error(problem);
+  try {
+    switch (kind) {
+      case "json":
+        return JSON.parse(text);
+      case "yaml":
+        return (0, import_yaml.parse)(text, { uniqueKeys: true, maxAliasCount: STRUCTURED_LIMITS.maxAliasCount });
+      case "env":
+        return parseEnv(text);
+    }
+  } catch (error62) {
+    if (error62 instanceof RangeError) throw new Error("it nests too deeply to read");
+    throw error62;
+  }
+}
+var EnvLineError = class extends Error {
+  line;
+  constructor(line) {
+    super(`line ${line} is not a KEY=VALUE line`);
+    this.line = line;
+  }
+};
+function parseFailure(kind, text, error62) {
+  if (text.startsWith("\uFEFF")) {
+    return {
+      line: 1,
+      reason: "the file starts with a UTF-8 byte order mark (BOM)",
+      fix: "save it as UTF-8 without a BOM"
+    };
+  }
+  const refused = structuredTextProblem(text);
+  if (refused) {
+    return {
+      line: null,
+      reason: refused,
+      fix: `keep it under ${STRUCTURED_LIMITS.maxChars / 1024 / 1024} MB and ${STRUCTURED_LIMITS.maxNesting} levels of nesting`
+    };
+  }
+  if (error62 instanceof EnvLineError) {
+    return {
+      line: error62.line,
+      reason: error62.message,
+      fix: "write each line as KEY=VALUE, or comment it out with #"
+    };
+  }
+  const fix = `fix the ${kind === "json" ? "JSON" : "YAML"} so it parses`;
+  const yamlLine = error62?.linePos?.[0]?.line;
+  if (yamlLine !== void 0) {
+    const code = error62.code;
+    return {
+      line: yamlLine,
+      reason: firstLine(error62).replace(/ at line \d+, column \d+:?$/, ""),
+      fix: code === "DUPLICATE_KEY" ? "remove or rename the duplicate key" : fix
+    };
+  }
+  const reason = firstLine(error62).replace(/, ".*$/s, "");
+  const at = positionLine(error62, text);
+  if (at !== null || text.length > YAML_LINE_LOOKUP_MAX) return { line: at, reason, fix };
+  const [first] = (0, import_yaml.parseDocument)(text).errors;
+  return { line: first?.linePos?.[0]?.line ?? null, reason, fix };
+}
+var YAML_LINE_LOOKUP_MAX = 512 * 1024;
+function positionLine(error62, text) {
+  const position = /at position (\d+)/.exec(firstLine(error62))?.[1];
+  return position === void 0 ? null : text.slice(0, Number(position)).split("\n").length;
+}
+function firstLine(error62) {
+  const message = error62 instanceof Error ? error62.message : String(error62);
+  return message.split("\n")[0] ?? message;
 }
 
 // src/core/classify/classify.ts
@@ -12567,7 +12780,8 @@ function compilePolicy(config2) {
       if (kind === "env")
         return rules.find((rule) => rule.env.some((match) => match(keyPath)))?.category ?? "other";
       return keyCategoryByNearestMatch(keyPath.split("."), rules);
-    }
+    },
+    keyRuleCategories: (kind) => rules.filter((rule) => (kind === "env" ? rule.env : rule.keys).length > 0).map((rule) => rule.category)
   };
 }
 function keyCategoryByNearestMatch(segments, rules) {
@@ -12580,7 +12794,8 @@ function keyCategoryByNearestMatch(segments, rules) {
 }
 function classifyChange(policy, input2) {
   const warnings = [];
-  const files = input2.changes.map((change) => classifyFile(policy, change, input2, warnings));
+  const unreadable = [];
+  const files = input2.changes.map((change) => classifyFile(policy, change, input2, warnings, unreadable));
   const present = /* @__PURE__ */ new Set();
   for (const file2 of files)
     for (const category of file2.categories) if (category !== "other") present.add(category);
@@ -12596,16 +12811,20 @@ function classifyChange(policy, input2) {
     mixed: categories.length >= 2,
     files,
     warnings,
-    ...input2.truncated ? { truncated: true } : {}
+    ...input2.truncated ? { truncated: true } : {},
+    ...unreadable.length ? { unreadable } : {}
   };
 }
-function classifyFile(policy, change, input2, warnings) {
+function classifyFile(policy, change, input2, warnings, unreadable) {
   const previousPath = change.previous_path ?? null;
   const basePath = previousPath ?? change.path;
   const byPath = new Set(policy.fileCategories(change.path));
   if (previousPath) for (const category of policy.fileCategories(previousPath)) byPath.add(category);
-  const keys = classifyKeys(policy, change, basePath, input2, warnings);
+  const before = unreadable.length;
+  const keys = classifyKeys(policy, change, basePath, input2, warnings, unreadable);
   const categories = new Set(byPath);
+  for (const file2 of unreadable.slice(before))
+    for (const category of file2.categories) categories.add(category);
   for (const key of keys) if (key.category !== "other") categories.add(key.category);
   return {
     path: change.path,
@@ -12615,7 +12834,7 @@ function classifyFile(policy, change, input2, warnings) {
     keys
   };
 }
-function classifyKeys(policy, change, basePath, input2, warnings) {
+function classifyKeys(policy, change, basePath, input2, warnings, unreadable) {
   const kind = structuredKind(change.path) ?? structuredKind(basePath);
   if (!kind) return [];
   const base = change.status === "added" ? ABSENT : readDocument(kind, input2.base(basePath));
@@ -12624,14 +12843,24 @@ function classifyKeys(policy, change, basePath, input2, warnings) {
     ["base", base, basePath],
     ["head", head, change.path]
   ]) {
-    if (!parsed.ok) {
+    if (parsed.ok) continue;
+    const categories = policy.keyRuleCategories(kind);
+    if (categories.length === 0) {
       warnings.push({
         code: "unparsable",
         path,
         side,
-        message: `${path} does not parse at the ${side} side (${parsed.reason}); classified by path only`
+        message: `${where(path, parsed.failure)} does not parse at the ${side} side (${parsed.failure.reason}); classified by path only, as no key rules apply to it`
       });
+      continue;
     }
+    unreadable.push({ path, side, categories, ...parsed.failure });
+    warnings.push({
+      code: "unparsable",
+      path,
+      side,
+      message: `${where(path, parsed.failure)} cannot be read at the ${side} side: ${parsed.failure.reason}. Its keys are unknown, so it counts as ${categories.join(" + ")} (every category with key rules) and the check fails. To fix: ${parsed.failure.fix}${side === "base" ? " on the base branch (or a maintainer applies the override label)" : ""}.`
+    });
   }
   if (!base.ok || !head.ok) return [];
   return changedKeys(base.document, head.document).map((key) => ({
@@ -12639,14 +12868,16 @@ function classifyKeys(policy, change, basePath, input2, warnings) {
     category: policy.keyCategory(key, kind)
   }));
 }
+function where(path, failure2) {
+  return failure2.line === null ? path : `${path}:${failure2.line}`;
+}
 var ABSENT = { ok: true, document: {} };
 function readDocument(kind, text) {
   if (text === null) return ABSENT;
   try {
     return { ok: true, document: parseStructuredFile(kind, text) };
   } catch (error62) {
-    const reason = error62 instanceof Error ? error62.message.split("\n")[0] : String(error62);
-    return { ok: false, reason: reason ?? "parse error" };
+    return { ok: false, failure: parseFailure(kind, text, error62) };
   }
 }
 var CATEGORY_ORDER = ["infra", "model", "other", "prompt"];
@@ -12688,9 +12919,9 @@ async function readFileAt(gh, at) {
     throw error62;
   }
   if (/^application\/json\b/.test(String(response.headers["content-type"] ?? ""))) return null;
-  const bytes = await bodyBytes(response.data);
-  if (bytes.includes(0)) return null;
-  return new TextDecoder("utf-8").decode(bytes);
+  const bytes2 = await bodyBytes(response.data);
+  if (bytes2.includes(0)) return null;
+  return new TextDecoder("utf-8").decode(bytes2);
 }
 function request2(gh, at) {
   return gh.request("GET /repos/{owner}/{repo}/contents/{path}", {
@@ -12859,18 +13090,28 @@ function closestMatch(word, candidates) {
 // src/core/text/structured.ts
 var import_yaml2 = __toESM(require_dist(), 1);
 function parseStructured(text, file2) {
+  const problem = structuredTextProblem(text);
+  if (problem) throw new UserError(`${file2}: cannot read it: ${problem}`);
   const lineCounter = new import_yaml2.LineCounter();
-  const document = (0, import_yaml2.parseDocument)(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  let document;
+  let value;
+  try {
+    document = (0, import_yaml2.parseDocument)(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+    value = document.errors.length ? void 0 : document.toJS({ maxAliasCount: STRUCTURED_LIMITS.maxAliasCount });
+  } catch (error62) {
+    const reason = error62 instanceof RangeError ? "it nests too deeply to read" : firstLine2(errorMessage(error62));
+    throw new UserError(`${file2}: cannot read it: ${reason}`);
+  }
   const [first] = document.errors;
   if (first) {
     const position = first.linePos?.[0];
-    const where = position ? `${file2}:${position.line}:${position.col}` : file2;
+    const where2 = position ? `${file2}:${position.line}:${position.col}` : file2;
     throw new UserError(
-      `${where}: invalid ${file2.endsWith(".json") ? "JSON" : "YAML"}: ${firstLine(first.message)}`
+      `${where2}: invalid ${file2.endsWith(".json") ? "JSON" : "YAML"}: ${firstLine2(first.message)}`
     );
   }
   return {
-    value: document.toJS({ maxAliasCount: 100 }),
+    value,
     lineOf(path) {
       for (let depth = path.length; depth >= 0; depth--) {
         const node2 = document.getIn(path.slice(0, depth), true);
@@ -12880,7 +13121,7 @@ function parseStructured(text, file2) {
     }
   };
 }
-function firstLine(message) {
+function firstLine2(message) {
   const line = message.split("\n")[0] ?? message;
   return line.replace(/ at line \d+, column \d+:?$/, "");
 }
@@ -13719,10 +13960,10 @@ function promiseAllObject(promisesObj) {
   });
 }
 function randomString(length2 = 10) {
-  const chars = "abcdefghijklmnopqrstuvwxyz";
+  const chars2 = "abcdefghijklmnopqrstuvwxyz";
   let str = "";
   for (let i = 0; i < length2; i++) {
-    str += chars[Math.floor(Math.random() * chars.length)];
+    str += chars2[Math.floor(Math.random() * chars2.length)];
   }
   return str;
 }
@@ -14168,16 +14409,16 @@ function cleanEnum(obj) {
 }
 function base64ToUint8Array(base643) {
   const binaryString = atob(base643);
-  const bytes = new Uint8Array(binaryString.length);
+  const bytes2 = new Uint8Array(binaryString.length);
   for (let i = 0; i < binaryString.length; i++) {
-    bytes[i] = binaryString.charCodeAt(i);
+    bytes2[i] = binaryString.charCodeAt(i);
   }
-  return bytes;
+  return bytes2;
 }
-function uint8ArrayToBase64(bytes) {
+function uint8ArrayToBase64(bytes2) {
   let binaryString = "";
-  for (let i = 0; i < bytes.length; i++) {
-    binaryString += String.fromCharCode(bytes[i]);
+  for (let i = 0; i < bytes2.length; i++) {
+    binaryString += String.fromCharCode(bytes2[i]);
   }
   return btoa(binaryString);
 }
@@ -14186,22 +14427,22 @@ function base64urlToUint8Array(base64url3) {
   const padding = "=".repeat((4 - base643.length % 4) % 4);
   return base64ToUint8Array(base643 + padding);
 }
-function uint8ArrayToBase64url(bytes) {
-  return uint8ArrayToBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=/g, "");
+function uint8ArrayToBase64url(bytes2) {
+  return uint8ArrayToBase64(bytes2).replace(/\+/g, "-").replace(/\//g, "_").replace(/=/g, "");
 }
 function hexToUint8Array(hex3) {
   const cleanHex = hex3.replace(/^0x/, "");
   if (cleanHex.length % 2 !== 0) {
     throw new Error("Invalid hex string length");
   }
-  const bytes = new Uint8Array(cleanHex.length / 2);
+  const bytes2 = new Uint8Array(cleanHex.length / 2);
   for (let i = 0; i < cleanHex.length; i += 2) {
-    bytes[i / 2] = Number.parseInt(cleanHex.slice(i, i + 2), 16);
+    bytes2[i / 2] = Number.parseInt(cleanHex.slice(i, i + 2), 16);
   }
-  return bytes;
+  return bytes2;
 }
-function uint8ArrayToHex(bytes) {
-  return Array.from(bytes).map((b) => b.toString(16).padStart(2, "0")).join("");
+function uint8ArrayToHex(bytes2) {
+  return Array.from(bytes2).map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 var Class = class {
   constructor(..._args) {
@@ -32732,14 +32973,31 @@ function parseConfig(text, file2 = DEFAULT_CONFIG_PATH) {
   const document = parseStructured(text, file2);
   const raw = document.value ?? {};
   const result = configSchema.safeParse(raw);
-  if (result.success) return result.data;
+  if (result.success) return withOwnPricing(result.data, raw, document.lineOf, file2);
   const lines = result.error.issues.map((issue2) => {
     const line = document.lineOf(issue2.path);
-    const where = line === void 0 ? file2 : `${file2}:${line}`;
-    return `${where} ${describeIssue(issue2, raw)}`;
+    const where2 = line === void 0 ? file2 : `${file2}:${line}`;
+    return `${where2} ${describeIssue(issue2, raw)}`;
   });
   throw new UserError(`Invalid config in ${file2}:
 ${lines.map((l) => `  - ${l}`).join("\n")}`);
+}
+var PROTO_KEY = "__proto__";
+function withOwnPricing(config2, raw, lineOf, file2) {
+  const pricing = ownRecordFrom(Object.entries(config2.pricing));
+  const rawPricing = raw !== null && typeof raw === "object" ? ownGet(raw, "pricing") : void 0;
+  if (rawPricing !== null && typeof rawPricing === "object" && Object.hasOwn(rawPricing, PROTO_KEY)) {
+    const entry = price.safeParse(ownGet(rawPricing, PROTO_KEY));
+    if (!entry.success) {
+      const line = lineOf(["pricing", "__proto__"]);
+      throw new UserError(
+        `Invalid config in ${file2}:
+  - ${line === void 0 ? file2 : `${file2}:${line}`} pricing.__proto__: expected {input, output, cached_input?}`
+      );
+    }
+    pricing[PROTO_KEY] = entry.data;
+  }
+  return { ...config2, pricing };
 }
 function describeIssue(issue2, raw) {
   const path = issue2.path.map(String).join(".");
@@ -32894,10 +33152,9 @@ function isPlainObject4(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 function mergeMappings(base, over) {
-  const out = { ...base };
+  const out = ownRecordFrom(Object.entries(base));
   for (const [key, value] of Object.entries(over)) {
-    if (key === "__proto__") continue;
-    const inherited = out[key];
+    const inherited = ownGet(out, key);
     out[key] = isPlainObject4(inherited) && isPlainObject4(value) ? mergeMappings(inherited, value) : value;
   }
   return out;
@@ -33042,7 +33299,8 @@ async function clearStaleOverride(gh, repo, pr, config2, pushedAt) {
 async function evaluateOverride(gh, repo, pr, config2, classification) {
   const label = config2.attribution.override_label;
   if (!hasLabel(pr, label)) return { kind: "none" };
-  if (!classification.mixed && !classification.truncated) return { kind: "none" };
+  if (!classification.mixed && !classification.truncated && !classification.unreadable)
+    return { kind: "none" };
   const event = await latestLabeling(gh, { ...repo, issue_number: pr.number, label });
   if (!event) return { kind: "refused", label, by: void 0, reason: "unknown" };
   const by = { actor: event.actor, at: event.created_at };
@@ -33144,6 +33402,8 @@ function changeCategories(file2) {
 var STICKY_MARKER = "<!-- modelgate:attribution -->";
 var LIST_LIMIT = 20;
 var KEYS_PER_CELL = 8;
+var bytes = utf8Length;
+var chars = (text) => text.length;
 function renderCheckSummary(judgement, verdict, ctx) {
   const budget2 = CHECK_OUTPUT_LIMIT - 2e3;
   switch (judgement.kind) {
@@ -33156,7 +33416,8 @@ function renderCheckSummary(judgement, verdict, ctx) {
           "",
           "Fix the config on the base branch (a PR cannot loosen the rule that judges it), then re-run this check."
         ],
-        budget2
+        budget2,
+        bytes
       );
     case "error":
       return fitLines(
@@ -33167,7 +33428,8 @@ function renderCheckSummary(judgement, verdict, ctx) {
           "",
           "Re-run the check to try again; if it keeps failing, the App's logs have the details."
         ],
-        budget2
+        budget2,
+        bytes
       );
     case "classified":
       return classifiedSummary(judgement.classification, judgement.override, verdict, ctx, budget2);
@@ -33190,9 +33452,10 @@ function classifiedSummary(classification, override, verdict, ctx, budget2) {
   const table = [];
   let size = used;
   for (const row of rows) {
-    if (size + row.length + 1 > budget2) break;
+    const rowSize = bytes(row) + 1;
+    if (size + rowSize > budget2) break;
     table.push(row);
-    size += row.length + 1;
+    size += rowSize;
   }
   if (rows.length > 0) {
     body.push(...tableHead, ...table);
@@ -33203,11 +33466,15 @@ function classifiedSummary(classification, override, verdict, ctx, budget2) {
       );
     body.push("");
   }
-  return fitLines([...head, ...body, ...tail], budget2);
+  return fitLines([...head, ...body, ...tail], budget2, bytes);
 }
 function headline(classification) {
   const { categories, mixed, files } = classification;
   const counted = `${files.length} ${files.length === 1 ? "file" : "files"}`;
+  const unreadable = (classification.unreadable ?? []).map(
+    (u) => `**${inlineCode(`${u.path}${u.line === null ? "" : `:${u.line}`}`)} cannot be read** at the ${u.side} side: ${escapeUntrusted(u.reason)}. Its keys are unknown, so it counts as ${andList(u.categories)} and this check fails closed. To fix: ${escapeUntrusted(u.fix)}${u.side === "base" ? " on the base branch (or a maintainer applies the override label)" : ""}.`
+  );
+  if (unreadable.length) return unreadable.join("\n\n");
   if (classification.truncated) {
     return [
       `**The file list was truncated**: GitHub lists at most 3,000 files of a PR and this one changes more, so modelgate cannot see the whole change and fails closed.`,
@@ -33314,7 +33581,7 @@ function renderComment(judgement, verdict, ctx) {
     ...overrideLines(override, ctx),
     override.kind === "applied" ? "The `modelgate/attribution` check passes because of the override." : `The \`modelgate/attribution\` check fails until the PR is split. A maintainer (write access, not the author${ctx.allow_author_override ? " unless the config allows it" : ""}) can accept it as is with the label ${inlineCode(ctx.override_label)}; the check records who and when, and a new push needs the label again.`
   ];
-  return fitLines(lines, COMMENT_BODY_LIMIT - 1e3);
+  return fitLines(lines, COMMENT_BODY_LIMIT - 1e3, chars);
 }
 function renderResolvedComment(verdict, ctx) {
   return [
@@ -33335,18 +33602,19 @@ function short(sha) {
   return /^[0-9a-f]{40}$/i.test(sha) ? sha.slice(0, 7) : escapeUntrusted(sha.slice(0, 40));
 }
 function length(lines) {
-  return lines.reduce((sum, line) => sum + line.length + 1, 0);
+  return lines.reduce((sum, line) => sum + bytes(line) + 1, 0);
 }
-function fitLines(lines, limit) {
+function fitLines(lines, limit, measure) {
   const out = [];
   let size = 0;
   for (const line of lines) {
-    if (size + line.length + 1 > limit) {
+    const lineSize = measure(line) + 1;
+    if (size + lineSize > limit) {
       out.push("", "\u2026(cut to fit GitHub's size limit)");
       break;
     }
     out.push(line);
-    size += line.length + 1;
+    size += lineSize;
   }
   return out.join("\n");
 }
@@ -33365,8 +33633,9 @@ function verdictOf(judgement) {
 function classifiedVerdict(classification, override) {
   const { categories, mixed } = classification;
   const truncated = classification.truncated === true;
-  if (mixed || truncated) {
-    const what = mixed ? `Mixed change: ${categories.join(" + ")}` : "File list truncated";
+  const [unreadable] = classification.unreadable ?? [];
+  if (mixed || truncated || unreadable) {
+    const what = unreadable ? `Cannot read ${unreadable.path}${unreadable.line === null ? "" : `:${unreadable.line}`} (${unreadable.side})` : mixed ? `Mixed change: ${categories.join(" + ")}` : "File list truncated";
     if (override.kind === "applied") {
       return { conclusion: "success", title: `${what}, overridden by ${override.by.actor}`, mixed };
     }
@@ -33397,6 +33666,8 @@ async function runAttribution(deps, trigger) {
   try {
     pr = await getPullRequest(deps.gh, { ...repo, pull_number: trigger.pull_number });
   } catch (error62) {
+    if (httpStatus(error62) === 404)
+      return { kind: "skipped", reason: `PR #${trigger.pull_number} does not exist (GitHub answered 404)` };
     if (!trigger.head_sha) throw error62;
     return await failClosed(deps, repo, unreadPull(trigger, trigger.head_sha), trigger, error62);
   }
@@ -33620,12 +33891,16 @@ async function judge(env, io) {
     error: (message) => io.out(message)
   };
   const ActionsOctokit = Octokit.plugin(retry, throttling, apiVersion, noBlindRepeats);
-  const gh = new ActionsOctokit({
-    auth: token,
-    baseUrl: (env.GITHUB_API_URL || "https://api.github.com").replace(/\/+$/, ""),
-    userAgent: "modelgate-attribution-workflow",
-    ...reliabilityOptions(DEFAULT_CLIENT_POLICY, { warn: (message) => io.out(command("warning", message)) })
-  });
+  const gh = new ActionsOctokit(
+    withRequestTimeout({
+      auth: token,
+      baseUrl: (env.GITHUB_API_URL || "https://api.github.com").replace(/\/+$/, ""),
+      userAgent: "modelgate-attribution-workflow",
+      ...reliabilityOptions(DEFAULT_CLIENT_POLICY, {
+        warn: (message) => io.out(command("warning", message))
+      })
+    })
+  );
   const readOnly = isForkPullRequest(eventName, payload);
   if (readOnly) {
     io.out(
