@@ -122,7 +122,7 @@ describe("Action security", () => {
     [
       "openai-base-url",
       "ftp://x",
-      /::error::Invalid input 'openai-base-url': 'ftp:\/\/x'. Expected an http\(s\) URL/,
+      /::error::Invalid input 'openai-base-url': 'ftp:\/\/x\/?'. Expected an http\(s\) URL/,
     ],
     ["provider", "claude", /::error::Invalid input 'provider': 'claude'. Expected one of: openai, simulator/],
   ])("fails clearly on an invalid input %s: %s", async (name, value, message) => {
