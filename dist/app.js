@@ -56404,6 +56404,7 @@ process.on("unhandledRejection", (reason) => {
 `);
 });
 loadDotEnv();
+process.env.LOG_LEVEL ||= "info";
 try {
   const server = needsSetup(process.env) ? await startSetup(process.env) : await startServer();
   const stop = (signal) => {

@@ -71127,23 +71127,23 @@ Let me know if you need any changes.`;
     }
   }
   const visibleText = content2 ?? JSON.stringify(toolCalls.map((c) => ({ name: c.name, arguments: c.arguments })));
-  let visible = estimateTokens(visibleText);
+  let visible2 = estimateTokens(visibleText);
   const share = behaviour.reasoning_share;
-  let reasoning = Math.round(visible * share / (1 - share));
+  let reasoning = Math.round(visible2 * share / (1 - share));
   let finishReason = toolCalls.length > 0 ? "tool_calls" : "stop";
   const cap = req.max_completion_tokens ?? req.max_tokens ?? void 0;
-  if (cap !== void 0 && visible + reasoning > cap) {
+  if (cap !== void 0 && visible2 + reasoning > cap) {
     reasoning = Math.min(reasoning, Math.floor(cap * share));
     const budget2 = cap - reasoning;
     if (toolCalls.length > 0) {
       toolCalls = [];
       content2 = "";
     } else content2 = (content2 ?? "").slice(0, budget2 * CHARS_PER_TOKEN);
-    visible = estimateTokens(content2 ?? "");
+    visible2 = estimateTokens(content2 ?? "");
     finishReason = "length";
     trace.push("truncated");
   }
-  const completion2 = visible + reasoning;
+  const completion2 = visible2 + reasoning;
   const prefixKey = `${behaviour.id}|${conv.prefix}`;
   let cached2 = 0;
   if (conv.prefixTokens > 0) {
@@ -71177,7 +71177,7 @@ Let me know if you need any changes.`;
     usage: usage2,
     firstTokenMs,
     perTokenMs,
-    latencyMs: firstTokenMs + visible * perTokenMs,
+    latencyMs: firstTokenMs + visible2 * perTokenMs,
     malformed: fault === "malformed",
     trace: trace.join("; ")
   };
@@ -72687,11 +72687,13 @@ var started = Date.now();
 var code = await runCli([...evalArgs, ...files, "--cache-dir", join4(work, "cache")], io);
 process.stdout.write(`(exit ${code} after ${((Date.now() - started) / 1e3).toFixed(1)} s)
 `);
-say("The sticky PR comment modelgate posts (comment.md):");
-process.stdout.write(`${readFileSync(comment, "utf8")}
+say(`The sticky PR comment modelgate posts (${comment}):`);
+var visible = readFileSync(comment, "utf8").split("\n").filter((line) => !line.startsWith("<!-- modelgate:evidence ")).join("\n");
+process.stdout.write(`${visible}
+(plus a hidden evidence block for the App, in comment.md)
 `);
 if (process.argv.includes("--keep")) {
-  say(`Kept: the example repo ${repo}, the result file ${result} (format: docs/results.md)`);
+  say(`Kept: the example repo ${repo}, the result file ${result} (format: docs/results.md), ${comment}`);
 } else {
   rmSync(work, { recursive: true, force: true });
   say("Removed the demo's temporary repo and files; `npm run demo -- --keep` keeps them.");

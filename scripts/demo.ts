@@ -54,11 +54,17 @@ const started = Date.now();
 const code = await runCli([...evalArgs, ...files, "--cache-dir", join(work, "cache")], io);
 process.stdout.write(`(exit ${code} after ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
 
-say("The sticky PR comment modelgate posts (comment.md):");
-process.stdout.write(`${readFileSync(comment, "utf8")}\n`);
+say(`The sticky PR comment modelgate posts (${comment}):`);
+// The hidden evidence block (one long line of JSON, for the App) is invisible on GitHub; leave it
+// out on the terminal too.
+const visible = readFileSync(comment, "utf8")
+  .split("\n")
+  .filter((line) => !line.startsWith("<!-- modelgate:evidence "))
+  .join("\n");
+process.stdout.write(`${visible}\n(plus a hidden evidence block for the App, in comment.md)\n`);
 // The demo cleans up after itself unless asked to keep its repo and files (`npm run demo -- --keep`).
 if (process.argv.includes("--keep")) {
-  say(`Kept: the example repo ${repo}, the result file ${result} (format: docs/results.md)`);
+  say(`Kept: the example repo ${repo}, the result file ${result} (format: docs/results.md), ${comment}`);
 } else {
   rmSync(work, { recursive: true, force: true });
   say("Removed the demo's temporary repo and files; `npm run demo -- --keep` keeps them.");

@@ -14,6 +14,9 @@ process.on("unhandledRejection", (reason) => {
 });
 
 loadDotEnv();
+// Probot's createProbot defaults to `warn`, which hides where the server listens; a server's
+// operator expects `info` (what Probot's own `probot run` uses).
+process.env.LOG_LEVEL ||= "info";
 try {
   // Without credentials: Probot's setup page until the App is registered; then restart.
   const server = needsSetup(process.env) ? await startSetup(process.env) : await startServer();
