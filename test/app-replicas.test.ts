@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppHarness, sign, startAppHarness } from "./support/app-harness.ts";
 import { ROOT } from "./support/cli.ts";
+import { freePort, waitForOutput } from "./support/net.ts";
 import { type RedisServer, startRedis } from "./support/redis.ts";
 
 /**
@@ -11,16 +11,6 @@ import { type RedisServer, startRedis } from "./support/redis.ts";
  * (Probot's REDIS_URL: Bottleneck clustering). Two App processes from the current sources, one
  * real Redis, the GitHub emulator; deliveries spread over both.
  */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 async function startReplica(
   h: AppHarness,
@@ -44,20 +34,7 @@ async function startReplica(
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let output = "";
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`replica did not start:\n${output}`)), 20_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes("listening on")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`replica exited with ${code}:\n${output}`)));
-  });
+  await waitForOutput(child, /listening on/);
   return { url: `http://127.0.0.1:${port}`, child };
 }
 

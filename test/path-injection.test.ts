@@ -2,12 +2,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeExampleRepo } from "../examples/make-example-repo.ts";
-import { runCli } from "../src/cli/main.ts";
 import { UserError } from "../src/core/errors.ts";
 import type { EvalResult } from "../src/core/result.ts";
 import { openLocalRepo } from "../src/git/local-repo.ts";
 import type { Simulator } from "../src/simulator/index.ts";
-import { ROOT } from "./support/cli.ts";
+import { ROOT, runCliCaptured } from "./support/cli.ts";
 import { commitFiles, git, tempDir } from "./support/git.ts";
 import { startExampleSimulator } from "./support/simulator.ts";
 
@@ -22,21 +21,7 @@ afterEach(async () => {
   await Promise.all(simulators.splice(0).map((s) => s.close()));
 });
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(args, {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    isTTY: false,
-    env,
-  });
-  return { code, stdout, stderr };
-}
+const cli = runCliCaptured;
 
 const BASE = join(ROOT, "examples/acme-support/base");
 /** A model + infra change of the LLM config: a route moves and the timeout changes. */

@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeExampleRepo } from "../examples/make-example-repo.ts";
-import { runCli } from "../src/cli/main.ts";
 import { parseCaseFile } from "../src/core/cases/parse.ts";
 import { renderTemplate } from "../src/core/cases/template.ts";
 import { parseConfig } from "../src/core/config/load.ts";
@@ -12,7 +11,7 @@ import type { EvalResult } from "../src/core/result.ts";
 import { parseLlmDocument, readShare, setShare } from "../src/core/rollout/llm-edit.ts";
 import type { Simulator, SimulatorProfiles } from "../src/simulator/index.ts";
 import { buildCatalog, loadProfiles } from "../src/simulator/profiles.ts";
-import { ROOT } from "./support/cli.ts";
+import { type CliOutcome, ROOT, runCliCaptured } from "./support/cli.ts";
 import { commitFiles, git, tempDir } from "./support/git.ts";
 import { startExampleSimulator } from "./support/simulator.ts";
 
@@ -35,27 +34,7 @@ async function simulator(overrides?: Partial<SimulatorProfiles>): Promise<Simula
   return sim;
 }
 
-interface CliOutcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliOutcome> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(args, {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    isTTY: false,
-    env,
-  });
-  return { code, stdout, stderr };
-}
+const cli = runCliCaptured;
 
 async function evalRun(repo: string, sim: Simulator): Promise<CliOutcome & { result: EvalResult }> {
   const out = join(tempDir(), "result.json");

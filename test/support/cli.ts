@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { runCli } from "../../src/cli/main.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -21,4 +22,27 @@ export function runModelgate(
     timeout: 120_000,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Runs the CLI in this process (no child), capturing its output; `env` is the whole environment. */
+export async function runCliCaptured(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliOutcome> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli(args, {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    isTTY: false,
+    env,
+  });
+  return { code, stdout, stderr };
+}
+
+export interface CliOutcome {
+  code: number;
+  stdout: string;
+  stderr: string;
 }

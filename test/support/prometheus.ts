@@ -6,9 +6,9 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./net.ts";
 
 export interface PrometheusServer {
   /** `http://127.0.0.1:PORT`, for PROMETHEUS_URL. */
@@ -43,18 +43,6 @@ export function prometheusBinary(binary = process.env.PROMETHEUS_BIN || "prometh
     throw new Error(`prometheus is not available (${why}); ${INSTALL_HINT}`);
   }
   return binary;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
+import { freePort } from "./net.ts";
 
 /** A real Redis server (Debian's `redis-server`, installed by .ci/services) on loopback, no persistence. */
 export interface RedisServer {
@@ -7,17 +8,6 @@ export interface RedisServer {
   /** Sends one inline command and returns the raw RESP reply. */
   command(line: string): Promise<string>;
   close(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
 
 function send(port: number, line: string): Promise<string> {
