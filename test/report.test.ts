@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { COMMENT_MARKERS } from "../src/core/protocol.ts";
 import { inlineCode } from "../src/core/report/escape.ts";
 import { toEvidence } from "../src/core/report/evidence.ts";
 import { formatInterval, formatSigned, formatValue } from "../src/core/report/format.ts";
 import {
-  COMMENT_MARKER,
   embedEvidence,
   escapeUntrusted,
   parseEvidence,
@@ -180,7 +180,7 @@ describe("renderComment on a small realistic result", () => {
   const body = renderComment(result, { headSha: SHA, runUrl: "https://github.com/o/r/actions/runs/1" });
 
   it("starts with the marker and a headline", () => {
-    expect(body.startsWith(`${COMMENT_MARKER}\n`)).toBe(true);
+    expect(body.startsWith(`${COMMENT_MARKERS.eval}\n`)).toBe(true);
     expect(body).toContain("**modelgate: FAIL** · head `0123456`");
     expect(body).toContain("[workflow run](https://github.com/o/r/actions/runs/1)");
     expect(body).toContain("1 of 2 gates failed: `max_error_rate`.");
@@ -357,7 +357,7 @@ describe("renderComment under hostile input", () => {
   });
 
   it("keeps the headline, KPIs, gates and evidence, and says what it cut", () => {
-    expect(body.startsWith(COMMENT_MARKER)).toBe(true);
+    expect(body.startsWith(COMMENT_MARKERS.eval)).toBe(true);
     expect(body).toContain("**modelgate: FAIL** · head `0123456`");
     expect(body).toContain("| Completion rate | 80.0 % | 75.0 % |");
     expect(body).toContain("| `max_error_rate` | **FAIL** |");
@@ -390,15 +390,12 @@ describe("evidence", () => {
   const result = smallResult();
 
   it("round-trips and escapes what could end the comment", () => {
-    const hostile = {
-      ...result,
-      gates: [{ name: "x --> <y>", status: "pass" as const, value: 0, threshold: 1 }],
-    };
-    const block = embedEvidence(hostile, SHA);
+    // Gate names are a closed set now; the one free string in the block is the SHA.
+    const block = embedEvidence(result, "x --> <y>");
     expect(block.startsWith("<!-- modelgate:evidence {")).toBe(true);
     expect(block.slice("<!-- ".length, -" -->".length)).not.toMatch(/[<>]/);
-    const parsed = parseEvidence(`some text\n${block}\nmore`);
-    expect(parsed?.gates[0]?.name).toBe("x --> <y>");
+    expect(parseEvidence(`some text\n${block}\nmore`)?.head_sha).toBe("x --> <y>");
+    const parsed = parseEvidence(`some text\n${embedEvidence(result, SHA)}\nmore`);
     expect(parsed?.head_sha).toBe(SHA);
     expect(parsed?.kpis.head.error_rate).toBe(0.05);
     expect(parsed?.deltas.completion_rate).toEqual({ delta: -0.05, ci95: [-0.1, 0] });
@@ -437,7 +434,9 @@ describe("renderRunningComment", () => {
       runUrl: "javascript:alert(1)",
       previous,
     });
-    expect(running.startsWith(`${COMMENT_MARKER}\n**modelgate: RUNNING** · head \`fedcba9\``)).toBe(true);
+    expect(running.startsWith(`${COMMENT_MARKERS.eval}\n**modelgate: RUNNING** · head \`fedcba9\``)).toBe(
+      true,
+    );
     expect(running).not.toContain("javascript:");
     expect(parseEvidence(running)).toBeNull();
     expect(running).toContain("Previous result, for head `0123456`: **FAIL**.");

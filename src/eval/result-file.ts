@@ -1,6 +1,6 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { EvalResult } from "../core/result.ts";
+import { type EvalResult, serializeResult } from "../core/result.ts";
 import { temporaryPath } from "./cache.ts";
 
 /** Writes atomically (temp file + rename) so a reader or a kill never sees half a file. */
@@ -11,6 +11,7 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
   await rename(temporary, path);
 }
 
+/** The result file's text, checked against the schema readers use (`serializeResult`). */
 export function resultJson(result: EvalResult): string {
-  return `${JSON.stringify(result, null, 2)}\n`;
+  return serializeResult(result);
 }
