@@ -240,6 +240,45 @@ describe("evidence trust", () => {
     );
   });
 
+  test("a trusted block that fails the evidence schema is rejected whole and named, never partly used", () => {
+    const block = embedEvidence(result(), SHA);
+    const json = block.slice("<!-- modelgate:evidence ".length, -" -->".length);
+    const tamper = (mutate: (value: Record<string, unknown>) => void): string => {
+      const value = JSON.parse(json) as Record<string, unknown>;
+      mutate(value);
+      return `<!-- modelgate:eval -->\n<!-- modelgate:evidence ${JSON.stringify(value)} -->`;
+    };
+    for (const [text, reason] of [
+      [
+        tamper(
+          (v) => (v.gates = [{ name: "max_vibes", status: "pass", value: 0, threshold: 1, ci95: null }]),
+        ),
+        "gates.0.name",
+      ],
+      [tamper((v) => (v.trusted = true)), "trusted: unknown key"],
+      [tamper((v) => delete v.simulated), "simulated: expected boolean"],
+      [tamper((v) => (v.kpis = { base: {}, head: {} })), "kpis.base.completion_rate"],
+      [`<!-- modelgate:eval -->\n<!-- modelgate:evidence {"schema_version":1 -->`, "not valid JSON"],
+    ] as const) {
+      const pick = pickEvidence(
+        "eval",
+        [
+          { ...candidate("github-actions[bot]", SHA, { id: 1 }), text },
+          candidate("github-actions[bot]", SHA, { origin: "check_run", id: 9 }),
+        ],
+        trust,
+      );
+      expect(pick.source?.id).toBe(9);
+      expect(pick.ignored.map((i) => [i.id, i.reason])).toEqual([[1, "malformed"]]);
+      expect(pick.ignored[0]?.problem).toContain(reason);
+      expect(judgeEvidence({ pick, ...trust }).detail).toContain("does not match the evidence schema");
+      // Alone, it is no evidence at all.
+      const alone = pickEvidence("eval", [{ ...candidate("github-actions[bot]", SHA), text }], trust);
+      expect(alone.evidence).toBeUndefined();
+      expect(judgeEvidence({ pick: alone, ...trust }).status).toBe("fail");
+    }
+  });
+
   test("the sticky comment wins over a check run; among check runs the newest", () => {
     const pick = pickEvidence(
       "eval",
