@@ -531,6 +531,18 @@ describe("Prometheus client", () => {
       new PrometheusError("Prometheus refused the query: parse error at char 5"),
     );
     await expect(client.instant("range")).rejects.toThrow(/needs a function such as increase\(\)/);
+    const odd = prometheusClient({
+      url: "http://prom:9090",
+      fetch: fakePrometheus({
+        list: [1, 2],
+        nostatus: { data: { resultType: "vector", result: [] } },
+        series: { status: "success", data: { resultType: "vector", result: "7" } },
+      }),
+    });
+    // Bodies of another shape are errors, never read as "no data" or a number.
+    await expect(odd.instant("list")).rejects.toThrow(/not an API response/);
+    await expect(odd.instant("nostatus")).rejects.toThrow(/not an API response/);
+    await expect(odd.instant("series")).rejects.toThrow(/not a list of series/);
     expect(() => prometheusClient({ url: "file:///etc/passwd" })).toThrow(/http or https/);
   });
 
