@@ -7,6 +7,8 @@ import { buildResult } from "../src/core/build-result.ts";
 import { UserError } from "../src/core/errors.ts";
 import { COMMENT_MARKERS } from "../src/core/protocol.ts";
 import type { CaseResult, CaseSideResult, EvalResult, GatesConfig, Outcome } from "../src/core/result.ts";
+import { GATE_NAMES } from "../src/core/result.ts";
+import { resultJsonSchema } from "../src/core/result-json-schema.ts";
 import { shardOf } from "../src/core/selection.ts";
 
 /** `modelgate merge FILE… --out FILE [--markdown FILE]` (PRODUCT.md §10, §11). */
@@ -206,5 +208,16 @@ describe("modelgate merge", () => {
       await expect(run).rejects.toThrow(message);
       await run.catch((error: Error) => expect(error.message).not.toContain("\n"));
     }
+  });
+
+  it("publishes the result file's JSON Schema from the same zod schema, closed like it", () => {
+    const schema = resultJsonSchema() as {
+      required: string[];
+      additionalProperties: boolean;
+      properties: { gates: { items: { properties: { name: { enum: string[] } } } } };
+    };
+    expect(schema.required).toContain("schema_version");
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.properties.gates.items.properties.name.enum).toEqual([...GATE_NAMES]);
   });
 });
