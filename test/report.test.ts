@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { GATES } from "../src/core/gates.ts";
 import { COMMENT_MARKERS } from "../src/core/protocol.ts";
 import { inlineCode } from "../src/core/report/escape.ts";
 import { toEvidence } from "../src/core/report/evidence.ts";
@@ -10,7 +11,8 @@ import {
   renderComment,
   renderRunningComment,
 } from "../src/core/report/markdown.ts";
-import type { CaseResult, EvalResult, Kpis } from "../src/core/result.ts";
+import { renderGatesTable } from "../src/core/report/sections.ts";
+import { type CaseResult, type EvalResult, GATE_NAMES, type Kpis } from "../src/core/result.ts";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const ZWJ = "\u200d";
@@ -383,6 +385,23 @@ describe("renderComment under hostile input", () => {
     expect(small).toContain("| Tool calls per task |");
     expect(small).toContain("#### Gates");
     expect(parseEvidence(small)?.head_sha).toBe(SHA);
+  });
+});
+
+describe("gate table", () => {
+  it("every gate name has a unit and sign, and the report shows each in its unit", () => {
+    expect(Object.keys(GATES).sort()).toEqual([...GATE_NAMES].sort());
+    const table = renderGatesTable({
+      ...smallResult(),
+      gates: [
+        { name: "max_error_rate", status: "pass", value: 0.01, threshold: 0.02, ci95: [0, 0.015] },
+        { name: "max_completion_rate_drop", status: "fail", value: 0.08, threshold: 0.05, ci95: [0.06, 0.1] },
+        { name: "max_cost_increase", status: "inconclusive", value: 0.25, threshold: 0.2, ci95: [0.1, 0.4] },
+      ],
+    });
+    expect(table).toMatch(/max_error_rate.*\| 1\.0 % \| 2\.0 % \|/);
+    expect(table).toMatch(/max_completion_rate_drop.*\| 8\.0 pp \| 5\.0 pp \|/);
+    expect(table).toMatch(/max_cost_increase.*\| 25\.0 % \| 20\.0 % \|/);
   });
 });
 
