@@ -255,6 +255,10 @@ describe("exit codes: flags, refs and files", () => {
       cli(evalArgs("main", "migrate-agentic-coding", "--markdown", "/proc/modelgate/c.md")),
       /cannot write \/proc\/modelgate\/c\.md/,
     );
+    // Found before any case ran: nothing was spent on the provider.
+    for (const path of ["/proc/modelgate/r.json", dir]) {
+      expect(cli(evalArgs("main", "migrate-agentic-coding", "--out", path)).stderr).not.toMatch(/^cases /m);
+    }
     expect(Date.now() - started).toBeLessThan(60_000);
   }, 120_000);
 

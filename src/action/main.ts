@@ -5,7 +5,7 @@ import type { EvalResult } from "../core/result.ts";
 import type { Progress } from "../eval/evaluate.ts";
 import { ProviderUnavailable } from "../eval/preflight.ts";
 import { openProvider, type Provider } from "../eval/provider.ts";
-import { resultJson, writeFileAtomic } from "../eval/result-file.ts";
+import { assertWritable, resultJson, writeFileAtomic } from "../eval/result-file.ts";
 import { type PreparedPull, preparePull, runEval } from "./eval-pr.ts";
 import { type PullContext, planEvent } from "./event.ts";
 import { createGitHub } from "./github-client.ts";
@@ -36,6 +36,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       if (secret) core.setSecret(secret.trim());
     }
     const settings = parseSettings(input, env);
+    // An unwritable result-file is an input error now, not after the whole eval has run.
+    await assertWritable(settings.resultFile);
     const plan = planEvent(settings);
     if (plan.kind === "ignore") {
       if (settings.mode === "merge") return await merge(settings, undefined);

@@ -7,7 +7,7 @@ import { directoryCache } from "../eval/cache.ts";
 import { evaluate } from "../eval/evaluate.ts";
 import { ProviderUnavailable } from "../eval/preflight.ts";
 import { openProvider } from "../eval/provider.ts";
-import { resultJson, writeFileAtomic } from "../eval/result-file.ts";
+import { assertWritable, resultJson, writeFileAtomic } from "../eval/result-file.ts";
 import { classifyRefs, loadPolicyAt } from "../git/classify-refs.ts";
 import { openLocalRepo } from "../git/local-repo.ts";
 import { commitSource } from "../git/tree-source.ts";
@@ -60,6 +60,9 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
     );
   }
 
+  // Output paths are checked before anything is spent on the provider.
+  if (values.out) await assertWritable(values.out);
+  if (values.markdown) await assertWritable(values.markdown);
   const repo = await openLocalRepo(values.repo);
   const [base, head] = await Promise.all([repo.resolve(values.base), repo.resolve(values.head)]);
   const config = await loadPolicyAt(repo, base, values.config);

@@ -10,11 +10,27 @@ import { temporaryPath } from "./cache.ts";
  * `UserError` naming the file and the reason, never an internal error.
  */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  await writeOrExplain(path, text, true);
+}
+
+/**
+ * Fails now, with the same `UserError` the final write would give, when `path` cannot be
+ * written: a run must not spend its whole budget before finding out it cannot save the result.
+ * Leaves an existing file as it is.
+ */
+export async function assertWritable(path: string): Promise<void> {
+  await writeOrExplain(path, "", false);
+}
+
+async function writeOrExplain(path: string, text: string, commit: boolean): Promise<void> {
   const temporary = temporaryPath(path);
   try {
     await ensureDir(dirname(path));
     await writeFile(temporary, text);
-    await rename(temporary, path);
+    const info = await stat(path).catch(() => undefined);
+    if (info?.isDirectory()) throw Object.assign(new Error(`${path} is a directory`), { code: "EISDIR" });
+    if (commit) await rename(temporary, path);
+    else await rm(temporary, { force: true });
   } catch (error) {
     await rm(temporary, { force: true }).catch(() => {});
     const code = (error as NodeJS.ErrnoException | null)?.code;
