@@ -7,6 +7,12 @@ import { describe, expect, test } from "vitest";
 import type { Classification } from "../src/core/classify/classify.ts";
 import { defaultConfig } from "../src/core/config/load.ts";
 import { UserError } from "../src/core/errors.ts";
+import {
+  CHECK_NAMES,
+  COMMENT_MARKERS,
+  hasPromotionTrailers,
+  promotionTrailers,
+} from "../src/core/protocol.ts";
 import { embedEvidence } from "../src/core/report/evidence.ts";
 import type { EvalResult } from "../src/core/result.ts";
 import { decide } from "../src/core/rollout/decide.ts";
@@ -659,5 +665,24 @@ describe("words", () => {
     );
     expect(body).toContain(`Pinned head: \`${SHA}\``);
     expect(body).toContain(`Commit: \`${OTHER}\``);
+  });
+});
+
+describe("Action <-> App protocol", () => {
+  test("promotion trailers are whole lines: a longer SHA or another target does not pass as ours", () => {
+    const message = ["rollout: candidate to 30 %", "", ...promotionTrailers(30, SHA)].join("\n");
+    expect(hasPromotionTrailers(message, 30, SHA)).toBe(true);
+    expect(hasPromotionTrailers(`${message}\n`, 30, SHA)).toBe(true);
+    expect(hasPromotionTrailers(message, 50, SHA)).toBe(false);
+    expect(hasPromotionTrailers(message.replace(SHA, `${SHA}0`), 30, SHA)).toBe(false);
+    expect(
+      hasPromotionTrailers(`rollout\n\nModelgate-Rollout: 30 Modelgate-Pinned-Head: ${SHA}`, 30, SHA),
+    ).toBe(false);
+  });
+
+  test("names and markers are distinct, so one side's output never reads as another's", () => {
+    expect(new Set(Object.values(CHECK_NAMES)).size).toBe(Object.keys(CHECK_NAMES).length);
+    const markers = Object.values(COMMENT_MARKERS);
+    for (const a of markers) for (const b of markers) if (a !== b) expect(a.includes(b)).toBe(false);
   });
 });
