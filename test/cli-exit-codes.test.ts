@@ -222,6 +222,12 @@ describe("exit codes: flags, refs and files", () => {
     expectUserError(cli(["classify", "--repo", repo, "--base", "main", "--format", "xml"]), /format/);
     expectUserError(cli(["merge", "--out", join(dir, "m.json")]), /at least one result file/);
     expectUserError(cli(["simulate", "--prot", "1"]), /Unknown option '--prot'/);
+    expectUserError(cli(["simulate", "--port", "99999"]), /--port: expected a port number/);
+    expectUserError(
+      cli(["simulate", "--profile", join(dir, "profile.yml")]),
+      /profile\.yml:2:1: invalid YAML/,
+    );
+    expectUserError(cli(["simulate", "--profile", join(dir, "nope.yml")]), /nope\.yml does not exist/);
   });
 
   it("a nonexistent ref or a folder that is not a repository: exit 2", () => {
