@@ -11,8 +11,9 @@ import {
 } from "../src/action/rehearsal.ts";
 import { defaultConfig } from "../src/core/config/load.ts";
 import { sameModel } from "../src/core/pricing.ts";
-import { COMMENT_MARKER, parseEvidence } from "../src/core/report/markdown.ts";
-import { isEvidenceComment, REHEARSAL_COMMENT_MARKER } from "../src/core/rollout/evidence.ts";
+import { COMMENT_MARKERS } from "../src/core/protocol.ts";
+import { parseEvidence } from "../src/core/report/markdown.ts";
+import { isEvidenceComment } from "../src/core/rollout/evidence.ts";
 import type { TreeSource } from "../src/core/source.ts";
 import { readProfileFile, startSimulator } from "../src/simulator/index.ts";
 import {
@@ -114,8 +115,8 @@ describe("rollback rehearsal (dist/index.js)", () => {
     const expected = { pass: "success", fail: "failure" } as Record<string, string>;
     expect(check?.conclusion).toBe(expected[rehearsal.verdict] ?? "neutral");
     const summary = check?.output.summary ?? "";
-    expect(summary.startsWith(REHEARSAL_COMMENT_MARKER)).toBe(true);
-    expect(summary).not.toContain(COMMENT_MARKER);
+    expect(summary.startsWith(COMMENT_MARKERS.rehearsal)).toBe(true);
+    expect(summary).not.toContain(COMMENT_MARKERS.eval);
     const evidence = parseEvidence(summary);
     expect(evidence).toMatchObject({
       head_sha: head,

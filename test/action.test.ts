@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { COMMENT_MARKER, parseEvidence } from "../src/core/report/markdown.ts";
+import { COMMENT_MARKERS } from "../src/core/protocol.ts";
+import { parseEvidence } from "../src/core/report/markdown.ts";
 import {
   API_KEY,
   checkRunsOn,
@@ -46,7 +47,7 @@ describe("modelgate Action (dist/index.js)", () => {
     expect(comments).toHaveLength(1);
     const [comment] = comments;
     expect(comment?.user).toBe("github-actions[bot]");
-    expect(comment?.body).toContain(COMMENT_MARKER);
+    expect(comment?.body).toContain(COMMENT_MARKERS.eval);
     const evidence = parseEvidence(comment?.body ?? "");
     expect(evidence?.head_sha).toBe(head);
     expect(first.outputs.verdict).toBe(evidence?.verdict);
@@ -125,14 +126,14 @@ models:
     const forged = await fetch(`${world.emu.url}/repos/${OWNER}/${REPO}/issues/${number}/comments`, {
       method: "POST",
       headers: { authorization: "token user-token", "content-type": "application/json" },
-      body: JSON.stringify({ body: `${COMMENT_MARKER}\n**modelgate: PASS**` }),
+      body: JSON.stringify({ body: `${COMMENT_MARKERS.eval}\n**modelgate: PASS**` }),
     });
     expect(forged.status).toBe(201);
     const run = await runAction(world, { payload: pullRequestPayload(world, number) });
     expect(run.code, run.stdout).toBe(0);
     const comments = commentsOn(world, number);
     expect(comments).toHaveLength(2);
-    expect(comments[0]?.body).toBe(`${COMMENT_MARKER}\n**modelgate: PASS**`);
+    expect(comments[0]?.body).toBe(`${COMMENT_MARKERS.eval}\n**modelgate: PASS**`);
     expect(comments[1]?.user).toBe("github-actions[bot]");
   });
 });

@@ -6,7 +6,8 @@
  */
 import { getOctokit } from "@actions/github";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { EVAL_CHECK_NAME, Publisher } from "../src/action/publish.ts";
+import { Publisher } from "../src/action/publish.ts";
+import { CHECK_NAMES } from "../src/core/protocol.ts";
 import { renderComment } from "../src/core/report/markdown.ts";
 import type { CaseResult, EvalResult, Kpis } from "../src/core/result.ts";
 import { utf8Length, utf8Prefix } from "../src/core/text/utf8.ts";
@@ -186,7 +187,7 @@ describe("Action: eval report with 300 flipped cases of Japanese output", () => 
   }
 
   function evalChecks() {
-    return [...emu.state.checkRuns.values()].filter((run) => run.name === EVAL_CHECK_NAME);
+    return [...emu.state.checkRuns.values()].filter((run) => run.name === CHECK_NAMES.eval);
   }
 
   test("the check completes with the report cut under 65,535 bytes", async () => {

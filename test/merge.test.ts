@@ -5,8 +5,10 @@ import { describe, expect, it } from "vitest";
 import { mergeCommand } from "../src/cli/merge.ts";
 import { buildResult } from "../src/core/build-result.ts";
 import { UserError } from "../src/core/errors.ts";
-import { COMMENT_MARKER } from "../src/core/report/markdown.ts";
+import { COMMENT_MARKERS } from "../src/core/protocol.ts";
 import type { CaseResult, CaseSideResult, EvalResult, GatesConfig, Outcome } from "../src/core/result.ts";
+import { GATE_NAMES } from "../src/core/result.ts";
+import { resultJsonSchema } from "../src/core/result-json-schema.ts";
 import { shardOf } from "../src/core/selection.ts";
 
 /** `modelgate merge FILE… --out FILE [--markdown FILE]` (docs/action.md#sharding, README.md#the-cli). */
@@ -110,7 +112,7 @@ describe("modelgate merge", () => {
     expect(merged.selection.case_ids).toHaveLength(60);
     expect(merged.selection.selected).toBe(60);
     expect(merged.warnings).toEqual([{ code: "missing_price", model: "gpt-5.5" }]);
-    expect(readFileSync(markdown, "utf8")).toContain(COMMENT_MARKER);
+    expect(readFileSync(markdown, "utf8")).toContain(COMMENT_MARKERS.eval);
     expect(printed.stderr).toContain("merged 3 result file(s), 60 cases: verdict fail");
   });
 
@@ -158,5 +160,64 @@ describe("modelgate merge", () => {
       /cannot read .*nope\.json: no such file/,
     );
     await expect(mergeCommand([broken], io().io)).rejects.toThrow(/--out FILE is required/);
+  });
+
+  it("rejects a result file that does not match the schema whole, naming the file and key path", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "modelgate-merge-"));
+    const [one, two] = shardResults(2);
+    if (!one || !two) throw new Error("no shards");
+    const out = join(dir, "m.json");
+    const good = write(dir, "good.json", two);
+    const cases = one.cases.map((c, i) => (i === 3 ? { ...c, head: { ...c.head, tokens: "12" } } : c));
+    const tampered: Array<[string, unknown, RegExp]> = [
+      [
+        "tokens.json",
+        { ...one, cases },
+        /tokens\.json: not a valid result file: cases\.3\.head\.tokens: expected number, found string "12"/,
+      ],
+      [
+        "outcome.json",
+        { ...one, cases: one.cases.map((c) => ({ ...c, head: { ...c.head, outcome: "passed" } })) },
+        /outcome\.json: not a valid result file: cases\.0\.head\.outcome: /,
+      ],
+      ["extra.json", { ...one, trusted: true }, /extra\.json: not a valid result file: trusted: unknown key/],
+      [
+        "gate.json",
+        { ...one, gates: [{ name: "max_vibes", status: "pass", value: 0, threshold: 1 }] },
+        /gate\.json: not a valid result file: gates\.0\.name: /,
+      ],
+      [
+        "warning.json",
+        { ...one, warnings: [{ code: "all_good" }] },
+        /warning\.json: not a valid result file: warnings\.0\.code: Invalid discriminator value.*found string "all_good"/,
+      ],
+      [
+        "cases.json",
+        { ...one, cases: {} },
+        /cases\.json: not a valid result file: cases: expected array, found an object/,
+      ],
+      [
+        "array.json",
+        [one],
+        /array\.json: not a valid result file: \(top level\): expected object, found a list/,
+      ],
+    ];
+    for (const [name, value, message] of tampered) {
+      const run = mergeCommand([good, write(dir, name, value), "--out", out], io().io);
+      await expect(run).rejects.toThrow(UserError);
+      await expect(run).rejects.toThrow(message);
+      await run.catch((error: Error) => expect(error.message).not.toContain("\n"));
+    }
+  });
+
+  it("publishes the result file's JSON Schema from the same zod schema, closed like it", () => {
+    const schema = resultJsonSchema() as {
+      required: string[];
+      additionalProperties: boolean;
+      properties: { gates: { items: { properties: { name: { enum: string[] } } } } };
+    };
+    expect(schema.required).toContain("schema_version");
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.properties.gates.items.properties.name.enum).toEqual([...GATE_NAMES]);
   });
 });

@@ -1,16 +1,18 @@
 import { describe, expect, it } from "vitest";
+import { GATES } from "../src/core/gates.ts";
+import { COMMENT_MARKERS } from "../src/core/protocol.ts";
 import { inlineCode } from "../src/core/report/escape.ts";
 import { toEvidence } from "../src/core/report/evidence.ts";
 import { formatInterval, formatSigned, formatValue } from "../src/core/report/format.ts";
 import {
-  COMMENT_MARKER,
   embedEvidence,
   escapeUntrusted,
   parseEvidence,
   renderComment,
   renderRunningComment,
 } from "../src/core/report/markdown.ts";
-import type { CaseResult, EvalResult, Kpis } from "../src/core/result.ts";
+import { renderGatesTable } from "../src/core/report/sections.ts";
+import { type CaseResult, type EvalResult, GATE_NAMES, type Kpis } from "../src/core/result.ts";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const ZWJ = "\u200d";
@@ -180,7 +182,7 @@ describe("renderComment on a small realistic result", () => {
   const body = renderComment(result, { headSha: SHA, runUrl: "https://github.com/o/r/actions/runs/1" });
 
   it("starts with the marker and a headline", () => {
-    expect(body.startsWith(`${COMMENT_MARKER}\n`)).toBe(true);
+    expect(body.startsWith(`${COMMENT_MARKERS.eval}\n`)).toBe(true);
     expect(body).toContain("**modelgate: FAIL** · head `0123456`");
     expect(body).toContain("[workflow run](https://github.com/o/r/actions/runs/1)");
     expect(body).toContain("1 of 2 gates failed: `max_error_rate`.");
@@ -357,7 +359,7 @@ describe("renderComment under hostile input", () => {
   });
 
   it("keeps the headline, KPIs, gates and evidence, and says what it cut", () => {
-    expect(body.startsWith(COMMENT_MARKER)).toBe(true);
+    expect(body.startsWith(COMMENT_MARKERS.eval)).toBe(true);
     expect(body).toContain("**modelgate: FAIL** · head `0123456`");
     expect(body).toContain("| Completion rate | 80.0 % | 75.0 % |");
     expect(body).toContain("| `max_error_rate` | **FAIL** |");
@@ -386,19 +388,33 @@ describe("renderComment under hostile input", () => {
   });
 });
 
+describe("gate table", () => {
+  it("every gate name has a unit and sign, and the report shows each in its unit", () => {
+    expect(Object.keys(GATES).sort()).toEqual([...GATE_NAMES].sort());
+    const table = renderGatesTable({
+      ...smallResult(),
+      gates: [
+        { name: "max_error_rate", status: "pass", value: 0.01, threshold: 0.02, ci95: [0, 0.015] },
+        { name: "max_completion_rate_drop", status: "fail", value: 0.08, threshold: 0.05, ci95: [0.06, 0.1] },
+        { name: "max_cost_increase", status: "inconclusive", value: 0.25, threshold: 0.2, ci95: [0.1, 0.4] },
+      ],
+    });
+    expect(table).toMatch(/max_error_rate.*\| 1\.0 % \| 2\.0 % \|/);
+    expect(table).toMatch(/max_completion_rate_drop.*\| 8\.0 pp \| 5\.0 pp \|/);
+    expect(table).toMatch(/max_cost_increase.*\| 25\.0 % \| 20\.0 % \|/);
+  });
+});
+
 describe("evidence", () => {
   const result = smallResult();
 
   it("round-trips and escapes what could end the comment", () => {
-    const hostile = {
-      ...result,
-      gates: [{ name: "x --> <y>", status: "pass" as const, value: 0, threshold: 1 }],
-    };
-    const block = embedEvidence(hostile, SHA);
+    // Gate names are a closed set now; the one free string in the block is the SHA.
+    const block = embedEvidence(result, "x --> <y>");
     expect(block.startsWith("<!-- modelgate:evidence {")).toBe(true);
     expect(block.slice("<!-- ".length, -" -->".length)).not.toMatch(/[<>]/);
-    const parsed = parseEvidence(`some text\n${block}\nmore`);
-    expect(parsed?.gates[0]?.name).toBe("x --> <y>");
+    expect(parseEvidence(`some text\n${block}\nmore`)?.head_sha).toBe("x --> <y>");
+    const parsed = parseEvidence(`some text\n${embedEvidence(result, SHA)}\nmore`);
     expect(parsed?.head_sha).toBe(SHA);
     expect(parsed?.kpis.head.error_rate).toBe(0.05);
     expect(parsed?.deltas.completion_rate).toEqual({ delta: -0.05, ci95: [-0.1, 0] });
@@ -437,7 +453,9 @@ describe("renderRunningComment", () => {
       runUrl: "javascript:alert(1)",
       previous,
     });
-    expect(running.startsWith(`${COMMENT_MARKER}\n**modelgate: RUNNING** · head \`fedcba9\``)).toBe(true);
+    expect(running.startsWith(`${COMMENT_MARKERS.eval}\n**modelgate: RUNNING** · head \`fedcba9\``)).toBe(
+      true,
+    );
     expect(running).not.toContain("javascript:");
     expect(parseEvidence(running)).toBeNull();
     expect(running).toContain("Previous result, for head `0123456`: **FAIL**.");

@@ -7,6 +7,12 @@ import { describe, expect, test } from "vitest";
 import type { Classification } from "../src/core/classify/classify.ts";
 import { defaultConfig } from "../src/core/config/load.ts";
 import { UserError } from "../src/core/errors.ts";
+import {
+  CHECK_NAMES,
+  COMMENT_MARKERS,
+  hasPromotionTrailers,
+  promotionTrailers,
+} from "../src/core/protocol.ts";
 import { embedEvidence } from "../src/core/report/evidence.ts";
 import type { EvalResult } from "../src/core/result.ts";
 import { decide } from "../src/core/rollout/decide.ts";
@@ -238,6 +244,45 @@ describe("evidence trust", () => {
     expect(step.detail).toContain(
       "Ignored 1 evidence block not written by the trusted bot (from **@\u200dmallory**)",
     );
+  });
+
+  test("a trusted block that fails the evidence schema is rejected whole and named, never partly used", () => {
+    const block = embedEvidence(result(), SHA);
+    const json = block.slice("<!-- modelgate:evidence ".length, -" -->".length);
+    const tamper = (mutate: (value: Record<string, unknown>) => void): string => {
+      const value = JSON.parse(json) as Record<string, unknown>;
+      mutate(value);
+      return `<!-- modelgate:eval -->\n<!-- modelgate:evidence ${JSON.stringify(value)} -->`;
+    };
+    for (const [text, reason] of [
+      [
+        tamper(
+          (v) => (v.gates = [{ name: "max_vibes", status: "pass", value: 0, threshold: 1, ci95: null }]),
+        ),
+        "gates.0.name",
+      ],
+      [tamper((v) => (v.trusted = true)), "trusted: unknown key"],
+      [tamper((v) => delete v.simulated), "simulated: expected boolean"],
+      [tamper((v) => (v.kpis = { base: {}, head: {} })), "kpis.base.completion_rate"],
+      [`<!-- modelgate:eval -->\n<!-- modelgate:evidence {"schema_version":1 -->`, "not valid JSON"],
+    ] as const) {
+      const pick = pickEvidence(
+        "eval",
+        [
+          { ...candidate("github-actions[bot]", SHA, { id: 1 }), text },
+          candidate("github-actions[bot]", SHA, { origin: "check_run", id: 9 }),
+        ],
+        trust,
+      );
+      expect(pick.source?.id).toBe(9);
+      expect(pick.ignored.map((i) => [i.id, i.reason])).toEqual([[1, "malformed"]]);
+      expect(pick.ignored[0]?.problem).toContain(reason);
+      expect(judgeEvidence({ pick, ...trust }).detail).toContain("does not match the evidence schema");
+      // Alone, it is no evidence at all.
+      const alone = pickEvidence("eval", [{ ...candidate("github-actions[bot]", SHA), text }], trust);
+      expect(alone.evidence).toBeUndefined();
+      expect(judgeEvidence({ pick: alone, ...trust }).status).toBe("fail");
+    }
   });
 
   test("the sticky comment wins over a check run; among check runs the newest", () => {
@@ -492,6 +537,18 @@ describe("Prometheus client", () => {
       new PrometheusError("Prometheus refused the query: parse error at char 5"),
     );
     await expect(client.instant("range")).rejects.toThrow(/needs a function such as increase\(\)/);
+    const odd = prometheusClient({
+      url: "http://prom:9090",
+      fetch: fakePrometheus({
+        list: [1, 2],
+        nostatus: { data: { resultType: "vector", result: [] } },
+        series: { status: "success", data: { resultType: "vector", result: "7" } },
+      }),
+    });
+    // Bodies of another shape are errors, never read as "no data" or a number.
+    await expect(odd.instant("list")).rejects.toThrow(/not an API response/);
+    await expect(odd.instant("nostatus")).rejects.toThrow(/not an API response/);
+    await expect(odd.instant("series")).rejects.toThrow(/not a list of series/);
     expect(() => prometheusClient({ url: "file:///etc/passwd" })).toThrow(/http or https/);
   });
 
@@ -608,5 +665,24 @@ describe("words", () => {
     );
     expect(body).toContain(`Pinned head: \`${SHA}\``);
     expect(body).toContain(`Commit: \`${OTHER}\``);
+  });
+});
+
+describe("Action <-> App protocol", () => {
+  test("promotion trailers are whole lines: a longer SHA or another target does not pass as ours", () => {
+    const message = ["rollout: candidate to 30 %", "", ...promotionTrailers(30, SHA)].join("\n");
+    expect(hasPromotionTrailers(message, 30, SHA)).toBe(true);
+    expect(hasPromotionTrailers(`${message}\n`, 30, SHA)).toBe(true);
+    expect(hasPromotionTrailers(message, 50, SHA)).toBe(false);
+    expect(hasPromotionTrailers(message.replace(SHA, `${SHA}0`), 30, SHA)).toBe(false);
+    expect(
+      hasPromotionTrailers(`rollout\n\nModelgate-Rollout: 30 Modelgate-Pinned-Head: ${SHA}`, 30, SHA),
+    ).toBe(false);
+  });
+
+  test("names and markers are distinct, so one side's output never reads as another's", () => {
+    expect(new Set(Object.values(CHECK_NAMES)).size).toBe(Object.keys(CHECK_NAMES).length);
+    const markers = Object.values(COMMENT_MARKERS);
+    for (const a of markers) for (const b of markers) if (a !== b) expect(a.includes(b)).toBe(false);
   });
 });

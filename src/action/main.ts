@@ -6,7 +6,7 @@ import type { EvalResult } from "../core/result.ts";
 import type { Progress } from "../eval/evaluate.ts";
 import { ProviderUnavailable } from "../eval/preflight.ts";
 import { openProvider, type Provider } from "../eval/provider.ts";
-import { resultJson, writeFileAtomic } from "../eval/result-file.ts";
+import { assertWritable, resultJson, writeFileAtomic } from "../eval/result-file.ts";
 import { assertWritableDirectory } from "../eval/writable.ts";
 import { type PreparedPull, preparePull, runEval } from "./eval-pr.ts";
 import { type PullContext, planEvent } from "./event.ts";
@@ -38,6 +38,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       if (secret) core.setSecret(secret.trim());
     }
     const settings = parseSettings(input, env);
+    // An unwritable result-file is an input error now, not after the whole eval has run.
+    await assertResultFileWritable(settings);
     const plan = planEvent(settings);
     if (plan.kind === "ignore") {
       if (settings.mode === "merge") return await merge(settings, undefined);
@@ -77,7 +79,6 @@ async function evalPull(settings: Settings, pull: PullContext): Promise<void> {
       "use a folder under RUNNER_TEMP, or cache-dir: none",
     );
   }
-  await assertResultFileWritable(settings);
 
   const gh = createGitHub(settings.githubToken, settings.env.apiUrl, core);
   const sharded = settings.shard.count > 1;
@@ -227,12 +228,15 @@ async function merge(settings: Settings, pull: PullContext | undefined): Promise
   await finish(settings, result, publisher, { sharded: false });
 }
 
-function assertResultFileWritable(settings: Settings): Promise<void> {
-  return assertWritableDirectory(
-    dirname(settings.resultFile),
-    `Invalid input 'result-file': ${settings.resultFile}`,
-    "use a path under RUNNER_TEMP or the workspace",
-  );
+async function assertResultFileWritable(settings: Settings): Promise<void> {
+  try {
+    await assertWritable(settings.resultFile);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    throw new UserError(
+      `Invalid input 'result-file': ${settings.resultFile} is not writable (${error.message}); use a path under RUNNER_TEMP or the workspace`,
+    );
+  }
 }
 
 /** Result file, comment, check run, job summary and outputs; then the gate decides the step. */

@@ -18,7 +18,12 @@ export async function readShardResults(inputs: readonly string[]): Promise<EvalR
   for (const input of inputs) files.push(...(await jsonFiles(input)));
   if (files.length === 0) throw new UserError(`Input 'results': no .json files in ${inputs.join(", ")}.`);
   const shards = await Promise.all(
-    files.map(async (file) => parseResultFile(await readFile(file, "utf8"), file)),
+    files.map(async (file) => {
+      const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
+        throw new UserError(`Input 'results': cannot read ${file} (${error.code ?? error.message}).`);
+      });
+      return parseResultFile(text, file);
+    }),
   );
   return mergeResults(shards);
 }

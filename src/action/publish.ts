@@ -1,14 +1,11 @@
-import { COMMENT_MARKER, renderComment, renderRunningComment } from "../core/report/markdown.ts";
+import { CHECK_NAMES, COMMENT_MARKERS } from "../core/protocol.ts";
+import { renderComment, renderRunningComment } from "../core/report/markdown.ts";
 import type { EvalResult, Verdict } from "../core/result.ts";
-import { REHEARSAL_CHECK_NAME } from "../core/rollout/evidence.ts";
 import { CHECK_OUTPUT_LIMIT, type CheckConclusion, upsertCheckRun } from "../github/check-runs.ts";
 import { type GitHub, httpStatus } from "../github/client.ts";
 import { findStickyComments, upsertStickyComment } from "../github/sticky-comment.ts";
 import { resolveCommentAuthor } from "./author.ts";
 import type { PullContext } from "./event.ts";
-
-/** The check run that carries the same evidence as the comment, for the App's promotion gates. */
-export const EVAL_CHECK_NAME = "modelgate/eval";
 
 export interface Log {
   info(message: string): void;
@@ -118,7 +115,7 @@ export class Publisher {
           summary: "The rollback rehearsal runs after the eval; its report follows when it finishes.",
         },
       },
-      REHEARSAL_CHECK_NAME,
+      CHECK_NAMES.rehearsal,
     );
   }
 
@@ -134,7 +131,7 @@ export class Publisher {
         conclusion: check.conclusion,
         output: { title: check.title, summary: check.summary },
       },
-      REHEARSAL_CHECK_NAME,
+      CHECK_NAMES.rehearsal,
     );
     const { pull, serverUrl } = this.#target;
     return id === undefined ? undefined : `${serverUrl}/${pull.owner}/${pull.repo}/runs/${id}`;
@@ -158,7 +155,7 @@ export class Publisher {
         owner: pull.owner,
         repo: pull.repo,
         issue_number: pull.number,
-        marker: COMMENT_MARKER,
+        marker: COMMENT_MARKERS.eval,
         author: this.#author,
       };
       const previous = this.#posted ? undefined : (await findStickyComments(gh, target))[0]?.body;
@@ -196,10 +193,10 @@ export class Publisher {
       conclusion?: CheckConclusion;
       output: { title: string; summary: string };
     },
-    name = EVAL_CHECK_NAME,
+    name: typeof CHECK_NAMES.eval | typeof CHECK_NAMES.rehearsal = CHECK_NAMES.eval,
   ): Promise<number | undefined> {
     const { gh, pull, log, runUrl } = this.#target;
-    const enabled = name === EVAL_CHECK_NAME ? this.#target.checkRun : this.#target.rehearsalCheckRun;
+    const enabled = name === CHECK_NAMES.eval ? this.#target.checkRun : this.#target.rehearsalCheckRun;
     if (!enabled) return undefined;
     try {
       const written = await upsertCheckRun(

@@ -1,11 +1,10 @@
 import { type Classification, classifyChange, compilePolicy } from "../core/classify/classify.ts";
+import { COMMENT_MARKERS, EVIDENCE_OPEN } from "../core/protocol.ts";
 import { escapeUntrusted, inlineCode, safeLink, truncate } from "../core/report/escape.ts";
-import { EVIDENCE_OPEN } from "../core/report/evidence.ts";
 import { plural } from "../core/report/format.ts";
-import { COMMENT_MARKER, GITHUB_COMMENT_LIMIT, renderComment } from "../core/report/markdown.ts";
+import { GITHUB_COMMENT_LIMIT, renderComment } from "../core/report/markdown.ts";
 import { pairedCases, renderGatesTable, verdictSentence } from "../core/report/sections.ts";
 import type { EvalResult } from "../core/result.ts";
-import { REHEARSAL_COMMENT_MARKER } from "../core/rollout/evidence.ts";
 import {
   type LlmDocument,
   parseLlmDocument,
@@ -285,17 +284,17 @@ export function rehearsalCheck(
     return {
       conclusion: outcome.cancelled ? "cancelled" : "failure",
       title,
-      summary: `${REHEARSAL_COMMENT_MARKER}\n${rehearsalSection(outcome)}\n`,
+      summary: `${COMMENT_MARKERS.rehearsal}\n${rehearsalSection(outcome)}\n`,
     };
   }
   const body = renderComment(outcome.result, {
     headSha: options.headSha,
     ...(options.runUrl ? { runUrl: options.runUrl } : {}),
     title: `Rollback rehearsal: ${rehearsalDescription(outcome.plan.share, outcome.plan.edit)}`,
-    maxBytes: CHECK_OUTPUT_LIMIT - REHEARSAL_COMMENT_MARKER.length,
+    maxBytes: CHECK_OUTPUT_LIMIT - COMMENT_MARKERS.rehearsal.length,
   });
-  const summary = body.startsWith(COMMENT_MARKER)
-    ? `${REHEARSAL_COMMENT_MARKER}${body.slice(COMMENT_MARKER.length)}`
+  const summary = body.startsWith(COMMENT_MARKERS.eval)
+    ? `${COMMENT_MARKERS.rehearsal}${body.slice(COMMENT_MARKERS.eval.length)}`
     : body;
   return { conclusion: conclusionOf(outcome.result.verdict), title, summary };
 }

@@ -1,5 +1,6 @@
+import { COMMENT_MARKERS } from "../core/protocol.ts";
 import { safeLink } from "../core/report/escape.ts";
-import { COMMENT_MARKER, escapeUntrusted } from "../core/report/markdown.ts";
+import { escapeUntrusted } from "../core/report/markdown.ts";
 import { headLabel } from "../core/report/sections.ts";
 import type { EvalResult } from "../core/result.ts";
 
@@ -15,7 +16,7 @@ export function errorComment(message: string, options: { headSha: string; runUrl
   ]
     .filter((part) => part !== null)
     .join(" · ");
-  return `${COMMENT_MARKER}\n${headline}\n\nThe eval did not finish: ${escapeUntrusted(message)}\n`;
+  return `${COMMENT_MARKERS.eval}\n${headline}\n\nThe eval did not finish: ${escapeUntrusted(message)}\n`;
 }
 
 /** The job summary of a run that had nothing to do. */

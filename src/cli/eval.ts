@@ -10,7 +10,7 @@ import { directoryCache, trackedInCacheDir } from "../eval/cache.ts";
 import { evaluate } from "../eval/evaluate.ts";
 import { ProviderUnavailable } from "../eval/preflight.ts";
 import { openProvider } from "../eval/provider.ts";
-import { resultJson, writeFileAtomic, writeFileAtomicSync } from "../eval/result-file.ts";
+import { assertWritable, resultJson, writeFileAtomic, writeFileAtomicSync } from "../eval/result-file.ts";
 import type { RetryPolicy } from "../eval/retry-policy.ts";
 import { assertWritableDirectory } from "../eval/writable.ts";
 import { classifyRefs, loadPolicyAt } from "../git/classify-refs.ts";
@@ -81,6 +81,9 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
     );
   }
 
+  // Output paths are checked before anything is spent on the provider.
+  if (values.out) await assertWritable(values.out);
+  if (values.markdown) await assertWritable(values.markdown);
   const repo = await openLocalRepo(values.repo);
   const [base, head] = await Promise.all([repo.resolve(values.base), repo.resolve(values.head)]);
   const config = await loadPolicyAt(repo, base, values.config);
@@ -90,8 +93,6 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
     repoDir: values.repo,
     tracked: () => repo.listFiles(head),
     cacheDir,
-    out: values.out,
-    markdown: values.markdown,
   });
   const apiKeyEnv = values["api-key-env"] ?? "OPENAI_API_KEY";
   const provider = await openProvider({
@@ -186,13 +187,11 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
   return join(env.HOME || homedir(), ".cache", "modelgate");
 }
 
-/** Every place the run reads answers from or writes to is checked before a request is spent. */
+/** The cache folder is checked before a request is spent (the output files are, above). */
 async function checkWritePlaces(places: {
   repoDir: string;
   tracked: () => Promise<string[]>;
   cacheDir: string | undefined;
-  out: string | undefined;
-  markdown: string | undefined;
 }): Promise<void> {
   if (places.cacheDir) {
     await refuseTrackedCacheDir(places.cacheDir, places.repoDir, await places.tracked());
@@ -201,17 +200,6 @@ async function checkWritePlaces(places: {
       `--cache-dir ${places.cacheDir}`,
       "pass a writable folder or --no-cache",
     );
-  }
-  for (const [flag, path] of [
-    ["--out", places.out],
-    ["--markdown", places.markdown],
-  ] as const) {
-    if (path)
-      await assertWritableDirectory(
-        dirname(resolve(path)),
-        `${flag} ${path}`,
-        "pass a path in a writable folder",
-      );
   }
 }
 

@@ -54,7 +54,7 @@ export function buildResult(parts: ResultParts): EvalResult {
     selection: parts.selection,
     cases,
     ...(parts.simulated ? { simulated: true } : {}),
-    gates_config: parts.gates,
+    gates_config: gatesConfigOf(parts.gates),
     ...(parts.shard ? { shard: parts.shard } : {}),
   };
 }
@@ -66,5 +66,18 @@ function sideSummary(cases: readonly CaseResult[], side: "base" | "head"): SideS
     cases: ran.length,
     requests: ran.filter((r) => !r.cached).reduce((n, r) => n + r.attempts, 0),
     cache_hits: ran.filter((r) => r.cached).reduce((n, r) => n + r.attempts, 0),
+  };
+}
+
+/**
+ * Exactly the eval's thresholds: callers may pass the whole `gates` policy (it also holds
+ * production settings), and the result file's schema admits only what merge re-judges with.
+ */
+function gatesConfigOf(gates: GatesConfig): GatesConfig {
+  return {
+    max_error_rate: gates.max_error_rate,
+    max_completion_rate_drop: gates.max_completion_rate_drop,
+    ...(gates.max_cost_increase !== undefined ? { max_cost_increase: gates.max_cost_increase } : {}),
+    min_cases: gates.min_cases,
   };
 }

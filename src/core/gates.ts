@@ -1,10 +1,12 @@
 import type { Config } from "./config/schema.ts";
 import { computeKpis } from "./kpis.ts";
 import { ownRecord } from "./own.ts";
+import type { Unit } from "./report/format.ts";
 import type {
   CaseResult,
   CaseSideResult,
   Delta,
+  GateName,
   GateResult,
   GateStatus,
   KpiName,
@@ -30,6 +32,19 @@ import {
  * the threshold, passes only when the whole interval lies inside it, and otherwise says it
  * cannot tell yet: noise neither blocks nor lets through a migration.
  */
+
+/**
+ * What each gate's value and threshold mean, so reports never guess from the name:
+ * - `unit`: how value, threshold and interval are shown (see `Unit`);
+ * - `signed`: the value is a change that can go either way, shown with its sign;
+ * - `completion`: the gate judges the completion rate, so the run's minimum detectable
+ *   effect says whether it can decide at all.
+ */
+export const GATES: Readonly<Record<GateName, { unit: Unit; signed: boolean; completion: boolean }>> = {
+  max_error_rate: { unit: "percent", signed: false, completion: false },
+  max_completion_rate_drop: { unit: "pp", signed: true, completion: true },
+  max_cost_increase: { unit: "relative", signed: false, completion: false },
+};
 
 export type PairGatesConfig = Pick<
   Config["gates"],

@@ -1,6 +1,13 @@
 import { buildResult } from "./build-result.ts";
 import { UserError } from "./errors.ts";
-import type { CaseResult, EvalResult, Selection, Verdict, Warning } from "./result.ts";
+import {
+  type CaseResult,
+  type EvalResult,
+  parseResultText,
+  type Selection,
+  type Verdict,
+  type Warning,
+} from "./result.ts";
 
 /** One shard result and where it came from (a file name, for error messages). */
 export interface ShardInput {
@@ -17,13 +24,6 @@ export interface ShardInput {
 export function mergeResults(shards: readonly ShardInput[]): EvalResult {
   const first = shards[0];
   if (!first) throw new UserError("merge: no result files given");
-  for (const shard of shards) {
-    if (shard.result.schema_version !== 1) {
-      throw new UserError(
-        `merge: ${shard.label}: schema_version ${JSON.stringify(shard.result.schema_version)} is not supported (expected 1)`,
-      );
-    }
-  }
   const gates = first.result.gates_config;
   if (!gates) throw new UserError(`merge: ${first.label}: no gates_config (written by an older modelgate?)`);
   for (const shard of shards.slice(1)) {
@@ -121,31 +121,14 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** A result file's text as a shard input; errors name the file and what is wrong. */
+/** A result file's text as a shard input; errors name the file and the key path that is wrong. */
 export function parseResultFile(text: string, label: string): ShardInput {
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return { label, result: parseResultText(text, label) };
   } catch (error) {
-    throw new UserError(
-      `merge: ${label} is not JSON (${error instanceof Error ? error.message : String(error)})`,
-    );
+    if (error instanceof UserError) throw new UserError(`merge: ${error.message}`);
+    throw error;
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    throw new UserError(`merge: ${label}: expected a result object (schema_version 1)`);
-  const record = value as Record<string, unknown>;
-  if (record.schema_version !== 1) {
-    throw new UserError(
-      `merge: ${label}: schema_version ${JSON.stringify(record.schema_version)} is not supported (expected 1)`,
-    );
-  }
-  for (const key of ["cases", "warnings", "gates"] as const) {
-    if (!Array.isArray(record[key])) throw new UserError(`merge: ${label}: '${key}' must be a list`);
-  }
-  const selection = record.selection as Record<string, unknown> | undefined;
-  if (!selection || !Array.isArray(selection.case_ids) || !Array.isArray(selection.reasons))
-    throw new UserError(`merge: ${label}: 'selection' must have 'case_ids' and 'reasons' lists`);
-  return { label, result: value as EvalResult };
 }
 
 function agreed(values: ReadonlyArray<string | undefined>): string | undefined {

@@ -1,7 +1,16 @@
 /**
  * The result file contract (PRODUCT.md §8, `schema_version: 1`).
  * Every door reads and writes this shape; the PR comment is rendered from it.
+ *
+ * The zod schema below is the one definition: the TypeScript types are inferred from it, the
+ * writer checks what it writes against it, and every reader (merge, the Action's merge mode,
+ * the evidence block, the App) parses with it. Objects are strict: a file with a key this
+ * version does not know, or a value of the wrong shape, is rejected as a whole, never partly
+ * trusted.
  */
+
+import { z } from "zod";
+import { UserError } from "./errors.ts";
 
 export const KPI_NAMES = [
   "completion_rate",
@@ -17,124 +26,248 @@ export const KPI_NAMES = [
 
 export type KpiName = (typeof KPI_NAMES)[number];
 
+/**
+ * The gates a result can carry: a closed set. Their unit and sign live in one table
+ * (`GATES` in gates.ts), so nothing guesses them from the name.
+ */
+export const GATE_NAMES = ["max_error_rate", "max_completion_rate_drop", "max_cost_increase"] as const;
+export type GateName = (typeof GATE_NAMES)[number];
+
+/** zod's `number` rejects NaN and ±Infinity, which JSON cannot carry anyway. */
+const finite = z.number();
+const count = z.number().int().nonnegative();
+const interval = z.tuple([finite, finite]);
+
 /** A KPI is `null` when it is undefined for the run (nothing completed, no answer, unknown cost). */
-export type Kpis = Record<KpiName, number | null>;
+export const kpisSchema = z.record(z.enum(KPI_NAMES), finite.nullable());
+export type Kpis = z.infer<typeof kpisSchema>;
 
-export type Outcome = "pass" | "fail" | "takeover" | "error";
+export const outcomeSchema = z.enum(["pass", "fail", "takeover", "error"]);
+export type Outcome = z.infer<typeof outcomeSchema>;
 
-export type Verdict = "pass" | "fail" | "inconclusive" | "skipped";
+export const verdictSchema = z.enum(["pass", "fail", "inconclusive", "skipped"]);
+export type Verdict = z.infer<typeof verdictSchema>;
 
-export type GateStatus = "pass" | "fail" | "inconclusive";
+export const gateStatusSchema = z.enum(["pass", "fail", "inconclusive"]);
+export type GateStatus = z.infer<typeof gateStatusSchema>;
 
 /** One side's view of one case after all its attempts. */
-export interface CaseSideResult {
-  outcome: Outcome;
-  attempts: number;
+export const caseSideResultSchema = z.strictObject({
+  outcome: outcomeSchema,
+  attempts: count,
   /** prompt + completion tokens over all attempts; `null` when any answer came without usage. */
-  tokens: number | null;
+  tokens: count.nullable(),
   /** USD over all attempts; `null` when any attempt's cost is unknown (no usage, or no price). */
-  cost: number | null;
+  cost: finite.nonnegative().nullable(),
   /** The `model` field of the last answer, or the requested ID when there was no answer. */
-  model: string;
-  tool_calls: number;
+  model: z.string(),
+  tool_calls: count,
   /** Latency of each attempt that got an answer, in ms. */
-  latencies_ms: number[];
+  latencies_ms: z.array(finite.nonnegative()),
   /** Why the last attempt failed, for people reading the report (assert message, HTTP status…). */
-  detail?: string;
+  detail: z.string().optional(),
   /** True when this side's answer came from the attempt cache. */
-  cached?: boolean;
-}
+  cached: z.boolean().optional(),
+});
+export type CaseSideResult = z.infer<typeof caseSideResultSchema>;
 
-export interface CaseResult {
-  id: string;
-  route: string;
+export const caseResultSchema = z.strictObject({
+  id: z.string(),
+  route: z.string(),
   /** Absent when the side did not run this case (stopped by pre-flight, budget, or case only on one side). */
-  base?: CaseSideResult;
-  head?: CaseSideResult;
-}
+  base: caseSideResultSchema.optional(),
+  head: caseSideResultSchema.optional(),
+});
+export type CaseResult = z.infer<typeof caseResultSchema>;
 
-export interface SideSummary {
-  kpis: Kpis;
-  cases: number;
+export const sideSummarySchema = z.strictObject({
+  kpis: kpisSchema,
+  cases: count,
   /** Attempts sent to the provider (an attempt is one or more requests: tool loops take several). */
-  requests: number;
+  requests: count,
   /** Attempts served from the attempt cache. */
-  cache_hits: number;
-}
+  cache_hits: count,
+});
+export type SideSummary = z.infer<typeof sideSummarySchema>;
 
-export interface Delta {
-  delta: number | null;
-  ci95: [number, number] | null;
-}
+export const deltaSchema = z.strictObject({
+  delta: finite.nullable(),
+  ci95: interval.nullable(),
+});
+export type Delta = z.infer<typeof deltaSchema>;
 
-export interface GateResult {
-  name: string;
-  status: GateStatus;
+export const deltasSchema = z.partialRecord(z.enum(KPI_NAMES), deltaSchema);
+
+export const gateResultSchema = z.strictObject({
+  name: z.enum(GATE_NAMES),
+  status: gateStatusSchema,
   /** The observed value the gate judged (e.g. head error rate, or completion drop). */
-  value: number | null;
-  threshold: number;
+  value: finite.nullable(),
+  threshold: finite,
   /** The 95 % interval behind the decision. */
-  ci95?: [number, number] | null;
+  ci95: interval.nullable().optional(),
   /** Why it was not decided, in plain words, when inconclusive. */
-  reason?: string;
-}
+  reason: z.string().optional(),
+});
+export type GateResult = z.infer<typeof gateResultSchema>;
 
-export type Warning =
-  | { code: "model_mismatch"; route: string; requested: string; returned: string }
-  | { code: "unknown_model"; route: string; model: string; side: "base" | "head" }
-  | { code: "missing_price"; model: string }
-  | { code: "missing_usage"; route: string; model: string }
-  | { code: "partial"; reason: string; cap?: string }
-  | { code: "endpoint_in_repo"; file: string; key: string }
-  | { code: "cases_changed"; added: string[]; removed: string[]; modified: string[] }
-  | { code: "case_one_side"; id: string; side: "base" | "head" }
-  | { code: "truncated_file_list"; files: number }
-  | { code: "too_small"; message: string }
+const side = z.enum(["base", "head"]);
+
+export const warningSchema = z.discriminatedUnion("code", [
+  z.strictObject({
+    code: z.literal("model_mismatch"),
+    route: z.string(),
+    requested: z.string(),
+    returned: z.string(),
+  }),
+  z.strictObject({ code: z.literal("unknown_model"), route: z.string(), model: z.string(), side }),
+  z.strictObject({ code: z.literal("missing_price"), model: z.string() }),
+  z.strictObject({ code: z.literal("missing_usage"), route: z.string(), model: z.string() }),
+  z.strictObject({ code: z.literal("partial"), reason: z.string(), cap: z.string().optional() }),
+  z.strictObject({ code: z.literal("endpoint_in_repo"), file: z.string(), key: z.string() }),
+  z.strictObject({
+    code: z.literal("cases_changed"),
+    added: z.array(z.string()),
+    removed: z.array(z.string()),
+    modified: z.array(z.string()),
+  }),
+  z.strictObject({ code: z.literal("case_one_side"), id: z.string(), side }),
+  z.strictObject({ code: z.literal("truncated_file_list"), files: count }),
+  z.strictObject({ code: z.literal("too_small"), message: z.string() }),
   /** Attempt-cache entries that failed validation on read: each was a miss and ran again. */
-  | { code: "cache_entry_invalid"; count: number; example: string }
-  | { code: "config"; message: string };
+  z.strictObject({ code: z.literal("cache_entry_invalid"), count, example: z.string() }),
+  z.strictObject({ code: z.literal("config"), message: z.string() }),
+]);
+export type Warning = z.infer<typeof warningSchema>;
 
-export interface Selection {
+export const selectionSchema = z.strictObject({
   /** Case IDs that ran, after sampling. */
-  case_ids: string[];
+  case_ids: z.array(z.string()),
   /** Why each route was selected, e.g. "route model changed (llm.routes.agentic_coding)". */
-  reasons: Array<{ route: string; reason: string }>;
+  reasons: z.array(z.strictObject({ route: z.string(), reason: z.string() })),
   /** Size of the selection before `max_cases` sampling. */
-  selected: number;
+  selected: count,
   /** Seed used when sampling below the selection. */
-  sample_seed?: string;
-  all: boolean;
-}
+  sample_seed: z.string().optional(),
+  all: z.boolean(),
+});
+export type Selection = z.infer<typeof selectionSchema>;
 
-export interface EvalResult {
-  schema_version: 1;
-  verdict: Verdict;
+/** The gate thresholds a result was judged by, so shard results can be merged and re-judged. */
+export const gatesConfigSchema = z.strictObject({
+  max_error_rate: finite,
+  max_completion_rate_drop: finite,
+  max_cost_increase: finite.optional(),
+  min_cases: count,
+});
+export type GatesConfig = z.infer<typeof gatesConfigSchema>;
+
+const routeKpisSchema = z.strictObject({
+  base: z.strictObject({ kpis: kpisSchema }),
+  head: z.strictObject({ kpis: kpisSchema }),
+});
+
+export const evalResultSchema = z.strictObject({
+  schema_version: z.literal(1),
+  verdict: verdictSchema,
   /** True when budget caps, a kill or provider failure stopped the run before all cases finished. */
-  partial: boolean;
-  partial_reason?: string;
-  base_ref?: string;
-  head_ref?: string;
-  base: SideSummary;
-  head: SideSummary;
-  routes: Record<string, { base: { kpis: Kpis }; head: { kpis: Kpis } }>;
-  deltas: Partial<Record<KpiName, Delta>>;
+  partial: z.boolean(),
+  partial_reason: z.string().optional(),
+  base_ref: z.string().optional(),
+  head_ref: z.string().optional(),
+  base: sideSummarySchema,
+  head: sideSummarySchema,
+  routes: z.record(z.string(), routeKpisSchema),
+  deltas: deltasSchema,
   /** Smallest completion-rate change this run could detect at 80 % power (absolute, 0..1). */
-  min_detectable_effect: number | null;
-  gates: GateResult[];
-  warnings: Warning[];
-  selection: Selection;
-  cases: CaseResult[];
+  min_detectable_effect: finite.nullable(),
+  gates: z.array(gateResultSchema),
+  warnings: z.array(warningSchema),
+  selection: selectionSchema,
+  cases: z.array(caseResultSchema),
   /** Human-facing labels for providers that are simulated, so numbers are never mistaken for real ones. */
-  simulated?: boolean;
-  /** The gate thresholds this result was judged by, so shard results can be merged and re-judged. */
-  gates_config?: GatesConfig;
+  simulated: z.boolean().optional(),
+  gates_config: gatesConfigSchema.optional(),
   /** `i/n` when this result is one shard of a run. */
-  shard?: string;
+  shard: z
+    .string()
+    .regex(/^\d+\/\d+$/, "expected the form i/n")
+    .optional(),
+});
+export type EvalResult = z.infer<typeof evalResultSchema>;
+
+/**
+ * The first problem of a value that does not match a schema, as one line naming the key path,
+ * e.g. `cases.3.head.tokens: expected number, found string "12"`.
+ */
+export function schemaProblem(error: z.ZodError, raw: unknown): string {
+  const issue = error.issues[0];
+  if (!issue) return "does not match the schema";
+  const path = issue.path.map(String).join(".");
+  const at = path === "" ? "(top level)" : path;
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : "";
+  if (issue.code === "unrecognized_keys") {
+    const keys = issue.keys.map((key) => (path === "" ? key : `${path}.${key}`));
+    return `${keys.join(", ")}: unknown key${keys.length > 1 ? "s" : ""}${more}`;
+  }
+  const message = issue.message.replace(/^Invalid input: /, "").replace(/, received \w+$/, "");
+  return `${at}: ${message}, found ${describe(valueAt(raw, issue.path))}${more}`;
 }
 
-export interface GatesConfig {
-  max_error_rate: number;
-  max_completion_rate_drop: number;
-  max_cost_increase?: number | undefined;
-  min_cases: number;
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let current = raw;
+  for (const segment of path) {
+    if (current === null || typeof current !== "object" || !Object.hasOwn(current, segment)) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return current;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "an object";
+  if (typeof value === "string")
+    return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return `${typeof value} ${String(value)}`;
+}
+
+/**
+ * A result file's text, checked against the schema. Errors are one line naming the file and
+ * the key path; nothing of a file that fails is used.
+ */
+export function parseResultText(text: string, file: string): EvalResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new UserError(`${file} is not JSON (${reason})`);
+  }
+  // Another version is named as such, not as a list of keys that do not match this one.
+  const versioned = z.looseObject({ schema_version: z.unknown() }).safeParse(raw);
+  if (versioned.success) {
+    const version = versioned.data.schema_version;
+    if (version !== 1) {
+      throw new UserError(`${file}: schema_version ${JSON.stringify(version)} is not supported (expected 1)`);
+    }
+  }
+  const parsed = evalResultSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new UserError(`${file}: not a valid result file: ${schemaProblem(parsed.error, raw)}`);
+  return parsed.data;
+}
+
+/**
+ * The result file's text. What is written is checked with the same schema readers use, so a
+ * file modelgate writes is one modelgate can read back; a mismatch is a bug, not a user error.
+ */
+export function serializeResult(result: EvalResult): string {
+  const text = `${JSON.stringify(result, null, 2)}\n`;
+  const raw: unknown = JSON.parse(text);
+  const checked = evalResultSchema.safeParse(raw);
+  if (!checked.success)
+    throw new Error(`result does not match its schema: ${schemaProblem(checked.error, raw)}`);
+  return text;
 }

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { Config } from "../core/config/schema.ts";
 import type { ProductionArms } from "../core/gates.ts";
 import type { ArmQuery, ProductionReading } from "../core/rollout/steps.ts";
@@ -93,24 +94,36 @@ export function prometheusClient(options: PrometheusClientOptions): PrometheusCl
   };
 }
 
+/**
+ * The parts of Prometheus' `/api/v1/query` answer we read (other keys, e.g. `warnings`, are
+ * allowed and ignored); a body of another shape is an error that says so, never a guess.
+ */
+const instantAnswer = z.object({
+  status: z.string(),
+  error: z.string().optional(),
+  data: z.object({ resultType: z.string(), result: z.unknown() }).optional(),
+});
+const vectorResult = z.array(z.object({ value: z.unknown() }));
+
 function readInstant(body: unknown, status: number): number | null {
-  const answer = body as {
-    status?: unknown;
-    error?: unknown;
-    errorType?: unknown;
-    data?: { resultType?: unknown; result?: unknown };
-  };
-  if (answer?.status !== "success") {
-    const reason = typeof answer?.error === "string" ? answer.error : `HTTP ${status}`;
-    throw new PrometheusError(`Prometheus refused the query: ${reason}`);
+  const parsed = instantAnswer.safeParse(body);
+  if (!parsed.success) {
+    throw new PrometheusError(`Prometheus answered ${status} with a body that is not an API response`);
+  }
+  const answer = parsed.data;
+  if (answer.status !== "success") {
+    throw new PrometheusError(`Prometheus refused the query: ${answer.error ?? `HTTP ${status}`}`);
   }
   const { resultType, result } = answer.data ?? {};
   if (resultType === "scalar") return sampleValue(result);
   if (resultType === "vector") {
-    if (!Array.isArray(result) || result.length === 0) return null;
+    const series = vectorResult.safeParse(result);
+    if (!series.success)
+      throw new PrometheusError("Prometheus answered a vector that is not a list of series");
+    if (series.data.length === 0) return null;
     let sum = 0;
-    for (const series of result as Array<{ value?: unknown }>) {
-      const value = sampleValue(series.value);
+    for (const { value: sample } of series.data) {
+      const value = sampleValue(sample);
       if (value === null) return null;
       sum += value;
     }

@@ -1,4 +1,5 @@
 import type { Classification, ClassifiedFile } from "../../core/classify/classify.ts";
+import { COMMENT_MARKERS } from "../../core/protocol.ts";
 import { codeBlock, escapeUntrusted, inlineCode } from "../../core/report/escape.ts";
 import { utf8Length } from "../../core/text/utf8.ts";
 import { CHECK_OUTPUT_LIMIT } from "../../github/check-runs.ts";
@@ -13,7 +14,7 @@ import type { Judgement, OverrideStatus, Verdict } from "./verdict.ts";
  * named `<img src=x>` or `@org/team.md` renders as text and pings nobody.
  */
 
-export const STICKY_MARKER = "<!-- modelgate:attribution -->";
+export const STICKY_MARKER = COMMENT_MARKERS.attribution;
 
 export interface RenderContext {
   head_sha: string;

@@ -1,4 +1,5 @@
 import { errorMessage, UserError } from "../../core/errors.ts";
+import { CHECK_NAMES } from "../../core/protocol.ts";
 import { upsertCheckRun, type WriteAction } from "../../github/check-runs.ts";
 import { classifyPull } from "../../github/classify-pull.ts";
 import { type GitHub, httpStatus, type RepoRef, requestId } from "../../github/client.ts";
@@ -15,7 +16,7 @@ import {
 } from "./render.ts";
 import { type Judgement, type OverrideStatus, type Verdict, verdictOf } from "./verdict.ts";
 
-export const CHECK_NAME = "modelgate/attribution";
+export const CHECK_NAME = CHECK_NAMES.attribution;
 
 /** What asks for a (re-)evaluation of one PR. Built from a webhook or a workflow's event file. */
 export interface AttributionTrigger extends RepoRef {

@@ -1,10 +1,5 @@
-import {
-  EVAL_CHECK_NAME,
-  type EvidenceCandidate,
-  type EvidenceKind,
-  isEvidenceComment,
-  REHEARSAL_CHECK_NAME,
-} from "../../core/rollout/evidence.ts";
+import { CHECK_NAMES, EVIDENCE_OPEN } from "../../core/protocol.ts";
+import { type EvidenceCandidate, type EvidenceKind, isEvidenceComment } from "../../core/rollout/evidence.ts";
 import { type GitHub, httpStatus, type RepoRef } from "../../github/client.ts";
 
 /**
@@ -58,7 +53,7 @@ export async function evidenceCandidates(
     });
     for (const run of data.check_runs) {
       const kind =
-        run.name === EVAL_CHECK_NAME ? "eval" : run.name === REHEARSAL_CHECK_NAME ? "rehearsal" : undefined;
+        run.name === CHECK_NAMES.eval ? "eval" : run.name === CHECK_NAMES.rehearsal ? "rehearsal" : undefined;
       if (!kind || run.head_sha !== at.sha) continue;
       const summary = run.output.summary ?? "";
       out[kind].push({
@@ -68,7 +63,7 @@ export async function evidenceCandidates(
         author: run.app?.slug ? `${run.app.slug}[bot]` : "",
         updated_at: run.completed_at ?? run.started_at ?? "",
         html_url: run.html_url ?? undefined,
-        text: summary.includes("<!-- modelgate:evidence ") ? summary : (run.output.text ?? summary),
+        text: summary.includes(EVIDENCE_OPEN) ? summary : (run.output.text ?? summary),
       });
     }
     if (data.check_runs.length < PAGE) break;

@@ -1,5 +1,6 @@
 import type { Config } from "../../core/config/schema.ts";
 import { errorMessage, UserError } from "../../core/errors.ts";
+import { CHECK_NAMES, decisionMarker, hasPromotionTrailers } from "../../core/protocol.ts";
 import { type Decision, decide } from "../../core/rollout/decide.ts";
 import { pickEvidence } from "../../core/rollout/evidence.ts";
 import { parseRolloutLabel, ROLLBACK_PR_LABEL } from "../../core/rollout/labels.ts";
@@ -16,13 +17,11 @@ import {
   type Audit,
   checkTitle,
   commitMessage,
-  decisionMarker,
   type Notice,
   type NoticeKind,
   noticeTitle,
   type PromotionCommit,
   type PromotionReport,
-  ROLLOUT_CHECK_NAME,
   type RollbackCause,
   type RollbackLink,
   renderDecision,
@@ -343,7 +342,7 @@ async function promote(
     gh,
     repo,
     {
-      name: ROLLOUT_CHECK_NAME,
+      name: CHECK_NAMES.rollout,
       head_sha: checkSha,
       external_id: `rollout:${pr.number}`,
       status: "completed",
@@ -377,8 +376,7 @@ async function isOwnPromotion(
   return (
     commit.parents.length === 1 &&
     commit.parents[0] === pinned &&
-    commit.message.includes(`\nModelgate-Rollout: ${target}\n`) &&
-    commit.message.includes(`\nModelgate-Pinned-Head: ${pinned}`)
+    hasPromotionTrailers(commit.message, target, pinned)
   );
 }
 
@@ -562,7 +560,7 @@ async function notice(
       gh,
       repo,
       {
-        name: ROLLOUT_CHECK_NAME,
+        name: CHECK_NAMES.rollout,
         head_sha: spec.head_sha,
         external_id: `rollout:${trigger.number}`,
         status: "completed",

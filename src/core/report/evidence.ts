@@ -1,45 +1,43 @@
 /**
  * The hidden, machine-readable evidence block at the end of the PR comment. The App reads
  * it back (after checking the comment's author and that `head_sha` is the PR's head) to
- * decide promotions, so parsing is strict about shape and never throws.
+ * decide promotions, so it is parsed with a strict schema built from the result file's own
+ * (result.ts): a block that does not match is rejected whole, with a one-line reason.
  */
 
+import { z } from "zod";
+import { EVIDENCE_CLOSE, EVIDENCE_OPEN } from "../protocol.ts";
 import {
-  type Delta,
+  deltasSchema,
   type EvalResult,
-  type GateStatus,
+  gateResultSchema,
   KPI_NAMES,
-  type KpiName,
   type Kpis,
-  type Verdict,
+  kpisSchema,
+  schemaProblem,
+  verdictSchema,
 } from "../result.ts";
 
-export const EVIDENCE_OPEN = "<!-- modelgate:evidence ";
-export const EVIDENCE_CLOSE = " -->";
+export { EVIDENCE_CLOSE, EVIDENCE_OPEN };
 
-export interface EvidenceGate {
-  name: string;
-  status: GateStatus;
-  value: number | null;
-  threshold: number;
-  ci95: [number, number] | null;
-}
+const evidenceGateSchema = gateResultSchema
+  .pick({ name: true, status: true, value: true, threshold: true })
+  .extend({ ci95: gateResultSchema.shape.ci95.unwrap() });
+export type EvidenceGate = z.infer<typeof evidenceGateSchema>;
 
-export interface Evidence {
-  schema_version: 1;
-  verdict: Verdict;
+export const evidenceSchema = z.strictObject({
+  schema_version: z.literal(1),
+  verdict: verdictSchema,
   /** The commit the eval ran on; evidence for any other head is stale. */
-  head_sha: string;
-  partial: boolean;
+  head_sha: z.string(),
+  partial: z.boolean(),
   /** Numbers from a simulated provider: never evidence for a real promotion. */
-  simulated: boolean;
-  gates: EvidenceGate[];
-  kpis: { base: Kpis; head: Kpis };
-  deltas: Partial<Record<KpiName, Delta>>;
-}
-
-const VERDICTS: readonly string[] = ["pass", "fail", "inconclusive", "skipped"] satisfies Verdict[];
-const GATE_STATUSES: readonly string[] = ["pass", "fail", "inconclusive"] satisfies GateStatus[];
+  simulated: z.boolean(),
+  gates: z.array(evidenceGateSchema),
+  kpis: z.strictObject({ base: kpisSchema, head: kpisSchema }),
+  deltas: deltasSchema,
+});
+export type Evidence = z.infer<typeof evidenceSchema>;
 
 function finiteOrNull(value: number | null | undefined): number | null {
   return typeof value === "number" && Number.isFinite(value) ? value : null;
@@ -52,14 +50,14 @@ function intervalOrNull(ci: readonly number[] | null | undefined): [number, numb
     : null;
 }
 
-function normalizeKpis(kpis: Partial<Kpis> | undefined): Kpis {
-  const out = {} as Kpis;
-  for (const name of KPI_NAMES) out[name] = finiteOrNull(kpis?.[name]);
+function normalizeKpis(kpis: Kpis): Kpis {
+  const out = { ...kpis };
+  for (const name of KPI_NAMES) out[name] = finiteOrNull(kpis[name]);
   return out;
 }
 
-function normalizeDeltas(deltas: EvalResult["deltas"]): Partial<Record<KpiName, Delta>> {
-  const out: Partial<Record<KpiName, Delta>> = {};
+function normalizeDeltas(deltas: EvalResult["deltas"]): Evidence["deltas"] {
+  const out: Evidence["deltas"] = {};
   for (const name of KPI_NAMES) {
     const delta = deltas[name];
     if (delta) out[name] = { delta: finiteOrNull(delta.delta), ci95: intervalOrNull(delta.ci95) };
@@ -99,112 +97,37 @@ export function embedEvidence(result: EvalResult, headSha: string): string {
   return `${EVIDENCE_OPEN}${json}${EVIDENCE_CLOSE}`;
 }
 
-// ---- parsing: every check returns undefined for "not this shape" ----
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function isNumberOrNull(value: unknown): value is number | null {
-  return value === null || (typeof value === "number" && Number.isFinite(value));
-}
-
-function readInterval(value: unknown): [number, number] | null | undefined {
-  if (value === null || value === undefined) return null;
-  if (!Array.isArray(value) || value.length !== 2) return undefined;
-  const [low, high] = value as unknown[];
-  return typeof low === "number" && typeof high === "number" && Number.isFinite(low) && Number.isFinite(high)
-    ? [low, high]
-    : undefined;
-}
-
-function readKpis(value: unknown): Kpis | undefined {
-  if (!isRecord(value)) return undefined;
-  const out = {} as Kpis;
-  for (const name of KPI_NAMES) {
-    const kpi = value[name];
-    if (!isNumberOrNull(kpi)) return undefined;
-    out[name] = kpi;
-  }
-  return out;
-}
-
-function readDeltas(value: unknown): Partial<Record<KpiName, Delta>> | undefined {
-  if (!isRecord(value)) return undefined;
-  const out: Partial<Record<KpiName, Delta>> = {};
-  for (const name of KPI_NAMES) {
-    const delta = value[name];
-    if (delta === undefined) continue;
-    if (!isRecord(delta) || !isNumberOrNull(delta.delta)) return undefined;
-    const ci95 = readInterval(delta.ci95);
-    if (ci95 === undefined) return undefined;
-    out[name] = { delta: delta.delta, ci95 };
-  }
-  return out;
-}
-
-function readGate(value: unknown): EvidenceGate | undefined {
-  if (!isRecord(value)) return undefined;
-  const { name, status, value: observed, threshold } = value;
-  const ci95 = readInterval(value.ci95);
-  if (typeof name !== "string" || typeof status !== "string" || !GATE_STATUSES.includes(status))
-    return undefined;
-  if (!isNumberOrNull(observed) || typeof threshold !== "number" || !Number.isFinite(threshold))
-    return undefined;
-  if (ci95 === undefined) return undefined;
-  return { name, status: status as GateStatus, value: observed, threshold, ci95 };
-}
-
-function readGates(value: unknown): EvidenceGate[] | undefined {
-  if (!Array.isArray(value)) return undefined;
-  const gates: EvidenceGate[] = [];
-  for (const item of value) {
-    const gate = readGate(item);
-    if (!gate) return undefined;
-    gates.push(gate);
-  }
-  return gates;
-}
-
-function readEvidence(value: unknown): Evidence | null {
-  if (!isRecord(value) || value.schema_version !== 1) return null;
-  const { verdict, head_sha, partial, simulated = false } = value;
-  if (typeof verdict !== "string" || !VERDICTS.includes(verdict)) return null;
-  if (typeof head_sha !== "string" || typeof partial !== "boolean" || typeof simulated !== "boolean")
-    return null;
-  const gates = readGates(value.gates);
-  const kpis = isRecord(value.kpis)
-    ? { base: readKpis(value.kpis.base), head: readKpis(value.kpis.head) }
-    : undefined;
-  const deltas = readDeltas(value.deltas);
-  if (!gates || !kpis?.base || !kpis.head || !deltas) return null;
-  return {
-    schema_version: 1,
-    verdict: verdict as Verdict,
-    head_sha,
-    partial,
-    simulated,
-    gates,
-    kpis: { base: kpis.base, head: kpis.head },
-    deltas,
-  };
-}
+/** What a comment or check run holds: no block, a block that fails the schema (and why), or evidence. */
+export type EvidenceRead =
+  | { kind: "none" }
+  | { kind: "malformed"; problem: string }
+  | { kind: "evidence"; evidence: Evidence };
 
 /**
- * The evidence in a comment body: the last evidence block (ours is always at the end;
- * untrusted text above it cannot contain one), or `null` when there is none or it is
- * malformed. Never throws.
+ * The last evidence block in a text (ours is always at the end; untrusted text above it cannot
+ * contain one), checked against the schema. Never throws.
  */
-export function parseEvidence(body: string): Evidence | null {
+export function readEvidence(body: string): EvidenceRead {
+  if (typeof body !== "string") return { kind: "none" };
+  const start = body.lastIndexOf(EVIDENCE_OPEN);
+  if (start < 0) return { kind: "none" };
+  const jsonStart = start + EVIDENCE_OPEN.length;
+  const end = body.indexOf(EVIDENCE_CLOSE, jsonStart);
+  if (end < 0) return { kind: "malformed", problem: "the evidence block is not closed" };
+  let raw: unknown;
   try {
-    if (typeof body !== "string") return null;
-    const start = body.lastIndexOf(EVIDENCE_OPEN);
-    if (start < 0) return null;
-    const jsonStart = start + EVIDENCE_OPEN.length;
-    const end = body.indexOf(EVIDENCE_CLOSE, jsonStart);
-    if (end < 0) return null;
-    return readEvidence(JSON.parse(body.slice(jsonStart, end)));
-  } catch {
-    return null;
+    raw = JSON.parse(body.slice(jsonStart, end));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    return { kind: "malformed", problem: `the evidence block is not valid JSON (${reason})` };
   }
+  const parsed = evidenceSchema.safeParse(raw);
+  if (!parsed.success) return { kind: "malformed", problem: `evidence ${schemaProblem(parsed.error, raw)}` };
+  return { kind: "evidence", evidence: parsed.data };
+}
+
+/** The evidence in a comment body, or `null` when there is none or it is malformed. Never throws. */
+export function parseEvidence(body: string): Evidence | null {
+  const read = readEvidence(body);
+  return read.kind === "evidence" ? read.evidence : null;
 }

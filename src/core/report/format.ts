@@ -137,17 +137,3 @@ export function shortSha(sha: string | undefined): string | null {
   const trimmed = sha?.trim() ?? "";
   return /^[0-9a-f]{7,64}$/i.test(trimmed) ? trimmed.slice(0, 7).toLowerCase() : null;
 }
-
-/**
- * The unit a gate's value and threshold are in, from its name: `max_completion_rate_drop`
- * is a change of a rate (points), `max_cost_increase` a fraction, `max_error_rate` a rate.
- */
-export function gateUnit(name: string): Unit {
-  if (/drop|delta|change/.test(name)) return name.includes("rate") ? "pp" : "relative";
-  if (name.includes("increase")) return "relative";
-  if (name.includes("rate")) return "percent";
-  if (name.includes("cost")) return "usd";
-  if (name.includes("latency") || name.endsWith("_ms")) return "ms";
-  if (/token|cases|requests/.test(name)) return "int";
-  return "decimal";
-}

@@ -6,6 +6,7 @@
  * headline, KPI table, gates or evidence.
  */
 
+import { COMMENT_MARKERS } from "../protocol.ts";
 import type { EvalResult } from "../result.ts";
 import { utf8Length } from "../text/utf8.ts";
 import { type Cuttable, fitParts, type Part } from "./budget.ts";
@@ -25,9 +26,6 @@ import { warningsSection } from "./warnings.ts";
 
 export { escapeUntrusted } from "./escape.ts";
 export { type Evidence, type EvidenceGate, embedEvidence, parseEvidence } from "./evidence.ts";
-
-/** Finds our sticky comment among a PR's comments. */
-export const COMMENT_MARKER = "<!-- modelgate:eval -->";
 
 /** GitHub rejects an issue comment body over 65,536 characters with 422. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -63,7 +61,7 @@ export function renderComment(result: EvalResult, opts: RenderOptions = {}): str
   const warnings = warningsSection(result.warnings);
   const chart = chartPart(result);
   const parts: Part[] = [
-    renderHeadline(result, COMMENT_MARKER, opts),
+    renderHeadline(result, COMMENT_MARKERS.eval, opts),
     renderKpiTable(result),
     renderGatesTable(result),
     routes,
@@ -92,7 +90,7 @@ export function renderRunningComment(opts: RunningOptions): string {
   const link = safeLink("workflow run", opts.runUrl);
   const headline = ["**modelgate: RUNNING**", head, link].filter((part) => part !== null).join(" · ");
   const blocks = [
-    `${COMMENT_MARKER}\n${headline}`,
+    `${COMMENT_MARKERS.eval}\n${headline}`,
     "The eval is running; this comment shows the result when it finishes.",
   ];
   const previous = opts.previous ? parseEvidence(opts.previous) : null;

@@ -3,6 +3,7 @@
  * budget may shorten return a `Cuttable`.
  */
 
+import { GATES } from "../gates.ts";
 import { type EvalResult, type GateResult, KPI_NAMES, type KpiName, type Kpis } from "../result.ts";
 import type { Cuttable } from "./budget.ts";
 import { moreNotShown } from "./budget.ts";
@@ -14,7 +15,6 @@ import {
   formatRelative,
   formatSigned,
   formatValue,
-  gateUnit,
   isFiniteNumber,
   KPI_LABELS,
   KPI_UNITS,
@@ -123,7 +123,7 @@ export function pairedCases(result: EvalResult): number {
 function gatesTooSmallToDecide(result: EvalResult): GateResult[] {
   const mde = result.min_detectable_effect;
   return result.gates.filter(
-    (gate) => gate.name.includes("completion") && (!isFiniteNumber(mde) || mde > gate.threshold),
+    (gate) => GATES[gate.name].completion && (!isFiniteNumber(mde) || mde > gate.threshold),
   );
 }
 
@@ -216,7 +216,7 @@ function statusWord(status: string): string {
 }
 
 function gateRow(gate: GateResult): string {
-  const unit = gateUnit(gate.name);
+  const { unit } = GATES[gate.name];
   return tableRow([
     inlineCode(gate.name, { max: 60, table: true }),
     statusWord(gate.status),

@@ -1,4 +1,5 @@
-import { type Evidence, parseEvidence } from "../report/evidence.ts";
+import { COMMENT_MARKERS } from "../protocol.ts";
+import { type Evidence, readEvidence } from "../report/evidence.ts";
 
 /**
  * Which published eval evidence the App may act on (PRODUCT.md §9, issue 6 point 2). Evidence
@@ -7,14 +8,6 @@ import { type Evidence, parseEvidence } from "../report/evidence.ts";
  * looks like evidence (a user pasting a block into a comment, a block for an older push) is
  * listed as ignored, so the audit shows it was seen and why it did not count.
  */
-
-/** The Action's sticky eval comment carries this (see `COMMENT_MARKER` in report/markdown.ts). */
-export const EVAL_COMMENT_MARKER = "<!-- modelgate:eval -->";
-/** The Action's rollback rehearsal comment: its own marker, never the eval marker. */
-export const REHEARSAL_COMMENT_MARKER = "<!-- modelgate:rollback-rehearsal -->";
-/** The check runs that carry the same evidence block in `output.summary` (or `output.text`). */
-export const EVAL_CHECK_NAME = "modelgate/eval";
-export const REHEARSAL_CHECK_NAME = "modelgate/rollback-rehearsal";
 
 export type EvidenceKind = "eval" | "rehearsal";
 
@@ -34,8 +27,11 @@ export interface IgnoredEvidence {
   origin: EvidenceCandidate["origin"];
   id: number;
   author: string;
-  reason: "untrusted_author" | "other_commit";
+  reason: "untrusted_author" | "other_commit" | "malformed";
+  /** The SHA the block names; empty for a malformed block. */
   head_sha: string;
+  /** For a malformed block: the one-line reason it was rejected. */
+  problem?: string;
 }
 
 export interface EvidencePick {
@@ -48,8 +44,8 @@ export interface EvidencePick {
 /** Whether a comment body is the one that carries `kind`'s evidence. */
 export function isEvidenceComment(body: string, kind: EvidenceKind): boolean {
   return kind === "eval"
-    ? body.includes(EVAL_COMMENT_MARKER) && !body.includes(REHEARSAL_COMMENT_MARKER)
-    : body.includes(REHEARSAL_COMMENT_MARKER);
+    ? body.includes(COMMENT_MARKERS.eval) && !body.includes(COMMENT_MARKERS.rehearsal)
+    : body.includes(COMMENT_MARKERS.rehearsal);
 }
 
 /**
@@ -65,8 +61,24 @@ export function pickEvidence(
   const ignored: IgnoredEvidence[] = [];
   const usable: Array<{ candidate: EvidenceCandidate; evidence: Evidence }> = [];
   for (const candidate of candidates) {
-    const evidence = parseEvidence(candidate.text);
-    if (!evidence) continue;
+    const read = readEvidence(candidate.text);
+    if (read.kind === "none") continue;
+    if (read.kind === "malformed") {
+      // A block from the trusted bot that fails the schema is never partly trusted; it is
+      // listed so the decision says why it did not count. Others' malformed blocks are noise.
+      if (candidate.author.toLowerCase() === trust.trusted_bot.toLowerCase()) {
+        ignored.push({
+          origin: candidate.origin,
+          id: candidate.id,
+          author: candidate.author,
+          reason: "malformed",
+          head_sha: "",
+          problem: read.problem,
+        });
+      }
+      continue;
+    }
+    const { evidence } = read;
     const base = {
       origin: candidate.origin,
       id: candidate.id,

@@ -1,5 +1,7 @@
+import { GATES } from "../gates.ts";
+import { COMMENT_MARKERS, promotionTrailers } from "../protocol.ts";
 import { escapeUntrusted, inlineCode } from "../report/escape.ts";
-import { formatInterval, formatSigned, formatValue, gateUnit, shortSha } from "../report/format.ts";
+import { formatInterval, formatSigned, formatValue, shortSha } from "../report/format.ts";
 import type { Decision } from "./decide.ts";
 import type { KeyEdit } from "./llm-edit.ts";
 import { ident, login, type ProductionJudgement, STEP_TITLES, type Step, type StepStatus } from "./steps.ts";
@@ -10,16 +12,6 @@ import { ident, login, type ProductionJudgement, STEP_TITLES, type Step, type St
  * (issue 6, point 7): who labelled, at which commit, the evidence numbers and the thresholds.
  * Logins, labels, paths and keys come from users or the repo and are escaped.
  */
-
-export const ROLLOUT_CHECK_NAME = "modelgate/rollout";
-
-/** Every decision comment starts with this, followed by the delivery that caused it. */
-export const DECISION_MARKER_PREFIX = "<!-- modelgate:rollout ";
-export const ROLLBACK_PR_MARKER = "<!-- modelgate:rollback-pr -->";
-
-export function decisionMarker(key: string): string {
-  return `${DECISION_MARKER_PREFIX}${key.replace(/[^\w.:-]/g, "_").slice(0, 100)} -->`;
-}
 
 export interface Thresholds {
   max_error_rate: number;
@@ -170,8 +162,7 @@ function productionSection(step: ProductionJudgement, audit: Audit): string[] {
       "|---|---|---|---|---|",
     );
     for (const gate of step.gates) {
-      const unit = gateUnit(gate.name);
-      const signed = gate.name.includes("drop");
+      const { unit, signed } = GATES[gate.name];
       const value = signed ? formatSigned(gate.value, unit) : formatValue(gate.value, unit);
       lines.push(
         `| ${ident(gate.name)} | ${gate.status} | ${value} | ${formatInterval(gate.ci95, unit, signed)} | ${formatValue(gate.threshold, unit)} |`,
@@ -241,7 +232,7 @@ export function commitMessage(report: PromotionReport): string {
   for (const step of report.decision.steps) {
     lines.push(`${STEP_TITLES[step.name]}: ${step.status.replace("_", " ")}. ${plain(step.detail)}`);
   }
-  lines.push("", `Modelgate-Rollout: ${target}`, `Modelgate-Pinned-Head: ${audit.pinned_sha ?? ""}`);
+  lines.push("", ...promotionTrailers(target, audit.pinned_sha ?? ""));
   return lines.join("\n");
 }
 
@@ -368,7 +359,7 @@ export type RollbackCause =
 
 export function rollbackBody(plan: RollbackPlan, cause: RollbackCause): string {
   const lines = [
-    ROLLBACK_PR_MARKER,
+    COMMENT_MARKERS.rollbackPr,
     `### Rollback: candidate share to 0 %${plan.candidate ? `, ${inlineCode(plan.candidate)} routes back to ${inlineCode(plan.rollback)}` : ""}`,
     "",
     cause.kind === "breach"

@@ -1,9 +1,10 @@
 import type { Classification } from "../classify/classify.ts";
 import type { Config } from "../config/schema.ts";
-import { evaluateProductionGates, type ProductionArms } from "../gates.ts";
+import { evaluateProductionGates, GATES, type ProductionArms } from "../gates.ts";
+import { CHECK_NAMES } from "../protocol.ts";
 import { escapeUntrusted, inlineCode } from "../report/escape.ts";
-import { formatInterval, formatSigned, formatValue, gateUnit, shortSha } from "../report/format.ts";
-import type { GateResult } from "../result.ts";
+import { formatInterval, formatSigned, formatValue, shortSha } from "../report/format.ts";
+import type { GateName, GateResult } from "../result.ts";
 import { type EvidencePick, evidenceProblem, type IgnoredEvidence } from "./evidence.ts";
 
 /**
@@ -168,8 +169,8 @@ export function judgeAttribution(input: AttributionInput): Step {
 // Evidence (eval and rehearsal)
 
 const EVIDENCE_WHAT = {
-  eval: { name: "eval", title: "eval", check: "modelgate/eval" },
-  rehearsal: { name: "rehearsal", title: "rollback rehearsal", check: "modelgate/rollback-rehearsal" },
+  eval: { name: "eval", title: "eval", check: CHECK_NAMES.eval },
+  rehearsal: { name: "rehearsal", title: "rollback rehearsal", check: CHECK_NAMES.rehearsal },
 } as const;
 
 export interface EvidenceInput {
@@ -223,14 +224,14 @@ export function judgeEvidence(input: EvidenceInput): Step {
 
 function evidenceNumbers(
   kpis: { base: Record<string, number | null>; head: Record<string, number | null> },
-  gates: ReadonlyArray<{ name: string; status: string; value: number | null; threshold: number }>,
+  gates: ReadonlyArray<{ name: GateName; status: string; value: number | null; threshold: number }>,
 ): string {
   const rate = (name: string) =>
     `${name.replace(/_/g, " ")} ${formatValue(kpis.base[name], "percent")} → ${formatValue(kpis.head[name], "percent")}`;
   const gateText = gates
     .map(
       (g) =>
-        `${ident(g.name)} ${ident(g.status)} (${formatValue(g.value, gateUnit(g.name))} vs ${formatValue(g.threshold, gateUnit(g.name))})`,
+        `${ident(g.name)} ${ident(g.status)} (${formatValue(g.value, GATES[g.name].unit)} vs ${formatValue(g.threshold, GATES[g.name].unit)})`,
     )
     .join(", ");
   return `${rate("completion_rate")}, ${rate("error_rate")}${gateText ? `; gates: ${gateText}` : ""}.`;
@@ -240,7 +241,14 @@ function ignoredNote(ignored: readonly IgnoredEvidence[]): string {
   if (ignored.length === 0) return "";
   const untrusted = ignored.filter((i) => i.reason === "untrusted_author");
   const stale = ignored.filter((i) => i.reason === "other_commit");
+  const malformed = ignored.filter((i) => i.reason === "malformed");
   const parts: string[] = [];
+  const [firstMalformed] = malformed;
+  if (firstMalformed) {
+    parts.push(
+      `ignored ${malformed.length} evidence block${malformed.length === 1 ? "" : "s"} that do${malformed.length === 1 ? "es" : ""} not match the evidence schema (${escapeUntrusted(firstMalformed.problem ?? "malformed")})`,
+    );
+  }
   if (untrusted.length) {
     const who = [...new Set(untrusted.map((i) => login(i.author)))].slice(0, 5).join(", ");
     parts.push(
@@ -340,9 +348,9 @@ function armText(arm: ProductionArms["control"]): string {
 }
 
 export function gateSentence(gate: GateResult): string {
-  const unit = gateUnit(gate.name);
-  const value = gate.name.includes("drop") ? formatSigned(gate.value, unit) : formatValue(gate.value, unit);
-  return `${ident(gate.name)} ${gate.status} (${value}, 95 % interval ${formatInterval(gate.ci95, unit, gate.name.includes("drop"))}, limit ${formatValue(gate.threshold, unit)})`;
+  const { unit, signed } = GATES[gate.name];
+  const value = signed ? formatSigned(gate.value, unit) : formatValue(gate.value, unit);
+  return `${ident(gate.name)} ${gate.status} (${value}, 95 % interval ${formatInterval(gate.ci95, unit, signed)}, limit ${formatValue(gate.threshold, unit)})`;
 }
 
 export function notRequired(name: "production" | "rehearsal", target: number, first: number): Step {
