@@ -1,4 +1,3 @@
-import { dirname } from "node:path";
 import * as core from "@actions/core";
 import { errorMessage, UserError } from "../core/errors.ts";
 import { renderComment } from "../core/report/markdown.ts";

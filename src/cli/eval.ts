@@ -1,5 +1,5 @@
 import { homedir } from "node:os";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { DEFAULT_CONFIG_PATH } from "../core/config/load.ts";
 import { endpointWarnings } from "../core/endpoint-warnings.ts";
 import { UserError } from "../core/errors.ts";
