@@ -54,6 +54,18 @@ beforeAll(() => {
   branch("policy-unknown-key", { ".github/modelgate.yml": "version: 1\ngatez: {}\n" });
   branch("policy-list", { ".github/modelgate.yml": "- a\n- b\n" });
   branch("policy-version", { ".github/modelgate.yml": '{"version": 2}' });
+  branch("policy-alias-bomb", {
+    ".github/modelgate.yml": `version: 1\na: &a ["x","x","x","x","x","x","x","x","x"]\n${Array.from(
+      { length: 9 },
+      (_, i) =>
+        `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(97 + i)}`)
+          .join(",")}]`,
+    ).join("\n")}\n`,
+  });
+  branch("policy-deep", {
+    ".github/modelgate.yml": `version: 1\nx: ${"[".repeat(10_000)}${"]".repeat(10_000)}\n`,
+  });
   branch("policy-yaml", {
     ".github/modelgate.yml": YAML_POLICY,
     "evals/qna.yaml":
@@ -78,6 +90,18 @@ beforeAll(() => {
   branch("case-bad-regex", {
     "config/llm.json": LLM,
     "evals/qna.jsonl": `${CASE.replace('{"type":"contains","value":"x"}', '{"type":"regex","value":"(["}')}\n`,
+  });
+  branch("case-parent-prompt", {
+    "config/llm.json": LLM,
+    "evals/qna.jsonl": `${CASE.replace("prompts/qna.md", "../outside.md")}\n`,
+  });
+  branch("case-absolute-prompt", {
+    "config/llm.json": LLM,
+    "evals/qna.jsonl": `${CASE.replace("prompts/qna.md", "/etc/passwd")}\n`,
+  });
+  branch("case-newline-prompt", {
+    "config/llm.json": LLM,
+    "evals/qna.jsonl": `${CASE.replace("prompts/qna.md", "prompts/qna.md\\nmain:config/llm.json")}\n`,
   });
   branch(
     "yaml-case-bad",
@@ -171,9 +195,12 @@ describe("exit codes: config", () => {
     expectContract(cli(["classify", "--repo", repo, "--base", "main", "--config", "nope.yml"]));
   });
 
-  // YAML alias bombs and 10,000-deep nesting are item "Minor" of issue 9, owned by the
-  // structured-files work; enable at integration.
-  it.todo("a YAML alias bomb or 10,000-deep nesting in the policy: exit 2 naming the file");
+  it.each(["policy-alias-bomb", "policy-deep"])("%s: exit 2 naming the policy file", (base) => {
+    expectUserError(
+      cli(["classify", "--repo", repo, "--base", base, "--head", "main"]),
+      /\.github\/modelgate\.yml/,
+    );
+  });
 });
 
 describe("exit codes: case files", () => {
@@ -201,11 +228,18 @@ describe("exit codes: case files", () => {
     expectContract(cli(evalArgs("main", "case-no-prompt")));
   });
 
-  // Item 8 (ReDoS, linear-time regexes) rejects invalid regexes when cases load with
-  // `file:line (case id)`; today the case runs and errors mid-run. Enable at integration.
-  it.todo("an invalid regex assertion: exit 2 with evals/qna.jsonl:1 (case qna-x)");
-  // Item 5 (path injection): `../`, absolute or control-character prompt paths.
-  it.todo("a prompt path with ../, an absolute path or a newline: exit 2 with file:line (case id)");
+  it("an invalid regex assertion: exit 2 with file:line (case id), before any request", () => {
+    const run = cli(evalArgs("main", "case-bad-regex"));
+    expectUserError(run, /evals\/qna\.jsonl:1 \(qna-x\)|evals\/qna\.jsonl:1 \(case qna-x\)/);
+    expect(run.stderr).not.toMatch(/^cases /m);
+  });
+
+  it.each(["case-parent-prompt", "case-absolute-prompt", "case-newline-prompt"])(
+    "a prompt path from %s: exit 2 with file:line (case id)",
+    (head) => {
+      expectUserError(cli(evalArgs("main", head)), /evals\/qna\.jsonl:1 .*qna-x.*prompt/);
+    },
+  );
 });
 
 describe("exit codes: flags, refs and files", () => {
@@ -268,8 +302,25 @@ describe("exit codes: flags, refs and files", () => {
     expect(Date.now() - started).toBeLessThan(60_000);
   }, 120_000);
 
-  // The attempt cache (item 1) owns --cache-dir validation: /proc or a folder tracked in the repo.
-  it.todo("--cache-dir under /proc: exit 2 naming the folder, no spinning");
+  it("--cache-dir under /proc or inside the repository: exit 2 naming the folder", () => {
+    const eval_ = (cacheDir: string) =>
+      runModelgate(
+        [
+          "eval",
+          "--repo",
+          repo,
+          "--base",
+          "main",
+          "--head",
+          "migrate-agentic-coding",
+          "--cache-dir",
+          cacheDir,
+        ],
+        { env: { OPENAI_BASE_URL: "", OPENAI_API_KEY: "" } },
+      );
+    expectUserError(eval_("/proc/modelgate-cache"), /\/proc\/modelgate-cache/);
+    expectUserError(eval_(repo), /holds files tracked at the head/);
+  }, 120_000);
 });
 
 describe("exit codes: merge", () => {
