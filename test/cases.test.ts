@@ -54,6 +54,23 @@ describe("case files", () => {
     expect(yaml).toContain("evals/c.yaml:4 (case c) vars:");
   });
 
+  it("points an unknown key at its own line", () => {
+    const message = errorOf(() =>
+      parseCaseFile(
+        "- id: c\n  route: r\n  input: hello\n  asert:\n    - type: contains\n      value: hi\n",
+        "evals/c.yaml",
+      ),
+    );
+    expect(message).toContain("evals/c.yaml:4 (case c) asert:");
+    const nested = errorOf(() =>
+      parseCaseFile(
+        "- id: c\n  route: r\n  input: hello\n  assert:\n    - type: contains\n      value: hi\n      ignorecase: true\n",
+        "evals/c.yaml",
+      ),
+    );
+    expect(nested).toContain("evals/c.yaml:7 (case c) assert.0.ignorecase:");
+  });
+
   it("rejects a duplicate ID naming both places", () => {
     const a = parseCaseFile('{"id":"x","route":"r","input":"1"}\n', "evals/a.jsonl");
     const b = parseCaseFile('{"id":"x","route":"r","input":"2"}\n', "evals/b.jsonl");
