@@ -3,7 +3,7 @@ import { DEFAULT_CONFIG_PATH } from "../core/config/load.ts";
 import { classifyRefs, loadPolicyAt } from "../git/classify-refs.ts";
 import { openLocalRepo } from "../git/local-repo.ts";
 import { oneOf, parseCommandArgs } from "./args.ts";
-import { type CommandIo, UsageError } from "./io.ts";
+import { type CommandIo, CommandUsageError } from "./io.ts";
 
 export const CLASSIFY_USAGE = `Usage: modelgate classify --repo DIR --base REF [--head REF] [--config PATH] [--format json|text]
 
@@ -25,8 +25,8 @@ export async function classifyCommand(argv: string[], io: CommandIo): Promise<nu
     io.stdout(`${CLASSIFY_USAGE}\n`);
     return 0;
   }
-  const format = oneOf(values.format, ["json", "text"] as const, "--format", "json");
-  if (!values.base) throw new UsageError("classify: --base REF is required", CLASSIFY_USAGE);
+  const format = oneOf("classify", values.format, ["json", "text"] as const, "--format", "json");
+  if (!values.base) throw new CommandUsageError("classify", "--base REF is required");
   const repo = await openLocalRepo(values.repo);
   const [base, head] = await Promise.all([repo.resolve(values.base), repo.resolve(values.head)]);
   const config = await loadPolicyAt(repo, base, values.config);

@@ -18,7 +18,7 @@ import { openLocalRepo } from "../git/local-repo.ts";
 import { commitSource } from "../git/tree-source.ts";
 import { worktreeRoot } from "../git/worktree.ts";
 import { parseCommandArgs, positiveInt } from "./args.ts";
-import { type CommandIo, UsageError } from "./io.ts";
+import { type CommandIo, CommandUsageError } from "./io.ts";
 import { progressReporter } from "./progress.ts";
 
 export const EVAL_USAGE = `Usage: modelgate eval --repo DIR --base REF [--head REF] [--out FILE] [--markdown FILE] [--all]
@@ -69,15 +69,15 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
     io.stdout(`${EVAL_USAGE}\n`);
     return 0;
   }
-  if (!values.base) throw new UsageError("eval: --base REF is required", EVAL_USAGE);
-  const concurrency = positiveInt(values.concurrency, "--concurrency");
-  const maxCases = positiveInt(values["max-cases"], "--max-cases");
+  if (!values.base) throw new CommandUsageError("eval", "--base REF is required");
+  const concurrency = positiveInt("eval", values.concurrency, "--concurrency");
+  const maxCases = positiveInt("eval", values["max-cases"], "--max-cases");
   const timeScale =
     values["simulator-time-scale"] === undefined ? undefined : Number(values["simulator-time-scale"]);
   if (timeScale !== undefined && !(timeScale >= 0)) {
-    throw new UsageError(
+    throw new CommandUsageError(
+      "eval",
       `--simulator-time-scale: expected a number ≥ 0, found '${values["simulator-time-scale"]}'`,
-      EVAL_USAGE,
     );
   }
 

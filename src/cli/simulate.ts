@@ -1,7 +1,7 @@
 import { UserError } from "../core/errors.ts";
 import { formatListening, ProfileError, readProfileFile, startSimulator } from "../simulator/index.ts";
 import { parseCommandArgs } from "./args.ts";
-import type { CommandIo } from "./io.ts";
+import { type CommandIo, CommandUsageError } from "./io.ts";
 
 export const SIMULATE_USAGE = `Usage: modelgate simulate [--port N] [--profile FILE] [--time-scale X]
 
@@ -23,11 +23,14 @@ export async function simulateCommand(argv: string[], io: CommandIo): Promise<nu
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UserError(`--port: expected a port number 0-65535, found '${values.port}'`);
+    throw new CommandUsageError("simulate", `--port: expected a port number 0-65535, found '${values.port}'`);
   }
   const timeScale = values["time-scale"] === undefined ? 1 : Number(values["time-scale"]);
   if (!(timeScale >= 0))
-    throw new UserError(`--time-scale: expected a number ≥ 0, found '${values["time-scale"]}'`);
+    throw new CommandUsageError(
+      "simulate",
+      `--time-scale: expected a number ≥ 0, found '${values["time-scale"]}'`,
+    );
   let profiles: Awaited<ReturnType<typeof readProfileFile>> | undefined;
   try {
     profiles = values.profile ? await readProfileFile(values.profile) : undefined;
