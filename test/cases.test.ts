@@ -207,9 +207,14 @@ describe("provider choice", () => {
     ).rejects.toThrow("a simulator profile (sim.yml) only applies to the built-in simulator");
   });
 
-  it("needs a key for a real endpoint", async () => {
-    await expect(openProvider({ baseURL: "https://gw.example/v1" })).rejects.toThrow(
-      "no API key for https://gw.example/v1",
+  it("an endpoint without a key carries the no-key error for pre-flight to raise unless it is a simulator", async () => {
+    const provider = await openProvider({ baseURL: "https://gw.example/v1" });
+    expect(provider.keyless).toBe(
+      "no API key for https://gw.example/v1: set OPENAI_API_KEY (or pass --api-key-env NAME)",
     );
+    expect(provider.simulated).toBe(false);
+    expect(
+      (await openProvider({ baseURL: "https://gw.example/v1", apiKey: "sk-x" })).keyless,
+    ).toBeUndefined();
   });
 });

@@ -27,7 +27,8 @@ export const EVAL_USAGE = `Usage: modelgate eval --repo DIR --base REF [--head R
 
 Runs the cases a change affects on the base and the head revision and compares their KPIs.
 Provider: OPENAI_BASE_URL / OPENAI_API_KEY (or --base-url / --api-key-env); with neither, the
-built-in simulator answers (numbers are labelled simulated).
+built-in simulator answers (numbers are labelled simulated). An endpoint that is a modelgate
+simulator ('modelgate simulate') needs no key, and its numbers are labelled simulated too.
 Attempt cache: --cache-dir, else $XDG_CACHE_HOME/modelgate, else ~/.cache/modelgate; never a
 folder holding files the head commit tracks (a pull request could forge entries there).
 Output: the result file (--out, else stdout) and the PR comment body (--markdown); progress on stderr.
@@ -143,6 +144,7 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
         : {}),
       signal: controller.signal,
       simulated: provider.simulated,
+      ...(provider.keyless ? { keyless: provider.keyless } : {}),
       warnings: endpointWarnings(classification) satisfies Warning[],
       onProgress: (p) => progress.update(p),
       onCheckpoint: (partial) => {
@@ -158,6 +160,11 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
     await writeOut(result);
     finished = true;
     if (!values.out) io.stdout(resultJson(result));
+    if (result.simulated && !provider.simulated) {
+      io.stderr(
+        `modelgate: ${provider.label} answered as the modelgate simulator: the numbers are labelled simulated\n`,
+      );
+    }
     if (values.markdown) await writeFileAtomic(values.markdown, renderComment(result, { headSha: head }));
     io.stderr(
       `modelgate: verdict ${result.verdict}${result.partial ? ` (partial: ${result.partial_reason})` : ""}\n`,

@@ -8,7 +8,8 @@ export const SIMULATE_USAGE = `Usage: modelgate simulate [--port N] [--profile F
 Starts the built-in OpenAI-compatible simulator on 127.0.0.1 (GET /v1/models, POST /v1/chat/completions).
 Its gpt-5.4 / gpt-5.5 profiles are SIMULATED: useful to see the flow, not to judge real models.
 --profile layers a YAML/JSON profile file (answers, latency, faults) over the built-ins.
-Point a client at it with OPENAI_BASE_URL=http://127.0.0.1:PORT/v1. Stops on Ctrl-C.`;
+Point a client at it with OPENAI_BASE_URL=http://127.0.0.1:PORT/v1: 'modelgate eval' then needs no
+key and labels the numbers simulated (the simulator says what it is on every response). Stops on Ctrl-C.`;
 
 export async function simulateCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values } = parseCommandArgs("simulate", argv, {
