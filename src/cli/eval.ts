@@ -18,6 +18,7 @@ import { openLocalRepo } from "../git/local-repo.ts";
 import { commitSource } from "../git/tree-source.ts";
 import { worktreeRoot } from "../git/worktree.ts";
 import { parseCommandArgs, positiveInt } from "./args.ts";
+import { warnAboutDefaultHead } from "./head-default.ts";
 import { type CommandIo, CommandUsageError } from "./io.ts";
 import { progressReporter } from "./progress.ts";
 
@@ -26,6 +27,8 @@ export const EVAL_USAGE = `Usage: modelgate eval --repo DIR --base REF [--head R
                       [--base-url URL] [--api-key-env NAME] [--simulator-profile FILE]
 
 Runs the cases a change affects on the base and the head revision and compares their KPIs.
+--head REF: the revision to evaluate (default: HEAD, the last commit; uncommitted edits are not
+included, and a warning on stderr says how many there are).
 Provider: OPENAI_BASE_URL / OPENAI_API_KEY (or --base-url / --api-key-env); with neither, the
 built-in simulator answers (numbers are labelled simulated). An endpoint that is a modelgate
 simulator ('modelgate simulate') needs no key, and its numbers are labelled simulated too.
@@ -51,7 +54,7 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
   const { values } = parseCommandArgs("eval", argv, {
     repo: { type: "string", default: "." },
     base: { type: "string" },
-    head: { type: "string", default: "HEAD" },
+    head: { type: "string" },
     out: { type: "string" },
     markdown: { type: "string" },
     all: { type: "boolean", default: false },
@@ -83,7 +86,8 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
   }
 
   const repo = await openLocalRepo(values.repo);
-  const [base, head] = await Promise.all([repo.resolve(values.base), repo.resolve(values.head)]);
+  if (values.head === undefined) await warnAboutDefaultHead(values.repo, io);
+  const [base, head] = await Promise.all([repo.resolve(values.base), repo.resolve(values.head ?? "HEAD")]);
   const config = await loadPolicyAt(repo, base, values.config);
   const classification = await classifyRefs(repo, { base, head }, config);
   const cacheDir = values["no-cache"] ? undefined : resolve(values["cache-dir"] ?? defaultCacheDir(io.env));
