@@ -61,14 +61,14 @@ describe("case files", () => {
         "evals/c.yaml",
       ),
     );
-    expect(message).toContain("evals/c.yaml:4 (case c) asert:");
+    expect(message).toContain('evals/c.yaml:4 (case c) asert: unknown key; did you mean "assert"?');
     const nested = errorOf(() =>
       parseCaseFile(
         "- id: c\n  route: r\n  input: hello\n  assert:\n    - type: contains\n      value: hi\n      ignorecase: true\n",
         "evals/c.yaml",
       ),
     );
-    expect(nested).toContain("evals/c.yaml:7 (case c) assert.0.ignorecase:");
+    expect(nested).toContain("evals/c.yaml:7 (case c) assert.0.ignorecase: unknown key");
   });
 
   it("rejects a duplicate ID naming both places", () => {

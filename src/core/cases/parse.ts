@@ -1,4 +1,5 @@
 import { UserError } from "../errors.ts";
+import { closestMatch } from "../text/did-you-mean.ts";
 import { parseStructured } from "../text/structured.ts";
 import { caseSchema, type LocatedCase } from "./schema.ts";
 
@@ -52,6 +53,8 @@ function parseList(text: string, file: string): LocatedCase[] {
   return cases;
 }
 
+const CASE_KEYS = Object.keys(caseSchema.shape);
+
 /** Where a problem is: the node at a path, or a key itself (an unknown key is on its own line). */
 interface Lines {
   at(path: PropertyKey[]): number;
@@ -76,7 +79,11 @@ function validate(
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
         const field = [...issue.path.map(String), key].join(".");
-        problems.push(`${file}:${lines.key(issue.path, key)}${id} ${field}: unknown key`);
+        // Top-level keys get a did-you-mean; nested ones (assertions, messages) are short lists.
+        const hint = issue.path.length === 0 ? closestMatch(key, CASE_KEYS) : undefined;
+        problems.push(
+          `${file}:${lines.key(issue.path, key)}${id} ${field}: unknown key${hint ? `; did you mean "${hint}"?` : ""}`,
+        );
       }
       continue;
     }
