@@ -294,7 +294,12 @@ describe("rollback rehearsal → the App", () => {
       profile,
       `${readFileSync(join(ROOT, "examples/acme-support/simulator.yml"), "utf8")}\n${NO_FAULTS}`,
     );
-    const sim = await startSimulator({ profiles: await readProfileFile(profile), timeScale: 0 });
+    // A stand-in for a real provider: its evidence must not be labelled simulated.
+    const sim = await startSimulator({
+      profiles: await readProfileFile(profile),
+      timeScale: 0,
+      announce: false,
+    });
     const actionWorld: World = {
       emu: app.emu,
       sim,

@@ -52,7 +52,13 @@ afterEach(async () => {
 
 /** The example's simulator on loopback; on `port` when given (the same endpoint as an earlier one). */
 async function simulator(overrides?: Partial<SimulatorProfiles>, port = 0): Promise<Simulator> {
-  const sim = await startSimulator({ profiles: await exampleProfiles(overrides), timeScale: 0, port });
+  // A stand-in for a real endpoint: it does not announce itself as the simulator.
+  const sim = await startSimulator({
+    profiles: await exampleProfiles(overrides),
+    timeScale: 0,
+    port,
+    announce: false,
+  });
   simulators.push(sim);
   return sim;
 }

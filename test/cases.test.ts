@@ -54,6 +54,23 @@ describe("case files", () => {
     expect(yaml).toContain("evals/c.yaml:4 (case c) vars:");
   });
 
+  it("points an unknown key at its own line", () => {
+    const message = errorOf(() =>
+      parseCaseFile(
+        "- id: c\n  route: r\n  input: hello\n  asert:\n    - type: contains\n      value: hi\n",
+        "evals/c.yaml",
+      ),
+    );
+    expect(message).toContain('evals/c.yaml:4 (case c) asert: unknown key; did you mean "assert"?');
+    const nested = errorOf(() =>
+      parseCaseFile(
+        "- id: c\n  route: r\n  input: hello\n  assert:\n    - type: contains\n      value: hi\n      ignorecase: true\n",
+        "evals/c.yaml",
+      ),
+    );
+    expect(nested).toContain("evals/c.yaml:7 (case c) assert.0.ignorecase: unknown key");
+  });
+
   it("rejects a duplicate ID naming both places", () => {
     const a = parseCaseFile('{"id":"x","route":"r","input":"1"}\n', "evals/a.jsonl");
     const b = parseCaseFile('{"id":"x","route":"r","input":"2"}\n', "evals/b.jsonl");
@@ -190,9 +207,14 @@ describe("provider choice", () => {
     ).rejects.toThrow("a simulator profile (sim.yml) only applies to the built-in simulator");
   });
 
-  it("needs a key for a real endpoint", async () => {
-    await expect(openProvider({ baseURL: "https://gw.example/v1" })).rejects.toThrow(
-      "no API key for https://gw.example/v1",
+  it("an endpoint without a key carries the no-key error for pre-flight to raise unless it is a simulator", async () => {
+    const provider = await openProvider({ baseURL: "https://gw.example/v1" });
+    expect(provider.keyless).toBe(
+      "no API key for https://gw.example/v1: set OPENAI_API_KEY (or pass --api-key-env NAME)",
     );
+    expect(provider.simulated).toBe(false);
+    expect(
+      (await openProvider({ baseURL: "https://gw.example/v1", apiKey: "sk-x" })).keyless,
+    ).toBeUndefined();
   });
 });

@@ -109,7 +109,7 @@ describe("modelgate classify", () => {
     expect(runModelgate(["classify", "--repo", repo]).stderr).toContain("--base REF is required");
     const unknown = runModelgate(["classify", "--repo", repo, "--base", "main", "--bogus"]);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("Unknown option '--bogus'");
+    expect(unknown.stderr).toContain("unknown option '--bogus'");
     const format = runModelgate(["classify", "--repo", repo, "--base", "main", "--format", "xml"]);
     expect(format.code).toBe(2);
     expect(format.stderr).toContain("--format: expected one of json, text, found 'xml'");

@@ -52,6 +52,19 @@ describe("config", () => {
     expect(errorOf("rolout:\n  phases: [10]\n")).toContain('rolout: unknown key; did you mean "rollout"?');
   });
 
+  it("points an unknown key at its own line, not the block's first key", () => {
+    const message = errorOf(
+      "gates:\n  max_error_rate: 0.02\n  min_requests: 200\n  max_eror_rate: 0.03\n  typo_two:\n    nested: 1\n",
+    );
+    expect(message).toContain(
+      '.github/modelgate.yml:4 gates.max_eror_rate: unknown key; did you mean "max_error_rate"?',
+    );
+    expect(message).toContain(".github/modelgate.yml:5 gates.typo_two: unknown key");
+    expect(errorOf("version: 1\nllm:\n  config: a.json\nrolout:\n  phases: [10]\n")).toContain(
+      '.github/modelgate.yml:4 rolout: unknown key; did you mean "rollout"?',
+    );
+  });
+
   it("lists the known keys when nothing is close", () => {
     expect(errorOf("zzzzzzzz: 1\n")).toContain("expected one of version, llm, changes");
   });

@@ -3,12 +3,15 @@ import { DEFAULT_CONFIG_PATH } from "../core/config/load.ts";
 import { classifyRefs, loadPolicyAt } from "../git/classify-refs.ts";
 import { openLocalRepo } from "../git/local-repo.ts";
 import { oneOf, parseCommandArgs } from "./args.ts";
-import { type CommandIo, UsageError } from "./io.ts";
+import { warnAboutDefaultHead } from "./head-default.ts";
+import { type CommandIo, CommandUsageError } from "./io.ts";
 
 export const CLASSIFY_USAGE = `Usage: modelgate classify --repo DIR --base REF [--head REF] [--config PATH] [--format json|text]
 
 Classifies the change between two revisions as model, prompt, infra or other (PRODUCT.md §5).
 The policy (.github/modelgate.yml, or --config) is read from the base revision.
+--head REF: the revision to classify (default: HEAD, the last commit; uncommitted edits are not
+included, and a warning on stderr says how many there are).
 Exit: 0 not mixed, 1 mixed or a structured file with key rules does not parse (fails closed),
 2 usage or config error.`;
 
@@ -16,7 +19,7 @@ export async function classifyCommand(argv: string[], io: CommandIo): Promise<nu
   const { values } = parseCommandArgs("classify", argv, {
     repo: { type: "string", default: "." },
     base: { type: "string" },
-    head: { type: "string", default: "HEAD" },
+    head: { type: "string" },
     config: { type: "string", default: DEFAULT_CONFIG_PATH },
     format: { type: "string" },
     help: { type: "boolean", short: "h" },
@@ -25,10 +28,11 @@ export async function classifyCommand(argv: string[], io: CommandIo): Promise<nu
     io.stdout(`${CLASSIFY_USAGE}\n`);
     return 0;
   }
-  const format = oneOf(values.format, ["json", "text"] as const, "--format", "json");
-  if (!values.base) throw new UsageError("classify: --base REF is required", CLASSIFY_USAGE);
+  const format = oneOf("classify", values.format, ["json", "text"] as const, "--format", "json");
+  if (!values.base) throw new CommandUsageError("classify", "--base REF is required");
   const repo = await openLocalRepo(values.repo);
-  const [base, head] = await Promise.all([repo.resolve(values.base), repo.resolve(values.head)]);
+  if (values.head === undefined) await warnAboutDefaultHead(values.repo, io);
+  const [base, head] = await Promise.all([repo.resolve(values.base), repo.resolve(values.head ?? "HEAD")]);
   const config = await loadPolicyAt(repo, base, values.config);
   const result = await classifyRefs(repo, { base, head }, config);
   io.stdout(format === "json" ? `${JSON.stringify(result, null, 2)}\n` : renderClassificationText(result));

@@ -18,7 +18,8 @@ import { openLocalRepo } from "../git/local-repo.ts";
 import { commitSource } from "../git/tree-source.ts";
 import { worktreeRoot } from "../git/worktree.ts";
 import { parseCommandArgs, positiveInt } from "./args.ts";
-import { type CommandIo, UsageError } from "./io.ts";
+import { warnAboutDefaultHead } from "./head-default.ts";
+import { type CommandIo, CommandUsageError } from "./io.ts";
 import { progressReporter } from "./progress.ts";
 
 export const EVAL_USAGE = `Usage: modelgate eval --repo DIR --base REF [--head REF] [--out FILE] [--markdown FILE] [--all]
@@ -26,8 +27,11 @@ export const EVAL_USAGE = `Usage: modelgate eval --repo DIR --base REF [--head R
                       [--base-url URL] [--api-key-env NAME] [--simulator-profile FILE]
 
 Runs the cases a change affects on the base and the head revision and compares their KPIs.
+--head REF: the revision to evaluate (default: HEAD, the last commit; uncommitted edits are not
+included, and a warning on stderr says how many there are).
 Provider: OPENAI_BASE_URL / OPENAI_API_KEY (or --base-url / --api-key-env); with neither, the
-built-in simulator answers (numbers are labelled simulated).
+built-in simulator answers (numbers are labelled simulated). An endpoint that is a modelgate
+simulator ('modelgate simulate') needs no key, and its numbers are labelled simulated too.
 Attempt cache: --cache-dir, else $XDG_CACHE_HOME/modelgate, else ~/.cache/modelgate; never a
 folder holding files the head commit tracks (a pull request could forge entries there).
 Output: the result file (--out, else stdout) and the PR comment body (--markdown); progress on stderr.
@@ -50,7 +54,7 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
   const { values } = parseCommandArgs("eval", argv, {
     repo: { type: "string", default: "." },
     base: { type: "string" },
-    head: { type: "string", default: "HEAD" },
+    head: { type: "string" },
     out: { type: "string" },
     markdown: { type: "string" },
     all: { type: "boolean", default: false },
@@ -69,15 +73,15 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
     io.stdout(`${EVAL_USAGE}\n`);
     return 0;
   }
-  if (!values.base) throw new UsageError("eval: --base REF is required", EVAL_USAGE);
-  const concurrency = positiveInt(values.concurrency, "--concurrency");
-  const maxCases = positiveInt(values["max-cases"], "--max-cases");
+  if (!values.base) throw new CommandUsageError("eval", "--base REF is required");
+  const concurrency = positiveInt("eval", values.concurrency, "--concurrency");
+  const maxCases = positiveInt("eval", values["max-cases"], "--max-cases");
   const timeScale =
     values["simulator-time-scale"] === undefined ? undefined : Number(values["simulator-time-scale"]);
   if (timeScale !== undefined && !(timeScale >= 0)) {
-    throw new UsageError(
+    throw new CommandUsageError(
+      "eval",
       `--simulator-time-scale: expected a number ≥ 0, found '${values["simulator-time-scale"]}'`,
-      EVAL_USAGE,
     );
   }
 
@@ -85,7 +89,8 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
   if (values.out) await assertWritable(values.out);
   if (values.markdown) await assertWritable(values.markdown);
   const repo = await openLocalRepo(values.repo);
-  const [base, head] = await Promise.all([repo.resolve(values.base), repo.resolve(values.head)]);
+  if (values.head === undefined) await warnAboutDefaultHead(values.repo, io);
+  const [base, head] = await Promise.all([repo.resolve(values.base), repo.resolve(values.head ?? "HEAD")]);
   const config = await loadPolicyAt(repo, base, values.config);
   const classification = await classifyRefs(repo, { base, head }, config);
   const cacheDir = values["no-cache"] ? undefined : resolve(values["cache-dir"] ?? defaultCacheDir(io.env));
@@ -144,6 +149,7 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
         : {}),
       signal: controller.signal,
       simulated: provider.simulated,
+      ...(provider.keyless ? { keyless: provider.keyless } : {}),
       warnings: endpointWarnings(classification) satisfies Warning[],
       onProgress: (p) => progress.update(p),
       onCheckpoint: (partial) => {
@@ -159,6 +165,11 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
     await writeOut(result);
     finished = true;
     if (!values.out) io.stdout(resultJson(result));
+    if (result.simulated && !provider.simulated) {
+      io.stderr(
+        `modelgate: ${provider.label} answered as the modelgate simulator: the numbers are labelled simulated\n`,
+      );
+    }
     if (values.markdown) await writeFileAtomic(values.markdown, renderComment(result, { headSha: head }));
     io.stderr(
       `modelgate: verdict ${result.verdict}${result.partial ? ` (partial: ${result.partial_reason})` : ""}\n`,

@@ -16,3 +16,15 @@ export class UsageError extends UserError {
     this.usage = usage;
   }
 }
+
+/**
+ * A mistake in a command's flags or arguments: one line, the same shape for every command,
+ * `modelgate <command>: <what is wrong>; see 'modelgate <command> --help'` (exit 2).
+ */
+export class CommandUsageError extends UserError {
+  readonly command: string;
+  constructor(command: string, problem: string) {
+    super(`${command}: ${problem}; see 'modelgate ${command} --help'`);
+    this.command = command;
+  }
+}

@@ -2,7 +2,7 @@ import { errorMessage, UserError } from "../core/errors.ts";
 import { ownGet } from "../core/own.ts";
 import { classifyCommand } from "./classify.ts";
 import { evalCommand } from "./eval.ts";
-import { type CommandIo, UsageError } from "./io.ts";
+import { type CommandIo, CommandUsageError, UsageError } from "./io.ts";
 import { mergeCommand } from "./merge.ts";
 import { simulateCommand } from "./simulate.ts";
 import { VERSION } from "./version.ts";
@@ -41,12 +41,16 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
   }
   const command = ownGet(COMMANDS, name);
   if (!command) {
-    io.stderr(`modelgate: unknown command '${name}'\n\n${USAGE}\n`);
+    io.stderr(`modelgate: unknown command '${name}'; see 'modelgate --help'\n`);
     return 2;
   }
   try {
     return await command.run(rest, io);
   } catch (error) {
+    if (error instanceof CommandUsageError) {
+      io.stderr(`modelgate ${error.message}\n`);
+      return 2;
+    }
     if (error instanceof UsageError) {
       io.stderr(`modelgate: ${error.message}\n\n${error.usage}\n`);
       return 2;

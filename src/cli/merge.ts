@@ -3,7 +3,7 @@ import { mergeResults, parseResultFile } from "../core/merge-results.ts";
 import { renderComment } from "../core/report/markdown.ts";
 import { resultJson, writeFileAtomic } from "../eval/result-file.ts";
 import { parseCommandArgs } from "./args.ts";
-import { type CommandIo, UsageError } from "./io.ts";
+import { type CommandIo, CommandUsageError, UsageError } from "./io.ts";
 
 export const MERGE_USAGE = `Usage: modelgate merge FILE… --out FILE [--markdown FILE] [--head-sha SHA]
 
@@ -30,8 +30,8 @@ export async function mergeCommand(argv: string[], io: CommandIo): Promise<numbe
     io.stdout(`${MERGE_USAGE}\n`);
     return 0;
   }
-  if (positionals.length === 0) throw new UsageError("merge: give at least one result file", MERGE_USAGE);
-  if (!values.out) throw new UsageError("merge: --out FILE is required", MERGE_USAGE);
+  if (positionals.length === 0) throw new CommandUsageError("merge", "give at least one result file");
+  if (!values.out) throw new CommandUsageError("merge", "--out FILE is required");
 
   const shards = await Promise.all(
     positionals.map(async (file) => {

@@ -35,6 +35,11 @@ export interface EvaluateOptions {
   /** Retry waits and budgets (tests shorten the waits; the defaults are the product's). */
   retry?: Partial<RetryPolicy>;
   simulated?: boolean;
+  /**
+   * The provider has no key: unless pre-flight finds a modelgate simulator, the run stops with
+   * this message (a UserError) before any completion.
+   */
+  keyless?: string;
   /** Extra warnings found by the door (e.g. an endpoint set in repo files). */
   warnings?: Warning[];
   onProgress?: (progress: Progress) => void;
@@ -84,6 +89,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
     .filter((c): c is LocatedCase => c !== undefined);
   const shard =
     options.shard && options.shard.count > 1 ? `${options.shard.index}/${options.shard.count}` : undefined;
+  // Set by pre-flight: the endpoint said it is a modelgate simulator.
+  let endpointSimulated = false;
   /** The result file as of now: every selected case, with whatever sides have finished. */
   const resultOf = (run: RunState = {}): EvalResult =>
     buildResult({
@@ -99,7 +106,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
       stopped: run.stopped,
       forcedVerdict: run.forcedVerdict,
       // Cache hits carry the flag of the provider that answered them.
-      simulated: options.simulated || run.totals?.simulated,
+      simulated: options.simulated || endpointSimulated || run.totals?.simulated,
       shard,
     });
   if (selected.length === 0) return resultOf();
@@ -110,15 +117,23 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
 
   let offered: Set<string>;
   try {
-    offered = await listProviderModels(options.client, {
+    const listed = await listProviderModels(options.client, {
       signal: options.signal,
       ...(options.preflightTimeoutMs !== undefined ? { timeoutMs: options.preflightTimeoutMs } : {}),
     });
+    offered = listed.ids;
+    endpointSimulated = listed.simulated;
   } catch (error) {
     // Interrupted before anything was spent: still a (partial, empty) result, never a hang.
     if (error instanceof PreflightInterrupted) return resultOf({ stopped: { reason: "interrupted" } });
+    // Without a key, a refused or failed listing is first of all the missing key.
+    if (options.keyless) throw new UserError(options.keyless);
     throw error;
   }
+  if (options.keyless && !endpointSimulated) throw new UserError(options.keyless);
+  // The cache was keyed as a real endpoint before anyone knew: simulated answers are never
+  // stored where a real provider at the same address could later read them as its own.
+  const cache = endpointSimulated && !options.simulated ? undefined : options.cache;
   const tasks: EvalTask[] = [];
   const skippedSides = new Set<Side>();
   for (const located of selected) {
@@ -175,7 +190,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
     pricing: config.pricing,
     budget: config.budget,
     ...(config.evals.judge_model ? { judgeModel: config.evals.judge_model } : {}),
-    ...(options.cache ? { cache: options.cache } : {}),
+    ...(cache ? { cache } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
     onTaskDone: (task, side, totals) => {

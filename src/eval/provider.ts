@@ -19,6 +19,11 @@ export interface Provider {
   label: string;
   /** What keys its attempts in the cache: another provider's entries never answer for this one. */
   identity: ProviderIdentity;
+  /**
+   * Set when an endpoint was given without a key: the run may go on only if pre-flight's
+   * `GET /models` shows the endpoint is a modelgate simulator; otherwise this is the error.
+   */
+  keyless?: string;
   close(): Promise<void>;
 }
 
@@ -31,6 +36,9 @@ export interface ProviderRequest {
   simulatorTimeScale?: number | undefined;
   maxRetries?: number | undefined;
 }
+
+/** Sent as the bearer when no key is set: only ever accepted by a simulator, which ignores keys. */
+const NO_KEY = "modelgate-no-key";
 
 /**
  * The endpoint and key come only from flags or the environment, never from repo files.
@@ -47,14 +55,19 @@ export async function openProvider(request: ProviderRequest): Promise<Provider> 
         `a simulator profile (${request.simulatorProfile}) only applies to the built-in simulator, but the provider is ${shown}: unset OPENAI_BASE_URL / OPENAI_API_KEY or drop the profile`,
       );
     }
-    if (!request.apiKey)
-      throw new UserError(`no API key for ${shown}: set OPENAI_API_KEY (or pass --api-key-env NAME)`);
-    const client = createOpenAIClient({ baseURL, apiKey: request.apiKey, maxRetries: request.maxRetries });
+    const noKey = `no API key for ${shown}: set OPENAI_API_KEY (or pass --api-key-env NAME)`;
+    const client = createOpenAIClient({
+      baseURL,
+      // A simulator ignores keys; any other endpoint is refused after pre-flight (see `keyless`).
+      apiKey: request.apiKey || NO_KEY,
+      maxRetries: request.maxRetries,
+    });
     return {
       client,
       simulated: false,
       label: shown,
       identity: endpointIdentity(baseURL),
+      ...(request.apiKey ? {} : { keyless: noKey }),
       close: async () => {},
     };
   }

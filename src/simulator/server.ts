@@ -51,6 +51,12 @@ export interface SimulatorOptions {
   seed?: string;
   /** Multiplies every simulated latency and Retry-After; tests use 0 or 0.01. Default 1. */
   timeScale?: number;
+  /**
+   * Default true: every response carries `x-modelgate-simulated: true`, so an eval pointed at it
+   * by URL labels its numbers simulated and needs no key. Tests that use the simulator as a
+   * stand-in for a real provider turn it off.
+   */
+  announce?: boolean;
 }
 
 export interface SimulatorStats {
@@ -167,7 +173,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   };
 
   const baseHeaders = (requestId: string): Record<string, string> => ({
-    [SIMULATED_HEADER]: "true",
+    ...(opts.announce === false ? {} : { [SIMULATED_HEADER]: "true" }),
     "x-request-id": requestId,
   });
 

@@ -57,7 +57,12 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const profilePath = join(dir, "simulator.yml");
   const example = readFileSync(join(ROOT, "examples/acme-support/simulator.yml"), "utf8");
   writeFileSync(profilePath, `${example}\n${options.profileExtra ?? NO_FAULTS}`);
-  const sim = await startSimulator({ profiles: await readProfileFile(profilePath), timeScale: 0 });
+  // A stand-in for a real provider (the Action's simulated mode is `provider: simulator`).
+  const sim = await startSimulator({
+    profiles: await readProfileFile(profilePath),
+    timeScale: 0,
+    announce: false,
+  });
   const emu = await startGitHubEmulator();
   emu.addRepo({ owner: OWNER, repo: REPO, defaultBranch: "main" });
   const base = { ...readTree(join(ROOT, "examples/acme-support/base")), ...options.baseOverrides };

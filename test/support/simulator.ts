@@ -23,5 +23,7 @@ export async function startExampleSimulator(
   overrides?: Partial<SimulatorProfiles>,
   timeScale = 0,
 ): Promise<Simulator> {
-  return startSimulator({ profiles: await exampleProfiles(overrides), timeScale });
+  // It stands in for a real provider here: without its `x-modelgate-simulated` header, so runs
+  // against it are judged as real ones (test/eval-simulator-endpoint.test.ts covers the header).
+  return startSimulator({ profiles: await exampleProfiles(overrides), timeScale, announce: false });
 }

@@ -1,4 +1,5 @@
 import { UserError } from "../errors.ts";
+import { closestMatch } from "../text/did-you-mean.ts";
 import { parseStructured } from "../text/structured.ts";
 import { caseSchema, type LocatedCase } from "./schema.ts";
 
@@ -23,7 +24,7 @@ function parseJsonl(text: string, file: string): LocatedCase[] {
       problems.push(`${file}:${line}: not valid JSON (${(error as Error).message})`);
       return;
     }
-    validate(value, file, () => line, cases, problems);
+    validate(value, file, { at: () => line, key: () => line }, cases, problems);
   });
   if (problems.length) throw new UserError(problems.join("\n"));
   return cases;
@@ -37,30 +38,58 @@ function parseList(text: string, file: string): LocatedCase[] {
   const cases: LocatedCase[] = [];
   const problems: string[] = [];
   document.value.forEach((value, index) => {
-    validate(value, file, (path) => document.lineOf([index, ...path]) ?? 1, cases, problems);
+    validate(
+      value,
+      file,
+      {
+        at: (path) => document.lineOf([index, ...path]) ?? 1,
+        key: (parent, key) => document.keyLineOf([index, ...parent], key) ?? 1,
+      },
+      cases,
+      problems,
+    );
   });
   if (problems.length) throw new UserError(problems.join("\n"));
   return cases;
 }
 
+const CASE_KEYS = Object.keys(caseSchema.shape);
+
+/** Where a problem is: the node at a path, or a key itself (an unknown key is on its own line). */
+interface Lines {
+  at(path: PropertyKey[]): number;
+  key(parent: PropertyKey[], key: string): number;
+}
+
 function validate(
   value: unknown,
   file: string,
-  lineOf: (path: PropertyKey[]) => number,
+  lines: Lines,
   cases: LocatedCase[],
   problems: string[],
 ): void {
   const parsed = caseSchema.safeParse(value);
   if (parsed.success) {
-    cases.push({ case: parsed.data, file, line: lineOf([]) });
+    cases.push({ case: parsed.data, file, line: lines.at([]) });
     return;
   }
   const id =
     typeof (value as { id?: unknown })?.id === "string" ? ` (case ${(value as { id: string }).id})` : "";
   for (const issue of parsed.error.issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        const field = [...issue.path.map(String), key].join(".");
+        // Top-level keys get a did-you-mean; nested ones (assertions, messages) are short lists.
+        const hint = issue.path.length === 0 ? closestMatch(key, CASE_KEYS) : undefined;
+        problems.push(
+          `${file}:${lines.key(issue.path, key)}${id} ${field}: unknown key${hint ? `; did you mean "${hint}"?` : ""}`,
+        );
+      }
+      continue;
+    }
     const field = issue.path.length ? issue.path.map(String).join(".") : "(case)";
     problems.push(
-      `${file}:${lineOf(issue.path)}${id} ${field}: ${issue.message.replace(/^Invalid input: /, "")}`,
+      `${file}:${lines.at(issue.path)}${id} ${field}: ${issue.message.replace(/^Invalid input: /, "")}`,
     );
   }
 }

@@ -22,10 +22,17 @@ export function parseConfig(text: string, file: string = DEFAULT_CONFIG_PATH): C
   const raw = document.value ?? {};
   const result = configSchema.safeParse(raw);
   if (result.success) return withOwnPricing(result.data, raw, document.lineOf, file);
-  const lines = result.error.issues.map((issue) => {
+  const lines = result.error.issues.flatMap((issue) => {
+    // One line per unknown key, at the key's own line (the issue's path is the enclosing mapping).
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => {
+        const line = document.keyLineOf(issue.path, key);
+        return `${line === undefined ? file : `${file}:${line}`} ${describeUnknownKey(issue.path, key)}`;
+      });
+    }
     const line = document.lineOf(issue.path);
     const where = line === undefined ? file : `${file}:${line}`;
-    return `${where} ${describeIssue(issue, raw)}`;
+    return [`${where} ${describeIssue(issue, raw)}`];
   });
   throw new UserError(`Invalid config in ${file}:\n${lines.map((l) => `  - ${l}`).join("\n")}`);
 }
@@ -65,24 +72,25 @@ function describeIssue(issue: Issue, raw: unknown): string {
   const at = path === "" ? "(top level)" : path;
   switch (issue.code) {
     case "unrecognized_keys":
-      return issue.keys
-        .map((key) => {
-          const keyPath = path === "" ? key : `${path}.${key}`;
-          const known = knownKeysAt(issue.path);
-          const hint = closestMatch(key, known);
-          const suggestion = hint
-            ? `; did you mean "${hint}"?`
-            : known.length
-              ? `; expected one of ${known.join(", ")}`
-              : "";
-          return `${keyPath}: unknown key${suggestion}`;
-        })
-        .join("; ");
+      return issue.keys.map((key) => describeUnknownKey(issue.path, key)).join("; ");
     case "invalid_type":
       return `${at}: expected ${issue.expected}, found ${describeValue(valueAt(raw, issue.path))}`;
     default:
       return `${at}: ${issue.message.replace(/^Invalid input: /, "")}, found ${describeValue(valueAt(raw, issue.path))}`;
   }
+}
+
+function describeUnknownKey(parent: readonly PropertyKey[], key: string): string {
+  const path = parent.map(String).join(".");
+  const keyPath = path === "" ? key : `${path}.${key}`;
+  const known = knownKeysAt(parent);
+  const hint = closestMatch(key, known);
+  const suggestion = hint
+    ? `; did you mean "${hint}"?`
+    : known.length
+      ? `; expected one of ${known.join(", ")}`
+      : "";
+  return `${keyPath}: unknown key${suggestion}`;
 }
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {

@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument } from "yaml";
+import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { errorMessage, UserError } from "../errors.ts";
 import { STRUCTURED_LIMITS, structuredTextProblem } from "../structured-files.ts";
 
@@ -10,6 +10,11 @@ export interface ParsedDocument {
   value: unknown;
   /** 1-based line of the node at a key path, when known. */
   lineOf(path: readonly PropertyKey[]): number | undefined;
+  /**
+   * 1-based line of a key itself in the mapping at `parent`: an unknown key is reported where it
+   * is written (the mapping's own position is its first key, which is usually right).
+   */
+  keyLineOf(parent: readonly PropertyKey[], key: string): number | undefined;
 }
 
 export function parseStructured(text: string, file: string): ParsedDocument {
@@ -37,16 +42,27 @@ export function parseStructured(text: string, file: string): ParsedDocument {
       `${where}: invalid ${file.endsWith(".json") ? "JSON" : "YAML"}: ${firstLine(first.message)}`,
     );
   }
+  const lineOf = (path: readonly PropertyKey[]): number | undefined => {
+    for (let depth = path.length; depth >= 0; depth--) {
+      const node = document.getIn(path.slice(0, depth) as unknown[], true) as
+        | { range?: [number, number, number] }
+        | undefined;
+      if (node && typeof node === "object" && node.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
   return {
     value,
-    lineOf(path) {
-      for (let depth = path.length; depth >= 0; depth--) {
-        const node = document.getIn(path.slice(0, depth) as unknown[], true) as
-          | { range?: [number, number, number] }
-          | undefined;
-        if (node && typeof node === "object" && node.range) return lineCounter.linePos(node.range[0]).line;
+    lineOf,
+    keyLineOf(parent, key) {
+      const node = parent.length === 0 ? document.contents : document.getIn(parent as unknown[], true);
+      if (isMap(node)) {
+        for (const pair of node.items) {
+          if (!isScalar(pair.key) || String(pair.key.value) !== key) continue;
+          if (pair.key.range) return lineCounter.linePos(pair.key.range[0]).line;
+        }
       }
-      return undefined;
+      return lineOf([...parent, key]);
     },
   };
 }
