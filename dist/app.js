@@ -9588,9 +9588,9 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === ALIAS;
     var isDocument = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === DOC;
-    var isMap3 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
+    var isMap4 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
     var isPair = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
-    var isScalar2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
+    var isScalar3 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
     var isSeq = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
     function isCollection(node2) {
       if (node2 && typeof node2 === "object")
@@ -9612,7 +9612,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node2) => (isScalar2(node2) || isCollection(node2)) && !!node2.anchor;
+    var hasAnchor = (node2) => (isScalar3(node2) || isCollection(node2)) && !!node2.anchor;
     exports2.ALIAS = ALIAS;
     exports2.DOC = DOC;
     exports2.MAP = MAP;
@@ -9624,10 +9624,10 @@ var require_identity = __commonJS({
     exports2.isAlias = isAlias;
     exports2.isCollection = isCollection;
     exports2.isDocument = isDocument;
-    exports2.isMap = isMap3;
+    exports2.isMap = isMap4;
     exports2.isNode = isNode;
     exports2.isPair = isPair;
-    exports2.isScalar = isScalar2;
+    exports2.isScalar = isScalar3;
     exports2.isSeq = isSeq;
   }
 });
@@ -10143,8 +10143,8 @@ var require_Node = __commonJS({
         };
         const res = toJS.toJS(this, "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count: count2, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count2);
+          for (const { count: count3, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count3);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
     };
@@ -10252,13 +10252,13 @@ var require_Alias = __commonJS({
         const anchor2 = anchors2 && source && anchors2.get(source);
         return anchor2 ? anchor2.count * anchor2.aliasCount : 0;
       } else if (identity.isCollection(node2)) {
-        let count2 = 0;
+        let count3 = 0;
         for (const item of node2.items) {
           const c = getAliasCount(doc, item, anchors2);
-          if (c > count2)
-            count2 = c;
+          if (c > count3)
+            count3 = c;
         }
-        return count2;
+        return count3;
       } else if (identity.isPair(node2)) {
         const kc = getAliasCount(doc, node2.key, anchors2);
         const vc = getAliasCount(doc, node2.value, anchors2);
@@ -13211,8 +13211,8 @@ var require_Document = __commonJS({
         };
         const res = toJS.toJS(this.contents, jsonArg ?? "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count: count2, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count2);
+          for (const { count: count3, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count3);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
       /**
@@ -13289,12 +13289,12 @@ var require_errors = __commonJS({
         lineStr = prev + lineStr;
       }
       if (/[^ ]/.test(lineStr)) {
-        let count2 = 1;
+        let count3 = 1;
         const end = error62.linePos[1];
         if (end?.line === line && end.col > col) {
-          count2 = Math.max(1, Math.min(end.col - col, 80 - ci));
+          count3 = Math.max(1, Math.min(end.col - col, 80 - ci));
         }
-        const pointer = " ".repeat(ci) + "^".repeat(count2);
+        const pointer = " ".repeat(ci) + "^".repeat(count3);
         error62.message += `:
 
 ${lineStr}
@@ -13736,9 +13736,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap3 = fc.start.source === "{";
-      const fcName = isMap3 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap3 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap4 = fc.start.source === "{";
+      const fcName = isMap4 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap4 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -13774,7 +13774,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap3 && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap4 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -13814,7 +13814,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap3 && !sep2 && !props.found) {
+        if (!isMap4 && !sep2 && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep2, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -13837,7 +13837,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap3 && !props.found && ctx.options.strict) {
+            if (!isMap4 && !props.found && ctx.options.strict) {
               if (sep2)
                 for (const st of sep2) {
                   if (st === valueProps.found)
@@ -13869,7 +13869,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap3) {
+          if (isMap4) {
             const map2 = coll;
             if (utilMapIncludes.mapIncludes(ctx, map2.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -13885,7 +13885,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap3 ? "}" : "]";
+      const expectedEnd = isMap4 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -15172,7 +15172,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar3 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -15256,7 +15256,7 @@ var require_cst = __commonJS({
     exports2.FLOW_END = FLOW_END;
     exports2.SCALAR = SCALAR;
     exports2.isCollection = isCollection;
-    exports2.isScalar = isScalar2;
+    exports2.isScalar = isScalar3;
     exports2.prettyToken = prettyToken;
     exports2.tokenType = tokenType;
   }
@@ -20962,13 +20962,13 @@ var require_parse = __commonJS({
         consume(token.value);
       };
       const negate = () => {
-        let count2 = 1;
+        let count3 = 1;
         while (peek() === "!" && (peek(2) !== "(" || peek(3) === "?")) {
           advance();
           state.start++;
-          count2++;
+          count3++;
         }
-        if (count2 % 2 === 0) {
+        if (count3 % 2 === 0) {
           return false;
         }
         state.negated = true;
@@ -32547,6 +32547,45 @@ async function createNodeMiddleware2(appFn, { probot = createProbot(), webhooksP
   return mainHandler;
 }
 
+// src/core/protocol.ts
+var CHECK_NAMES = {
+  /** The Action's eval: its summary carries the evidence block. */
+  eval: "modelgate/eval",
+  /** The Action's rollback rehearsal on a rollout PR: evidence the App needs before promoting. */
+  rehearsal: "modelgate/rollback-rehearsal",
+  /** The App's (or its workflow adapter's) mixed-change attribution. */
+  attribution: "modelgate/attribution",
+  /** The App's rollout decision. */
+  rollout: "modelgate/rollout"
+};
+var COMMENT_MARKERS = {
+  /** The Action's sticky eval comment. */
+  eval: "<!-- modelgate:eval -->",
+  /** The Action's rollback rehearsal comment: its own marker, never the eval marker. */
+  rehearsal: "<!-- modelgate:rollback-rehearsal -->",
+  /** The App's attribution comment. */
+  attribution: "<!-- modelgate:attribution -->",
+  /** The body of a rollback PR the App opened. */
+  rollbackPr: "<!-- modelgate:rollback-pr -->"
+};
+var DECISION_MARKER_PREFIX = "<!-- modelgate:rollout ";
+function decisionMarker(key) {
+  return `${DECISION_MARKER_PREFIX}${key.replace(/[^\w.:-]/g, "_").slice(0, 100)} -->`;
+}
+var EVIDENCE_OPEN = "<!-- modelgate:evidence ";
+var EVIDENCE_CLOSE = " -->";
+var COMMIT_TRAILERS = {
+  rollout: "Modelgate-Rollout",
+  pinnedHead: "Modelgate-Pinned-Head"
+};
+function promotionTrailers(target, pinnedSha) {
+  return [`${COMMIT_TRAILERS.rollout}: ${target}`, `${COMMIT_TRAILERS.pinnedHead}: ${pinnedSha}`];
+}
+function hasPromotionTrailers(message, target, pinnedSha) {
+  const lines = message.split("\n");
+  return promotionTrailers(target, pinnedSha).every((trailer) => lines.includes(trailer));
+}
+
 // src/core/text/utf8.ts
 function utf8Length(text) {
   let bytes2 = 0;
@@ -33038,7 +33077,7 @@ function classifyKeys(policy, change, basePath, input2, warnings, unreadable) {
   if (!kind) return [];
   const base = change.status === "added" ? ABSENT : readDocument(kind, input2.base(basePath));
   const head = change.status === "removed" ? ABSENT : readDocument(kind, input2.head(change.path));
-  for (const [side, parsed, path8] of [
+  for (const [side2, parsed, path8] of [
     ["base", base, basePath],
     ["head", head, change.path]
   ]) {
@@ -33048,17 +33087,17 @@ function classifyKeys(policy, change, basePath, input2, warnings, unreadable) {
       warnings.push({
         code: "unparsable",
         path: path8,
-        side,
-        message: `${where(path8, parsed.failure)} does not parse at the ${side} side (${parsed.failure.reason}); classified by path only, as no key rules apply to it`
+        side: side2,
+        message: `${where(path8, parsed.failure)} does not parse at the ${side2} side (${parsed.failure.reason}); classified by path only, as no key rules apply to it`
       });
       continue;
     }
-    unreadable.push({ path: path8, side, categories, ...parsed.failure });
+    unreadable.push({ path: path8, side: side2, categories, ...parsed.failure });
     warnings.push({
       code: "unparsable",
       path: path8,
-      side,
-      message: `${where(path8, parsed.failure)} cannot be read at the ${side} side: ${parsed.failure.reason}. Its keys are unknown, so it counts as ${categories.join(" + ")} (every category with key rules) and the check fails. To fix: ${parsed.failure.fix}${side === "base" ? " on the base branch (or a maintainer applies the override label)" : ""}.`
+      side: side2,
+      message: `${where(path8, parsed.failure)} cannot be read at the ${side2} side: ${parsed.failure.reason}. Its keys are unknown, so it counts as ${categories.join(" + ")} (every category with key rules) and the check fails. To fix: ${parsed.failure.fix}${side2 === "base" ? " on the base branch (or a maintainer applies the override label)" : ""}.`
     });
   }
   if (!base.ok || !head.ok) return [];
@@ -33321,14 +33360,25 @@ function parseStructured(text, file2) {
       `${where2}: invalid ${file2.endsWith(".json") ? "JSON" : "YAML"}: ${firstLine2(first.message)}`
     );
   }
+  const lineOf = (path8) => {
+    for (let depth = path8.length; depth >= 0; depth--) {
+      const node2 = document.getIn(path8.slice(0, depth), true);
+      if (node2 && typeof node2 === "object" && node2.range) return lineCounter.linePos(node2.range[0]).line;
+    }
+    return void 0;
+  };
   return {
     value,
-    lineOf(path8) {
-      for (let depth = path8.length; depth >= 0; depth--) {
-        const node2 = document.getIn(path8.slice(0, depth), true);
-        if (node2 && typeof node2 === "object" && node2.range) return lineCounter.linePos(node2.range[0]).line;
+    lineOf,
+    keyLineOf(parent, key) {
+      const node2 = parent.length === 0 ? document.contents : document.getIn(parent, true);
+      if ((0, import_yaml4.isMap)(node2)) {
+        for (const pair of node2.items) {
+          if (!(0, import_yaml4.isScalar)(pair.key) || String(pair.key.value) !== key) continue;
+          if (pair.key.range) return lineCounter.linePos(pair.key.range[0]).line;
+        }
       }
-      return void 0;
+      return lineOf([...parent, key]);
     }
   };
 }
@@ -34564,14 +34614,14 @@ function codePointLength(str) {
   const units = str.length;
   if (!highSurrogate.test(str))
     return units;
-  let count2 = units;
+  let count3 = units;
   for (let i = 0; i < units - 1; i++) {
     if ((str.charCodeAt(i) & 64512) === 55296 && (str.charCodeAt(i + 1) & 64512) === 56320) {
-      count2--;
+      count3--;
       i++;
     }
   }
-  return count2;
+  return count3;
 }
 function getLengthableOrigin(input2) {
   if (Array.isArray(input2))
@@ -37357,7 +37407,7 @@ function handleIntersectionResults(result, left, right) {
   const unrecKeys = /* @__PURE__ */ new Map();
   let unrecIssue;
   const keyIssues = /* @__PURE__ */ new Map();
-  const collect = (iss, side) => {
+  const collect = (iss, side2) => {
     let keys;
     if (iss.code === "unrecognized_keys" && !iss.path?.length) {
       unrecIssue ?? (unrecIssue = iss);
@@ -37373,7 +37423,7 @@ function handleIntersectionResults(result, left, right) {
     for (const k of keys) {
       if (!unrecKeys.has(k))
         unrecKeys.set(k, {});
-      unrecKeys.get(k)[side] = true;
+      unrecKeys.get(k)[side2] = true;
     }
     return true;
   };
@@ -38954,8 +39004,8 @@ function az_default() {
 }
 
 // node_modules/zod/v4/locales/be.js
-function getBelarusianPlural(count2, one, few, many) {
-  const absCount = Math.abs(count2);
+function getBelarusianPlural(count3, one, few, many) {
+  const absCount = Math.abs(count3);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -41602,8 +41652,8 @@ function hu_default() {
 }
 
 // node_modules/zod/v4/locales/hy.js
-function getArmenianPlural(count2, one, many) {
-  return Math.abs(count2) === 1 ? one : many;
+function getArmenianPlural(count3, one, many) {
+  return Math.abs(count3) === 1 ? one : many;
 }
 function withDefiniteArticle(word) {
   if (!word)
@@ -44341,8 +44391,8 @@ function ro_default() {
 }
 
 // node_modules/zod/v4/locales/ru.js
-function getRussianPlural(count2, one, few, many) {
-  const absCount = Math.abs(count2);
+function getRussianPlural(count3, one, few, many) {
+  const absCount = Math.abs(count3);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -53000,11 +53050,11 @@ function deepPartial(schema) {
 }
 
 // node_modules/zod/v4/classic/in-out.js
-function withChecks(side, checks) {
+function withChecks(side2, checks) {
   if (!checks?.length)
-    return side;
-  const def = side._zod.def;
-  return clone(side, mergeDefs(def, { checks: [...def.checks ?? [], ...checks] }), { parent: true });
+    return side2;
+  const def = side2._zod.def;
+  return clone(side2, mergeDefs(def, { checks: [...def.checks ?? [], ...checks] }), { parent: true });
 }
 function outSide(def) {
   return withChecks(def.out, def.checks);
@@ -53185,10 +53235,16 @@ function parseConfig(text, file2 = DEFAULT_CONFIG_PATH) {
   const raw = document.value ?? {};
   const result = configSchema.safeParse(raw);
   if (result.success) return withOwnPricing(result.data, raw, document.lineOf, file2);
-  const lines = result.error.issues.map((issue2) => {
+  const lines = result.error.issues.flatMap((issue2) => {
+    if (issue2.code === "unrecognized_keys") {
+      return issue2.keys.map((key) => {
+        const line2 = document.keyLineOf(issue2.path, key);
+        return `${line2 === void 0 ? file2 : `${file2}:${line2}`} ${describeUnknownKey(issue2.path, key)}`;
+      });
+    }
     const line = document.lineOf(issue2.path);
     const where2 = line === void 0 ? file2 : `${file2}:${line}`;
-    return `${where2} ${describeIssue(issue2, raw)}`;
+    return [`${where2} ${describeIssue(issue2, raw)}`];
   });
   throw new UserError(`Invalid config in ${file2}:
 ${lines.map((l) => `  - ${l}`).join("\n")}`);
@@ -53215,18 +53271,20 @@ function describeIssue(issue2, raw) {
   const at = path8 === "" ? "(top level)" : path8;
   switch (issue2.code) {
     case "unrecognized_keys":
-      return issue2.keys.map((key) => {
-        const keyPath = path8 === "" ? key : `${path8}.${key}`;
-        const known = knownKeysAt(issue2.path);
-        const hint = closestMatch(key, known);
-        const suggestion = hint ? `; did you mean "${hint}"?` : known.length ? `; expected one of ${known.join(", ")}` : "";
-        return `${keyPath}: unknown key${suggestion}`;
-      }).join("; ");
+      return issue2.keys.map((key) => describeUnknownKey(issue2.path, key)).join("; ");
     case "invalid_type":
       return `${at}: expected ${issue2.expected}, found ${describeValue(valueAt(raw, issue2.path))}`;
     default:
       return `${at}: ${issue2.message.replace(/^Invalid input: /, "")}, found ${describeValue(valueAt(raw, issue2.path))}`;
   }
+}
+function describeUnknownKey(parent, key) {
+  const path8 = parent.map(String).join(".");
+  const keyPath = path8 === "" ? key : `${path8}.${key}`;
+  const known = knownKeysAt(parent);
+  const hint = closestMatch(key, known);
+  const suggestion = hint ? `; did you mean "${hint}"?` : known.length ? `; expected one of ${known.join(", ")}` : "";
+  return `${keyPath}: unknown key${suggestion}`;
 }
 function valueAt(raw, path8) {
   let current = raw;
@@ -53610,7 +53668,7 @@ function changeCategories(file2) {
 }
 
 // src/app/attribution/render.ts
-var STICKY_MARKER = "<!-- modelgate:attribution -->";
+var STICKY_MARKER = COMMENT_MARKERS.attribution;
 var LIST_LIMIT = 20;
 var KEYS_PER_CELL = 8;
 var bytes = utf8Length;
@@ -53863,7 +53921,7 @@ function classifiedVerdict(classification, override) {
 }
 
 // src/app/attribution/run.ts
-var CHECK_NAME = "modelgate/attribution";
+var CHECK_NAME = CHECK_NAMES.attribution;
 function externalIdFor(pull_number) {
   return `pr:${pull_number}`;
 }
@@ -54150,118 +54208,222 @@ var KPI_NAMES = [
   "latency_p95_ms",
   "tool_calls_per_task"
 ];
+var GATE_NAMES = ["max_error_rate", "max_completion_rate_drop", "max_cost_increase"];
+var finite = external_exports.number();
+var count = external_exports.number().int().nonnegative();
+var interval = external_exports.tuple([finite, finite]);
+var kpisSchema = external_exports.record(external_exports.enum(KPI_NAMES), finite.nullable());
+var outcomeSchema = external_exports.enum(["pass", "fail", "takeover", "error"]);
+var verdictSchema = external_exports.enum(["pass", "fail", "inconclusive", "skipped"]);
+var gateStatusSchema = external_exports.enum(["pass", "fail", "inconclusive"]);
+var caseSideResultSchema = external_exports.strictObject({
+  outcome: outcomeSchema,
+  attempts: count,
+  /** prompt + completion tokens over all attempts; `null` when any answer came without usage. */
+  tokens: count.nullable(),
+  /** USD over all attempts; `null` when any attempt's cost is unknown (no usage, or no price). */
+  cost: finite.nonnegative().nullable(),
+  /** The `model` field of the last answer, or the requested ID when there was no answer. */
+  model: external_exports.string(),
+  tool_calls: count,
+  /** Latency of each attempt that got an answer, in ms. */
+  latencies_ms: external_exports.array(finite.nonnegative()),
+  /** Why the last attempt failed, for people reading the report (assert message, HTTP status…). */
+  detail: external_exports.string().optional(),
+  /** True when this side's answer came from the attempt cache. */
+  cached: external_exports.boolean().optional()
+});
+var caseResultSchema = external_exports.strictObject({
+  id: external_exports.string(),
+  route: external_exports.string(),
+  /** Absent when the side did not run this case (stopped by pre-flight, budget, or case only on one side). */
+  base: caseSideResultSchema.optional(),
+  head: caseSideResultSchema.optional()
+});
+var sideSummarySchema = external_exports.strictObject({
+  kpis: kpisSchema,
+  cases: count,
+  /** Attempts sent to the provider (an attempt is one or more requests: tool loops take several). */
+  requests: count,
+  /** Attempts served from the attempt cache. */
+  cache_hits: count
+});
+var deltaSchema = external_exports.strictObject({
+  delta: finite.nullable(),
+  ci95: interval.nullable()
+});
+var deltasSchema = external_exports.partialRecord(external_exports.enum(KPI_NAMES), deltaSchema);
+var gateResultSchema = external_exports.strictObject({
+  name: external_exports.enum(GATE_NAMES),
+  status: gateStatusSchema,
+  /** The observed value the gate judged (e.g. head error rate, or completion drop). */
+  value: finite.nullable(),
+  threshold: finite,
+  /** The 95 % interval behind the decision. */
+  ci95: interval.nullable().optional(),
+  /** Why it was not decided, in plain words, when inconclusive. */
+  reason: external_exports.string().optional()
+});
+var side = external_exports.enum(["base", "head"]);
+var warningSchema = external_exports.discriminatedUnion("code", [
+  external_exports.strictObject({
+    code: external_exports.literal("model_mismatch"),
+    route: external_exports.string(),
+    requested: external_exports.string(),
+    returned: external_exports.string()
+  }),
+  external_exports.strictObject({ code: external_exports.literal("unknown_model"), route: external_exports.string(), model: external_exports.string(), side }),
+  external_exports.strictObject({ code: external_exports.literal("missing_price"), model: external_exports.string() }),
+  external_exports.strictObject({ code: external_exports.literal("missing_usage"), route: external_exports.string(), model: external_exports.string() }),
+  external_exports.strictObject({ code: external_exports.literal("partial"), reason: external_exports.string(), cap: external_exports.string().optional() }),
+  external_exports.strictObject({ code: external_exports.literal("endpoint_in_repo"), file: external_exports.string(), key: external_exports.string() }),
+  external_exports.strictObject({
+    code: external_exports.literal("cases_changed"),
+    added: external_exports.array(external_exports.string()),
+    removed: external_exports.array(external_exports.string()),
+    modified: external_exports.array(external_exports.string())
+  }),
+  external_exports.strictObject({ code: external_exports.literal("case_one_side"), id: external_exports.string(), side }),
+  external_exports.strictObject({ code: external_exports.literal("truncated_file_list"), files: count }),
+  external_exports.strictObject({ code: external_exports.literal("too_small"), message: external_exports.string() }),
+  /** Attempt-cache entries that failed validation on read: each was a miss and ran again. */
+  external_exports.strictObject({ code: external_exports.literal("cache_entry_invalid"), count, example: external_exports.string() }),
+  external_exports.strictObject({ code: external_exports.literal("config"), message: external_exports.string() })
+]);
+var selectionSchema = external_exports.strictObject({
+  /** Case IDs that ran, after sampling. */
+  case_ids: external_exports.array(external_exports.string()),
+  /** Why each route was selected, e.g. "route model changed (llm.routes.agentic_coding)". */
+  reasons: external_exports.array(external_exports.strictObject({ route: external_exports.string(), reason: external_exports.string() })),
+  /** Size of the selection before `max_cases` sampling. */
+  selected: count,
+  /** Seed used when sampling below the selection. */
+  sample_seed: external_exports.string().optional(),
+  all: external_exports.boolean()
+});
+var gatesConfigSchema = external_exports.strictObject({
+  max_error_rate: finite,
+  max_completion_rate_drop: finite,
+  max_cost_increase: finite.optional(),
+  min_cases: count
+});
+var routeKpisSchema = external_exports.strictObject({
+  base: external_exports.strictObject({ kpis: kpisSchema }),
+  head: external_exports.strictObject({ kpis: kpisSchema })
+});
+var evalResultSchema = external_exports.strictObject({
+  schema_version: external_exports.literal(1),
+  verdict: verdictSchema,
+  /** True when budget caps, a kill or provider failure stopped the run before all cases finished. */
+  partial: external_exports.boolean(),
+  partial_reason: external_exports.string().optional(),
+  base_ref: external_exports.string().optional(),
+  head_ref: external_exports.string().optional(),
+  base: sideSummarySchema,
+  head: sideSummarySchema,
+  routes: external_exports.record(external_exports.string(), routeKpisSchema),
+  deltas: deltasSchema,
+  /** Smallest completion-rate change this run could detect at 80 % power (absolute, 0..1). */
+  min_detectable_effect: finite.nullable(),
+  gates: external_exports.array(gateResultSchema),
+  warnings: external_exports.array(warningSchema),
+  selection: selectionSchema,
+  cases: external_exports.array(caseResultSchema),
+  /** Human-facing labels for providers that are simulated, so numbers are never mistaken for real ones. */
+  simulated: external_exports.boolean().optional(),
+  gates_config: gatesConfigSchema.optional(),
+  /** `i/n` when this result is one shard of a run. */
+  shard: external_exports.string().regex(/^\d+\/\d+$/, "expected the form i/n").optional()
+});
+function schemaProblem(error62, raw) {
+  const issue2 = error62.issues[0];
+  if (!issue2) return "does not match the schema";
+  const path8 = issue2.path.map(String).join(".");
+  const at = path8 === "" ? "(top level)" : path8;
+  const more = error62.issues.length > 1 ? ` (and ${error62.issues.length - 1} more)` : "";
+  if (issue2.code === "unrecognized_keys") {
+    const keys = issue2.keys.map((key) => path8 === "" ? key : `${path8}.${key}`);
+    return `${keys.join(", ")}: unknown key${keys.length > 1 ? "s" : ""}${more}`;
+  }
+  const message = issue2.message.replace(/^Invalid input: /, "").replace(/, received \w+$/, "");
+  return `${at}: ${message}, found ${describe3(valueAt2(raw, issue2.path))}${more}`;
+}
+function valueAt2(raw, path8) {
+  let current = raw;
+  for (const segment of path8) {
+    if (current === null || typeof current !== "object" || !Object.hasOwn(current, segment)) return void 0;
+    current = current[segment];
+  }
+  return current;
+}
+function describe3(value) {
+  if (value === void 0) return "nothing";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "an object";
+  if (typeof value === "string")
+    return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}\u2026` : value)}`;
+  return `${typeof value} ${String(value)}`;
+}
 
 // src/core/report/evidence.ts
-var EVIDENCE_OPEN = "<!-- modelgate:evidence ";
-var EVIDENCE_CLOSE = " -->";
-var VERDICTS = ["pass", "fail", "inconclusive", "skipped"];
-var GATE_STATUSES = ["pass", "fail", "inconclusive"];
-function isRecord(value) {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-function isNumberOrNull(value) {
-  return value === null || typeof value === "number" && Number.isFinite(value);
-}
-function readInterval(value) {
-  if (value === null || value === void 0) return null;
-  if (!Array.isArray(value) || value.length !== 2) return void 0;
-  const [low, high] = value;
-  return typeof low === "number" && typeof high === "number" && Number.isFinite(low) && Number.isFinite(high) ? [low, high] : void 0;
-}
-function readKpis(value) {
-  if (!isRecord(value)) return void 0;
-  const out = {};
-  for (const name of KPI_NAMES) {
-    const kpi = value[name];
-    if (!isNumberOrNull(kpi)) return void 0;
-    out[name] = kpi;
-  }
-  return out;
-}
-function readDeltas(value) {
-  if (!isRecord(value)) return void 0;
-  const out = {};
-  for (const name of KPI_NAMES) {
-    const delta = value[name];
-    if (delta === void 0) continue;
-    if (!isRecord(delta) || !isNumberOrNull(delta.delta)) return void 0;
-    const ci95 = readInterval(delta.ci95);
-    if (ci95 === void 0) return void 0;
-    out[name] = { delta: delta.delta, ci95 };
-  }
-  return out;
-}
-function readGate(value) {
-  if (!isRecord(value)) return void 0;
-  const { name, status, value: observed, threshold } = value;
-  const ci95 = readInterval(value.ci95);
-  if (typeof name !== "string" || typeof status !== "string" || !GATE_STATUSES.includes(status))
-    return void 0;
-  if (!isNumberOrNull(observed) || typeof threshold !== "number" || !Number.isFinite(threshold))
-    return void 0;
-  if (ci95 === void 0) return void 0;
-  return { name, status, value: observed, threshold, ci95 };
-}
-function readGates(value) {
-  if (!Array.isArray(value)) return void 0;
-  const gates2 = [];
-  for (const item of value) {
-    const gate = readGate(item);
-    if (!gate) return void 0;
-    gates2.push(gate);
-  }
-  return gates2;
-}
-function readEvidence(value) {
-  if (!isRecord(value) || value.schema_version !== 1) return null;
-  const { verdict, head_sha, partial: partial2, simulated = false } = value;
-  if (typeof verdict !== "string" || !VERDICTS.includes(verdict)) return null;
-  if (typeof head_sha !== "string" || typeof partial2 !== "boolean" || typeof simulated !== "boolean")
-    return null;
-  const gates2 = readGates(value.gates);
-  const kpis = isRecord(value.kpis) ? { base: readKpis(value.kpis.base), head: readKpis(value.kpis.head) } : void 0;
-  const deltas = readDeltas(value.deltas);
-  if (!gates2 || !kpis?.base || !kpis.head || !deltas) return null;
-  return {
-    schema_version: 1,
-    verdict,
-    head_sha,
-    partial: partial2,
-    simulated,
-    gates: gates2,
-    kpis: { base: kpis.base, head: kpis.head },
-    deltas
-  };
-}
-function parseEvidence(body) {
+var evidenceGateSchema = gateResultSchema.pick({ name: true, status: true, value: true, threshold: true }).extend({ ci95: gateResultSchema.shape.ci95.unwrap() });
+var evidenceSchema = external_exports.strictObject({
+  schema_version: external_exports.literal(1),
+  verdict: verdictSchema,
+  /** The commit the eval ran on; evidence for any other head is stale. */
+  head_sha: external_exports.string(),
+  partial: external_exports.boolean(),
+  /** Numbers from a simulated provider: never evidence for a real promotion. */
+  simulated: external_exports.boolean(),
+  gates: external_exports.array(evidenceGateSchema),
+  kpis: external_exports.strictObject({ base: kpisSchema, head: kpisSchema }),
+  deltas: deltasSchema
+});
+function readEvidence(body) {
+  if (typeof body !== "string") return { kind: "none" };
+  const start = body.lastIndexOf(EVIDENCE_OPEN);
+  if (start < 0) return { kind: "none" };
+  const jsonStart = start + EVIDENCE_OPEN.length;
+  const end = body.indexOf(EVIDENCE_CLOSE, jsonStart);
+  if (end < 0) return { kind: "malformed", problem: "the evidence block is not closed" };
+  let raw;
   try {
-    if (typeof body !== "string") return null;
-    const start = body.lastIndexOf(EVIDENCE_OPEN);
-    if (start < 0) return null;
-    const jsonStart = start + EVIDENCE_OPEN.length;
-    const end = body.indexOf(EVIDENCE_CLOSE, jsonStart);
-    if (end < 0) return null;
-    return readEvidence(JSON.parse(body.slice(jsonStart, end)));
-  } catch {
-    return null;
+    raw = JSON.parse(body.slice(jsonStart, end));
+  } catch (error62) {
+    const reason = error62 instanceof Error ? error62.message.split("\n")[0] : String(error62);
+    return { kind: "malformed", problem: `the evidence block is not valid JSON (${reason})` };
   }
+  const parsed = evidenceSchema.safeParse(raw);
+  if (!parsed.success) return { kind: "malformed", problem: `evidence ${schemaProblem(parsed.error, raw)}` };
+  return { kind: "evidence", evidence: parsed.data };
 }
 
 // src/core/rollout/evidence.ts
-var EVAL_COMMENT_MARKER = "<!-- modelgate:eval -->";
-var REHEARSAL_COMMENT_MARKER = "<!-- modelgate:rollback-rehearsal -->";
-var EVAL_CHECK_NAME = "modelgate/eval";
-var REHEARSAL_CHECK_NAME = "modelgate/rollback-rehearsal";
 function isEvidenceComment(body, kind) {
-  return kind === "eval" ? body.includes(EVAL_COMMENT_MARKER) && !body.includes(REHEARSAL_COMMENT_MARKER) : body.includes(REHEARSAL_COMMENT_MARKER);
+  return kind === "eval" ? body.includes(COMMENT_MARKERS.eval) && !body.includes(COMMENT_MARKERS.rehearsal) : body.includes(COMMENT_MARKERS.rehearsal);
 }
 function pickEvidence(kind, candidates, trust) {
   const trusted = trust.trusted_bot.toLowerCase();
   const ignored = [];
   const usable = [];
   for (const candidate of candidates) {
-    const evidence = parseEvidence(candidate.text);
-    if (!evidence) continue;
+    const read2 = readEvidence(candidate.text);
+    if (read2.kind === "none") continue;
+    if (read2.kind === "malformed") {
+      if (candidate.author.toLowerCase() === trust.trusted_bot.toLowerCase()) {
+        ignored.push({
+          origin: candidate.origin,
+          id: candidate.id,
+          author: candidate.author,
+          reason: "malformed",
+          head_sha: "",
+          problem: read2.problem
+        });
+      }
+      continue;
+    }
+    const { evidence } = read2;
     const base = {
       origin: candidate.origin,
       id: candidate.id,
@@ -54333,12 +54495,12 @@ function parseLlmDocument(text, file2) {
     throw new UserError(`${file2}: cannot parse the LLM config (${reason})`);
   }
 }
-function valueAt2(doc, key) {
+function valueAt3(doc, key) {
   if (doc.kind === "env") return ownGet(doc.value, key);
   return getAtPath(doc.value, key);
 }
 function readShare(doc, key) {
-  const raw = valueAt2(doc, key);
+  const raw = valueAt3(doc, key);
   if (raw === void 0 || raw === null) return 0;
   const share = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw;
   if (typeof share !== "number" || !Number.isFinite(share) || share < 0 || share > 100) {
@@ -54349,7 +54511,7 @@ function readShare(doc, key) {
   return share;
 }
 function readModel(doc, key) {
-  const raw = valueAt2(doc, key);
+  const raw = valueAt3(doc, key);
   if (raw === void 0 || raw === null || raw === "") return void 0;
   if (typeof raw !== "string") {
     throw new UserError(`${doc.file} ${key}: expected a model ID string, found ${JSON.stringify(raw)}`);
@@ -54357,7 +54519,7 @@ function readModel(doc, key) {
   return raw;
 }
 function setShare(doc, key, share) {
-  return applyEdits(doc, [{ segments: segmentsOf(doc, key), key, from: valueAt2(doc, key), to: share }]);
+  return applyEdits(doc, [{ segments: segmentsOf(doc, key), key, from: valueAt3(doc, key), to: share }]);
 }
 function rollbackEdit(doc, keys) {
   const rollback = readModel(doc, keys.rollback_key);
@@ -54368,13 +54530,13 @@ function rollbackEdit(doc, keys) {
   }
   const candidate = readModel(doc, keys.candidate_key);
   const edits = [];
-  const share = valueAt2(doc, keys.key);
+  const share = valueAt3(doc, keys.key);
   if (share !== 0 && share !== "0") {
     edits.push({ segments: segmentsOf(doc, keys.key), key: keys.key, from: share, to: 0 });
   }
   if (candidate !== void 0 && !sameModel(candidate, rollback)) {
     const onCandidate = (model) => typeof model === "string" && sameModel(model, candidate);
-    const defaultModel = valueAt2(doc, keys.default_model_key);
+    const defaultModel = valueAt3(doc, keys.default_model_key);
     if (onCandidate(defaultModel)) {
       edits.push({
         segments: segmentsOf(doc, keys.default_model_key),
@@ -54491,73 +54653,6 @@ function editEnv(text, edits) {
   return lines.join("\n");
 }
 
-// src/core/report/format.ts
-var NA = "n/a";
-function isFiniteNumber(value) {
-  return typeof value === "number" && Number.isFinite(value);
-}
-function groupThousands(digits) {
-  return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-}
-function fixed(abs, decimals) {
-  const [whole = "0", fraction] = abs.toFixed(decimals).split(".");
-  return fraction === void 0 ? groupThousands(whole) : `${groupThousands(whole)}.${fraction}`;
-}
-function dollars(abs) {
-  if (abs === 0 || abs >= 1) return fixed(abs, 2);
-  const decimals = Math.min(6, Math.max(2, 1 - Math.floor(Math.log10(abs))));
-  return fixed(abs, decimals);
-}
-function magnitude(abs, unit) {
-  switch (unit) {
-    case "percent":
-    case "relative":
-      return `${fixed(abs * 100, 1)} %`;
-    case "pp":
-      return `${fixed(abs * 100, 1)} pp`;
-    case "usd":
-      return `$${dollars(abs)}`;
-    case "int":
-      return fixed(abs, 0);
-    case "ms":
-      return `${fixed(abs, 0)} ms`;
-    case "decimal":
-      return fixed(abs, 2);
-  }
-}
-function showsZero(text) {
-  return !/[1-9]/.test(text);
-}
-function formatValue(value, unit) {
-  if (!isFiniteNumber(value)) return NA;
-  const text = magnitude(Math.abs(value), unit);
-  return value < 0 && !showsZero(text) ? `-${text}` : text;
-}
-function formatSigned(value, unit) {
-  if (!isFiniteNumber(value)) return NA;
-  const text = magnitude(Math.abs(value), unit);
-  if (showsZero(text)) return text;
-  return `${value < 0 ? "-" : "+"}${text}`;
-}
-function formatInterval(ci, unit, signed) {
-  if (!ci || !isFiniteNumber(ci[0]) || !isFiniteNumber(ci[1])) return NA;
-  const format3 = signed ? formatSigned : formatValue;
-  return `[${format3(ci[0], unit)}, ${format3(ci[1], unit)}]`;
-}
-function shortSha(sha) {
-  const trimmed = sha?.trim() ?? "";
-  return /^[0-9a-f]{7,64}$/i.test(trimmed) ? trimmed.slice(0, 7).toLowerCase() : null;
-}
-function gateUnit(name) {
-  if (/drop|delta|change/.test(name)) return name.includes("rate") ? "pp" : "relative";
-  if (name.includes("increase")) return "relative";
-  if (name.includes("rate")) return "percent";
-  if (name.includes("cost")) return "usd";
-  if (name.includes("latency") || name.endsWith("_ms")) return "ms";
-  if (/token|cases|requests/.test(name)) return "int";
-  return "decimal";
-}
-
 // src/core/stats.ts
 var AS241_CENTRAL_NUM = [
   3.3871328727963665,
@@ -54672,6 +54767,11 @@ function newcombeIndependentInterval(first, second, z2 = Z_975) {
 }
 
 // src/core/gates.ts
+var GATES = {
+  max_error_rate: { unit: "percent", signed: false, completion: false },
+  max_completion_rate_drop: { unit: "pp", signed: true, completion: true },
+  max_cost_increase: { unit: "relative", signed: false, completion: false }
+};
 function judgeCeiling(ci95, threshold) {
   if (!ci95) return "inconclusive";
   if (ci95[0] > threshold) return "fail";
@@ -54711,8 +54811,66 @@ function evaluateProductionGates(arms, config3) {
     (gate) => gate.status === "inconclusive" ? { ...gate, reason: "the 95 % interval includes the limit; more traffic needed to decide" } : gate
   );
 }
-function plural2(count2, noun) {
-  return `${count2} ${noun}${count2 === 1 ? "" : "s"}`;
+function plural2(count3, noun) {
+  return `${count3} ${noun}${count3 === 1 ? "" : "s"}`;
+}
+
+// src/core/report/format.ts
+var NA = "n/a";
+function isFiniteNumber(value) {
+  return typeof value === "number" && Number.isFinite(value);
+}
+function groupThousands(digits) {
+  return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+function fixed(abs, decimals) {
+  const [whole = "0", fraction] = abs.toFixed(decimals).split(".");
+  return fraction === void 0 ? groupThousands(whole) : `${groupThousands(whole)}.${fraction}`;
+}
+function dollars(abs) {
+  if (abs === 0 || abs >= 1) return fixed(abs, 2);
+  const decimals = Math.min(6, Math.max(2, 1 - Math.floor(Math.log10(abs))));
+  return fixed(abs, decimals);
+}
+function magnitude(abs, unit) {
+  switch (unit) {
+    case "percent":
+    case "relative":
+      return `${fixed(abs * 100, 1)} %`;
+    case "pp":
+      return `${fixed(abs * 100, 1)} pp`;
+    case "usd":
+      return `$${dollars(abs)}`;
+    case "int":
+      return fixed(abs, 0);
+    case "ms":
+      return `${fixed(abs, 0)} ms`;
+    case "decimal":
+      return fixed(abs, 2);
+  }
+}
+function showsZero(text) {
+  return !/[1-9]/.test(text);
+}
+function formatValue(value, unit) {
+  if (!isFiniteNumber(value)) return NA;
+  const text = magnitude(Math.abs(value), unit);
+  return value < 0 && !showsZero(text) ? `-${text}` : text;
+}
+function formatSigned(value, unit) {
+  if (!isFiniteNumber(value)) return NA;
+  const text = magnitude(Math.abs(value), unit);
+  if (showsZero(text)) return text;
+  return `${value < 0 ? "-" : "+"}${text}`;
+}
+function formatInterval(ci, unit, signed) {
+  if (!ci || !isFiniteNumber(ci[0]) || !isFiniteNumber(ci[1])) return NA;
+  const format3 = signed ? formatSigned : formatValue;
+  return `[${format3(ci[0], unit)}, ${format3(ci[1], unit)}]`;
+}
+function shortSha(sha) {
+  const trimmed = sha?.trim() ?? "";
+  return /^[0-9a-f]{7,64}$/i.test(trimmed) ? trimmed.slice(0, 7).toLowerCase() : null;
 }
 
 // src/core/rollout/steps.ts
@@ -54803,8 +54961,8 @@ function judgeAttribution(input2) {
   };
 }
 var EVIDENCE_WHAT = {
-  eval: { name: "eval", title: "eval", check: "modelgate/eval" },
-  rehearsal: { name: "rehearsal", title: "rollback rehearsal", check: "modelgate/rollback-rehearsal" }
+  eval: { name: "eval", title: "eval", check: CHECK_NAMES.eval },
+  rehearsal: { name: "rehearsal", title: "rollback rehearsal", check: CHECK_NAMES.rehearsal }
 };
 function judgeEvidence(input2) {
   const { pick: pick2 } = input2;
@@ -54847,7 +55005,7 @@ function judgeEvidence(input2) {
 function evidenceNumbers(kpis, gates2) {
   const rate = (name) => `${name.replace(/_/g, " ")} ${formatValue(kpis.base[name], "percent")} \u2192 ${formatValue(kpis.head[name], "percent")}`;
   const gateText = gates2.map(
-    (g) => `${ident(g.name)} ${ident(g.status)} (${formatValue(g.value, gateUnit(g.name))} vs ${formatValue(g.threshold, gateUnit(g.name))})`
+    (g) => `${ident(g.name)} ${ident(g.status)} (${formatValue(g.value, GATES[g.name].unit)} vs ${formatValue(g.threshold, GATES[g.name].unit)})`
   ).join(", ");
   return `${rate("completion_rate")}, ${rate("error_rate")}${gateText ? `; gates: ${gateText}` : ""}.`;
 }
@@ -54855,7 +55013,14 @@ function ignoredNote(ignored) {
   if (ignored.length === 0) return "";
   const untrusted = ignored.filter((i) => i.reason === "untrusted_author");
   const stale = ignored.filter((i) => i.reason === "other_commit");
+  const malformed = ignored.filter((i) => i.reason === "malformed");
   const parts = [];
+  const [firstMalformed] = malformed;
+  if (firstMalformed) {
+    parts.push(
+      `ignored ${malformed.length} evidence block${malformed.length === 1 ? "" : "s"} that do${malformed.length === 1 ? "es" : ""} not match the evidence schema (${escapeUntrusted(firstMalformed.problem ?? "malformed")})`
+    );
+  }
   if (untrusted.length) {
     const who = [...new Set(untrusted.map((i) => login2(i.author)))].slice(0, 5).join(", ");
     parts.push(
@@ -54923,9 +55088,9 @@ function armText(arm2) {
   return `${formatValue(arm2.requests, "int")} requests, ${rate(arm2.errors)} errors, ${rate(arm2.completed)} completed`;
 }
 function gateSentence(gate) {
-  const unit = gateUnit(gate.name);
-  const value = gate.name.includes("drop") ? formatSigned(gate.value, unit) : formatValue(gate.value, unit);
-  return `${ident(gate.name)} ${gate.status} (${value}, 95 % interval ${formatInterval(gate.ci95, unit, gate.name.includes("drop"))}, limit ${formatValue(gate.threshold, unit)})`;
+  const { unit, signed } = GATES[gate.name];
+  const value = signed ? formatSigned(gate.value, unit) : formatValue(gate.value, unit);
+  return `${ident(gate.name)} ${gate.status} (${value}, 95 % interval ${formatInterval(gate.ci95, unit, signed)}, limit ${formatValue(gate.threshold, unit)})`;
 }
 function notRequired(name, target, first) {
   return {
@@ -54942,12 +55107,6 @@ function login2(name) {
 }
 
 // src/core/rollout/render.ts
-var ROLLOUT_CHECK_NAME = "modelgate/rollout";
-var DECISION_MARKER_PREFIX = "<!-- modelgate:rollout ";
-var ROLLBACK_PR_MARKER = "<!-- modelgate:rollback-pr -->";
-function decisionMarker(key) {
-  return `${DECISION_MARKER_PREFIX}${key.replace(/[^\w.:-]/g, "_").slice(0, 100)} -->`;
-}
 var ICON = {
   pass: "\u2705 pass",
   fail: "\u274C fail",
@@ -55036,8 +55195,7 @@ function productionSection(step, audit) {
       "|---|---|---|---|---|"
     );
     for (const gate of step.gates) {
-      const unit = gateUnit(gate.name);
-      const signed = gate.name.includes("drop");
+      const { unit, signed } = GATES[gate.name];
       const value = signed ? formatSigned(gate.value, unit) : formatValue(gate.value, unit);
       lines.push(
         `| ${ident(gate.name)} | ${gate.status} | ${value} | ${formatInterval(gate.ci95, unit, signed)} | ${formatValue(gate.threshold, unit)} |`
@@ -55104,7 +55262,7 @@ function commitMessage(report) {
   for (const step of report.decision.steps) {
     lines.push(`${STEP_TITLES[step.name]}: ${step.status.replace("_", " ")}. ${plain(step.detail)}`);
   }
-  lines.push("", `Modelgate-Rollout: ${target}`, `Modelgate-Pinned-Head: ${audit.pinned_sha ?? ""}`);
+  lines.push("", ...promotionTrailers(target, audit.pinned_sha ?? ""));
   return lines.join("\n");
 }
 function plain(markdown) {
@@ -55183,7 +55341,7 @@ function rollbackTitle(plan) {
 }
 function rollbackBody(plan, cause) {
   const lines = [
-    ROLLBACK_PR_MARKER,
+    COMMENT_MARKERS.rollbackPr,
     `### Rollback: candidate share to 0 %${plan.candidate ? `, ${inlineCode(plan.candidate)} routes back to ${inlineCode(plan.rollback)}` : ""}`,
     "",
     cause.kind === "breach" ? `A production gate failed beyond noise while #${cause.source_number} was evaluated: ${cause.gates.join("; ")}.` : `${login2(cause.audit.actor)} asked for a rollback with ${inlineCode(cause.audit.label, { max: 60 })} on #${cause.source_number}.`,
@@ -55302,19 +55460,31 @@ function prometheusClient(options2) {
     }
   };
 }
+var instantAnswer = external_exports.object({
+  status: external_exports.string(),
+  error: external_exports.string().optional(),
+  data: external_exports.object({ resultType: external_exports.string(), result: external_exports.unknown() }).optional()
+});
+var vectorResult = external_exports.array(external_exports.object({ value: external_exports.unknown() }));
 function readInstant(body, status) {
-  const answer = body;
-  if (answer?.status !== "success") {
-    const reason = typeof answer?.error === "string" ? answer.error : `HTTP ${status}`;
-    throw new PrometheusError(`Prometheus refused the query: ${reason}`);
+  const parsed = instantAnswer.safeParse(body);
+  if (!parsed.success) {
+    throw new PrometheusError(`Prometheus answered ${status} with a body that is not an API response`);
+  }
+  const answer = parsed.data;
+  if (answer.status !== "success") {
+    throw new PrometheusError(`Prometheus refused the query: ${answer.error ?? `HTTP ${status}`}`);
   }
   const { resultType, result } = answer.data ?? {};
   if (resultType === "scalar") return sampleValue(result);
   if (resultType === "vector") {
-    if (!Array.isArray(result) || result.length === 0) return null;
+    const series = vectorResult.safeParse(result);
+    if (!series.success)
+      throw new PrometheusError("Prometheus answered a vector that is not a list of series");
+    if (series.data.length === 0) return null;
     let sum = 0;
-    for (const series of result) {
-      const value = sampleValue(series.value);
+    for (const { value: sample } of series.data) {
+      const value = sampleValue(sample);
       if (value === null) return null;
       sum += value;
     }
@@ -55340,10 +55510,10 @@ function renderQuery(template, values) {
 async function readPrometheusArms(client, metrics, phase) {
   const source = "Prometheus (the App's PROMETHEUS_URL)";
   const jobs = ARMS.flatMap(
-    (arm2) => COUNTS.map((count3) => ({
+    (arm2) => COUNTS.map((count4) => ({
       arm: arm2,
-      count: count3,
-      query: renderQuery(metrics.queries[count3], { arm: metrics.arms[arm2], phase })
+      count: count4,
+      query: renderQuery(metrics.queries[count4], { arm: metrics.arms[arm2], phase })
     }))
   );
   let values;
@@ -55362,17 +55532,17 @@ async function readPrometheusArms(client, metrics, phase) {
       queries
     };
   }
-  const count2 = (arm2, name) => Math.round(queries.find((q) => q.arm === arm2 && q.count === name)?.value ?? 0);
+  const count3 = (arm2, name) => Math.round(queries.find((q) => q.arm === arm2 && q.count === name)?.value ?? 0);
   const arms = {
     control: {
-      requests: count2("control", "requests"),
-      errors: count2("control", "errors"),
-      completed: count2("control", "completed")
+      requests: count3("control", "requests"),
+      errors: count3("control", "errors"),
+      completed: count3("control", "completed")
     },
     candidate: {
-      requests: count2("candidate", "requests"),
-      errors: count2("candidate", "errors"),
-      completed: count2("candidate", "completed")
+      requests: count3("candidate", "requests"),
+      errors: count3("candidate", "errors"),
+      completed: count3("candidate", "completed")
     }
   };
   const inconsistent = checkArms(arms);
@@ -55391,8 +55561,8 @@ function checkArms(arms) {
 }
 
 // src/metrics/file.ts
-var count = external_exports.number().int().nonnegative();
-var arm = external_exports.strictObject({ requests: count, errors: count, completed: count });
+var count2 = external_exports.number().int().nonnegative();
+var arm = external_exports.strictObject({ requests: count2, errors: count2, completed: count2 });
 var metricsFile = external_exports.object({
   phase: external_exports.number().min(0).max(100).optional(),
   updated_at: external_exports.string().optional(),
@@ -55473,7 +55643,7 @@ async function evidenceCandidates(gh, repo, at) {
       page
     });
     for (const run2 of data.check_runs) {
-      const kind = run2.name === EVAL_CHECK_NAME ? "eval" : run2.name === REHEARSAL_CHECK_NAME ? "rehearsal" : void 0;
+      const kind = run2.name === CHECK_NAMES.eval ? "eval" : run2.name === CHECK_NAMES.rehearsal ? "rehearsal" : void 0;
       if (!kind || run2.head_sha !== at.sha) continue;
       const summary = run2.output.summary ?? "";
       out[kind].push({
@@ -55483,7 +55653,7 @@ async function evidenceCandidates(gh, repo, at) {
         author: run2.app?.slug ? `${run2.app.slug}[bot]` : "",
         updated_at: run2.completed_at ?? run2.started_at ?? "",
         html_url: run2.html_url ?? void 0,
-        text: summary.includes("<!-- modelgate:evidence ") ? summary : run2.output.text ?? summary
+        text: summary.includes(EVIDENCE_OPEN) ? summary : run2.output.text ?? summary
       });
     }
     if (data.check_runs.length < PAGE) break;
@@ -55789,7 +55959,7 @@ async function promote(deps, repo, trigger, config3, audit, pr, target) {
     gh,
     repo,
     {
-      name: ROLLOUT_CHECK_NAME,
+      name: CHECK_NAMES.rollout,
       head_sha: checkSha,
       external_id: `rollout:${pr.number}`,
       status: "completed",
@@ -55812,10 +55982,7 @@ async function promote(deps, repo, trigger, config3, audit, pr, target) {
 }
 async function isOwnPromotion(gh, repo, head, pinned, target) {
   const commit = await getGitCommit(gh, repo, head);
-  return commit.parents.length === 1 && commit.parents[0] === pinned && commit.message.includes(`
-Modelgate-Rollout: ${target}
-`) && commit.message.includes(`
-Modelgate-Pinned-Head: ${pinned}`);
+  return commit.parents.length === 1 && commit.parents[0] === pinned && hasPromotionTrailers(commit.message, target, pinned);
 }
 async function headMoved(deps, repo, trigger, audit, head) {
   return await notice(deps, repo, trigger, { kind: "head_moved", audit, head_sha: head });
@@ -55946,7 +56113,7 @@ async function notice(deps, repo, trigger, spec) {
       gh,
       repo,
       {
-        name: ROLLOUT_CHECK_NAME,
+        name: CHECK_NAMES.rollout,
         head_sha: spec.head_sha,
         external_id: `rollout:${trigger.number}`,
         status: "completed",

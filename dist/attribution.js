@@ -1371,9 +1371,9 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === ALIAS;
     var isDocument = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === DOC;
-    var isMap2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
+    var isMap3 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
     var isPair = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
-    var isScalar2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
+    var isScalar3 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
     var isSeq = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
     function isCollection(node2) {
       if (node2 && typeof node2 === "object")
@@ -1395,7 +1395,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node2) => (isScalar2(node2) || isCollection(node2)) && !!node2.anchor;
+    var hasAnchor = (node2) => (isScalar3(node2) || isCollection(node2)) && !!node2.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -1407,10 +1407,10 @@ var require_identity = __commonJS({
     exports.isAlias = isAlias;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
-    exports.isMap = isMap2;
+    exports.isMap = isMap3;
     exports.isNode = isNode;
     exports.isPair = isPair;
-    exports.isScalar = isScalar2;
+    exports.isScalar = isScalar3;
     exports.isSeq = isSeq;
   }
 });
@@ -5519,9 +5519,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap2 = fc.start.source === "{";
-      const fcName = isMap2 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap2 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap3 = fc.start.source === "{";
+      const fcName = isMap3 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap3 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -5557,7 +5557,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap3 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -5597,7 +5597,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap2 && !sep2 && !props.found) {
+        if (!isMap3 && !sep2 && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep2, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -5620,7 +5620,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap2 && !props.found && ctx.options.strict) {
+            if (!isMap3 && !props.found && ctx.options.strict) {
               if (sep2)
                 for (const st of sep2) {
                   if (st === valueProps.found)
@@ -5652,7 +5652,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap2) {
+          if (isMap3) {
             const map2 = coll;
             if (utilMapIncludes.mapIncludes(ctx, map2.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -5668,7 +5668,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap2 ? "}" : "]";
+      const expectedEnd = isMap3 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -6955,7 +6955,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar3 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -7039,7 +7039,7 @@ var require_cst = __commonJS({
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
     exports.isCollection = isCollection;
-    exports.isScalar = isScalar2;
+    exports.isScalar = isScalar3;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
   }
@@ -12382,6 +12382,28 @@ function withRequestTimeout(options, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS) {
   return { ...options, request: { ...request3, fetch: timedFetch(timeoutMs, request3.fetch) } };
 }
 
+// src/core/protocol.ts
+var CHECK_NAMES = {
+  /** The Action's eval: its summary carries the evidence block. */
+  eval: "modelgate/eval",
+  /** The Action's rollback rehearsal on a rollout PR: evidence the App needs before promoting. */
+  rehearsal: "modelgate/rollback-rehearsal",
+  /** The App's (or its workflow adapter's) mixed-change attribution. */
+  attribution: "modelgate/attribution",
+  /** The App's rollout decision. */
+  rollout: "modelgate/rollout"
+};
+var COMMENT_MARKERS = {
+  /** The Action's sticky eval comment. */
+  eval: "<!-- modelgate:eval -->",
+  /** The Action's rollback rehearsal comment: its own marker, never the eval marker. */
+  rehearsal: "<!-- modelgate:rollback-rehearsal -->",
+  /** The App's attribution comment. */
+  attribution: "<!-- modelgate:attribution -->",
+  /** The body of a rollback PR the App opened. */
+  rollbackPr: "<!-- modelgate:rollback-pr -->"
+};
+
 // src/core/text/utf8.ts
 function utf8Length(text) {
   let bytes2 = 0;
@@ -13110,14 +13132,25 @@ function parseStructured(text, file2) {
       `${where2}: invalid ${file2.endsWith(".json") ? "JSON" : "YAML"}: ${firstLine2(first.message)}`
     );
   }
+  const lineOf = (path) => {
+    for (let depth = path.length; depth >= 0; depth--) {
+      const node2 = document.getIn(path.slice(0, depth), true);
+      if (node2 && typeof node2 === "object" && node2.range) return lineCounter.linePos(node2.range[0]).line;
+    }
+    return void 0;
+  };
   return {
     value,
-    lineOf(path) {
-      for (let depth = path.length; depth >= 0; depth--) {
-        const node2 = document.getIn(path.slice(0, depth), true);
-        if (node2 && typeof node2 === "object" && node2.range) return lineCounter.linePos(node2.range[0]).line;
+    lineOf,
+    keyLineOf(parent, key) {
+      const node2 = parent.length === 0 ? document.contents : document.getIn(parent, true);
+      if ((0, import_yaml2.isMap)(node2)) {
+        for (const pair of node2.items) {
+          if (!(0, import_yaml2.isScalar)(pair.key) || String(pair.key.value) !== key) continue;
+          if (pair.key.range) return lineCounter.linePos(pair.key.range[0]).line;
+        }
       }
-      return void 0;
+      return lineOf([...parent, key]);
     }
   };
 }
@@ -32974,10 +33007,16 @@ function parseConfig(text, file2 = DEFAULT_CONFIG_PATH) {
   const raw = document.value ?? {};
   const result = configSchema.safeParse(raw);
   if (result.success) return withOwnPricing(result.data, raw, document.lineOf, file2);
-  const lines = result.error.issues.map((issue2) => {
+  const lines = result.error.issues.flatMap((issue2) => {
+    if (issue2.code === "unrecognized_keys") {
+      return issue2.keys.map((key) => {
+        const line2 = document.keyLineOf(issue2.path, key);
+        return `${line2 === void 0 ? file2 : `${file2}:${line2}`} ${describeUnknownKey(issue2.path, key)}`;
+      });
+    }
     const line = document.lineOf(issue2.path);
     const where2 = line === void 0 ? file2 : `${file2}:${line}`;
-    return `${where2} ${describeIssue(issue2, raw)}`;
+    return [`${where2} ${describeIssue(issue2, raw)}`];
   });
   throw new UserError(`Invalid config in ${file2}:
 ${lines.map((l) => `  - ${l}`).join("\n")}`);
@@ -33004,18 +33043,20 @@ function describeIssue(issue2, raw) {
   const at = path === "" ? "(top level)" : path;
   switch (issue2.code) {
     case "unrecognized_keys":
-      return issue2.keys.map((key) => {
-        const keyPath = path === "" ? key : `${path}.${key}`;
-        const known = knownKeysAt(issue2.path);
-        const hint = closestMatch(key, known);
-        const suggestion = hint ? `; did you mean "${hint}"?` : known.length ? `; expected one of ${known.join(", ")}` : "";
-        return `${keyPath}: unknown key${suggestion}`;
-      }).join("; ");
+      return issue2.keys.map((key) => describeUnknownKey(issue2.path, key)).join("; ");
     case "invalid_type":
       return `${at}: expected ${issue2.expected}, found ${describeValue(valueAt(raw, issue2.path))}`;
     default:
       return `${at}: ${issue2.message.replace(/^Invalid input: /, "")}, found ${describeValue(valueAt(raw, issue2.path))}`;
   }
+}
+function describeUnknownKey(parent, key) {
+  const path = parent.map(String).join(".");
+  const keyPath = path === "" ? key : `${path}.${key}`;
+  const known = knownKeysAt(parent);
+  const hint = closestMatch(key, known);
+  const suggestion = hint ? `; did you mean "${hint}"?` : known.length ? `; expected one of ${known.join(", ")}` : "";
+  return `${keyPath}: unknown key${suggestion}`;
 }
 function valueAt(raw, path) {
   let current = raw;
@@ -33399,7 +33440,7 @@ function changeCategories(file2) {
 }
 
 // src/app/attribution/render.ts
-var STICKY_MARKER = "<!-- modelgate:attribution -->";
+var STICKY_MARKER = COMMENT_MARKERS.attribution;
 var LIST_LIMIT = 20;
 var KEYS_PER_CELL = 8;
 var bytes = utf8Length;
@@ -33652,7 +33693,7 @@ function classifiedVerdict(classification, override) {
 }
 
 // src/app/attribution/run.ts
-var CHECK_NAME = "modelgate/attribution";
+var CHECK_NAME = CHECK_NAMES.attribution;
 function externalIdFor(pull_number) {
   return `pr:${pull_number}`;
 }

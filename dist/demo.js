@@ -52,9 +52,9 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === ALIAS;
     var isDocument = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === DOC;
-    var isMap = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
+    var isMap2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
     var isPair = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
-    var isScalar = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
+    var isScalar2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
     var isSeq = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
     function isCollection(node2) {
       if (node2 && typeof node2 === "object")
@@ -76,7 +76,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node2) => (isScalar(node2) || isCollection(node2)) && !!node2.anchor;
+    var hasAnchor = (node2) => (isScalar2(node2) || isCollection(node2)) && !!node2.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -88,10 +88,10 @@ var require_identity = __commonJS({
     exports.isAlias = isAlias;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
-    exports.isMap = isMap;
+    exports.isMap = isMap2;
     exports.isNode = isNode;
     exports.isPair = isPair;
-    exports.isScalar = isScalar;
+    exports.isScalar = isScalar2;
     exports.isSeq = isSeq;
   }
 });
@@ -607,8 +607,8 @@ var require_Node = __commonJS({
         };
         const res = toJS.toJS(this, "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count: count2, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count2);
+          for (const { count: count3, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count3);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
     };
@@ -716,13 +716,13 @@ var require_Alias = __commonJS({
         const anchor2 = anchors2 && source && anchors2.get(source);
         return anchor2 ? anchor2.count * anchor2.aliasCount : 0;
       } else if (identity.isCollection(node2)) {
-        let count2 = 0;
+        let count3 = 0;
         for (const item of node2.items) {
           const c = getAliasCount(doc, item, anchors2);
-          if (c > count2)
-            count2 = c;
+          if (c > count3)
+            count3 = c;
         }
-        return count2;
+        return count3;
       } else if (identity.isPair(node2)) {
         const kc = getAliasCount(doc, node2.key, anchors2);
         const vc = getAliasCount(doc, node2.value, anchors2);
@@ -3675,8 +3675,8 @@ var require_Document = __commonJS({
         };
         const res = toJS.toJS(this.contents, jsonArg ?? "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count: count2, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count2);
+          for (const { count: count3, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count3);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
       /**
@@ -3753,12 +3753,12 @@ var require_errors = __commonJS({
         lineStr = prev + lineStr;
       }
       if (/[^ ]/.test(lineStr)) {
-        let count2 = 1;
+        let count3 = 1;
         const end = error62.linePos[1];
         if (end?.line === line && end.col > col) {
-          count2 = Math.max(1, Math.min(end.col - col, 80 - ci));
+          count3 = Math.max(1, Math.min(end.col - col, 80 - ci));
         }
-        const pointer = " ".repeat(ci) + "^".repeat(count2);
+        const pointer = " ".repeat(ci) + "^".repeat(count3);
         error62.message += `:
 
 ${lineStr}
@@ -4200,9 +4200,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap = fc.start.source === "{";
-      const fcName = isMap ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap2 = fc.start.source === "{";
+      const fcName = isMap2 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap2 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -4238,7 +4238,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -4278,7 +4278,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap && !sep2 && !props.found) {
+        if (!isMap2 && !sep2 && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep2, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -4301,7 +4301,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap && !props.found && ctx.options.strict) {
+            if (!isMap2 && !props.found && ctx.options.strict) {
               if (sep2)
                 for (const st of sep2) {
                   if (st === valueProps.found)
@@ -4333,7 +4333,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap) {
+          if (isMap2) {
             const map2 = coll;
             if (utilMapIncludes.mapIncludes(ctx, map2.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -4349,7 +4349,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap ? "}" : "]";
+      const expectedEnd = isMap2 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -5636,7 +5636,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -5720,7 +5720,7 @@ var require_cst = __commonJS({
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
     exports.isCollection = isCollection;
-    exports.isScalar = isScalar;
+    exports.isScalar = isScalar2;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
   }
@@ -8305,13 +8305,13 @@ var require_parse = __commonJS({
         consume(token.value);
       };
       const negate2 = () => {
-        let count2 = 1;
+        let count3 = 1;
         while (peek() === "!" && (peek(2) !== "(" || peek(3) === "?")) {
           advance();
           state2.start++;
-          count2++;
+          count3++;
         }
-        if (count2 % 2 === 0) {
+        if (count3 % 2 === 0) {
           return false;
         }
         state2.negated = true;
@@ -11361,20 +11361,20 @@ var require_resolve = __commonJS({
       return false;
     }
     function countKeys(schema) {
-      let count2 = 0;
+      let count3 = 0;
       for (const key in schema) {
         if (key === "$ref")
           return Infinity;
-        count2++;
+        count3++;
         if (SIMPLE_INLINED.has(key))
           continue;
         if (typeof schema[key] == "object") {
-          (0, util_1.eachItem)(schema[key], (sch) => count2 += countKeys(sch));
+          (0, util_1.eachItem)(schema[key], (sch) => count3 += countKeys(sch));
         }
-        if (count2 === Infinity)
+        if (count3 === Infinity)
           return Infinity;
       }
-      return count2;
+      return count3;
     }
     function getFullPath(resolver, id = "", normalize) {
       if (normalize !== false)
@@ -14912,8 +14912,8 @@ var require_contains = __commonJS({
         cxt.result(valid, () => cxt.reset());
         function validateItemsWithCount() {
           const schValid = gen.name("_valid");
-          const count2 = gen.let("count", 0);
-          validateItems(schValid, () => gen.if(schValid, () => checkLimits(count2)));
+          const count3 = gen.let("count", 0);
+          validateItems(schValid, () => gen.if(schValid, () => checkLimits(count3)));
         }
         function validateItems(_valid, block) {
           gen.forRange("i", 0, len, (i) => {
@@ -14926,16 +14926,16 @@ var require_contains = __commonJS({
             block();
           });
         }
-        function checkLimits(count2) {
-          gen.code((0, codegen_1._)`${count2}++`);
+        function checkLimits(count3) {
+          gen.code((0, codegen_1._)`${count3}++`);
           if (max === void 0) {
-            gen.if((0, codegen_1._)`${count2} >= ${min}`, () => gen.assign(valid, true).break());
+            gen.if((0, codegen_1._)`${count3} >= ${min}`, () => gen.assign(valid, true).break());
           } else {
-            gen.if((0, codegen_1._)`${count2} > ${max}`, () => gen.assign(valid, false).break());
+            gen.if((0, codegen_1._)`${count3} > ${max}`, () => gen.assign(valid, false).break());
             if (min === 1)
               gen.assign(valid, true);
             else
-              gen.if((0, codegen_1._)`${count2} >= ${min}`, () => gen.assign(valid, true));
+              gen.if((0, codegen_1._)`${count3} >= ${min}`, () => gen.assign(valid, true));
           }
         }
       }
@@ -16364,14 +16364,25 @@ function parseStructured(text2, file2) {
       `${where2}: invalid ${file2.endsWith(".json") ? "JSON" : "YAML"}: ${firstLine2(first.message)}`
     );
   }
+  const lineOf = (path2) => {
+    for (let depth = path2.length; depth >= 0; depth--) {
+      const node2 = document.getIn(path2.slice(0, depth), true);
+      if (node2 && typeof node2 === "object" && node2.range) return lineCounter.linePos(node2.range[0]).line;
+    }
+    return void 0;
+  };
   return {
     value,
-    lineOf(path2) {
-      for (let depth = path2.length; depth >= 0; depth--) {
-        const node2 = document.getIn(path2.slice(0, depth), true);
-        if (node2 && typeof node2 === "object" && node2.range) return lineCounter.linePos(node2.range[0]).line;
+    lineOf,
+    keyLineOf(parent, key) {
+      const node2 = parent.length === 0 ? document.contents : document.getIn(parent, true);
+      if ((0, import_yaml2.isMap)(node2)) {
+        for (const pair of node2.items) {
+          if (!(0, import_yaml2.isScalar)(pair.key) || String(pair.key.value) !== key) continue;
+          if (pair.key.range) return lineCounter.linePos(pair.key.range[0]).line;
+        }
       }
-      return void 0;
+      return lineOf([...parent, key]);
     }
   };
 }
@@ -17607,14 +17618,14 @@ function codePointLength(str) {
   const units2 = str.length;
   if (!highSurrogate.test(str))
     return units2;
-  let count2 = units2;
+  let count3 = units2;
   for (let i = 0; i < units2 - 1; i++) {
     if ((str.charCodeAt(i) & 64512) === 55296 && (str.charCodeAt(i + 1) & 64512) === 56320) {
-      count2--;
+      count3--;
       i++;
     }
   }
-  return count2;
+  return count3;
 }
 function getLengthableOrigin(input2) {
   if (Array.isArray(input2))
@@ -20400,7 +20411,7 @@ function handleIntersectionResults(result2, left, right) {
   const unrecKeys = /* @__PURE__ */ new Map();
   let unrecIssue;
   const keyIssues = /* @__PURE__ */ new Map();
-  const collect = (iss, side) => {
+  const collect = (iss, side2) => {
     let keys;
     if (iss.code === "unrecognized_keys" && !iss.path?.length) {
       unrecIssue ?? (unrecIssue = iss);
@@ -20416,7 +20427,7 @@ function handleIntersectionResults(result2, left, right) {
     for (const k of keys) {
       if (!unrecKeys.has(k))
         unrecKeys.set(k, {});
-      unrecKeys.get(k)[side] = true;
+      unrecKeys.get(k)[side2] = true;
     }
     return true;
   };
@@ -21997,8 +22008,8 @@ function az_default() {
 }
 
 // node_modules/zod/v4/locales/be.js
-function getBelarusianPlural(count2, one, few, many) {
-  const absCount = Math.abs(count2);
+function getBelarusianPlural(count3, one, few, many) {
+  const absCount = Math.abs(count3);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -24645,8 +24656,8 @@ function hu_default() {
 }
 
 // node_modules/zod/v4/locales/hy.js
-function getArmenianPlural(count2, one, many) {
-  return Math.abs(count2) === 1 ? one : many;
+function getArmenianPlural(count3, one, many) {
+  return Math.abs(count3) === 1 ? one : many;
 }
 function withDefiniteArticle(word) {
   if (!word)
@@ -27384,8 +27395,8 @@ function ro_default() {
 }
 
 // node_modules/zod/v4/locales/ru.js
-function getRussianPlural(count2, one, few, many) {
-  const absCount = Math.abs(count2);
+function getRussianPlural(count3, one, few, many) {
+  const absCount = Math.abs(count3);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -36043,11 +36054,11 @@ function deepPartial(schema) {
 }
 
 // node_modules/zod/v4/classic/in-out.js
-function withChecks(side, checks) {
+function withChecks(side2, checks) {
   if (!checks?.length)
-    return side;
-  const def = side._zod.def;
-  return clone(side, mergeDefs(def, { checks: [...def.checks ?? [], ...checks] }), { parent: true });
+    return side2;
+  const def = side2._zod.def;
+  return clone(side2, mergeDefs(def, { checks: [...def.checks ?? [], ...checks] }), { parent: true });
 }
 function outSide(def) {
   return withChecks(def.out, def.checks);
@@ -36228,10 +36239,16 @@ function parseConfig(text2, file2 = DEFAULT_CONFIG_PATH) {
   const raw = document.value ?? {};
   const result2 = configSchema.safeParse(raw);
   if (result2.success) return withOwnPricing(result2.data, raw, document.lineOf, file2);
-  const lines = result2.error.issues.map((issue2) => {
+  const lines = result2.error.issues.flatMap((issue2) => {
+    if (issue2.code === "unrecognized_keys") {
+      return issue2.keys.map((key) => {
+        const line2 = document.keyLineOf(issue2.path, key);
+        return `${line2 === void 0 ? file2 : `${file2}:${line2}`} ${describeUnknownKey(issue2.path, key)}`;
+      });
+    }
     const line = document.lineOf(issue2.path);
     const where2 = line === void 0 ? file2 : `${file2}:${line}`;
-    return `${where2} ${describeIssue(issue2, raw)}`;
+    return [`${where2} ${describeIssue(issue2, raw)}`];
   });
   throw new UserError(`Invalid config in ${file2}:
 ${lines.map((l) => `  - ${l}`).join("\n")}`);
@@ -36258,18 +36275,20 @@ function describeIssue(issue2, raw) {
   const at = path2 === "" ? "(top level)" : path2;
   switch (issue2.code) {
     case "unrecognized_keys":
-      return issue2.keys.map((key) => {
-        const keyPath = path2 === "" ? key : `${path2}.${key}`;
-        const known = knownKeysAt(issue2.path);
-        const hint = closestMatch(key, known);
-        const suggestion = hint ? `; did you mean "${hint}"?` : known.length ? `; expected one of ${known.join(", ")}` : "";
-        return `${keyPath}: unknown key${suggestion}`;
-      }).join("; ");
+      return issue2.keys.map((key) => describeUnknownKey(issue2.path, key)).join("; ");
     case "invalid_type":
       return `${at}: expected ${issue2.expected}, found ${describeValue(valueAt(raw, issue2.path))}`;
     default:
       return `${at}: ${issue2.message.replace(/^Invalid input: /, "")}, found ${describeValue(valueAt(raw, issue2.path))}`;
   }
+}
+function describeUnknownKey(parent, key) {
+  const path2 = parent.map(String).join(".");
+  const keyPath = path2 === "" ? key : `${path2}.${key}`;
+  const known = knownKeysAt(parent);
+  const hint = closestMatch(key, known);
+  const suggestion = hint ? `; did you mean "${hint}"?` : known.length ? `; expected one of ${known.join(", ")}` : "";
+  return `${keyPath}: unknown key${suggestion}`;
 }
 function valueAt(raw, path2) {
   let current = raw;
@@ -36461,7 +36480,7 @@ function classifyKeys(policy, change2, basePath, input2, warnings, unreadable) {
   if (!kind) return [];
   const base = change2.status === "added" ? ABSENT : readDocument(kind, input2.base(basePath));
   const head = change2.status === "removed" ? ABSENT : readDocument(kind, input2.head(change2.path));
-  for (const [side, parsed, path2] of [
+  for (const [side2, parsed, path2] of [
     ["base", base, basePath],
     ["head", head, change2.path]
   ]) {
@@ -36471,17 +36490,17 @@ function classifyKeys(policy, change2, basePath, input2, warnings, unreadable) {
       warnings.push({
         code: "unparsable",
         path: path2,
-        side,
-        message: `${where(path2, parsed.failure)} does not parse at the ${side} side (${parsed.failure.reason}); classified by path only, as no key rules apply to it`
+        side: side2,
+        message: `${where(path2, parsed.failure)} does not parse at the ${side2} side (${parsed.failure.reason}); classified by path only, as no key rules apply to it`
       });
       continue;
     }
-    unreadable.push({ path: path2, side, categories, ...parsed.failure });
+    unreadable.push({ path: path2, side: side2, categories, ...parsed.failure });
     warnings.push({
       code: "unparsable",
       path: path2,
-      side,
-      message: `${where(path2, parsed.failure)} cannot be read at the ${side} side: ${parsed.failure.reason}. Its keys are unknown, so it counts as ${categories.join(" + ")} (every category with key rules) and the check fails. To fix: ${parsed.failure.fix}${side === "base" ? " on the base branch (or a maintainer applies the override label)" : ""}.`
+      side: side2,
+      message: `${where(path2, parsed.failure)} cannot be read at the ${side2} side: ${parsed.failure.reason}. Its keys are unknown, so it counts as ${categories.join(" + ")} (every category with key rules) and the check fails. To fix: ${parsed.failure.fix}${side2 === "base" ? " on the base branch (or a maintainer applies the override label)" : ""}.`
     });
   }
   if (!base.ok || !head.ok) return [];
@@ -36700,10 +36719,10 @@ function catFiles(dir, oids) {
 `).join(""));
   });
 }
-function parseBatch(out, count2) {
+function parseBatch(out, count3) {
   const files2 = [];
   let offset = 0;
-  for (let i = 0; i < count2; i++) {
+  for (let i = 0; i < count3; i++) {
     const newline = out.indexOf(10, offset);
     const header = out.subarray(offset, newline).toString();
     offset = newline + 1;
@@ -36721,26 +36740,6 @@ function parseBatch(out, count2) {
 
 // src/cli/args.ts
 import { parseArgs } from "node:util";
-function parseCommandArgs(command, argv, options, allowPositionals = false) {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true });
-  } catch (error62) {
-    const message3 = error62 instanceof Error ? error62.message : String(error62);
-    throw new UserError(`${command}: ${message3}. Run 'modelgate ${command} --help' for usage.`);
-  }
-}
-function positiveInt(value, flag) {
-  if (value === void 0) return void 0;
-  const number4 = Number(value);
-  if (!Number.isInteger(number4) || number4 <= 0)
-    throw new UserError(`${flag}: expected a positive integer, found '${value}'`);
-  return number4;
-}
-function oneOf(value, allowed, flag, fallback) {
-  if (value === void 0) return fallback;
-  if (allowed.includes(value)) return value;
-  throw new UserError(`${flag}: expected one of ${allowed.join(", ")}, found '${value}'`);
-}
 
 // src/cli/io.ts
 var UsageError = class extends UserError {
@@ -36750,19 +36749,108 @@ var UsageError = class extends UserError {
     this.usage = usage2;
   }
 };
+var CommandUsageError = class extends UserError {
+  command;
+  constructor(command, problem) {
+    super(`${command}: ${problem}; see 'modelgate ${command} --help'`);
+    this.command = command;
+  }
+};
+
+// src/cli/args.ts
+function parseCommandArgs(command, argv, options, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+  } catch (error62) {
+    throw new CommandUsageError(command, describeParseError(error62, Object.keys(options)));
+  }
+}
+function describeParseError(error62, known) {
+  const message3 = error62 instanceof Error ? error62.message : String(error62);
+  const code18 = error62?.code;
+  const quoted = /'([^']*)'/.exec(message3)?.[1];
+  switch (code18) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
+      const hint = quoted?.startsWith("--") ? closestMatch(quoted.slice(2), known) : void 0;
+      return `unknown option '${quoted ?? message3}'${hint ? `; did you mean '--${hint}'?` : ""}`;
+    }
+    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
+      return `unexpected argument '${quoted ?? message3}'`;
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
+      const flag = /^Option '(-[^ ']*(?:, -[^ ']*)?)/.exec(message3)?.[1]?.split(", ").at(-1);
+      if (flag && /argument missing/.test(message3)) return `${flag} needs a value`;
+      if (flag && /ambiguous/.test(message3))
+        return `${flag} needs a value; write ${flag}=VALUE for a value starting with '-'`;
+      if (flag && /does not take an argument/.test(message3)) return `${flag} does not take a value`;
+      return message3.split("\n")[0] ?? message3;
+    }
+    default:
+      return (message3.split("\n")[0] ?? message3).replace(/\.$/, "");
+  }
+}
+function positiveInt(command, value, flag) {
+  if (value === void 0) return void 0;
+  const number4 = Number(value);
+  if (!Number.isInteger(number4) || number4 <= 0)
+    throw new CommandUsageError(command, `${flag}: expected a positive integer, found '${value}'`);
+  return number4;
+}
+function oneOf(command, value, allowed, flag, fallback) {
+  if (value === void 0) return fallback;
+  if (allowed.includes(value)) return value;
+  throw new CommandUsageError(command, `${flag}: expected one of ${allowed.join(", ")}, found '${value}'`);
+}
+
+// src/git/worktree.ts
+import { execFile as execFile2 } from "node:child_process";
+import { promisify as promisify2 } from "node:util";
+var run2 = promisify2(execFile2);
+async function worktreeRoot(dir) {
+  try {
+    const { stdout } = await run2("git", ["-C", dir, "rev-parse", "--show-toplevel"], { encoding: "utf8" });
+    const root = stdout.replace(/\n$/, "");
+    return root === "" ? void 0 : root;
+  } catch {
+    return void 0;
+  }
+}
+async function uncommittedChanges(dir) {
+  try {
+    const { stdout } = await run2("git", ["-C", dir, "status", "--porcelain", "--untracked-files=no"], {
+      encoding: "utf8"
+    });
+    return stdout.split("\n").filter((line) => line.trim() !== "").length;
+  } catch {
+    return 0;
+  }
+}
+async function headDefaultWarning(dir) {
+  const changes2 = await uncommittedChanges(dir);
+  if (changes2 === 0) return void 0;
+  return `--head defaults to HEAD; ${changes2} uncommitted ${changes2 === 1 ? "change" : "changes"} to tracked files ${changes2 === 1 ? "is" : "are"} not included (commit them or pass --head)`;
+}
+
+// src/cli/head-default.ts
+async function warnAboutDefaultHead(repoDir, io2) {
+  const warning = await headDefaultWarning(repoDir);
+  if (warning) io2.stderr(`modelgate: ${warning}
+`);
+}
 
 // src/cli/classify.ts
 var CLASSIFY_USAGE = `Usage: modelgate classify --repo DIR --base REF [--head REF] [--config PATH] [--format json|text]
 
-Classifies the change between two revisions as model, prompt, infra or other (PRODUCT.md \xA75).
+Classifies the change between two revisions as model, prompt, infra or other (docs/attribution.md).
 The policy (.github/modelgate.yml, or --config) is read from the base revision.
+--head REF: the revision to classify (default: HEAD, the last commit; uncommitted edits are not
+included, and a warning on stderr says how many there are).
 Exit: 0 not mixed, 1 mixed or a structured file with key rules does not parse (fails closed),
 2 usage or config error.`;
 async function classifyCommand(argv, io2) {
   const { values } = parseCommandArgs("classify", argv, {
     repo: { type: "string", default: "." },
     base: { type: "string" },
-    head: { type: "string", default: "HEAD" },
+    head: { type: "string" },
     config: { type: "string", default: DEFAULT_CONFIG_PATH },
     format: { type: "string" },
     help: { type: "boolean", short: "h" }
@@ -36772,10 +36860,11 @@ async function classifyCommand(argv, io2) {
 `);
     return 0;
   }
-  const format = oneOf(values.format, ["json", "text"], "--format", "json");
-  if (!values.base) throw new UsageError("classify: --base REF is required", CLASSIFY_USAGE);
+  const format = oneOf("classify", values.format, ["json", "text"], "--format", "json");
+  if (!values.base) throw new CommandUsageError("classify", "--base REF is required");
   const repo2 = await openLocalRepo(values.repo);
-  const [base, head] = await Promise.all([repo2.resolve(values.base), repo2.resolve(values.head)]);
+  if (values.head === void 0) await warnAboutDefaultHead(values.repo, io2);
+  const [base, head] = await Promise.all([repo2.resolve(values.base), repo2.resolve(values.head ?? "HEAD")]);
   const config2 = await loadPolicyAt(repo2, base, values.config);
   const result2 = await classifyRefs(repo2, { base, head }, config2);
   io2.stdout(format === "json" ? `${JSON.stringify(result2, null, 2)}
@@ -36785,7 +36874,7 @@ async function classifyCommand(argv, io2) {
 
 // src/cli/eval.ts
 import { homedir } from "node:os";
-import { dirname as dirname5, isAbsolute as isAbsolute2, join as join3, resolve as resolve3 } from "node:path";
+import { isAbsolute as isAbsolute2, join as join3, resolve as resolve3 } from "node:path";
 
 // src/core/endpoint-warnings.ts
 var ENDPOINT_KEY = /(^|[._])(base_?url|api_?base|api_?url|endpoint|openai_base_url|azure_openai_endpoint)$/i;
@@ -36800,6 +36889,20 @@ function endpointWarnings(classification) {
   }
   return warnings;
 }
+
+// src/core/protocol.ts
+var COMMENT_MARKERS = {
+  /** The Action's sticky eval comment. */
+  eval: "<!-- modelgate:eval -->",
+  /** The Action's rollback rehearsal comment: its own marker, never the eval marker. */
+  rehearsal: "<!-- modelgate:rollback-rehearsal -->",
+  /** The App's attribution comment. */
+  attribution: "<!-- modelgate:attribution -->",
+  /** The body of a rollback PR the App opened. */
+  rollbackPr: "<!-- modelgate:rollback-pr -->"
+};
+var EVIDENCE_OPEN = "<!-- modelgate:evidence ";
+var EVIDENCE_CLOSE = " -->";
 
 // src/core/text/utf8.ts
 function utf8Length(text2) {
@@ -36949,21 +37052,12 @@ function formatRelative(base, head) {
 function formatCount(value) {
   return formatValue(value, "int");
 }
-function plural2(count2, singular, pluralForm = `${singular}s`) {
-  return `${formatCount(count2)} ${count2 === 1 ? singular : pluralForm}`;
+function plural2(count3, singular, pluralForm = `${singular}s`) {
+  return `${formatCount(count3)} ${count3 === 1 ? singular : pluralForm}`;
 }
 function shortSha(sha) {
   const trimmed = sha?.trim() ?? "";
   return /^[0-9a-f]{7,64}$/i.test(trimmed) ? trimmed.slice(0, 7).toLowerCase() : null;
-}
-function gateUnit(name) {
-  if (/drop|delta|change/.test(name)) return name.includes("rate") ? "pp" : "relative";
-  if (name.includes("increase")) return "relative";
-  if (name.includes("rate")) return "percent";
-  if (name.includes("cost")) return "usd";
-  if (name.includes("latency") || name.endsWith("_ms")) return "ms";
-  if (/token|cases|requests/.test(name)) return "int";
-  return "decimal";
 }
 
 // src/core/report/chart.ts
@@ -37103,10 +37197,207 @@ var KPI_NAMES = [
   "latency_p95_ms",
   "tool_calls_per_task"
 ];
+var GATE_NAMES = ["max_error_rate", "max_completion_rate_drop", "max_cost_increase"];
+var finite = external_exports.number();
+var count = external_exports.number().int().nonnegative();
+var interval = external_exports.tuple([finite, finite]);
+var kpisSchema = external_exports.record(external_exports.enum(KPI_NAMES), finite.nullable());
+var outcomeSchema = external_exports.enum(["pass", "fail", "takeover", "error"]);
+var verdictSchema = external_exports.enum(["pass", "fail", "inconclusive", "skipped"]);
+var gateStatusSchema = external_exports.enum(["pass", "fail", "inconclusive"]);
+var caseSideResultSchema = external_exports.strictObject({
+  outcome: outcomeSchema,
+  attempts: count,
+  /** prompt + completion tokens over all attempts; `null` when any answer came without usage. */
+  tokens: count.nullable(),
+  /** USD over all attempts; `null` when any attempt's cost is unknown (no usage, or no price). */
+  cost: finite.nonnegative().nullable(),
+  /** The `model` field of the last answer, or the requested ID when there was no answer. */
+  model: external_exports.string(),
+  tool_calls: count,
+  /** Latency of each attempt that got an answer, in ms. */
+  latencies_ms: external_exports.array(finite.nonnegative()),
+  /** Why the last attempt failed, for people reading the report (assert message, HTTP status…). */
+  detail: external_exports.string().optional(),
+  /** True when this side's answer came from the attempt cache. */
+  cached: external_exports.boolean().optional()
+});
+var caseResultSchema = external_exports.strictObject({
+  id: external_exports.string(),
+  route: external_exports.string(),
+  /** Absent when the side did not run this case (stopped by pre-flight, budget, or case only on one side). */
+  base: caseSideResultSchema.optional(),
+  head: caseSideResultSchema.optional()
+});
+var sideSummarySchema = external_exports.strictObject({
+  kpis: kpisSchema,
+  cases: count,
+  /** Attempts sent to the provider (an attempt is one or more requests: tool loops take several). */
+  requests: count,
+  /** Attempts served from the attempt cache. */
+  cache_hits: count
+});
+var deltaSchema = external_exports.strictObject({
+  delta: finite.nullable(),
+  ci95: interval.nullable()
+});
+var deltasSchema = external_exports.partialRecord(external_exports.enum(KPI_NAMES), deltaSchema);
+var gateResultSchema = external_exports.strictObject({
+  name: external_exports.enum(GATE_NAMES),
+  status: gateStatusSchema,
+  /** The observed value the gate judged (e.g. head error rate, or completion drop). */
+  value: finite.nullable(),
+  threshold: finite,
+  /** The 95 % interval behind the decision. */
+  ci95: interval.nullable().optional(),
+  /** Why it was not decided, in plain words, when inconclusive. */
+  reason: external_exports.string().optional()
+});
+var side = external_exports.enum(["base", "head"]);
+var warningSchema = external_exports.discriminatedUnion("code", [
+  external_exports.strictObject({
+    code: external_exports.literal("model_mismatch"),
+    route: external_exports.string(),
+    requested: external_exports.string(),
+    returned: external_exports.string()
+  }),
+  external_exports.strictObject({ code: external_exports.literal("unknown_model"), route: external_exports.string(), model: external_exports.string(), side }),
+  external_exports.strictObject({ code: external_exports.literal("missing_price"), model: external_exports.string() }),
+  external_exports.strictObject({ code: external_exports.literal("missing_usage"), route: external_exports.string(), model: external_exports.string() }),
+  external_exports.strictObject({ code: external_exports.literal("partial"), reason: external_exports.string(), cap: external_exports.string().optional() }),
+  external_exports.strictObject({ code: external_exports.literal("endpoint_in_repo"), file: external_exports.string(), key: external_exports.string() }),
+  external_exports.strictObject({
+    code: external_exports.literal("cases_changed"),
+    added: external_exports.array(external_exports.string()),
+    removed: external_exports.array(external_exports.string()),
+    modified: external_exports.array(external_exports.string())
+  }),
+  external_exports.strictObject({ code: external_exports.literal("case_one_side"), id: external_exports.string(), side }),
+  external_exports.strictObject({ code: external_exports.literal("truncated_file_list"), files: count }),
+  external_exports.strictObject({ code: external_exports.literal("too_small"), message: external_exports.string() }),
+  /** Attempt-cache entries that failed validation on read: each was a miss and ran again. */
+  external_exports.strictObject({ code: external_exports.literal("cache_entry_invalid"), count, example: external_exports.string() }),
+  external_exports.strictObject({ code: external_exports.literal("config"), message: external_exports.string() })
+]);
+var selectionSchema = external_exports.strictObject({
+  /** Case IDs that ran, after sampling. */
+  case_ids: external_exports.array(external_exports.string()),
+  /** Why each route was selected, e.g. "route model changed (llm.routes.agentic_coding)". */
+  reasons: external_exports.array(external_exports.strictObject({ route: external_exports.string(), reason: external_exports.string() })),
+  /** Size of the selection before `max_cases` sampling. */
+  selected: count,
+  /** Seed used when sampling below the selection. */
+  sample_seed: external_exports.string().optional(),
+  all: external_exports.boolean()
+});
+var gatesConfigSchema = external_exports.strictObject({
+  max_error_rate: finite,
+  max_completion_rate_drop: finite,
+  max_cost_increase: finite.optional(),
+  min_cases: count
+});
+var routeKpisSchema = external_exports.strictObject({
+  base: external_exports.strictObject({ kpis: kpisSchema }),
+  head: external_exports.strictObject({ kpis: kpisSchema })
+});
+var evalResultSchema = external_exports.strictObject({
+  schema_version: external_exports.literal(1),
+  verdict: verdictSchema,
+  /** True when budget caps, a kill or provider failure stopped the run before all cases finished. */
+  partial: external_exports.boolean(),
+  partial_reason: external_exports.string().optional(),
+  base_ref: external_exports.string().optional(),
+  head_ref: external_exports.string().optional(),
+  base: sideSummarySchema,
+  head: sideSummarySchema,
+  routes: external_exports.record(external_exports.string(), routeKpisSchema),
+  deltas: deltasSchema,
+  /** Smallest completion-rate change this run could detect at 80 % power (absolute, 0..1). */
+  min_detectable_effect: finite.nullable(),
+  gates: external_exports.array(gateResultSchema),
+  warnings: external_exports.array(warningSchema),
+  selection: selectionSchema,
+  cases: external_exports.array(caseResultSchema),
+  /** Human-facing labels for providers that are simulated, so numbers are never mistaken for real ones. */
+  simulated: external_exports.boolean().optional(),
+  gates_config: gatesConfigSchema.optional(),
+  /** `i/n` when this result is one shard of a run. */
+  shard: external_exports.string().regex(/^\d+\/\d+$/, "expected the form i/n").optional()
+});
+function schemaProblem(error62, raw) {
+  const issue2 = error62.issues[0];
+  if (!issue2) return "does not match the schema";
+  const path2 = issue2.path.map(String).join(".");
+  const at = path2 === "" ? "(top level)" : path2;
+  const more = error62.issues.length > 1 ? ` (and ${error62.issues.length - 1} more)` : "";
+  if (issue2.code === "unrecognized_keys") {
+    const keys = issue2.keys.map((key) => path2 === "" ? key : `${path2}.${key}`);
+    return `${keys.join(", ")}: unknown key${keys.length > 1 ? "s" : ""}${more}`;
+  }
+  const message3 = issue2.message.replace(/^Invalid input: /, "").replace(/, received \w+$/, "");
+  return `${at}: ${message3}, found ${describe3(valueAt2(raw, issue2.path))}${more}`;
+}
+function valueAt2(raw, path2) {
+  let current = raw;
+  for (const segment of path2) {
+    if (current === null || typeof current !== "object" || !Object.hasOwn(current, segment)) return void 0;
+    current = current[segment];
+  }
+  return current;
+}
+function describe3(value) {
+  if (value === void 0) return "nothing";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "an object";
+  if (typeof value === "string")
+    return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}\u2026` : value)}`;
+  return `${typeof value} ${String(value)}`;
+}
+function parseResultText(text2, file2) {
+  let raw;
+  try {
+    raw = JSON.parse(text2);
+  } catch (error62) {
+    const reason = error62 instanceof Error ? error62.message.split("\n")[0] : String(error62);
+    throw new UserError(`${file2} is not JSON (${reason})`);
+  }
+  const versioned = external_exports.looseObject({ schema_version: external_exports.unknown() }).safeParse(raw);
+  if (versioned.success) {
+    const version2 = versioned.data.schema_version;
+    if (version2 !== 1) {
+      throw new UserError(`${file2}: schema_version ${JSON.stringify(version2)} is not supported (expected 1)`);
+    }
+  }
+  const parsed = evalResultSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new UserError(`${file2}: not a valid result file: ${schemaProblem(parsed.error, raw)}`);
+  return parsed.data;
+}
+function serializeResult(result2) {
+  const text2 = `${JSON.stringify(result2, null, 2)}
+`;
+  const raw = JSON.parse(text2);
+  const checked = evalResultSchema.safeParse(raw);
+  if (!checked.success)
+    throw new Error(`result does not match its schema: ${schemaProblem(checked.error, raw)}`);
+  return text2;
+}
 
 // src/core/report/evidence.ts
-var EVIDENCE_OPEN = "<!-- modelgate:evidence ";
-var EVIDENCE_CLOSE = " -->";
+var evidenceGateSchema = gateResultSchema.pick({ name: true, status: true, value: true, threshold: true }).extend({ ci95: gateResultSchema.shape.ci95.unwrap() });
+var evidenceSchema = external_exports.strictObject({
+  schema_version: external_exports.literal(1),
+  verdict: verdictSchema,
+  /** The commit the eval ran on; evidence for any other head is stale. */
+  head_sha: external_exports.string(),
+  partial: external_exports.boolean(),
+  /** Numbers from a simulated provider: never evidence for a real promotion. */
+  simulated: external_exports.boolean(),
+  gates: external_exports.array(evidenceGateSchema),
+  kpis: external_exports.strictObject({ base: kpisSchema, head: kpisSchema }),
+  deltas: deltasSchema
+});
 function finiteOrNull(value) {
   return typeof value === "number" && Number.isFinite(value) ? value : null;
 }
@@ -37115,8 +37406,8 @@ function intervalOrNull(ci) {
   return typeof low === "number" && typeof high === "number" && Number.isFinite(low) && Number.isFinite(high) ? [low, high] : null;
 }
 function normalizeKpis(kpis) {
-  const out = {};
-  for (const name of KPI_NAMES) out[name] = finiteOrNull(kpis?.[name]);
+  const out = { ...kpis };
+  for (const name of KPI_NAMES) out[name] = finiteOrNull(kpis[name]);
   return out;
 }
 function normalizeDeltas(deltas) {
@@ -37176,10 +37467,10 @@ function flippedCases(cases) {
   ).sort((a, b) => direction(a) - direction(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 function flipDetail(flip) {
-  const side = flip.head.outcome !== "pass" && flip.head.detail ? "head" : flip.base.detail ? "base" : void 0;
-  const detail = side === "head" ? flip.head.detail : side === "base" ? flip.base.detail : void 0;
-  if (!side || !detail) return "";
-  return `${side}: ${inlineCode(detail, { max: DETAIL_MAX, table: true })}`;
+  const side2 = flip.head.outcome !== "pass" && flip.head.detail ? "head" : flip.base.detail ? "base" : void 0;
+  const detail = side2 === "head" ? flip.head.detail : side2 === "base" ? flip.base.detail : void 0;
+  if (!side2 || !detail) return "";
+  return `${side2}: ${inlineCode(detail, { max: DETAIL_MAX, table: true })}`;
 }
 function flipRow(flip) {
   const headOutcome = escapeUntrusted(flip.head.outcome);
@@ -37216,591 +37507,6 @@ function flippedSection(cases) {
       return lines.join("\n");
     }
   };
-}
-
-// src/core/report/sections.ts
-var REASON_MAX = 200;
-function names(gates2) {
-  return gates2.map((gate) => inlineCode(gate.name, { max: 60 })).join(", ");
-}
-function headLabel(headSha) {
-  if (!headSha) return null;
-  const short = shortSha(headSha);
-  return `head ${short ? `\`${short}\`` : inlineCode(headSha, { max: 12 })}`;
-}
-function verdictLine(verdict, options, refs) {
-  const parts = [`**modelgate: ${escapeUntrusted(verdict.toUpperCase())}**`];
-  const head = headLabel(options.headSha);
-  if (head) parts.push(head);
-  if (refs?.base && refs.head)
-    parts.push(`${inlineCode(refs.base, { max: 60 })} \u2192 ${inlineCode(refs.head, { max: 60 })}`);
-  const link = safeLink("workflow run", options.runUrl);
-  if (link) parts.push(link);
-  return parts.join(" \xB7 ");
-}
-function skippedReason(result2) {
-  if (result2.partial_reason) return result2.partial_reason;
-  for (const warning of result2.warnings) {
-    if (warning.code === "config" || warning.code === "too_small") return warning.message;
-  }
-  return void 0;
-}
-function verdictSentence(result2) {
-  const total = result2.gates.length;
-  const failed = result2.gates.filter((gate) => gate.status === "fail");
-  const undecided = result2.gates.filter((gate) => gate.status === "inconclusive");
-  switch (result2.verdict) {
-    case "pass":
-      return total === 0 ? "No gates are configured." : `All ${plural2(total, "gate")} passed.`;
-    case "fail":
-      return failed.length > 0 ? `${formatCount(failed.length)} of ${plural2(total, "gate")} failed: ${names(failed)}.` : "The eval failed.";
-    case "inconclusive":
-      return undecided.length > 0 ? `No gate failed, but ${formatCount(undecided.length)} of ${plural2(total, "gate")} could not be decided: ${names(undecided)}.` : "The result is inconclusive.";
-    case "skipped": {
-      const reason = skippedReason(result2);
-      return `The eval did not run${reason ? `: ${escapeUntrusted(truncate(reason, REASON_MAX))}` : "."}`;
-    }
-  }
-}
-function partialBanner(result2) {
-  if (!result2.partial) return "";
-  const warning = result2.warnings.find((w) => w.code === "partial");
-  const reason = result2.partial_reason ?? (warning?.code === "partial" ? warning.reason : void 0);
-  const cap = warning?.code === "partial" ? warning.cap : void 0;
-  const details = [
-    reason ? escapeUntrusted(truncate(reason, REASON_MAX)) : "",
-    cap ? `cap ${inlineCode(cap, { max: 60 })}` : ""
-  ].filter((part) => part !== "");
-  const why = details.length > 0 ? ` (${details.join("; ")})` : "";
-  return [
-    "> [!WARNING]",
-    `> **Partial run:** the eval stopped before all cases finished${why}. The numbers cover only the cases that ran.`
-  ].join("\n");
-}
-function simulatedNotice(result2) {
-  if (result2.simulated !== true) return "";
-  return [
-    "> [!NOTE]",
-    "> **Simulated provider:** these numbers come from a simulated model server. They are not real and say nothing about any real model."
-  ].join("\n");
-}
-function pairedCases(result2) {
-  if (result2.cases.length === 0) return Math.min(result2.base.cases, result2.head.cases);
-  return result2.cases.filter((c) => c.base !== void 0 && c.head !== void 0).length;
-}
-function gatesTooSmallToDecide(result2) {
-  const mde = result2.min_detectable_effect;
-  return result2.gates.filter(
-    (gate) => gate.name.includes("completion") && (!isFiniteNumber(mde) || mde > gate.threshold)
-  );
-}
-function sampleSentence(result2) {
-  const n = pairedCases(result2);
-  if (n === 0) return "**Sample:** no case ran on both sides, so this run cannot decide any gate.";
-  const mde = result2.min_detectable_effect;
-  const detect = isFiniteNumber(mde) ? `at 80 % power it can detect a completion-rate change of ${formatValue(mde, "pp")} or more` : "the smallest completion-rate change it can detect could not be estimated";
-  const sentence = `**Sample:** ${plural2(n, "paired case")}; ${detect}.`;
-  const small = gatesTooSmallToDecide(result2);
-  if (small.length > 0) {
-    const thresholds = small.map(
-      (gate) => `${inlineCode(gate.name, { max: 60 })} (threshold ${formatValue(gate.threshold, "pp")})`
-    );
-    return `${sentence} **This run is too small to decide ${thresholds.join(", ")}**: such a gate stays inconclusive until more cases run.`;
-  }
-  const tooSmall = result2.warnings.find((w) => w.code === "too_small");
-  if (tooSmall?.code === "too_small") {
-    return `${sentence} **This run is too small to decide a gate:** ${escapeUntrusted(truncate(tooSmall.message, REASON_MAX))}`;
-  }
-  return sentence;
-}
-function renderHeadline(result2, marker, options) {
-  const title = options.title ? `### ${escapeUntrusted(truncate(options.title, REASON_MAX))}` : "";
-  const refs = { base: result2.base_ref, head: result2.head_ref };
-  const top = [marker, title, verdictLine(result2.verdict, options, refs)].filter((line) => line !== "").join("\n");
-  return [
-    top,
-    verdictSentence(result2),
-    partialBanner(result2),
-    simulatedNotice(result2),
-    sampleSentence(result2)
-  ].filter((block) => block !== "").join("\n\n");
-}
-function kpiDelta(result2, name) {
-  const given = result2.deltas[name];
-  if (given) return { delta: given.delta, ci95: given.ci95 };
-  const base = result2.base.kpis[name];
-  const head = result2.head.kpis[name];
-  return { delta: isFiniteNumber(base) && isFiniteNumber(head) ? head - base : null, ci95: null };
-}
-function kpiRow(result2, name) {
-  const unit = KPI_UNITS[name];
-  const base = result2.base.kpis[name];
-  const head = result2.head.kpis[name];
-  const { delta, ci95 } = kpiDelta(result2, name);
-  const signed = formatSigned(delta, deltaUnit(unit));
-  const moved = /^[+-]/.test(signed);
-  const relative2 = unit === "percent" || !moved ? null : formatRelative(base, head);
-  const deltaText = relative2 ? `${signed} (${relative2})` : signed;
-  return tableRow(
-    [
-      KPI_LABELS[name],
-      formatValue(base, unit),
-      formatValue(head, unit),
-      deltaText,
-      formatInterval(ci95, deltaUnit(unit), true)
-    ].map(markdownSafe)
-  );
-}
-function renderKpiTable(result2) {
-  const rows = KPI_NAMES.map((name) => kpiRow(result2, name));
-  return ["#### KPIs", "", tableHeader(["KPI", "base", "head", "\u0394", "95 % CI"]), ...rows].join("\n");
-}
-function statusWord(status) {
-  if (status === "fail") return "**FAIL**";
-  if (status === "pass") return "pass";
-  if (status === "inconclusive") return "inconclusive";
-  return escapeUntrusted(status);
-}
-function gateRow(gate) {
-  const unit = gateUnit(gate.name);
-  return tableRow([
-    inlineCode(gate.name, { max: 60, table: true }),
-    statusWord(gate.status),
-    markdownSafe(formatValue(gate.value, unit)),
-    markdownSafe(formatValue(gate.threshold, unit)),
-    markdownSafe(formatInterval(gate.ci95, unit, false)),
-    gate.reason ? escapeUntrusted(truncate(gate.reason, REASON_MAX)) : ""
-  ]);
-}
-function renderGatesTable(result2) {
-  if (result2.gates.length === 0) return "#### Gates\n\nNo gates are configured.";
-  const header = tableHeader(["gate", "status", "value", "threshold", "interval", "note"]);
-  return ["#### Gates", "", header, ...result2.gates.map(gateRow)].join("\n");
-}
-function change(base, head, name) {
-  const unit = KPI_UNITS[name];
-  return markdownSafe(`${formatValue(base[name], unit)} \u2192 ${formatValue(head[name], unit)}`);
-}
-function completionChange(sides) {
-  const base = sides.base.kpis.completion_rate;
-  const head = sides.head.kpis.completion_rate;
-  return isFiniteNumber(base) && isFiniteNumber(head) ? head - base : null;
-}
-function sortedRoutes(result2) {
-  const key = (route) => {
-    const sides = result2.routes[route];
-    const delta = sides ? completionChange(sides) : null;
-    return delta ?? Number.POSITIVE_INFINITY;
-  };
-  return Object.keys(result2.routes).sort((a, b) => key(a) - key(b) || (a < b ? -1 : a > b ? 1 : 0));
-}
-function routeRow(route, sides) {
-  const delta = completionChange(sides);
-  const completion2 = change(sides.base.kpis, sides.head.kpis, "completion_rate");
-  return tableRow([
-    inlineCode(route, { max: 60, table: true }),
-    delta === null ? completion2 : `${completion2} (${markdownSafe(formatSigned(delta, "pp"))})`,
-    change(sides.base.kpis, sides.head.kpis, "cost_per_completed_task"),
-    change(sides.base.kpis, sides.head.kpis, "error_rate")
-  ]);
-}
-function routesSection(result2) {
-  const routes = sortedRoutes(result2);
-  return {
-    items: routes.flatMap((route) => {
-      const sides = result2.routes[route];
-      return sides ? [routeRow(route, sides)] : [];
-    }),
-    render(shown, hidden) {
-      if (shown.length === 0 && hidden === 0) return "";
-      const lines = ["#### Per route (base \u2192 head)", ""];
-      if (shown.length > 0) {
-        lines.push(
-          tableHeader(["route", "completion rate", "cost / completed task", "error rate"]),
-          ...shown
-        );
-      }
-      if (hidden > 0) lines.push("", moreNotShown(hidden, shown.length > 0 ? "more routes" : "routes"));
-      return lines.join("\n");
-    }
-  };
-}
-function casesRunLine(result2) {
-  const { selection } = result2;
-  const ran = selection.case_ids.length;
-  const sampled = ran < selection.selected && selection.sample_seed;
-  const seed = sampled ? `, sampled with seed ${inlineCode(selection.sample_seed ?? "", { max: 60 })}` : "";
-  const scope = selection.all ? " (full suite requested)" : "";
-  return `- **Cases run:** ${formatCount(ran)} of ${formatCount(selection.selected)} selected${seed}${scope}.`;
-}
-function requestsLine(result2) {
-  const side = (name, summary2) => `${name} ${plural2(summary2.cases, "case")}, ${plural2(summary2.requests, "attempt")} sent to the provider, ${plural2(summary2.cache_hits, "attempt")} from the cache`;
-  return `- **Attempts:** ${side("base", result2.base)}; ${side("head", result2.head)}.`;
-}
-function selectionSection(result2) {
-  const reasons = result2.selection.reasons.map(
-    (r) => `  - ${inlineCode(r.route, { max: 60 })}: ${escapeUntrusted(truncate(r.reason, REASON_MAX))}`
-  );
-  return {
-    items: reasons,
-    render(shown, hidden) {
-      const lines = ["#### Selection", "", casesRunLine(result2), requestsLine(result2)];
-      if (shown.length > 0 || hidden > 0) lines.push("- **Why these cases:**", ...shown);
-      if (hidden > 0)
-        lines.push(`  - ${moreNotShown(hidden, shown.length > 0 ? "more reasons" : "reasons")}`);
-      return lines.join("\n");
-    }
-  };
-}
-
-// src/core/report/warnings.ts
-var LIST_MAX = 10;
-var TEXT_MAX = 300;
-var PRIORITY = {
-  model_mismatch: 0,
-  unknown_model: 1,
-  partial: 2,
-  endpoint_in_repo: 3,
-  config: 4,
-  too_small: 5,
-  missing_price: 6,
-  missing_usage: 6,
-  truncated_file_list: 7,
-  cases_changed: 8,
-  case_one_side: 9,
-  cache_entry_invalid: 10
-};
-function text(value) {
-  return escapeUntrusted(value.length > TEXT_MAX ? `${value.slice(0, TEXT_MAX - 1)}\u2026` : value);
-}
-function idList(ids) {
-  const shown = ids.slice(0, LIST_MAX).map((id) => inlineCode(id, { max: 60 }));
-  const rest = ids.length - shown.length;
-  return rest > 0 ? `${shown.join(", ")} and ${formatCount(rest)} more` : shown.join(", ");
-}
-function describe3(warning) {
-  switch (warning.code) {
-    case "model_mismatch":
-      return `**Model mismatch** on route ${inlineCode(warning.route)}: asked for ${inlineCode(warning.requested)}, the provider answered as ${inlineCode(warning.returned)}. This is the silent-fallback signal: traffic is not reaching the model the config names.`;
-    case "unknown_model":
-      return `**Unknown model** ${inlineCode(warning.model)} on route ${inlineCode(warning.route)} (${text(warning.side)}): the provider does not list it, so that side stopped before spending anything.`;
-    case "missing_price":
-      return `**No price** for ${inlineCode(warning.model)}: its cost shows as n/a. Add it under \`pricing\` in the policy.`;
-    case "missing_usage":
-      return `**No usage** in answers from ${inlineCode(warning.model)} on route ${inlineCode(warning.route)}: their tokens and cost are unknown (n/a), not 0.`;
-    case "partial": {
-      const cap = warning.cap ? ` (cap ${inlineCode(warning.cap)})` : "";
-      return `**Partial run**: ${text(warning.reason)}${cap}. The numbers cover only the cases that finished.`;
-    }
-    case "endpoint_in_repo":
-      return `**Endpoint in repo config**: ${inlineCode(warning.file)} sets ${inlineCode(warning.key)}. It was ignored; the provider endpoint comes only from the workflow inputs or the environment.`;
-    case "cases_changed": {
-      const lists = [
-        warning.added.length > 0 ? `added ${idList(warning.added)}` : "",
-        warning.removed.length > 0 ? `removed ${idList(warning.removed)}` : "",
-        warning.modified.length > 0 ? `modified ${idList(warning.modified)}` : ""
-      ].filter((part) => part !== "");
-      return `**This PR changes eval cases**${lists.length > 0 ? `: ${lists.join("; ")}` : ""}. Both sides ran the head's cases.`;
-    }
-    case "case_one_side":
-      return oneSideLine(warning.side, [warning.id]);
-    case "truncated_file_list":
-      return `**File list truncated**: GitHub listed only ${plural2(warning.files, "file")}; the change was judged on what could be seen.`;
-    case "too_small":
-      return `**Too small to decide**: ${text(warning.message)}`;
-    case "config":
-      return `**Config**: ${text(warning.message)}`;
-    case "cache_entry_invalid":
-      return `**Attempt cache**: ${plural2(warning.count, "malformed entry", "malformed entries")} ignored and run again (first: ${inlineCode(warning.example, { max: 120 })}).`;
-  }
-}
-function oneSideLine(side, ids) {
-  return `**${plural2(ids.length, "case")} only on ${text(side)}**, not compared: ${idList(ids)}.`;
-}
-function warningLines(warnings) {
-  const sorted = [...warnings].sort((a, b) => (PRIORITY[a.code] ?? 99) - (PRIORITY[b.code] ?? 99));
-  const oneSide = /* @__PURE__ */ new Map();
-  const lines = [];
-  for (const warning of sorted) {
-    if (warning.code === "case_one_side") {
-      oneSide.set(warning.side, [...oneSide.get(warning.side) ?? [], warning.id]);
-    } else {
-      lines.push(describe3(warning));
-    }
-  }
-  for (const [side, ids] of oneSide) lines.push(oneSideLine(side, ids));
-  return lines.map((line) => `- ${line}`);
-}
-function warningsSection(warnings) {
-  return {
-    items: warningLines(warnings),
-    render(shown, hidden) {
-      if (shown.length === 0 && hidden === 0) return "";
-      const lines = ["#### Warnings", "", ...shown];
-      if (hidden > 0)
-        lines.push(`- ${moreNotShown(hidden, shown.length > 0 ? "more warnings" : "warnings")}`);
-      return lines.join("\n");
-    }
-  };
-}
-
-// src/core/report/markdown.ts
-var COMMENT_MARKER = "<!-- modelgate:eval -->";
-var GITHUB_COMMENT_LIMIT = 65536;
-function chartPart(result2) {
-  const chart = renderChart(result2);
-  return { items: chart === "" ? [] : [chart], render: (shown) => shown.join("") };
-}
-function renderComment(result2, opts = {}) {
-  const limit2 = opts.maxBytes ?? opts.maxChars ?? GITHUB_COMMENT_LIMIT;
-  const measure = opts.maxBytes === void 0 ? void 0 : utf8Length;
-  const routes = routesSection(result2);
-  const selection = selectionSection(result2);
-  const flipped = flippedSection(result2.cases);
-  const warnings = warningsSection(result2.warnings);
-  const chart = chartPart(result2);
-  const parts = [
-    renderHeadline(result2, COMMENT_MARKER, opts),
-    renderKpiTable(result2),
-    renderGatesTable(result2),
-    routes,
-    selection,
-    flipped,
-    warnings,
-    chart,
-    embedEvidence(result2, opts.headSha ?? "")
-  ];
-  return fitParts(parts, [flipped, routes, warnings, selection, chart], limit2, measure);
-}
-
-// src/eval/cache.ts
-import { createHash } from "node:crypto";
-import { readlinkSync, realpathSync } from "node:fs";
-import { open as open2, rename, writeFile as writeFile2 } from "node:fs/promises";
-import { dirname as dirname3, isAbsolute, join as join2, relative, resolve as resolve2, sep } from "node:path";
-
-// src/eval/writable.ts
-import { mkdir, rm, stat, writeFile } from "node:fs/promises";
-import { dirname as dirname2, resolve } from "node:path";
-var probeCounter = 0;
-async function makeDirectories(dir) {
-  const missing = [];
-  let at = resolve(dir);
-  for (; ; ) {
-    try {
-      if (!(await stat(at)).isDirectory()) {
-        throw Object.assign(new Error(`${at} is not a directory`), { code: "ENOTDIR" });
-      }
-      break;
-    } catch (error62) {
-      if (error62.code !== "ENOENT") throw error62;
-      missing.push(at);
-      const parent = dirname2(at);
-      if (parent === at) throw error62;
-      at = parent;
-    }
-  }
-  for (const level of missing.reverse()) {
-    try {
-      await mkdir(level);
-    } catch (error62) {
-      if (error62.code !== "EEXIST") throw error62;
-    }
-  }
-}
-async function assertWritableDirectory(dir, subject, fix) {
-  probeCounter += 1;
-  const probe = resolve(dir, `.modelgate-probe-${process.pid}-${probeCounter}.tmp`);
-  try {
-    await makeDirectories(dir);
-    await writeFile(probe, "");
-  } catch (error62) {
-    const code18 = error62.code;
-    throw new UserError(
-      `${subject} is not writable: cannot create a file in ${dir} (${code18 ?? "error"}); ${fix}`
-    );
-  }
-  await rm(probe, { force: true });
-}
-
-// src/eval/cache.ts
-function endpointIdentity(baseURL) {
-  const url2 = new URL(baseURL);
-  return { text: `endpoint ${url2.origin}${url2.pathname.replace(/\/+$/, "")}`, simulated: false };
-}
-function simulatorIdentity(profiles, timeScale) {
-  const digest = createHash("sha256").update(canonicalJson({ profiles, timeScale })).digest("hex");
-  return { text: `simulator ${digest}`, simulated: true };
-}
-var CACHE_FORMAT = 2;
-function attemptKey(parts) {
-  return createHash("sha256").update(JSON.stringify({ format: CACHE_FORMAT, ...parts })).digest("hex");
-}
-var MAX_ENTRY_BYTES = 64 * 1024;
-var count = external_exports.int().nonnegative();
-var attemptWarningSchema = external_exports.strictObject({
-  code: external_exports.literal("model_mismatch"),
-  route: external_exports.string(),
-  requested: external_exports.string(),
-  returned: external_exports.string()
-});
-var cacheEntrySchema = external_exports.strictObject({
-  format: external_exports.literal(CACHE_FORMAT),
-  /** The storage key, so an entry copied to another key's file is a miss. */
-  key: external_exports.string().regex(/^[0-9a-f]{64}$/),
-  /** A digest of the provider identity: an endpoint path can hold a secret, so never its text. */
-  provider: external_exports.string().regex(/^[0-9a-f]{64}$/),
-  simulated: external_exports.boolean(),
-  outcome: external_exports.enum(["pass", "fail", "takeover"]),
-  detail: external_exports.string().max(4e3).optional(),
-  prompt_tokens: count,
-  cached_tokens: count,
-  completion_tokens: count,
-  has_usage: external_exports.boolean(),
-  model: external_exports.string().min(1).max(512),
-  latency_ms: external_exports.number().nonnegative(),
-  tool_calls: count,
-  warnings: external_exports.array(attemptWarningSchema).max(64)
-}).refine((entry) => entry.cached_tokens <= entry.prompt_tokens, {
-  message: "cached_tokens exceeds prompt_tokens",
-  path: ["cached_tokens"]
-});
-var temporaryCounter = 0;
-function temporaryPath(target) {
-  temporaryCounter += 1;
-  return `${target}.${process.pid}.${temporaryCounter}.tmp`;
-}
-function directoryCache(dir, provider, log = () => {
-}) {
-  const storageKey = (key) => createHash("sha256").update(`${provider.text}\0${key}`).digest("hex");
-  const providerDigest = createHash("sha256").update(provider.text).digest("hex");
-  const pathOf = (stored) => join2(dir, stored.slice(0, 2), `${stored}.json`);
-  let invalid = 0;
-  let firstInvalid = "";
-  const reject = (file2, reason) => {
-    invalid++;
-    if (invalid === 1) {
-      firstInvalid = `${relative(dir, file2)}: ${reason}`;
-      log(`attempt cache: ignoring malformed entry ${file2}: ${reason}`);
-    }
-    return void 0;
-  };
-  return {
-    async get(key) {
-      const stored = storageKey(key);
-      const file2 = pathOf(stored);
-      let text2;
-      try {
-        text2 = await readSmall(file2);
-      } catch (error62) {
-        const code18 = error62.code;
-        if (code18 === "ENOENT") return void 0;
-        return reject(
-          file2,
-          code18 === "EFBIG" ? `larger than ${MAX_ENTRY_BYTES} bytes` : `unreadable (${code18})`
-        );
-      }
-      let json2;
-      try {
-        json2 = JSON.parse(text2);
-      } catch {
-        return reject(file2, "not JSON");
-      }
-      const parsed = cacheEntrySchema.safeParse(json2);
-      if (!parsed.success) {
-        const issue2 = parsed.error.issues[0];
-        return reject(file2, `${issue2?.path.join(".") || "entry"}: ${issue2?.message ?? "invalid"}`);
-      }
-      const entry = parsed.data;
-      if (entry.key !== stored) return reject(file2, "written for another key");
-      if (entry.provider !== providerDigest || entry.simulated !== provider.simulated) {
-        return reject(file2, "written for another provider");
-      }
-      const { format: _format, key: _key, provider: _provider, ...hit } = entry;
-      return hit;
-    },
-    async set(key, value) {
-      const stored = storageKey(key);
-      const target = pathOf(stored);
-      const entry = {
-        format: CACHE_FORMAT,
-        key: stored,
-        provider: providerDigest,
-        simulated: provider.simulated,
-        ...value
-      };
-      try {
-        await makeDirectories(dirname3(target));
-        const temporary = temporaryPath(target);
-        await writeFile2(temporary, JSON.stringify(entry));
-        await rename(temporary, target);
-      } catch (error62) {
-        log(`attempt cache: cannot write ${target}: ${error62.message}`);
-      }
-    },
-    warnings() {
-      return invalid > 0 ? [{ code: "cache_entry_invalid", count: invalid, example: firstInvalid }] : [];
-    }
-  };
-}
-var noCache = {
-  get: async () => void 0,
-  set: async () => {
-  },
-  warnings: () => []
-};
-async function readSmall(file2) {
-  const handle = await open2(file2, "r");
-  try {
-    const { size, isFile } = await handle.stat().then((s) => ({ size: s.size, isFile: s.isFile() }));
-    if (!isFile) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
-    if (size > MAX_ENTRY_BYTES) throw Object.assign(new Error("too large"), { code: "EFBIG" });
-    return await handle.readFile("utf8");
-  } finally {
-    await handle.close();
-  }
-}
-function trackedInCacheDir(cacheDir, root, tracked) {
-  const caches = [resolve2(cacheDir), realpathOfExisting(cacheDir)];
-  const roots = [resolve2(root), realpathOfExisting(root)];
-  return tracked.find(
-    (path2) => roots.some((r) => caches.some((c) => isInside(c, join2(r, ...path2.split("/")))))
-  );
-}
-function isInside(dir, path2) {
-  const rel = relative(dir, path2);
-  return rel === "" || rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
-}
-function realpathOfExisting(path2, depth = 0) {
-  const rest = [];
-  let at = resolve2(path2);
-  for (; ; ) {
-    try {
-      return join2(realpathSync(at), ...rest.reverse());
-    } catch {
-      const target = depth < 32 ? readlinkOrUndefined(at) : void 0;
-      if (target !== void 0) {
-        return join2(realpathOfExisting(resolve2(dirname3(at), target), depth + 1), ...rest.reverse());
-      }
-      const parent = dirname3(at);
-      if (parent === at) return resolve2(path2);
-      rest.push(at.slice(parent.length).replace(/^[/\\]/, ""));
-      at = parent;
-    }
-  }
-}
-function readlinkOrUndefined(path2) {
-  try {
-    return readlinkSync(path2);
-  } catch {
-    return void 0;
-  }
-}
-function canonicalJson(value) {
-  return JSON.stringify(
-    value,
-    (_key, item) => item && typeof item === "object" && !Array.isArray(item) ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) : item
-  );
 }
 
 // src/core/stats.ts
@@ -38085,18 +37791,18 @@ function computeKpis(sides) {
   const cases = sides.length;
   if (cases === 0) return emptyKpis();
   const completed = countOutcome(sides, "pass");
-  const latencies = ascending(sides.flatMap((side) => side.latencies_ms));
+  const latencies = ascending(sides.flatMap((side2) => side2.latencies_ms));
   return {
     completion_rate: completed / cases,
-    retry_count: sum(sides, (side) => Math.max(0, side.attempts - 1)) / cases,
-    tokens_per_completed_task: perCompletedTask(sides, completed, (side) => side.tokens),
+    retry_count: sum(sides, (side2) => Math.max(0, side2.attempts - 1)) / cases,
+    tokens_per_completed_task: perCompletedTask(sides, completed, (side2) => side2.tokens),
     cost_per_completed_task: costPerCompletedTask(sides, completed),
     human_takeover_rate: countOutcome(sides, "takeover") / cases,
     error_rate: countOutcome(sides, "error") / cases,
     // Latency over every attempt that got an answer (errors have none), linear interpolation.
     latency_p50_ms: quantileSorted(latencies, 0.5),
     latency_p95_ms: quantileSorted(latencies, 0.95),
-    tool_calls_per_task: sum(sides, (side) => side.tool_calls) / cases
+    tool_calls_per_task: sum(sides, (side2) => side2.tool_calls) / cases
   };
 }
 function emptyKpis() {
@@ -38113,27 +37819,32 @@ function emptyKpis() {
   };
 }
 function costPerCompletedTask(sides, completed) {
-  return perCompletedTask(sides, completed, (side) => side.cost);
+  return perCompletedTask(sides, completed, (side2) => side2.cost);
 }
 function perCompletedTask(sides, completed, value) {
   if (completed === 0) return null;
   let total = 0;
-  for (const side of sides) {
-    const amount = value(side);
+  for (const side2 of sides) {
+    const amount = value(side2);
     if (amount === null) return null;
     total += amount;
   }
   return total / completed;
 }
 function countOutcome(sides, outcome) {
-  return sides.filter((side) => side.outcome === outcome).length;
+  return sides.filter((side2) => side2.outcome === outcome).length;
 }
 function sum(sides, value) {
-  return sides.reduce((total, side) => total + value(side), 0);
+  return sides.reduce((total, side2) => total + value(side2), 0);
 }
 
 // src/core/gates.ts
-function pairedCases2(cases) {
+var GATES = {
+  max_error_rate: { unit: "percent", signed: false, completion: false },
+  max_completion_rate_drop: { unit: "pp", signed: true, completion: true },
+  max_cost_increase: { unit: "relative", signed: false, completion: false }
+};
+function pairedCases(cases) {
   const pairs = [];
   for (const { id, route, base, head } of cases) {
     if (base && head) pairs.push({ id, route, base, head });
@@ -38155,7 +37866,7 @@ function judgeCeiling(ci95, threshold) {
   return "inconclusive";
 }
 function evaluateGates(cases, config2, options = {}) {
-  const pairs = pairedCases2(cases);
+  const pairs = pairedCases(cases);
   let gates2 = [errorRateGate(pairs, config2.max_error_rate), completionDropGate(pairs, config2)];
   if (config2.max_cost_increase !== void 0) {
     gates2.push(costIncreaseGate(pairs, config2.max_cost_increase, options.bootstrap));
@@ -38231,7 +37942,7 @@ function costIncreaseGate(pairs, threshold, bootstrap) {
   return { ...gate, reason };
 }
 function computeDeltas(cases, options = {}) {
-  const pairs = pairedCases2(cases);
+  const pairs = pairedCases(cases);
   const seed = options.seed ?? "modelgate";
   const resample = (kpi) => ({ ...options, seed: `${seed}:${kpi}` });
   return {
@@ -38246,11 +37957,11 @@ function computeDeltas(cases, options = {}) {
     tool_calls_per_task: pairedMeanDelta(pairs.map((p) => p.head.tool_calls - p.base.tool_calls))
   };
 }
-function retries(side) {
-  return Math.max(0, side.attempts - 1);
+function retries(side2) {
+  return Math.max(0, side2.attempts - 1);
 }
-function completedTerm(side, numerator) {
-  return { numerator, denominator: side.outcome === "pass" ? 1 : 0 };
+function completedTerm(side2, numerator) {
+  return { numerator, denominator: side2.outcome === "pass" ? 1 : 0 };
 }
 function tokenRatioDelta(pairs, options) {
   const tokenPairs = [];
@@ -38272,13 +37983,13 @@ function costRatioDelta(pairs, contrast, seed, options) {
   return bootstrapRatioDelta(costPairs, { ...options, seed, contrast });
 }
 function latencyQuantile(sides, q) {
-  let count2 = 0;
-  for (const side of sides) count2 += side.latencies_ms.length;
-  const values = new Float64Array(count2);
+  let count3 = 0;
+  for (const side2 of sides) count3 += side2.latencies_ms.length;
+  const values = new Float64Array(count3);
   let offset = 0;
-  for (const side of sides) {
-    values.set(side.latencies_ms, offset);
-    offset += side.latencies_ms.length;
+  for (const side2 of sides) {
+    values.set(side2.latencies_ms, offset);
+    offset += side2.latencies_ms.length;
   }
   return quantileSorted(values.sort(), q);
 }
@@ -38316,8 +38027,8 @@ function computeRouteKpis(cases) {
   }
   return routes;
 }
-function plural3(count2, noun) {
-  return `${count2} ${noun}${count2 === 1 ? "" : "s"}`;
+function plural3(count3, noun) {
+  return `${count3} ${noun}${count3 === 1 ? "" : "s"}`;
 }
 function percent(rate) {
   return `${(rate * 100).toFixed(1)} %`;
@@ -38327,6 +38038,590 @@ function signedPercent(rate) {
 }
 function points(change2) {
   return `${(change2 * 100).toFixed(1)} points`;
+}
+
+// src/core/report/sections.ts
+var REASON_MAX = 200;
+function names(gates2) {
+  return gates2.map((gate) => inlineCode(gate.name, { max: 60 })).join(", ");
+}
+function headLabel(headSha) {
+  if (!headSha) return null;
+  const short = shortSha(headSha);
+  return `head ${short ? `\`${short}\`` : inlineCode(headSha, { max: 12 })}`;
+}
+function verdictLine(verdict, options, refs) {
+  const parts = [`**modelgate: ${escapeUntrusted(verdict.toUpperCase())}**`];
+  const head = headLabel(options.headSha);
+  if (head) parts.push(head);
+  if (refs?.base && refs.head)
+    parts.push(`${inlineCode(refs.base, { max: 60 })} \u2192 ${inlineCode(refs.head, { max: 60 })}`);
+  const link = safeLink("workflow run", options.runUrl);
+  if (link) parts.push(link);
+  return parts.join(" \xB7 ");
+}
+function skippedReason(result2) {
+  if (result2.partial_reason) return result2.partial_reason;
+  for (const warning of result2.warnings) {
+    if (warning.code === "config" || warning.code === "too_small") return warning.message;
+  }
+  return void 0;
+}
+function verdictSentence(result2) {
+  const total = result2.gates.length;
+  const failed = result2.gates.filter((gate) => gate.status === "fail");
+  const undecided = result2.gates.filter((gate) => gate.status === "inconclusive");
+  switch (result2.verdict) {
+    case "pass":
+      return total === 0 ? "No gates are configured." : `All ${plural2(total, "gate")} passed.`;
+    case "fail":
+      return failed.length > 0 ? `${formatCount(failed.length)} of ${plural2(total, "gate")} failed: ${names(failed)}.` : "The eval failed.";
+    case "inconclusive":
+      return undecided.length > 0 ? `No gate failed, but ${formatCount(undecided.length)} of ${plural2(total, "gate")} could not be decided: ${names(undecided)}.` : "The result is inconclusive.";
+    case "skipped": {
+      const reason = skippedReason(result2);
+      return `The eval did not run${reason ? `: ${escapeUntrusted(truncate(reason, REASON_MAX))}` : "."}`;
+    }
+  }
+}
+function partialBanner(result2) {
+  if (!result2.partial) return "";
+  const warning = result2.warnings.find((w) => w.code === "partial");
+  const reason = result2.partial_reason ?? (warning?.code === "partial" ? warning.reason : void 0);
+  const cap = warning?.code === "partial" ? warning.cap : void 0;
+  const details = [
+    reason ? escapeUntrusted(truncate(reason, REASON_MAX)) : "",
+    cap ? `cap ${inlineCode(cap, { max: 60 })}` : ""
+  ].filter((part) => part !== "");
+  const why = details.length > 0 ? ` (${details.join("; ")})` : "";
+  return [
+    "> [!WARNING]",
+    `> **Partial run:** the eval stopped before all cases finished${why}. The numbers cover only the cases that ran.`
+  ].join("\n");
+}
+function simulatedNotice(result2) {
+  if (result2.simulated !== true) return "";
+  return [
+    "> [!NOTE]",
+    "> **Simulated provider:** these numbers come from a simulated model server. They are not real and say nothing about any real model."
+  ].join("\n");
+}
+function pairedCases2(result2) {
+  if (result2.cases.length === 0) return Math.min(result2.base.cases, result2.head.cases);
+  return result2.cases.filter((c) => c.base !== void 0 && c.head !== void 0).length;
+}
+function gatesTooSmallToDecide(result2) {
+  const mde = result2.min_detectable_effect;
+  return result2.gates.filter(
+    (gate) => GATES[gate.name].completion && (!isFiniteNumber(mde) || mde > gate.threshold)
+  );
+}
+function sampleSentence(result2) {
+  const n = pairedCases2(result2);
+  if (n === 0) return "**Sample:** no case ran on both sides, so this run cannot decide any gate.";
+  const mde = result2.min_detectable_effect;
+  const detect = isFiniteNumber(mde) ? `at 80 % power it can detect a completion-rate change of ${formatValue(mde, "pp")} or more` : "the smallest completion-rate change it can detect could not be estimated";
+  const sentence = `**Sample:** ${plural2(n, "paired case")}; ${detect}.`;
+  const small = gatesTooSmallToDecide(result2);
+  if (small.length > 0) {
+    const thresholds = small.map(
+      (gate) => `${inlineCode(gate.name, { max: 60 })} (threshold ${formatValue(gate.threshold, "pp")})`
+    );
+    return `${sentence} **This run is too small to decide ${thresholds.join(", ")}**: such a gate stays inconclusive until more cases run.`;
+  }
+  const tooSmall = result2.warnings.find((w) => w.code === "too_small");
+  if (tooSmall?.code === "too_small") {
+    return `${sentence} **This run is too small to decide a gate:** ${escapeUntrusted(truncate(tooSmall.message, REASON_MAX))}`;
+  }
+  return sentence;
+}
+function renderHeadline(result2, marker, options) {
+  const title = options.title ? `### ${escapeUntrusted(truncate(options.title, REASON_MAX))}` : "";
+  const refs = { base: result2.base_ref, head: result2.head_ref };
+  const top = [marker, title, verdictLine(result2.verdict, options, refs)].filter((line) => line !== "").join("\n");
+  return [
+    top,
+    verdictSentence(result2),
+    partialBanner(result2),
+    simulatedNotice(result2),
+    sampleSentence(result2)
+  ].filter((block) => block !== "").join("\n\n");
+}
+function kpiDelta(result2, name) {
+  const given = result2.deltas[name];
+  if (given) return { delta: given.delta, ci95: given.ci95 };
+  const base = result2.base.kpis[name];
+  const head = result2.head.kpis[name];
+  return { delta: isFiniteNumber(base) && isFiniteNumber(head) ? head - base : null, ci95: null };
+}
+function kpiRow(result2, name) {
+  const unit = KPI_UNITS[name];
+  const base = result2.base.kpis[name];
+  const head = result2.head.kpis[name];
+  const { delta, ci95 } = kpiDelta(result2, name);
+  const signed = formatSigned(delta, deltaUnit(unit));
+  const moved = /^[+-]/.test(signed);
+  const relative2 = unit === "percent" || !moved ? null : formatRelative(base, head);
+  const deltaText = relative2 ? `${signed} (${relative2})` : signed;
+  return tableRow(
+    [
+      KPI_LABELS[name],
+      formatValue(base, unit),
+      formatValue(head, unit),
+      deltaText,
+      formatInterval(ci95, deltaUnit(unit), true)
+    ].map(markdownSafe)
+  );
+}
+function renderKpiTable(result2) {
+  const rows = KPI_NAMES.map((name) => kpiRow(result2, name));
+  return ["#### KPIs", "", tableHeader(["KPI", "base", "head", "\u0394", "95 % CI"]), ...rows].join("\n");
+}
+function statusWord(status) {
+  if (status === "fail") return "**FAIL**";
+  if (status === "pass") return "pass";
+  if (status === "inconclusive") return "inconclusive";
+  return escapeUntrusted(status);
+}
+function gateRow(gate) {
+  const { unit } = GATES[gate.name];
+  return tableRow([
+    inlineCode(gate.name, { max: 60, table: true }),
+    statusWord(gate.status),
+    markdownSafe(formatValue(gate.value, unit)),
+    markdownSafe(formatValue(gate.threshold, unit)),
+    markdownSafe(formatInterval(gate.ci95, unit, false)),
+    gate.reason ? escapeUntrusted(truncate(gate.reason, REASON_MAX)) : ""
+  ]);
+}
+function renderGatesTable(result2) {
+  if (result2.gates.length === 0) return "#### Gates\n\nNo gates are configured.";
+  const header = tableHeader(["gate", "status", "value", "threshold", "interval", "note"]);
+  return ["#### Gates", "", header, ...result2.gates.map(gateRow)].join("\n");
+}
+function change(base, head, name) {
+  const unit = KPI_UNITS[name];
+  return markdownSafe(`${formatValue(base[name], unit)} \u2192 ${formatValue(head[name], unit)}`);
+}
+function completionChange(sides) {
+  const base = sides.base.kpis.completion_rate;
+  const head = sides.head.kpis.completion_rate;
+  return isFiniteNumber(base) && isFiniteNumber(head) ? head - base : null;
+}
+function sortedRoutes(result2) {
+  const key = (route) => {
+    const sides = result2.routes[route];
+    const delta = sides ? completionChange(sides) : null;
+    return delta ?? Number.POSITIVE_INFINITY;
+  };
+  return Object.keys(result2.routes).sort((a, b) => key(a) - key(b) || (a < b ? -1 : a > b ? 1 : 0));
+}
+function routeRow(route, sides) {
+  const delta = completionChange(sides);
+  const completion2 = change(sides.base.kpis, sides.head.kpis, "completion_rate");
+  return tableRow([
+    inlineCode(route, { max: 60, table: true }),
+    delta === null ? completion2 : `${completion2} (${markdownSafe(formatSigned(delta, "pp"))})`,
+    change(sides.base.kpis, sides.head.kpis, "cost_per_completed_task"),
+    change(sides.base.kpis, sides.head.kpis, "error_rate")
+  ]);
+}
+function routesSection(result2) {
+  const routes = sortedRoutes(result2);
+  return {
+    items: routes.flatMap((route) => {
+      const sides = result2.routes[route];
+      return sides ? [routeRow(route, sides)] : [];
+    }),
+    render(shown, hidden) {
+      if (shown.length === 0 && hidden === 0) return "";
+      const lines = ["#### Per route (base \u2192 head)", ""];
+      if (shown.length > 0) {
+        lines.push(
+          tableHeader(["route", "completion rate", "cost / completed task", "error rate"]),
+          ...shown
+        );
+      }
+      if (hidden > 0) lines.push("", moreNotShown(hidden, shown.length > 0 ? "more routes" : "routes"));
+      return lines.join("\n");
+    }
+  };
+}
+function casesRunLine(result2) {
+  const { selection } = result2;
+  const ran = selection.case_ids.length;
+  const sampled = ran < selection.selected && selection.sample_seed;
+  const seed = sampled ? `, sampled with seed ${inlineCode(selection.sample_seed ?? "", { max: 60 })}` : "";
+  const scope = selection.all ? " (full suite requested)" : "";
+  return `- **Cases run:** ${formatCount(ran)} of ${formatCount(selection.selected)} selected${seed}${scope}.`;
+}
+function requestsLine(result2) {
+  const side2 = (name, summary2) => `${name} ${plural2(summary2.cases, "case")}, ${plural2(summary2.requests, "attempt")} sent to the provider, ${plural2(summary2.cache_hits, "attempt")} from the cache`;
+  return `- **Attempts:** ${side2("base", result2.base)}; ${side2("head", result2.head)}.`;
+}
+function selectionSection(result2) {
+  const reasons = result2.selection.reasons.map(
+    (r) => `  - ${inlineCode(r.route, { max: 60 })}: ${escapeUntrusted(truncate(r.reason, REASON_MAX))}`
+  );
+  return {
+    items: reasons,
+    render(shown, hidden) {
+      const lines = ["#### Selection", "", casesRunLine(result2), requestsLine(result2)];
+      if (shown.length > 0 || hidden > 0) lines.push("- **Why these cases:**", ...shown);
+      if (hidden > 0)
+        lines.push(`  - ${moreNotShown(hidden, shown.length > 0 ? "more reasons" : "reasons")}`);
+      return lines.join("\n");
+    }
+  };
+}
+
+// src/core/report/warnings.ts
+var LIST_MAX = 10;
+var TEXT_MAX = 300;
+var PRIORITY = {
+  model_mismatch: 0,
+  unknown_model: 1,
+  partial: 2,
+  endpoint_in_repo: 3,
+  config: 4,
+  too_small: 5,
+  missing_price: 6,
+  missing_usage: 6,
+  truncated_file_list: 7,
+  cases_changed: 8,
+  case_one_side: 9,
+  cache_entry_invalid: 10
+};
+function text(value) {
+  return escapeUntrusted(value.length > TEXT_MAX ? `${value.slice(0, TEXT_MAX - 1)}\u2026` : value);
+}
+function idList(ids) {
+  const shown = ids.slice(0, LIST_MAX).map((id) => inlineCode(id, { max: 60 }));
+  const rest = ids.length - shown.length;
+  return rest > 0 ? `${shown.join(", ")} and ${formatCount(rest)} more` : shown.join(", ");
+}
+function describe4(warning) {
+  switch (warning.code) {
+    case "model_mismatch":
+      return `**Model mismatch** on route ${inlineCode(warning.route)}: asked for ${inlineCode(warning.requested)}, the provider answered as ${inlineCode(warning.returned)}. This is the silent-fallback signal: traffic is not reaching the model the config names.`;
+    case "unknown_model":
+      return `**Unknown model** ${inlineCode(warning.model)} on route ${inlineCode(warning.route)} (${text(warning.side)}): the provider does not list it, so that side stopped before spending anything.`;
+    case "missing_price":
+      return `**No price** for ${inlineCode(warning.model)}: its cost shows as n/a. Add it under \`pricing\` in the policy.`;
+    case "missing_usage":
+      return `**No usage** in answers from ${inlineCode(warning.model)} on route ${inlineCode(warning.route)}: their tokens and cost are unknown (n/a), not 0.`;
+    case "partial": {
+      const cap = warning.cap ? ` (cap ${inlineCode(warning.cap)})` : "";
+      return `**Partial run**: ${text(warning.reason)}${cap}. The numbers cover only the cases that finished.`;
+    }
+    case "endpoint_in_repo":
+      return `**Endpoint in repo config**: ${inlineCode(warning.file)} sets ${inlineCode(warning.key)}. It was ignored; the provider endpoint comes only from the workflow inputs or the environment.`;
+    case "cases_changed": {
+      const lists = [
+        warning.added.length > 0 ? `added ${idList(warning.added)}` : "",
+        warning.removed.length > 0 ? `removed ${idList(warning.removed)}` : "",
+        warning.modified.length > 0 ? `modified ${idList(warning.modified)}` : ""
+      ].filter((part) => part !== "");
+      return `**This PR changes eval cases**${lists.length > 0 ? `: ${lists.join("; ")}` : ""}. Both sides ran the head's cases.`;
+    }
+    case "case_one_side":
+      return oneSideLine(warning.side, [warning.id]);
+    case "truncated_file_list":
+      return `**File list truncated**: GitHub listed only ${plural2(warning.files, "file")}; the change was judged on what could be seen.`;
+    case "too_small":
+      return `**Too small to decide**: ${text(warning.message)}`;
+    case "config":
+      return `**Config**: ${text(warning.message)}`;
+    case "cache_entry_invalid":
+      return `**Attempt cache**: ${plural2(warning.count, "malformed entry", "malformed entries")} ignored and run again (first: ${inlineCode(warning.example, { max: 120 })}).`;
+  }
+}
+function oneSideLine(side2, ids) {
+  return `**${plural2(ids.length, "case")} only on ${text(side2)}**, not compared: ${idList(ids)}.`;
+}
+function warningLines(warnings) {
+  const sorted = [...warnings].sort((a, b) => (PRIORITY[a.code] ?? 99) - (PRIORITY[b.code] ?? 99));
+  const oneSide = /* @__PURE__ */ new Map();
+  const lines = [];
+  for (const warning of sorted) {
+    if (warning.code === "case_one_side") {
+      oneSide.set(warning.side, [...oneSide.get(warning.side) ?? [], warning.id]);
+    } else {
+      lines.push(describe4(warning));
+    }
+  }
+  for (const [side2, ids] of oneSide) lines.push(oneSideLine(side2, ids));
+  return lines.map((line) => `- ${line}`);
+}
+function warningsSection(warnings) {
+  return {
+    items: warningLines(warnings),
+    render(shown, hidden) {
+      if (shown.length === 0 && hidden === 0) return "";
+      const lines = ["#### Warnings", "", ...shown];
+      if (hidden > 0)
+        lines.push(`- ${moreNotShown(hidden, shown.length > 0 ? "more warnings" : "warnings")}`);
+      return lines.join("\n");
+    }
+  };
+}
+
+// src/core/report/markdown.ts
+var GITHUB_COMMENT_LIMIT = 65536;
+function chartPart(result2) {
+  const chart = renderChart(result2);
+  return { items: chart === "" ? [] : [chart], render: (shown) => shown.join("") };
+}
+function renderComment(result2, opts = {}) {
+  const limit2 = opts.maxBytes ?? opts.maxChars ?? GITHUB_COMMENT_LIMIT;
+  const measure = opts.maxBytes === void 0 ? void 0 : utf8Length;
+  const routes = routesSection(result2);
+  const selection = selectionSection(result2);
+  const flipped = flippedSection(result2.cases);
+  const warnings = warningsSection(result2.warnings);
+  const chart = chartPart(result2);
+  const parts = [
+    renderHeadline(result2, COMMENT_MARKERS.eval, opts),
+    renderKpiTable(result2),
+    renderGatesTable(result2),
+    routes,
+    selection,
+    flipped,
+    warnings,
+    chart,
+    embedEvidence(result2, opts.headSha ?? "")
+  ];
+  return fitParts(parts, [flipped, routes, warnings, selection, chart], limit2, measure);
+}
+
+// src/eval/cache.ts
+import { createHash } from "node:crypto";
+import { readlinkSync, realpathSync } from "node:fs";
+import { open as open2, rename, writeFile as writeFile2 } from "node:fs/promises";
+import { dirname as dirname3, isAbsolute, join as join2, relative, resolve as resolve2, sep } from "node:path";
+
+// src/eval/writable.ts
+import { mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { dirname as dirname2, resolve } from "node:path";
+var probeCounter = 0;
+async function makeDirectories(dir) {
+  const missing = [];
+  let at = resolve(dir);
+  for (; ; ) {
+    try {
+      if (!(await stat(at)).isDirectory()) {
+        throw Object.assign(new Error(`${at} is not a directory`), { code: "ENOTDIR" });
+      }
+      break;
+    } catch (error62) {
+      if (error62.code !== "ENOENT") throw error62;
+      missing.push(at);
+      const parent = dirname2(at);
+      if (parent === at) throw error62;
+      at = parent;
+    }
+  }
+  for (const level of missing.reverse()) {
+    try {
+      await mkdir(level);
+    } catch (error62) {
+      if (error62.code !== "EEXIST") throw error62;
+    }
+  }
+}
+async function assertWritableDirectory(dir, subject, fix) {
+  probeCounter += 1;
+  const probe = resolve(dir, `.modelgate-probe-${process.pid}-${probeCounter}.tmp`);
+  try {
+    await makeDirectories(dir);
+    await writeFile(probe, "");
+  } catch (error62) {
+    const code18 = error62.code;
+    throw new UserError(
+      `${subject} is not writable: cannot create a file in ${dir} (${code18 ?? "error"}); ${fix}`
+    );
+  }
+  await rm(probe, { force: true });
+}
+
+// src/eval/cache.ts
+function endpointIdentity(baseURL) {
+  const url2 = new URL(baseURL);
+  return { text: `endpoint ${url2.origin}${url2.pathname.replace(/\/+$/, "")}`, simulated: false };
+}
+function simulatorIdentity(profiles, timeScale) {
+  const digest = createHash("sha256").update(canonicalJson({ profiles, timeScale })).digest("hex");
+  return { text: `simulator ${digest}`, simulated: true };
+}
+var CACHE_FORMAT = 2;
+function attemptKey(parts) {
+  return createHash("sha256").update(JSON.stringify({ format: CACHE_FORMAT, ...parts })).digest("hex");
+}
+var MAX_ENTRY_BYTES = 64 * 1024;
+var count2 = external_exports.int().nonnegative();
+var attemptWarningSchema = external_exports.strictObject({
+  code: external_exports.literal("model_mismatch"),
+  route: external_exports.string(),
+  requested: external_exports.string(),
+  returned: external_exports.string()
+});
+var cacheEntrySchema = external_exports.strictObject({
+  format: external_exports.literal(CACHE_FORMAT),
+  /** The storage key, so an entry copied to another key's file is a miss. */
+  key: external_exports.string().regex(/^[0-9a-f]{64}$/),
+  /** A digest of the provider identity: an endpoint path can hold a secret, so never its text. */
+  provider: external_exports.string().regex(/^[0-9a-f]{64}$/),
+  simulated: external_exports.boolean(),
+  outcome: external_exports.enum(["pass", "fail", "takeover"]),
+  detail: external_exports.string().max(4e3).optional(),
+  prompt_tokens: count2,
+  cached_tokens: count2,
+  completion_tokens: count2,
+  has_usage: external_exports.boolean(),
+  model: external_exports.string().min(1).max(512),
+  latency_ms: external_exports.number().nonnegative(),
+  tool_calls: count2,
+  warnings: external_exports.array(attemptWarningSchema).max(64)
+}).refine((entry) => entry.cached_tokens <= entry.prompt_tokens, {
+  message: "cached_tokens exceeds prompt_tokens",
+  path: ["cached_tokens"]
+});
+var temporaryCounter = 0;
+function temporaryPath(target) {
+  temporaryCounter += 1;
+  return `${target}.${process.pid}.${temporaryCounter}.tmp`;
+}
+function directoryCache(dir, provider, log = () => {
+}) {
+  const storageKey = (key) => createHash("sha256").update(`${provider.text}\0${key}`).digest("hex");
+  const providerDigest = createHash("sha256").update(provider.text).digest("hex");
+  const pathOf = (stored) => join2(dir, stored.slice(0, 2), `${stored}.json`);
+  let invalid = 0;
+  let firstInvalid = "";
+  const reject = (file2, reason) => {
+    invalid++;
+    if (invalid === 1) {
+      firstInvalid = `${relative(dir, file2)}: ${reason}`;
+      log(`attempt cache: ignoring malformed entry ${file2}: ${reason}`);
+    }
+    return void 0;
+  };
+  return {
+    async get(key) {
+      const stored = storageKey(key);
+      const file2 = pathOf(stored);
+      let text2;
+      try {
+        text2 = await readSmall(file2);
+      } catch (error62) {
+        const code18 = error62.code;
+        if (code18 === "ENOENT") return void 0;
+        return reject(
+          file2,
+          code18 === "EFBIG" ? `larger than ${MAX_ENTRY_BYTES} bytes` : `unreadable (${code18})`
+        );
+      }
+      let json2;
+      try {
+        json2 = JSON.parse(text2);
+      } catch {
+        return reject(file2, "not JSON");
+      }
+      const parsed = cacheEntrySchema.safeParse(json2);
+      if (!parsed.success) {
+        const issue2 = parsed.error.issues[0];
+        return reject(file2, `${issue2?.path.join(".") || "entry"}: ${issue2?.message ?? "invalid"}`);
+      }
+      const entry = parsed.data;
+      if (entry.key !== stored) return reject(file2, "written for another key");
+      if (entry.provider !== providerDigest || entry.simulated !== provider.simulated) {
+        return reject(file2, "written for another provider");
+      }
+      const { format: _format, key: _key, provider: _provider, ...hit } = entry;
+      return hit;
+    },
+    async set(key, value) {
+      const stored = storageKey(key);
+      const target = pathOf(stored);
+      const entry = {
+        format: CACHE_FORMAT,
+        key: stored,
+        provider: providerDigest,
+        simulated: provider.simulated,
+        ...value
+      };
+      try {
+        await makeDirectories(dirname3(target));
+        const temporary = temporaryPath(target);
+        await writeFile2(temporary, JSON.stringify(entry));
+        await rename(temporary, target);
+      } catch (error62) {
+        log(`attempt cache: cannot write ${target}: ${error62.message}`);
+      }
+    },
+    warnings() {
+      return invalid > 0 ? [{ code: "cache_entry_invalid", count: invalid, example: firstInvalid }] : [];
+    }
+  };
+}
+var noCache = {
+  get: async () => void 0,
+  set: async () => {
+  },
+  warnings: () => []
+};
+async function readSmall(file2) {
+  const handle = await open2(file2, "r");
+  try {
+    const { size, isFile } = await handle.stat().then((s) => ({ size: s.size, isFile: s.isFile() }));
+    if (!isFile) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
+    if (size > MAX_ENTRY_BYTES) throw Object.assign(new Error("too large"), { code: "EFBIG" });
+    return await handle.readFile("utf8");
+  } finally {
+    await handle.close();
+  }
+}
+function trackedInCacheDir(cacheDir, root, tracked) {
+  const caches = [resolve2(cacheDir), realpathOfExisting(cacheDir)];
+  const roots = [resolve2(root), realpathOfExisting(root)];
+  return tracked.find(
+    (path2) => roots.some((r) => caches.some((c) => isInside(c, join2(r, ...path2.split("/")))))
+  );
+}
+function isInside(dir, path2) {
+  const rel = relative(dir, path2);
+  return rel === "" || rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+}
+function realpathOfExisting(path2, depth = 0) {
+  const rest = [];
+  let at = resolve2(path2);
+  for (; ; ) {
+    try {
+      return join2(realpathSync(at), ...rest.reverse());
+    } catch {
+      const target = depth < 32 ? readlinkOrUndefined(at) : void 0;
+      if (target !== void 0) {
+        return join2(realpathOfExisting(resolve2(dirname3(at), target), depth + 1), ...rest.reverse());
+      }
+      const parent = dirname3(at);
+      if (parent === at) return resolve2(path2);
+      rest.push(at.slice(parent.length).replace(/^[/\\]/, ""));
+      at = parent;
+    }
+  }
+}
+function readlinkOrUndefined(path2) {
+  try {
+    return readlinkSync(path2);
+  } catch {
+    return void 0;
+  }
+}
+function canonicalJson(value) {
+  return JSON.stringify(
+    value,
+    (_key, item) => item && typeof item === "object" && !Array.isArray(item) ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) : item
+  );
 }
 
 // src/core/build-result.ts
@@ -38350,23 +38645,31 @@ function buildResult(parts) {
     head: sideSummary(cases, "head"),
     routes: computeRouteKpis(cases),
     deltas: computeDeltas(cases),
-    min_detectable_effect: ran ? minDetectableEffect(outcomePairs(pairedCases2(cases), "pass")) : null,
+    min_detectable_effect: ran ? minDetectableEffect(outcomePairs(pairedCases(cases), "pass")) : null,
     gates: gates2.gates,
     warnings,
     selection: parts.selection,
     cases,
     ...parts.simulated ? { simulated: true } : {},
-    gates_config: parts.gates,
+    gates_config: gatesConfigOf(parts.gates),
     ...parts.shard ? { shard: parts.shard } : {}
   };
 }
-function sideSummary(cases, side) {
-  const ran = cases.flatMap((c) => c[side] ? [c[side]] : []);
+function sideSummary(cases, side2) {
+  const ran = cases.flatMap((c) => c[side2] ? [c[side2]] : []);
   return {
     kpis: computeKpis(ran),
     cases: ran.length,
     requests: ran.filter((r) => !r.cached).reduce((n, r) => n + r.attempts, 0),
     cache_hits: ran.filter((r) => r.cached).reduce((n, r) => n + r.attempts, 0)
+  };
+}
+function gatesConfigOf(gates2) {
+  return {
+    max_error_rate: gates2.max_error_rate,
+    max_completion_rate_drop: gates2.max_completion_rate_drop,
+    ...gates2.max_cost_increase !== void 0 ? { max_cost_increase: gates2.max_cost_increase } : {},
+    min_cases: gates2.min_cases
   };
 }
 
@@ -38503,8 +38806,8 @@ function sample(ids, size, seed) {
   const rank = (id) => createHash2("sha256").update(`${seed}\0${id}`).digest("hex");
   return [...ids].map((id) => ({ id, rank: rank(id) })).sort((a, b) => a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0).slice(0, size).map((entry) => entry.id);
 }
-function shardOf(ids, index, count2) {
-  return [...ids].sort().filter((_, position) => position % count2 === index - 1);
+function shardOf(ids, index, count3) {
+  return [...ids].sort().filter((_, position) => position % count3 === index - 1);
 }
 function changedPathSet(classification) {
   const paths = /* @__PURE__ */ new Set();
@@ -45295,7 +45598,7 @@ function parseJsonl(text2, file2) {
       problems.push(`${file2}:${line}: not valid JSON (${error62.message})`);
       return;
     }
-    validate2(value, file2, () => line, cases, problems);
+    validate2(value, file2, { at: () => line, key: () => line }, cases, problems);
   });
   if (problems.length) throw new UserError(problems.join("\n"));
   return cases;
@@ -45308,22 +45611,42 @@ function parseList(text2, file2) {
   const cases = [];
   const problems = [];
   document.value.forEach((value, index) => {
-    validate2(value, file2, (path2) => document.lineOf([index, ...path2]) ?? 1, cases, problems);
+    validate2(
+      value,
+      file2,
+      {
+        at: (path2) => document.lineOf([index, ...path2]) ?? 1,
+        key: (parent, key) => document.keyLineOf([index, ...parent], key) ?? 1
+      },
+      cases,
+      problems
+    );
   });
   if (problems.length) throw new UserError(problems.join("\n"));
   return cases;
 }
-function validate2(value, file2, lineOf, cases, problems) {
+var CASE_KEYS = Object.keys(caseSchema.shape);
+function validate2(value, file2, lines, cases, problems) {
   const parsed = caseSchema.safeParse(value);
   if (parsed.success) {
-    cases.push({ case: parsed.data, file: file2, line: lineOf([]) });
+    cases.push({ case: parsed.data, file: file2, line: lines.at([]) });
     return;
   }
   const id = typeof value?.id === "string" ? ` (case ${value.id})` : "";
   for (const issue2 of parsed.error.issues) {
+    if (issue2.code === "unrecognized_keys") {
+      for (const key of issue2.keys) {
+        const field2 = [...issue2.path.map(String), key].join(".");
+        const hint = issue2.path.length === 0 ? closestMatch(key, CASE_KEYS) : void 0;
+        problems.push(
+          `${file2}:${lines.key(issue2.path, key)}${id} ${field2}: unknown key${hint ? `; did you mean "${hint}"?` : ""}`
+        );
+      }
+      continue;
+    }
     const field = issue2.path.length ? issue2.path.map(String).join(".") : "(case)";
     problems.push(
-      `${file2}:${lineOf(issue2.path)}${id} ${field}: ${issue2.message.replace(/^Invalid input: /, "")}`
+      `${file2}:${lines.at(issue2.path)}${id} ${field}: ${issue2.message.replace(/^Invalid input: /, "")}`
     );
   }
 }
@@ -45451,12 +45774,12 @@ async function loadSide(source, config2) {
   for (const [path2, content2] of caseTexts) if (content2 !== null) caseFiles.set(path2, content2);
   return { source, llm: llm2, caseFiles };
 }
-function parseCases(side) {
-  return mergeCases([...side.caseFiles].map(([path2, text2]) => parseCaseFile(text2, path2)));
+function parseCases(side2) {
+  return mergeCases([...side2.caseFiles].map(([path2, text2]) => parseCaseFile(text2, path2)));
 }
-function parseCasesLeniently(side) {
+function parseCasesLeniently(side2) {
   try {
-    return parseCases(side);
+    return parseCases(side2);
   } catch (error62) {
     if (error62 instanceof UserError) return void 0;
     throw error62;
@@ -51500,10 +51823,10 @@ _a4 = AbstractChatCompletionRunner, _AbstractChatCompletionRunner_completionArri
             if (!hasOwn(details, name)) {
               continue;
             }
-            const count2 = details[name];
-            if (typeof count2 === "number") {
+            const count3 = details[name];
+            if (typeof count3 === "number") {
               Object.defineProperty(totalDetails, name, {
-                value: (hasOwn(totalDetails, name) ? totalDetails[name] ?? 0 : 0) + count2,
+                value: (hasOwn(totalDetails, name) ? totalDetails[name] ?? 0 : 0) + count3,
                 enumerable: true,
                 configurable: true,
                 writable: true
@@ -61642,14 +61965,14 @@ function isPrimitiveAssistantStreamArrayDelta(accumulator, delta) {
   return delta.every(isPrimitiveAssistantStreamValue) && accumulator.every(isPrimitiveAssistantStreamValue);
 }
 function countOwnAssistantStreamArrayEntries(accumulator) {
-  let count2 = 0;
+  let count3 = 0;
   for (const key of Object.keys(accumulator)) {
     const index = Number(key);
     if (Number.isSafeInteger(index) && index >= 0 && index < accumulator.length && String(index) === key) {
-      count2 += 1;
+      count3 += 1;
     }
   }
-  return count2;
+  return count3;
 }
 function getAssistantStreamArrayOwnEntryCount(accumulator, enforceSparseHoleBudget, cachedState) {
   if (!enforceSparseHoleBudget) {
@@ -69676,924 +69999,6 @@ function isUndiciDispatcherVersionMismatchError(error62) {
 var _a6;
 _a6 = brand_privateBedrockClient;
 
-// src/eval/preflight.ts
-var PREFLIGHT_TIMEOUT_MS = 15e3;
-var PreflightInterrupted = class extends Error {
-};
-async function listProviderModels(client, options = {}) {
-  const timeoutMs = options.timeoutMs ?? PREFLIGHT_TIMEOUT_MS;
-  const deadline = AbortSignal.timeout(timeoutMs);
-  const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
-  const ids = /* @__PURE__ */ new Set();
-  try {
-    for await (const model of client.models.list({ timeout: timeoutMs, maxRetries: 1, signal })) {
-      ids.add(model.id);
-    }
-  } catch (error62) {
-    if (options.signal?.aborted) throw new PreflightInterrupted("interrupted");
-    if (deadline.aborted) {
-      throw new ProviderUnavailable(
-        `cannot list the provider's models: no answer from GET /models within ${Math.round(timeoutMs / 1e3)} s`
-      );
-    }
-    const status = error62 instanceof APIError && error62.status !== void 0 ? ` (HTTP ${error62.status})` : "";
-    throw new ProviderUnavailable(
-      `cannot list the provider's models${status}: ${error62.message.split("\n")[0]}`
-    );
-  }
-  return ids;
-}
-function isOffered(model, offered) {
-  if (offered.has(model)) return true;
-  for (const id of offered) if (modelFamily(id) === model) return true;
-  return false;
-}
-var ProviderUnavailable = class extends Error {
-};
-
-// src/core/cases/assertions.ts
-var import_ajv = __toESM(require_ajv(), 1);
-var ajv = new import_ajv.Ajv({ allErrors: false, strict: false });
-var compiledSchemas = /* @__PURE__ */ new Map();
-function checkAssertion(assertion, answer, judged) {
-  switch (assertion.type) {
-    case "equals":
-      return answer.text.trim() === assertion.value.trim() ? OK : fail(`expected exactly ${quote(assertion.value)}`);
-    case "contains":
-      return includes(answer.text, assertion.value, assertion.ignore_case) ? OK : fail(`expected the answer to contain ${quote(assertion.value)}`);
-    case "not_contains":
-      return includes(answer.text, assertion.value, assertion.ignore_case) ? fail(`expected the answer not to contain ${quote(assertion.value)}`) : OK;
-    case "regex": {
-      const compiled2 = compileUserRegex(assertion.value, assertion.flags);
-      if (!compiled2.ok) return fail(`regex /${assertion.value}/: ${compiled2.reason}`);
-      return regexMatches(compiled2.regex, answer.text) ? OK : fail(`expected the answer to match /${assertion.value}/${assertion.flags ?? ""}`);
-    }
-    case "json_schema":
-      return checkJsonSchema(assertion.schema, answer.text);
-    case "tool_called":
-      return checkToolCalled(assertion.name, assertion.args, answer);
-    case "judge":
-      if (!judged) return fail("judge verdict missing");
-      return judged.pass ? OK : fail(`judge: ${judged.reason}`);
-  }
-}
-function judgeAnswer(testCase, answer, judged) {
-  if (testCase.takeover && checkAssertion(testCase.takeover, answer).ok) return { outcome: "takeover" };
-  for (const [index, assertion] of testCase.assert.entries()) {
-    if (assertion.type === "judge" && judged === void 0) continue;
-    const check2 = checkAssertion(assertion, answer, judged?.get(index));
-    if (!check2.ok) return { outcome: "fail", reason: check2.reason };
-  }
-  return { outcome: "pass" };
-}
-function judgeAssertions(testCase) {
-  return testCase.assert.flatMap(
-    (assertion, index) => assertion.type === "judge" ? [{ index, rubric: assertion.rubric, ...assertion.model ? { model: assertion.model } : {} }] : []
-  );
-}
-var OK = { ok: true };
-function fail(reason) {
-  return { ok: false, reason };
-}
-function includes(text2, value, ignoreCase = false) {
-  return ignoreCase ? text2.toLowerCase().includes(value.toLowerCase()) : text2.includes(value);
-}
-function quote(value) {
-  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}\u2026` : value);
-}
-function checkJsonSchema(schema, text2) {
-  let value;
-  try {
-    value = JSON.parse(text2.trim());
-  } catch {
-    return fail("expected the answer to be JSON, but it does not parse");
-  }
-  const key = JSON.stringify(schema);
-  let validate3 = compiledSchemas.get(key);
-  if (!validate3) {
-    validate3 = ajv.compile(schema);
-    compiledSchemas.set(key, validate3);
-  }
-  if (validate3(value)) return OK;
-  const first = validate3.errors?.[0];
-  return fail(
-    `JSON does not match the schema: ${first ? `${first.instancePath || "(root)"} ${first.message}` : "invalid"}`
-  );
-}
-function checkToolCalled(name, args, answer) {
-  const calls = answer.toolCalls.filter((call) => call.name === name);
-  if (calls.length === 0) return fail(`expected a call to tool ${quote(name)}`);
-  if (!args) return OK;
-  const matching = calls.some((call) => {
-    try {
-      return isSubset(args, JSON.parse(call.arguments));
-    } catch {
-      return false;
-    }
-  });
-  return matching ? OK : fail(`expected a call to ${quote(name)} with arguments including ${JSON.stringify(args)}`);
-}
-function isSubset(expected, actual) {
-  if (expected === null || typeof expected !== "object") return Object.is(expected, actual);
-  if (actual === null || typeof actual !== "object") return false;
-  return Object.entries(expected).every(
-    ([key, value]) => isSubset(value, ownGet(actual, key))
-  );
-}
-
-// src/eval/limiter.ts
-function createLimiter(limit2) {
-  let active = 0;
-  const waiting = [];
-  const release = () => {
-    active--;
-    waiting.shift()?.();
-  };
-  return async function run3(task) {
-    if (active >= limit2) await new Promise((resolve4) => waiting.push(resolve4));
-    active++;
-    try {
-      return await task();
-    } finally {
-      release();
-    }
-  };
-}
-function sleep2(ms2, signal) {
-  return new Promise((resolve4, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve4();
-    }, ms2);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-// src/eval/response-schema.ts
-var tokenCount = external_exports.int().nonnegative();
-var functionCall = external_exports.object({
-  id: external_exports.string(),
-  type: external_exports.literal("function"),
-  function: external_exports.object({ name: external_exports.string(), arguments: external_exports.string() })
-});
-var otherCall = external_exports.object({ type: external_exports.string().refine((type) => type !== "function") });
-var message2 = external_exports.object({
-  content: external_exports.string().nullish(),
-  tool_calls: external_exports.array(external_exports.union([functionCall, otherCall])).nullish()
-});
-var usage = external_exports.object({
-  prompt_tokens: tokenCount,
-  completion_tokens: tokenCount,
-  prompt_tokens_details: external_exports.object({ cached_tokens: tokenCount.nullish() }).nullish()
-});
-var completion = external_exports.object({
-  model: external_exports.string().min(1),
-  choices: external_exports.array(external_exports.object({ message: message2 })).min(1, "no choices"),
-  usage: external_exports.unknown().optional()
-});
-function validateCompletion(body) {
-  const parsed = completion.safeParse(body);
-  if (!parsed.success) return { ok: false, reason: describe4(parsed.error) };
-  const choice = parsed.data.choices[0];
-  if (!choice) return { ok: false, reason: "malformed answer: no choices" };
-  const calls = (choice.message.tool_calls ?? []).flatMap(
-    (call) => "function" in call && call.type === "function" ? [{ id: call.id, name: call.function.name, arguments: call.function.arguments }] : []
-  );
-  const raw = parsed.data.usage;
-  const absent = raw === null || raw === void 0 || typeof raw === "object" && raw.prompt_tokens === void 0 && raw.completion_tokens === void 0;
-  let stepUsage = null;
-  if (!absent) {
-    const checked = usage.safeParse(raw);
-    if (!checked.success) return { ok: false, reason: describe4(checked.error, "usage") };
-    stepUsage = {
-      prompt_tokens: checked.data.prompt_tokens,
-      cached_tokens: checked.data.prompt_tokens_details?.cached_tokens ?? 0,
-      completion_tokens: checked.data.completion_tokens
-    };
-  }
-  return {
-    ok: true,
-    answer: { model: parsed.data.model, content: choice.message.content ?? "", calls, usage: stepUsage }
-  };
-}
-function describe4(error62, prefix) {
-  const issue2 = error62.issues[0];
-  if (!issue2) return "malformed answer from the provider";
-  const path2 = [...prefix ? [prefix] : [], ...issue2.path.map(String)].join(".") || "(body)";
-  return `malformed answer from the provider: ${path2}: ${issue2.message.replace(/^Invalid input: /, "")}`;
-}
-
-// src/core/text/redact-url.ts
-var HARMLESS_PARAMS = /* @__PURE__ */ new Set(["api-version", "api_version"]);
-function redactUrl(value) {
-  let url2;
-  try {
-    url2 = new URL(value);
-  } catch {
-    return value.replace(/\/\/[^/?#\s]*@/g, "//***@").replace(/\?[^#\s]*/g, "?***");
-  }
-  if (url2.username || url2.password) {
-    url2.username = "***";
-    url2.password = "";
-  }
-  for (const name of new Set(url2.searchParams.keys())) {
-    if (!HARMLESS_PARAMS.has(name.toLowerCase())) url2.searchParams.set(name, "***");
-  }
-  if (url2.hash.length > 1) url2.hash = "***";
-  return url2.toString().replace(/%2A%2A%2A/g, "***");
-}
-
-// src/eval/openai-client.ts
-var DEFAULT_BASE_URL = "https://api.openai.com/v1";
-function createOpenAIClient(settings) {
-  let url2;
-  try {
-    url2 = new URL(settings.baseURL);
-  } catch {
-    throw new UserError(
-      `provider base URL '${redactUrl(settings.baseURL)}' is not a URL (expected e.g. ${DEFAULT_BASE_URL})`
-    );
-  }
-  if (url2.protocol !== "https:" && url2.protocol !== "http:") {
-    throw new UserError(`provider base URL '${redactUrl(settings.baseURL)}' must be http(s)`);
-  }
-  return new OpenAI({
-    baseURL: settings.baseURL,
-    apiKey: settings.apiKey,
-    maxRetries: settings.maxRetries ?? 2,
-    timeout: settings.defaultTimeoutMs ?? 3e5,
-    fetch: rateLimitAwareFetch
-  });
-}
-async function rateLimitAwareFetch(input2, init) {
-  const response = await fetch(input2, init);
-  if (response.status !== 429) return response;
-  const headers = new Headers(response.headers);
-  headers.set("x-should-retry", "false");
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
-}
-function retryAfterMs(headers, fallbackMs, now = Date.now()) {
-  const ms2 = Number(headers?.get("retry-after-ms"));
-  if (Number.isFinite(ms2) && ms2 >= 0 && headers?.get("retry-after-ms") !== null) return ms2;
-  const after = headers?.get("retry-after");
-  if (after) {
-    const seconds2 = Number(after);
-    if (Number.isFinite(seconds2) && seconds2 >= 0) return seconds2 * 1e3;
-    const date5 = Date.parse(after);
-    if (Number.isFinite(date5)) return Math.max(0, date5 - now);
-  }
-  return fallbackMs;
-}
-
-// src/eval/retry-policy.ts
-var DEFAULT_RETRY_POLICY = {
-  serverRetries: 2,
-  rateLimitRetries: 30,
-  rateLimitFloorMs: 1e3,
-  backoffBaseMs: 500,
-  maxRateLimitWaitMs: 15 * 6e4
-};
-var freshStep = () => ({ serverErrors: 0, rateLimits: 0 });
-function afterFailure(error62, step, policy, waitedMs, random = Math.random) {
-  if (error62 instanceof APIError && error62.status === 429) {
-    step.rateLimits++;
-    if (step.rateLimits > policy.rateLimitRetries) {
-      return {
-        kind: "stop",
-        reason: `rate limited: ${step.rateLimits} 429 answers in a row for one request`
-      };
-    }
-    const asked = retryAfterMs(error62.headers, policy.rateLimitFloorMs);
-    const remaining = policy.maxRateLimitWaitMs - waitedMs;
-    if (asked > remaining) {
-      return {
-        kind: "stop",
-        reason: `rate limited: the provider asked to wait ${seconds(asked)} (Retry-After), more than the ${seconds(remaining)} this run may still wait (${seconds(policy.maxRateLimitWaitMs)} in total)`
-      };
-    }
-    const base = Math.max(policy.rateLimitFloorMs, asked);
-    const waitMs = Math.min(remaining, Math.round(base + random() * policy.rateLimitFloorMs * 0.25));
-    return { kind: "retry", waitMs, rateLimited: true };
-  }
-  if (isTransient(error62)) {
-    step.serverErrors++;
-    if (step.serverErrors > policy.serverRetries) return { kind: "error", error: error62 };
-    const exponential = policy.backoffBaseMs * 2 ** Math.min(step.serverErrors - 1, 3);
-    return { kind: "retry", waitMs: Math.round(exponential * (0.75 + random() * 0.25)), rateLimited: false };
-  }
-  return { kind: "error", error: error62 };
-}
-function isTransient(error62) {
-  if (error62 instanceof APIError) {
-    const status = error62.status;
-    if (status === void 0) return error62 instanceof APIConnectionError;
-    return status === 408 || status === 409 || status >= 500;
-  }
-  return false;
-}
-function seconds(ms2) {
-  return `${Math.max(0, Math.round(ms2 / 1e3))} s`;
-}
-
-// src/eval/runner.ts
-var RunStopped = class extends Error {
-  cap;
-  constructor(reason, cap) {
-    super(reason);
-    this.cap = cap;
-  }
-};
-var NO_DEADLINE_MS = 6e5;
-async function runTasks(tasks, options) {
-  const limit2 = createLimiter(options.concurrency);
-  const cache = options.cache ?? noCache;
-  const policy = {
-    ...DEFAULT_RETRY_POLICY,
-    serverRetries: options.client.maxRetries,
-    ...options.maxRateLimitWaitMs !== void 0 ? { maxRateLimitWaitMs: options.maxRateLimitWaitMs } : {},
-    ...options.retry
-  };
-  const totals = {
-    cacheHits: 0,
-    tokens: 0,
-    cost: 0,
-    requests: 0,
-    mismatches: [],
-    missingUsage: [],
-    simulated: false
-  };
-  const results = /* @__PURE__ */ new Map();
-  const seenMismatch = /* @__PURE__ */ new Set();
-  const seenNoUsage = /* @__PURE__ */ new Set();
-  let stopped;
-  let taskCapped;
-  let rateLimitWaitedMs = 0;
-  const checkBudget = () => {
-    if (stopped) throw new RunStopped(stopped.reason, stopped.cap);
-    if (options.signal?.aborted) throw new RunStopped("interrupted");
-    const { max_run_tokens, max_run_cost_usd } = options.budget;
-    if (max_run_tokens !== void 0 && totals.tokens >= max_run_tokens) {
-      throw new RunStopped(
-        `run token budget reached (${totals.tokens} \u2265 ${max_run_tokens})`,
-        "budget.max_run_tokens"
-      );
-    }
-    if (max_run_cost_usd !== void 0 && totals.cost >= max_run_cost_usd) {
-      throw new RunStopped(
-        `run cost budget reached ($${totals.cost.toFixed(4)} \u2265 $${max_run_cost_usd})`,
-        "budget.max_run_cost_usd"
-      );
-    }
-  };
-  const request = async (params, remainingMs) => {
-    const step = freshStep();
-    let elapsed = 0;
-    for (; ; ) {
-      checkBudget();
-      const started2 = performance.now();
-      const budgetMs = Math.max(1, Math.ceil(remainingMs - elapsed));
-      totals.requests++;
-      let body;
-      let failure2;
-      try {
-        body = await options.client.chat.completions.create(params, {
-          timeout: budgetMs,
-          // The runner owns every retry: SDK retries restarted after each 429 never ran out.
-          maxRetries: 0,
-          signal: combineSignals(AbortSignal.timeout(budgetMs), options.signal)
-        });
-      } catch (error63) {
-        failure2 = { error: error63 };
-      }
-      if (!isRateLimited(failure2?.error)) elapsed += performance.now() - started2;
-      if (!failure2) {
-        const checked = validateCompletion(body);
-        if (!checked.ok) throw Object.assign(new Error(checked.reason), { elapsedMs: elapsed });
-        return { answer: checked.answer, elapsed };
-      }
-      if (options.signal?.aborted) throw new RunStopped("interrupted");
-      const { error: error62 } = failure2;
-      if (isTimeout(error62) || elapsed >= remainingMs) throw Object.assign(timedOut(), { elapsedMs: elapsed });
-      const next = afterFailure(error62, step, policy, rateLimitWaitedMs);
-      if (next.kind === "stop") throw new RunStopped(next.reason);
-      if (next.kind === "error") {
-        throw Object.assign(error62 instanceof Error ? error62 : new Error(String(error62)), {
-          elapsedMs: elapsed
-        });
-      }
-      if (next.rateLimited) rateLimitWaitedMs += next.waitMs;
-      await sleep2(next.waitMs, options.signal).catch(() => {
-        throw new RunStopped("interrupted");
-      });
-    }
-  };
-  const judge = async (testCase, answer, model) => {
-    const verdicts = /* @__PURE__ */ new Map();
-    for (const item of judgeAssertions(testCase)) {
-      const judgeModel = item.model ?? options.judgeModel;
-      if (!judgeModel) {
-        verdicts.set(item.index, { pass: false, reason: "no judge model configured (evals.judge_model)" });
-        continue;
-      }
-      if (judgeModel === model) {
-        verdicts.set(item.index, {
-          pass: false,
-          reason: `the judge model ${judgeModel} is the model under test`
-        });
-        continue;
-      }
-      const { answer: verdict } = await request(
-        {
-          model: judgeModel,
-          messages: [
-            {
-              role: "system",
-              content: 'You grade an answer against a rubric. Reply with JSON only: {"pass": true|false, "reason": "<one sentence>"}.'
-            },
-            { role: "user", content: `Rubric:
-${item.rubric}
-
-Answer:
-${answer.text}` }
-          ]
-        },
-        NO_DEADLINE_MS
-      );
-      verdicts.set(item.index, parseJudgeVerdict(verdict.content));
-    }
-    return verdicts;
-  };
-  const runAttempt = async (task, attempt, taskTokens) => {
-    const { testCase, resolved } = task;
-    const maxSteps = testCase.max_steps ?? options.maxSteps;
-    const deadline = resolved.timeout_ms ?? NO_DEADLINE_MS;
-    const key = attemptKey({
-      model: resolved.model,
-      max_output_tokens: resolved.max_output_tokens,
-      timeout_ms: resolved.timeout_ms,
-      messages: task.messages,
-      case: testCase,
-      max_steps: maxSteps,
-      attempt
-    });
-    const spent = {
-      messages: [...task.messages],
-      usage: { prompt_tokens: 0, cached_tokens: 0, completion_tokens: 0 },
-      hasUsage: true,
-      modelTime: 0,
-      model: resolved.model,
-      toolCalls: [],
-      text: ""
-    };
-    const errorResult = (detail) => ({
-      outcome: "error",
-      detail,
-      ...spent.usage,
-      has_usage: spent.hasUsage,
-      model: spent.model,
-      latency_ms: null,
-      tool_calls: spent.toolCalls.length,
-      cached: false
-    });
-    const failed = (error62) => {
-      if (error62 instanceof RunStopped) throw error62;
-      spent.modelTime += error62.elapsedMs ?? 0;
-      if (spent.modelTime >= deadline || isTimeout(error62))
-        return errorResult(`timed out after ${deadline} ms`);
-      return errorResult(describeProviderError(error62));
-    };
-    let state2 = { at: "lookup" };
-    while (state2.at !== "done") {
-      switch (state2.at) {
-        case "lookup": {
-          const hit = await cache.get(key);
-          if (hit) {
-            totals.cacheHits++;
-            for (const warning of hit.warnings) noteMismatch(task, warning.returned);
-            if (!hit.has_usage) noteMissingUsage(task, hit.model);
-            if (hit.simulated) totals.simulated = true;
-            state2 = { at: "done", attempt: { ...hit, cached: true } };
-          } else state2 = { at: "step", step: 0 };
-          break;
-        }
-        case "step": {
-          if (state2.step >= maxSteps) {
-            state2 = { at: "judge", answer: { text: spent.text, toolCalls: spent.toolCalls } };
-            break;
-          }
-          const { max_task_tokens } = options.budget;
-          const used = spent.usage.prompt_tokens + spent.usage.completion_tokens;
-          if (max_task_tokens !== void 0 && taskTokens() + used >= max_task_tokens) {
-            state2 = {
-              at: "done",
-              attempt: { ...errorResult(`task token cap reached (${max_task_tokens})`), task_capped: true }
-            };
-            break;
-          }
-          const remaining = deadline - spent.modelTime;
-          if (remaining <= 0) {
-            state2 = { at: "done", attempt: errorResult(`timed out after ${deadline} ms`) };
-            break;
-          }
-          let answer;
-          try {
-            const done = await request(requestParams(task, spent.messages), remaining);
-            spent.modelTime += done.elapsed;
-            answer = done.answer;
-          } catch (error62) {
-            state2 = { at: "done", attempt: failed(error62) };
-            break;
-          }
-          spent.model = answer.model;
-          recordUsage(task, spent, answer);
-          spent.text = answer.content;
-          if (answer.calls.length === 0) {
-            state2 = { at: "judge", answer: { text: spent.text, toolCalls: spent.toolCalls } };
-            break;
-          }
-          spent.messages.push({
-            role: "assistant",
-            content: answer.content || null,
-            tool_calls: answer.calls.map((call) => ({
-              id: call.id,
-              type: "function",
-              function: { name: call.name, arguments: call.arguments }
-            }))
-          });
-          for (const call of answer.calls) {
-            spent.toolCalls.push({ name: call.name, arguments: call.arguments });
-            spent.messages.push({
-              role: "tool",
-              tool_call_id: call.id,
-              content: scriptedResult(testCase, call.name)
-            });
-          }
-          state2 = { at: "step", step: state2.step + 1 };
-          break;
-        }
-        case "judge": {
-          noteMismatch(task, spent.model);
-          const withoutJudge = judgeAnswer(testCase, state2.answer);
-          if (withoutJudge.outcome !== "pass" || judgeAssertions(testCase).length === 0) {
-            state2 = { at: "store", outcome: withoutJudge, text: state2.answer.text };
-            break;
-          }
-          try {
-            const verdicts = await judge(testCase, state2.answer, resolved.model);
-            state2 = {
-              at: "store",
-              outcome: judgeAnswer(testCase, state2.answer, verdicts),
-              text: state2.answer.text
-            };
-          } catch (error62) {
-            const attempt2 = failed(error62);
-            state2 = { at: "done", attempt: { ...attempt2, detail: `judge: ${attempt2.detail}` } };
-          }
-          break;
-        }
-        case "store": {
-          const { outcome, text: text2 } = state2;
-          const record3 = {
-            outcome: outcome.outcome,
-            ...outcome.outcome === "fail" ? { detail: `${outcome.reason}; answer: ${text2.slice(0, 300)}` } : {},
-            prompt_tokens: spent.usage.prompt_tokens,
-            cached_tokens: spent.usage.cached_tokens,
-            completion_tokens: spent.usage.completion_tokens,
-            has_usage: spent.hasUsage,
-            model: spent.model,
-            latency_ms: Math.round(spent.modelTime),
-            tool_calls: spent.toolCalls.length
-          };
-          const warnings = sameModel(task.resolved.model, spent.model) ? [] : [
-            {
-              code: "model_mismatch",
-              route: task.route,
-              requested: task.resolved.model,
-              returned: spent.model
-            }
-          ];
-          await cache.set(key, { ...record3, warnings });
-          state2 = { at: "done", attempt: { ...record3, cached: false } };
-          break;
-        }
-      }
-    }
-    return state2.attempt;
-  };
-  const recordUsage = (task, spent, answer) => {
-    if (!answer.usage) {
-      spent.hasUsage = false;
-      noteMissingUsage(task, answer.model);
-      return;
-    }
-    spent.usage.prompt_tokens += answer.usage.prompt_tokens;
-    spent.usage.cached_tokens += answer.usage.cached_tokens;
-    spent.usage.completion_tokens += answer.usage.completion_tokens;
-    totals.tokens += answer.usage.prompt_tokens + answer.usage.completion_tokens;
-    const cost = costOf(answer.usage, answer.model, options.pricing);
-    if (cost !== null) totals.cost += cost;
-  };
-  const noteMissingUsage = (task, model) => {
-    const id = `${task.route}\0${model}`;
-    if (seenNoUsage.has(id)) return;
-    seenNoUsage.add(id);
-    totals.missingUsage.push({ route: task.route, model });
-  };
-  const noteMismatch = (task, returned) => {
-    const { resolved } = task;
-    if (sameModel(resolved.model, returned)) return;
-    const id = `${task.route}\0${resolved.model}\0${returned}`;
-    if (seenMismatch.has(id)) return;
-    seenMismatch.add(id);
-    totals.mismatches.push({ route: task.route, requested: resolved.model, returned });
-  };
-  const runTask = async (task) => {
-    const side = {
-      outcome: "error",
-      attempts: 0,
-      tokens: 0,
-      cost: 0,
-      model: task.resolved.model,
-      tool_calls: 0,
-      latencies_ms: []
-    };
-    let allCached = true;
-    let spentTokens = 0;
-    const maxAttempts = 1 + task.resolved.retry_limit;
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const result2 = await runAttempt(task, attempt, () => spentTokens);
-      side.attempts++;
-      spentTokens += result2.prompt_tokens + result2.completion_tokens;
-      side.tokens = side.tokens === null || !result2.has_usage ? null : side.tokens + result2.prompt_tokens + result2.completion_tokens;
-      const cost = result2.has_usage ? costOf(result2, result2.model, options.pricing) : null;
-      side.cost = side.cost === null || cost === null ? null : side.cost + cost;
-      side.tool_calls += result2.tool_calls;
-      if (result2.latency_ms !== null) side.latencies_ms.push(result2.latency_ms);
-      side.outcome = result2.outcome;
-      side.model = result2.model;
-      if (result2.detail) side.detail = result2.detail;
-      else delete side.detail;
-      if (!result2.cached) allCached = false;
-      if (result2.outcome === "pass" || result2.outcome === "takeover") break;
-      if (result2.task_capped) {
-        taskCapped ??= {
-          reason: `a case reached the task token cap (${options.budget.max_task_tokens})`,
-          cap: "budget.max_task_tokens"
-        };
-        break;
-      }
-    }
-    if (allCached) side.cached = true;
-    results.set(task, side);
-    options.onTaskDone?.(task, side, totals);
-  };
-  await Promise.all(
-    tasks.map(
-      (task) => limit2(async () => {
-        try {
-          if (stopped || options.signal?.aborted) return;
-          await runTask(task);
-        } catch (error62) {
-          if (error62 instanceof RunStopped) {
-            stopped ??= { reason: error62.message, ...error62.cap ? { cap: error62.cap } : {} };
-            return;
-          }
-          throw error62;
-        }
-      })
-    )
-  );
-  if (!stopped && options.signal?.aborted) stopped = { reason: "interrupted" };
-  stopped ??= taskCapped;
-  return { results, totals, ...stopped ? { stopped } : {} };
-}
-function isRateLimited(error62) {
-  return error62 instanceof APIError && error62.status === 429;
-}
-function timedOut() {
-  const error62 = new Error("timed out");
-  error62.name = "TimeoutError";
-  return error62;
-}
-function requestParams(task, messages) {
-  const { testCase, resolved } = task;
-  return {
-    model: resolved.model,
-    messages,
-    ...resolved.max_output_tokens ? { max_completion_tokens: resolved.max_output_tokens } : {},
-    ...testCase.tools?.length ? { tools: testCase.tools } : {},
-    ...testCase.response_format === "json_object" ? { response_format: { type: "json_object" } } : {}
-  };
-}
-function scriptedResult(testCase, name) {
-  const result2 = ownGet(testCase.tool_results, name);
-  if (result2 === void 0) return JSON.stringify({ error: `no scripted result for tool ${name}` });
-  return typeof result2 === "string" ? result2 : JSON.stringify(result2);
-}
-function parseJudgeVerdict(text2) {
-  const match = /\{[\s\S]*\}/.exec(text2);
-  try {
-    const parsed = JSON.parse(match?.[0] ?? text2);
-    if (typeof parsed.pass === "boolean") return { pass: parsed.pass, reason: String(parsed.reason ?? "") };
-  } catch {
-  }
-  return { pass: false, reason: `unreadable judge verdict: ${text2.slice(0, 120)}` };
-}
-function isTimeout(error62) {
-  if (error62 instanceof APIUserAbortError) return true;
-  const name = error62?.constructor?.name ?? "";
-  return name === "APIConnectionTimeoutError" || error62?.name === "TimeoutError";
-}
-function describeProviderError(error62) {
-  if (error62 instanceof APIError) {
-    const request = error62.requestID ? ` (request ${error62.requestID})` : "";
-    return `HTTP ${error62.status ?? "error"}: ${error62.message.split("\n")[0]}${request}`;
-  }
-  return error62 instanceof Error ? error62.message.split("\n")[0] ?? "error" : String(error62);
-}
-function combineSignals(timeout, run3) {
-  return run3 ? AbortSignal.any([timeout, run3]) : timeout;
-}
-
-// src/eval/evaluate.ts
-var CHECKPOINT_INTERVAL_MS = 2e3;
-async function evaluate(options) {
-  const { config: config2 } = options;
-  const [base, head] = await Promise.all([loadSide(options.base, config2), loadSide(options.head, config2)]);
-  const cases = parseCases(head);
-  const warnings = [...options.warnings ?? [], ...caseChangeWarnings(base, cases)];
-  let selection = selectCases({
-    cases,
-    base: base.llm,
-    head: head.llm,
-    changedPaths: changedPathSet(options.classification),
-    all: options.all ?? false,
-    maxCases: options.maxCases ?? config2.evals.max_cases,
-    seed: config2.evals.seed,
-    rollout: { key: config2.rollout.key, candidateKey: config2.rollout.candidate_key }
-  });
-  if (options.shard && options.shard.count > 1) {
-    selection = {
-      ...selection,
-      case_ids: shardOf(selection.case_ids, options.shard.index, options.shard.count)
-    };
-  }
-  const byId = new Map(cases.map((c) => [c.case.id, c]));
-  const selected = selection.case_ids.map((id) => byId.get(id)).filter((c) => c !== void 0);
-  const shard = options.shard && options.shard.count > 1 ? `${options.shard.index}/${options.shard.count}` : void 0;
-  const resultOf = (run3 = {}) => buildResult({
-    selection,
-    warnings: [
-      ...warnings,
-      ...(run3.totals?.mismatches ?? []).map((m) => ({ code: "model_mismatch", ...m })),
-      ...options.cache?.warnings() ?? [],
-      ...(run3.totals?.missingUsage ?? []).map((m) => ({ code: "missing_usage", ...m }))
-    ],
-    cases: selected.map((c) => run3.results?.get(c.case.id) ?? { id: c.case.id, route: c.case.route }),
-    gates: config2.gates,
-    stopped: run3.stopped,
-    forcedVerdict: run3.forcedVerdict,
-    // Cache hits carry the flag of the provider that answered them.
-    simulated: options.simulated || run3.totals?.simulated,
-    shard
-  });
-  if (selected.length === 0) return resultOf();
-  const results = /* @__PURE__ */ new Map();
-  let latestTotals;
-  options.onSnapshot?.((reason) => resultOf({ results, totals: latestTotals, stopped: { reason } }));
-  const prompts = await readPrompts(selected, base, head);
-  let offered;
-  try {
-    offered = await listProviderModels(options.client, {
-      signal: options.signal,
-      ...options.preflightTimeoutMs !== void 0 ? { timeoutMs: options.preflightTimeoutMs } : {}
-    });
-  } catch (error62) {
-    if (error62 instanceof PreflightInterrupted) return resultOf({ stopped: { reason: "interrupted" } });
-    throw error62;
-  }
-  const tasks = [];
-  const skippedSides = /* @__PURE__ */ new Set();
-  for (const located of selected) {
-    for (const [side, loaded] of [
-      ["base", base],
-      ["head", head]
-    ]) {
-      const resolved = resolveRoute(loaded.llm, located.case.route);
-      if (!resolved) {
-        if (side === "head") {
-          throw new UserError(
-            `${located.file}:${located.line} case ${located.case.id}: route '${located.case.route}' is not in ${config2.llm.config} and there is no ${config2.llm.default_model_key}`
-          );
-        }
-        warnings.push({ code: "case_one_side", id: located.case.id, side: "head" });
-        continue;
-      }
-      if (!isOffered(resolved.model, offered)) {
-        if (!warnings.some(
-          (w) => w.code === "unknown_model" && w.side === side && w.route === located.case.route
-        )) {
-          warnings.push({ code: "unknown_model", route: located.case.route, model: resolved.model, side });
-        }
-        skippedSides.add(side);
-        continue;
-      }
-      const messages = renderMessages(located, prompts[side]);
-      if (!messages) {
-        warnings.push({
-          code: "case_one_side",
-          id: located.case.id,
-          side: side === "base" ? "head" : "base"
-        });
-        continue;
-      }
-      tasks.push({ side, testCase: located.case, route: located.case.route, resolved, messages });
-    }
-  }
-  if (skippedSides.has("head")) return resultOf({ forcedVerdict: "fail" });
-  const runnable = skippedSides.has("base") ? tasks.filter((t) => t.side === "head") : tasks;
-  for (const model of new Set(runnable.map((t) => t.resolved.model))) {
-    if (!priceOf(model, config2.pricing)) warnings.push({ code: "missing_price", model });
-  }
-  let done = 0;
-  let lastCheckpoint = 0;
-  const outcome = await runTasks(runnable, {
-    client: options.client,
-    concurrency: options.concurrency ?? config2.evals.concurrency,
-    maxSteps: config2.evals.max_steps,
-    pricing: config2.pricing,
-    budget: config2.budget,
-    ...config2.evals.judge_model ? { judgeModel: config2.evals.judge_model } : {},
-    ...options.cache ? { cache: options.cache } : {},
-    ...options.signal ? { signal: options.signal } : {},
-    ...options.retry ? { retry: options.retry } : {},
-    onTaskDone: (task, side, totals) => {
-      record2(results, task, side);
-      latestTotals = totals;
-      done++;
-      options.onProgress?.({
-        done,
-        total: runnable.length,
-        tokens: totals.tokens,
-        cost: totals.cost,
-        cacheHits: totals.cacheHits
-      });
-      const now = Date.now();
-      if (options.onCheckpoint && now - lastCheckpoint > CHECKPOINT_INTERVAL_MS) {
-        lastCheckpoint = now;
-        options.onCheckpoint(resultOf({ results, totals, stopped: { reason: "run in progress" } }));
-      }
-    }
-  });
-  return resultOf({ results, totals: outcome.totals, stopped: outcome.stopped });
-}
-function record2(results, task, side) {
-  const entry = results.get(task.testCase.id) ?? { id: task.testCase.id, route: task.route };
-  entry[task.side] = side;
-  results.set(task.testCase.id, entry);
-}
-async function readPrompts(selected, base, head) {
-  const paths = [...new Set(selected.flatMap((c) => c.case.prompt ? [c.case.prompt] : []))];
-  const [basePrompts, headPrompts] = await Promise.all([
-    base.source.readFiles(paths),
-    head.source.readFiles(paths)
-  ]);
-  return { base: basePrompts, head: headPrompts };
-}
-function renderMessages(located, prompts) {
-  const testCase = located.case;
-  const messages = [];
-  if (testCase.prompt) {
-    const template = prompts.get(testCase.prompt);
-    if (template === null || template === void 0) return void 0;
-    messages.push({
-      role: "system",
-      content: renderTemplate(template, testCase.vars, { template: testCase.prompt, caseId: testCase.id })
-    });
-  }
-  if (testCase.input !== void 0) messages.push({ role: "user", content: testCase.input });
-  for (const message3 of testCase.messages ?? []) {
-    messages.push({ role: message3.role, content: message3.content });
-  }
-  return messages;
-}
-function caseChangeWarnings(base, headCases) {
-  const baseCases = parseCasesLeniently(base);
-  if (!baseCases) return [];
-  const before = new Map(baseCases.map((c) => [c.case.id, JSON.stringify(c.case)]));
-  const after = new Map(headCases.map((c) => [c.case.id, JSON.stringify(c.case)]));
-  const added = [...after.keys()].filter((id) => !before.has(id));
-  const removed = [...before.keys()].filter((id) => !after.has(id));
-  const modified = [...after].filter(([id, text2]) => before.has(id) && before.get(id) !== text2).map(([id]) => id);
-  if (!added.length && !removed.length && !modified.length) return [];
-  return [{ code: "cases_changed", added, removed, modified }];
-}
-
 // src/simulator/protocol.ts
 var contentPart = external_exports.looseObject({ type: external_exports.string(), text: external_exports.string().optional() });
 var content = external_exports.union([external_exports.string(), external_exports.array(contentPart), external_exports.null()]);
@@ -71552,7 +70957,7 @@ function buildCatalog(profiles) {
 
 // src/simulator/server.ts
 import { createServer } from "node:http";
-import { setTimeout as sleep3 } from "node:timers/promises";
+import { setTimeout as sleep2 } from "node:timers/promises";
 var SIMULATED_HEADER = "x-modelgate-simulated";
 var FAULT_HEADER = "x-simulator-fault";
 var FAULT_COUNT_HEADER = "x-simulator-fault-count";
@@ -71628,15 +71033,15 @@ async function startSimulator(opts = {}) {
   const prefixCache = /* @__PURE__ */ new Set();
   const closing = new AbortController();
   let requestCounter = 0;
-  const count2 = (status) => {
+  const count3 = (status) => {
     stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
   };
   const wait = async (ms2) => {
     if (ms2 <= 0) return;
-    await sleep3(ms2, void 0, { signal: closing.signal });
+    await sleep2(ms2, void 0, { signal: closing.signal });
   };
   const baseHeaders = (requestId) => ({
-    [SIMULATED_HEADER]: "true",
+    ...opts.announce === false ? {} : { [SIMULATED_HEADER]: "true" },
     "x-request-id": requestId
   });
   const sendJson = (res, status, body, headers, raw) => {
@@ -71647,7 +71052,7 @@ async function startSimulator(opts = {}) {
       "content-length": String(Buffer.byteLength(text2))
     });
     res.end(text2);
-    count2(String(status));
+    count3(String(status));
   };
   const handleChat = async (req, res, headers, started2) => {
     const text2 = await readBody(req);
@@ -71719,7 +71124,7 @@ async function startSimulator(opts = {}) {
   };
   const carryOut = async (plan, body, res, headers, started2) => {
     if (plan.kind === "hang") {
-      count2("hang");
+      count3("hang");
       await new Promise((resolve4) => {
         res.on("close", () => resolve4());
         closing.signal.addEventListener("abort", () => resolve4(), { once: true });
@@ -71788,7 +71193,7 @@ async function startSimulator(opts = {}) {
       "cache-control": "no-cache",
       connection: "keep-alive"
     });
-    count2("200");
+    count3("200");
     const chunk = (choices, usage2) => ({
       id: plan.id,
       object: "chat.completion.chunk",
@@ -71943,7 +71348,933 @@ async function startSimulator(opts = {}) {
   };
 }
 
+// src/eval/preflight.ts
+var PREFLIGHT_TIMEOUT_MS = 15e3;
+var PreflightInterrupted = class extends Error {
+};
+async function listProviderModels(client, options = {}) {
+  const timeoutMs = options.timeoutMs ?? PREFLIGHT_TIMEOUT_MS;
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
+  const ids = /* @__PURE__ */ new Set();
+  let simulated = false;
+  try {
+    const { data: page, response } = await client.models.list({ timeout: timeoutMs, maxRetries: 1, signal }).withResponse();
+    simulated = response.headers.get(SIMULATED_HEADER) === "true";
+    for await (const model of page) ids.add(model.id);
+  } catch (error62) {
+    if (options.signal?.aborted) throw new PreflightInterrupted("interrupted");
+    if (deadline.aborted) {
+      throw new ProviderUnavailable(
+        `cannot list the provider's models: no answer from GET /models within ${Math.round(timeoutMs / 1e3)} s`
+      );
+    }
+    const status = error62 instanceof APIError && error62.status !== void 0 ? ` (HTTP ${error62.status})` : "";
+    throw new ProviderUnavailable(
+      `cannot list the provider's models${status}: ${error62.message.split("\n")[0]}`
+    );
+  }
+  return { ids, simulated };
+}
+function isOffered(model, offered) {
+  if (offered.has(model)) return true;
+  for (const id of offered) if (modelFamily(id) === model) return true;
+  return false;
+}
+var ProviderUnavailable = class extends Error {
+};
+
+// src/core/cases/assertions.ts
+var import_ajv = __toESM(require_ajv(), 1);
+var ajv = new import_ajv.Ajv({ allErrors: false, strict: false });
+var compiledSchemas = /* @__PURE__ */ new Map();
+function checkAssertion(assertion, answer, judged) {
+  switch (assertion.type) {
+    case "equals":
+      return answer.text.trim() === assertion.value.trim() ? OK : fail(`expected exactly ${quote(assertion.value)}`);
+    case "contains":
+      return includes(answer.text, assertion.value, assertion.ignore_case) ? OK : fail(`expected the answer to contain ${quote(assertion.value)}`);
+    case "not_contains":
+      return includes(answer.text, assertion.value, assertion.ignore_case) ? fail(`expected the answer not to contain ${quote(assertion.value)}`) : OK;
+    case "regex": {
+      const compiled2 = compileUserRegex(assertion.value, assertion.flags);
+      if (!compiled2.ok) return fail(`regex /${assertion.value}/: ${compiled2.reason}`);
+      return regexMatches(compiled2.regex, answer.text) ? OK : fail(`expected the answer to match /${assertion.value}/${assertion.flags ?? ""}`);
+    }
+    case "json_schema":
+      return checkJsonSchema(assertion.schema, answer.text);
+    case "tool_called":
+      return checkToolCalled(assertion.name, assertion.args, answer);
+    case "judge":
+      if (!judged) return fail("judge verdict missing");
+      return judged.pass ? OK : fail(`judge: ${judged.reason}`);
+  }
+}
+function judgeAnswer(testCase, answer, judged) {
+  if (testCase.takeover && checkAssertion(testCase.takeover, answer).ok) return { outcome: "takeover" };
+  for (const [index, assertion] of testCase.assert.entries()) {
+    if (assertion.type === "judge" && judged === void 0) continue;
+    const check2 = checkAssertion(assertion, answer, judged?.get(index));
+    if (!check2.ok) return { outcome: "fail", reason: check2.reason };
+  }
+  return { outcome: "pass" };
+}
+function judgeAssertions(testCase) {
+  return testCase.assert.flatMap(
+    (assertion, index) => assertion.type === "judge" ? [{ index, rubric: assertion.rubric, ...assertion.model ? { model: assertion.model } : {} }] : []
+  );
+}
+var OK = { ok: true };
+function fail(reason) {
+  return { ok: false, reason };
+}
+function includes(text2, value, ignoreCase = false) {
+  return ignoreCase ? text2.toLowerCase().includes(value.toLowerCase()) : text2.includes(value);
+}
+function quote(value) {
+  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}\u2026` : value);
+}
+function checkJsonSchema(schema, text2) {
+  let value;
+  try {
+    value = JSON.parse(text2.trim());
+  } catch {
+    return fail("expected the answer to be JSON, but it does not parse");
+  }
+  const key = JSON.stringify(schema);
+  let validate3 = compiledSchemas.get(key);
+  if (!validate3) {
+    validate3 = ajv.compile(schema);
+    compiledSchemas.set(key, validate3);
+  }
+  if (validate3(value)) return OK;
+  const first = validate3.errors?.[0];
+  return fail(
+    `JSON does not match the schema: ${first ? `${first.instancePath || "(root)"} ${first.message}` : "invalid"}`
+  );
+}
+function checkToolCalled(name, args, answer) {
+  const calls = answer.toolCalls.filter((call) => call.name === name);
+  if (calls.length === 0) return fail(`expected a call to tool ${quote(name)}`);
+  if (!args) return OK;
+  const matching = calls.some((call) => {
+    try {
+      return isSubset(args, JSON.parse(call.arguments));
+    } catch {
+      return false;
+    }
+  });
+  return matching ? OK : fail(`expected a call to ${quote(name)} with arguments including ${JSON.stringify(args)}`);
+}
+function isSubset(expected, actual) {
+  if (expected === null || typeof expected !== "object") return Object.is(expected, actual);
+  if (actual === null || typeof actual !== "object") return false;
+  return Object.entries(expected).every(
+    ([key, value]) => isSubset(value, ownGet(actual, key))
+  );
+}
+
+// src/eval/limiter.ts
+function createLimiter(limit2) {
+  let active = 0;
+  const waiting = [];
+  const release = () => {
+    active--;
+    waiting.shift()?.();
+  };
+  return async function run3(task) {
+    if (active >= limit2) await new Promise((resolve4) => waiting.push(resolve4));
+    active++;
+    try {
+      return await task();
+    } finally {
+      release();
+    }
+  };
+}
+function sleep3(ms2, signal) {
+  return new Promise((resolve4, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve4();
+    }, ms2);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+// src/eval/response-schema.ts
+var tokenCount = external_exports.int().nonnegative();
+var functionCall = external_exports.object({
+  id: external_exports.string(),
+  type: external_exports.literal("function"),
+  function: external_exports.object({ name: external_exports.string(), arguments: external_exports.string() })
+});
+var otherCall = external_exports.object({ type: external_exports.string().refine((type) => type !== "function") });
+var message2 = external_exports.object({
+  content: external_exports.string().nullish(),
+  tool_calls: external_exports.array(external_exports.union([functionCall, otherCall])).nullish()
+});
+var usage = external_exports.object({
+  prompt_tokens: tokenCount,
+  completion_tokens: tokenCount,
+  prompt_tokens_details: external_exports.object({ cached_tokens: tokenCount.nullish() }).nullish()
+});
+var completion = external_exports.object({
+  model: external_exports.string().min(1),
+  choices: external_exports.array(external_exports.object({ message: message2 })).min(1, "no choices"),
+  usage: external_exports.unknown().optional()
+});
+function validateCompletion(body) {
+  const parsed = completion.safeParse(body);
+  if (!parsed.success) return { ok: false, reason: describe5(parsed.error) };
+  const choice = parsed.data.choices[0];
+  if (!choice) return { ok: false, reason: "malformed answer: no choices" };
+  const calls = (choice.message.tool_calls ?? []).flatMap(
+    (call) => "function" in call && call.type === "function" ? [{ id: call.id, name: call.function.name, arguments: call.function.arguments }] : []
+  );
+  const raw = parsed.data.usage;
+  const absent = raw === null || raw === void 0 || typeof raw === "object" && raw.prompt_tokens === void 0 && raw.completion_tokens === void 0;
+  let stepUsage = null;
+  if (!absent) {
+    const checked = usage.safeParse(raw);
+    if (!checked.success) return { ok: false, reason: describe5(checked.error, "usage") };
+    stepUsage = {
+      prompt_tokens: checked.data.prompt_tokens,
+      cached_tokens: checked.data.prompt_tokens_details?.cached_tokens ?? 0,
+      completion_tokens: checked.data.completion_tokens
+    };
+  }
+  return {
+    ok: true,
+    answer: { model: parsed.data.model, content: choice.message.content ?? "", calls, usage: stepUsage }
+  };
+}
+function describe5(error62, prefix) {
+  const issue2 = error62.issues[0];
+  if (!issue2) return "malformed answer from the provider";
+  const path2 = [...prefix ? [prefix] : [], ...issue2.path.map(String)].join(".") || "(body)";
+  return `malformed answer from the provider: ${path2}: ${issue2.message.replace(/^Invalid input: /, "")}`;
+}
+
+// src/core/text/redact-url.ts
+var HARMLESS_PARAMS = /* @__PURE__ */ new Set(["api-version", "api_version"]);
+function redactUrl(value) {
+  let url2;
+  try {
+    url2 = new URL(value);
+  } catch {
+    return value.replace(/\/\/[^/?#\s]*@/g, "//***@").replace(/\?[^#\s]*/g, "?***");
+  }
+  if (url2.username || url2.password) {
+    url2.username = "***";
+    url2.password = "";
+  }
+  for (const name of new Set(url2.searchParams.keys())) {
+    if (!HARMLESS_PARAMS.has(name.toLowerCase())) url2.searchParams.set(name, "***");
+  }
+  if (url2.hash.length > 1) url2.hash = "***";
+  return url2.toString().replace(/%2A%2A%2A/g, "***");
+}
+
+// src/eval/openai-client.ts
+var DEFAULT_BASE_URL = "https://api.openai.com/v1";
+function createOpenAIClient(settings) {
+  let url2;
+  try {
+    url2 = new URL(settings.baseURL);
+  } catch {
+    throw new UserError(
+      `provider base URL '${redactUrl(settings.baseURL)}' is not a URL (expected e.g. ${DEFAULT_BASE_URL})`
+    );
+  }
+  if (url2.protocol !== "https:" && url2.protocol !== "http:") {
+    throw new UserError(`provider base URL '${redactUrl(settings.baseURL)}' must be http(s)`);
+  }
+  return new OpenAI({
+    baseURL: settings.baseURL,
+    apiKey: settings.apiKey,
+    maxRetries: settings.maxRetries ?? 2,
+    timeout: settings.defaultTimeoutMs ?? 3e5,
+    fetch: rateLimitAwareFetch
+  });
+}
+async function rateLimitAwareFetch(input2, init) {
+  const response = await fetch(input2, init);
+  if (response.status !== 429) return response;
+  const headers = new Headers(response.headers);
+  headers.set("x-should-retry", "false");
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+function retryAfterMs(headers, fallbackMs, now = Date.now()) {
+  const ms2 = Number(headers?.get("retry-after-ms"));
+  if (Number.isFinite(ms2) && ms2 >= 0 && headers?.get("retry-after-ms") !== null) return ms2;
+  const after = headers?.get("retry-after");
+  if (after) {
+    const seconds2 = Number(after);
+    if (Number.isFinite(seconds2) && seconds2 >= 0) return seconds2 * 1e3;
+    const date5 = Date.parse(after);
+    if (Number.isFinite(date5)) return Math.max(0, date5 - now);
+  }
+  return fallbackMs;
+}
+
+// src/eval/retry-policy.ts
+var DEFAULT_RETRY_POLICY = {
+  serverRetries: 2,
+  rateLimitRetries: 30,
+  rateLimitFloorMs: 1e3,
+  backoffBaseMs: 500,
+  maxRateLimitWaitMs: 15 * 6e4
+};
+var freshStep = () => ({ serverErrors: 0, rateLimits: 0 });
+function afterFailure(error62, step, policy, waitedMs, random = Math.random) {
+  if (error62 instanceof APIError && error62.status === 429) {
+    step.rateLimits++;
+    if (step.rateLimits > policy.rateLimitRetries) {
+      return {
+        kind: "stop",
+        reason: `rate limited: ${step.rateLimits} 429 answers in a row for one request`
+      };
+    }
+    const asked = retryAfterMs(error62.headers, policy.rateLimitFloorMs);
+    const remaining = policy.maxRateLimitWaitMs - waitedMs;
+    if (asked > remaining) {
+      return {
+        kind: "stop",
+        reason: `rate limited: the provider asked to wait ${seconds(asked)} (Retry-After), more than the ${seconds(remaining)} this run may still wait (${seconds(policy.maxRateLimitWaitMs)} in total)`
+      };
+    }
+    const base = Math.max(policy.rateLimitFloorMs, asked);
+    const waitMs = Math.min(remaining, Math.round(base + random() * policy.rateLimitFloorMs * 0.25));
+    return { kind: "retry", waitMs, rateLimited: true };
+  }
+  if (isTransient(error62)) {
+    step.serverErrors++;
+    if (step.serverErrors > policy.serverRetries) return { kind: "error", error: error62 };
+    const exponential = policy.backoffBaseMs * 2 ** Math.min(step.serverErrors - 1, 3);
+    return { kind: "retry", waitMs: Math.round(exponential * (0.75 + random() * 0.25)), rateLimited: false };
+  }
+  return { kind: "error", error: error62 };
+}
+function isTransient(error62) {
+  if (error62 instanceof APIError) {
+    const status = error62.status;
+    if (status === void 0) return error62 instanceof APIConnectionError;
+    return status === 408 || status === 409 || status >= 500;
+  }
+  return false;
+}
+function seconds(ms2) {
+  return `${Math.max(0, Math.round(ms2 / 1e3))} s`;
+}
+
+// src/eval/runner.ts
+var RunStopped = class extends Error {
+  cap;
+  constructor(reason, cap) {
+    super(reason);
+    this.cap = cap;
+  }
+};
+var NO_DEADLINE_MS = 6e5;
+async function runTasks(tasks, options) {
+  const limit2 = createLimiter(options.concurrency);
+  const cache = options.cache ?? noCache;
+  const policy = {
+    ...DEFAULT_RETRY_POLICY,
+    serverRetries: options.client.maxRetries,
+    ...options.maxRateLimitWaitMs !== void 0 ? { maxRateLimitWaitMs: options.maxRateLimitWaitMs } : {},
+    ...options.retry
+  };
+  const totals = {
+    cacheHits: 0,
+    tokens: 0,
+    cost: 0,
+    requests: 0,
+    mismatches: [],
+    missingUsage: [],
+    simulated: false
+  };
+  const results = /* @__PURE__ */ new Map();
+  const seenMismatch = /* @__PURE__ */ new Set();
+  const seenNoUsage = /* @__PURE__ */ new Set();
+  let stopped;
+  let taskCapped;
+  let rateLimitWaitedMs = 0;
+  const checkBudget = () => {
+    if (stopped) throw new RunStopped(stopped.reason, stopped.cap);
+    if (options.signal?.aborted) throw new RunStopped("interrupted");
+    const { max_run_tokens, max_run_cost_usd } = options.budget;
+    if (max_run_tokens !== void 0 && totals.tokens >= max_run_tokens) {
+      throw new RunStopped(
+        `run token budget reached (${totals.tokens} \u2265 ${max_run_tokens})`,
+        "budget.max_run_tokens"
+      );
+    }
+    if (max_run_cost_usd !== void 0 && totals.cost >= max_run_cost_usd) {
+      throw new RunStopped(
+        `run cost budget reached ($${totals.cost.toFixed(4)} \u2265 $${max_run_cost_usd})`,
+        "budget.max_run_cost_usd"
+      );
+    }
+  };
+  const request = async (params, remainingMs) => {
+    const step = freshStep();
+    let elapsed = 0;
+    for (; ; ) {
+      checkBudget();
+      const started2 = performance.now();
+      const budgetMs = Math.max(1, Math.ceil(remainingMs - elapsed));
+      totals.requests++;
+      let body;
+      let failure2;
+      try {
+        body = await options.client.chat.completions.create(params, {
+          timeout: budgetMs,
+          // The runner owns every retry: SDK retries restarted after each 429 never ran out.
+          maxRetries: 0,
+          signal: combineSignals(AbortSignal.timeout(budgetMs), options.signal)
+        });
+      } catch (error63) {
+        failure2 = { error: error63 };
+      }
+      if (!isRateLimited(failure2?.error)) elapsed += performance.now() - started2;
+      if (!failure2) {
+        const checked = validateCompletion(body);
+        if (!checked.ok) throw Object.assign(new Error(checked.reason), { elapsedMs: elapsed });
+        return { answer: checked.answer, elapsed };
+      }
+      if (options.signal?.aborted) throw new RunStopped("interrupted");
+      const { error: error62 } = failure2;
+      if (isTimeout(error62) || elapsed >= remainingMs) throw Object.assign(timedOut(), { elapsedMs: elapsed });
+      const next = afterFailure(error62, step, policy, rateLimitWaitedMs);
+      if (next.kind === "stop") throw new RunStopped(next.reason);
+      if (next.kind === "error") {
+        throw Object.assign(error62 instanceof Error ? error62 : new Error(String(error62)), {
+          elapsedMs: elapsed
+        });
+      }
+      if (next.rateLimited) rateLimitWaitedMs += next.waitMs;
+      await sleep3(next.waitMs, options.signal).catch(() => {
+        throw new RunStopped("interrupted");
+      });
+    }
+  };
+  const judge = async (testCase, answer, model) => {
+    const verdicts = /* @__PURE__ */ new Map();
+    for (const item of judgeAssertions(testCase)) {
+      const judgeModel = item.model ?? options.judgeModel;
+      if (!judgeModel) {
+        verdicts.set(item.index, { pass: false, reason: "no judge model configured (evals.judge_model)" });
+        continue;
+      }
+      if (judgeModel === model) {
+        verdicts.set(item.index, {
+          pass: false,
+          reason: `the judge model ${judgeModel} is the model under test`
+        });
+        continue;
+      }
+      const { answer: verdict } = await request(
+        {
+          model: judgeModel,
+          messages: [
+            {
+              role: "system",
+              content: 'You grade an answer against a rubric. Reply with JSON only: {"pass": true|false, "reason": "<one sentence>"}.'
+            },
+            { role: "user", content: `Rubric:
+${item.rubric}
+
+Answer:
+${answer.text}` }
+          ]
+        },
+        NO_DEADLINE_MS
+      );
+      verdicts.set(item.index, parseJudgeVerdict(verdict.content));
+    }
+    return verdicts;
+  };
+  const runAttempt = async (task, attempt, taskTokens) => {
+    const { testCase, resolved } = task;
+    const maxSteps = testCase.max_steps ?? options.maxSteps;
+    const deadline = resolved.timeout_ms ?? NO_DEADLINE_MS;
+    const key = attemptKey({
+      model: resolved.model,
+      max_output_tokens: resolved.max_output_tokens,
+      timeout_ms: resolved.timeout_ms,
+      messages: task.messages,
+      case: testCase,
+      max_steps: maxSteps,
+      attempt
+    });
+    const spent = {
+      messages: [...task.messages],
+      usage: { prompt_tokens: 0, cached_tokens: 0, completion_tokens: 0 },
+      hasUsage: true,
+      modelTime: 0,
+      model: resolved.model,
+      toolCalls: [],
+      text: ""
+    };
+    const errorResult = (detail) => ({
+      outcome: "error",
+      detail,
+      ...spent.usage,
+      has_usage: spent.hasUsage,
+      model: spent.model,
+      latency_ms: null,
+      tool_calls: spent.toolCalls.length,
+      cached: false
+    });
+    const failed = (error62) => {
+      if (error62 instanceof RunStopped) throw error62;
+      spent.modelTime += error62.elapsedMs ?? 0;
+      if (spent.modelTime >= deadline || isTimeout(error62))
+        return errorResult(`timed out after ${deadline} ms`);
+      return errorResult(describeProviderError(error62));
+    };
+    let state2 = { at: "lookup" };
+    while (state2.at !== "done") {
+      switch (state2.at) {
+        case "lookup": {
+          const hit = await cache.get(key);
+          if (hit) {
+            totals.cacheHits++;
+            for (const warning of hit.warnings) noteMismatch(task, warning.returned);
+            if (!hit.has_usage) noteMissingUsage(task, hit.model);
+            if (hit.simulated) totals.simulated = true;
+            state2 = { at: "done", attempt: { ...hit, cached: true } };
+          } else state2 = { at: "step", step: 0 };
+          break;
+        }
+        case "step": {
+          if (state2.step >= maxSteps) {
+            state2 = { at: "judge", answer: { text: spent.text, toolCalls: spent.toolCalls } };
+            break;
+          }
+          const { max_task_tokens } = options.budget;
+          const used = spent.usage.prompt_tokens + spent.usage.completion_tokens;
+          if (max_task_tokens !== void 0 && taskTokens() + used >= max_task_tokens) {
+            state2 = {
+              at: "done",
+              attempt: { ...errorResult(`task token cap reached (${max_task_tokens})`), task_capped: true }
+            };
+            break;
+          }
+          const remaining = deadline - spent.modelTime;
+          if (remaining <= 0) {
+            state2 = { at: "done", attempt: errorResult(`timed out after ${deadline} ms`) };
+            break;
+          }
+          let answer;
+          try {
+            const done = await request(requestParams(task, spent.messages), remaining);
+            spent.modelTime += done.elapsed;
+            answer = done.answer;
+          } catch (error62) {
+            state2 = { at: "done", attempt: failed(error62) };
+            break;
+          }
+          spent.model = answer.model;
+          recordUsage(task, spent, answer);
+          spent.text = answer.content;
+          if (answer.calls.length === 0) {
+            state2 = { at: "judge", answer: { text: spent.text, toolCalls: spent.toolCalls } };
+            break;
+          }
+          spent.messages.push({
+            role: "assistant",
+            content: answer.content || null,
+            tool_calls: answer.calls.map((call) => ({
+              id: call.id,
+              type: "function",
+              function: { name: call.name, arguments: call.arguments }
+            }))
+          });
+          for (const call of answer.calls) {
+            spent.toolCalls.push({ name: call.name, arguments: call.arguments });
+            spent.messages.push({
+              role: "tool",
+              tool_call_id: call.id,
+              content: scriptedResult(testCase, call.name)
+            });
+          }
+          state2 = { at: "step", step: state2.step + 1 };
+          break;
+        }
+        case "judge": {
+          noteMismatch(task, spent.model);
+          const withoutJudge = judgeAnswer(testCase, state2.answer);
+          if (withoutJudge.outcome !== "pass" || judgeAssertions(testCase).length === 0) {
+            state2 = { at: "store", outcome: withoutJudge, text: state2.answer.text };
+            break;
+          }
+          try {
+            const verdicts = await judge(testCase, state2.answer, resolved.model);
+            state2 = {
+              at: "store",
+              outcome: judgeAnswer(testCase, state2.answer, verdicts),
+              text: state2.answer.text
+            };
+          } catch (error62) {
+            const attempt2 = failed(error62);
+            state2 = { at: "done", attempt: { ...attempt2, detail: `judge: ${attempt2.detail}` } };
+          }
+          break;
+        }
+        case "store": {
+          const { outcome, text: text2 } = state2;
+          const record3 = {
+            outcome: outcome.outcome,
+            ...outcome.outcome === "fail" ? { detail: `${outcome.reason}; answer: ${text2.slice(0, 300)}` } : {},
+            prompt_tokens: spent.usage.prompt_tokens,
+            cached_tokens: spent.usage.cached_tokens,
+            completion_tokens: spent.usage.completion_tokens,
+            has_usage: spent.hasUsage,
+            model: spent.model,
+            latency_ms: Math.round(spent.modelTime),
+            tool_calls: spent.toolCalls.length
+          };
+          const warnings = sameModel(task.resolved.model, spent.model) ? [] : [
+            {
+              code: "model_mismatch",
+              route: task.route,
+              requested: task.resolved.model,
+              returned: spent.model
+            }
+          ];
+          await cache.set(key, { ...record3, warnings });
+          state2 = { at: "done", attempt: { ...record3, cached: false } };
+          break;
+        }
+      }
+    }
+    return state2.attempt;
+  };
+  const recordUsage = (task, spent, answer) => {
+    if (!answer.usage) {
+      spent.hasUsage = false;
+      noteMissingUsage(task, answer.model);
+      return;
+    }
+    spent.usage.prompt_tokens += answer.usage.prompt_tokens;
+    spent.usage.cached_tokens += answer.usage.cached_tokens;
+    spent.usage.completion_tokens += answer.usage.completion_tokens;
+    totals.tokens += answer.usage.prompt_tokens + answer.usage.completion_tokens;
+    const cost = costOf(answer.usage, answer.model, options.pricing);
+    if (cost !== null) totals.cost += cost;
+  };
+  const noteMissingUsage = (task, model) => {
+    const id = `${task.route}\0${model}`;
+    if (seenNoUsage.has(id)) return;
+    seenNoUsage.add(id);
+    totals.missingUsage.push({ route: task.route, model });
+  };
+  const noteMismatch = (task, returned) => {
+    const { resolved } = task;
+    if (sameModel(resolved.model, returned)) return;
+    const id = `${task.route}\0${resolved.model}\0${returned}`;
+    if (seenMismatch.has(id)) return;
+    seenMismatch.add(id);
+    totals.mismatches.push({ route: task.route, requested: resolved.model, returned });
+  };
+  const runTask = async (task) => {
+    const side2 = {
+      outcome: "error",
+      attempts: 0,
+      tokens: 0,
+      cost: 0,
+      model: task.resolved.model,
+      tool_calls: 0,
+      latencies_ms: []
+    };
+    let allCached = true;
+    let spentTokens = 0;
+    const maxAttempts = 1 + task.resolved.retry_limit;
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      const result2 = await runAttempt(task, attempt, () => spentTokens);
+      side2.attempts++;
+      spentTokens += result2.prompt_tokens + result2.completion_tokens;
+      side2.tokens = side2.tokens === null || !result2.has_usage ? null : side2.tokens + result2.prompt_tokens + result2.completion_tokens;
+      const cost = result2.has_usage ? costOf(result2, result2.model, options.pricing) : null;
+      side2.cost = side2.cost === null || cost === null ? null : side2.cost + cost;
+      side2.tool_calls += result2.tool_calls;
+      if (result2.latency_ms !== null) side2.latencies_ms.push(result2.latency_ms);
+      side2.outcome = result2.outcome;
+      side2.model = result2.model;
+      if (result2.detail) side2.detail = result2.detail;
+      else delete side2.detail;
+      if (!result2.cached) allCached = false;
+      if (result2.outcome === "pass" || result2.outcome === "takeover") break;
+      if (result2.task_capped) {
+        taskCapped ??= {
+          reason: `a case reached the task token cap (${options.budget.max_task_tokens})`,
+          cap: "budget.max_task_tokens"
+        };
+        break;
+      }
+    }
+    if (allCached) side2.cached = true;
+    results.set(task, side2);
+    options.onTaskDone?.(task, side2, totals);
+  };
+  await Promise.all(
+    tasks.map(
+      (task) => limit2(async () => {
+        try {
+          if (stopped || options.signal?.aborted) return;
+          await runTask(task);
+        } catch (error62) {
+          if (error62 instanceof RunStopped) {
+            stopped ??= { reason: error62.message, ...error62.cap ? { cap: error62.cap } : {} };
+            return;
+          }
+          throw error62;
+        }
+      })
+    )
+  );
+  if (!stopped && options.signal?.aborted) stopped = { reason: "interrupted" };
+  stopped ??= taskCapped;
+  return { results, totals, ...stopped ? { stopped } : {} };
+}
+function isRateLimited(error62) {
+  return error62 instanceof APIError && error62.status === 429;
+}
+function timedOut() {
+  const error62 = new Error("timed out");
+  error62.name = "TimeoutError";
+  return error62;
+}
+function requestParams(task, messages) {
+  const { testCase, resolved } = task;
+  return {
+    model: resolved.model,
+    messages,
+    ...resolved.max_output_tokens ? { max_completion_tokens: resolved.max_output_tokens } : {},
+    ...testCase.tools?.length ? { tools: testCase.tools } : {},
+    ...testCase.response_format === "json_object" ? { response_format: { type: "json_object" } } : {}
+  };
+}
+function scriptedResult(testCase, name) {
+  const result2 = ownGet(testCase.tool_results, name);
+  if (result2 === void 0) return JSON.stringify({ error: `no scripted result for tool ${name}` });
+  return typeof result2 === "string" ? result2 : JSON.stringify(result2);
+}
+function parseJudgeVerdict(text2) {
+  const match = /\{[\s\S]*\}/.exec(text2);
+  try {
+    const parsed = JSON.parse(match?.[0] ?? text2);
+    if (typeof parsed.pass === "boolean") return { pass: parsed.pass, reason: String(parsed.reason ?? "") };
+  } catch {
+  }
+  return { pass: false, reason: `unreadable judge verdict: ${text2.slice(0, 120)}` };
+}
+function isTimeout(error62) {
+  if (error62 instanceof APIUserAbortError) return true;
+  const name = error62?.constructor?.name ?? "";
+  return name === "APIConnectionTimeoutError" || error62?.name === "TimeoutError";
+}
+function describeProviderError(error62) {
+  if (error62 instanceof APIError) {
+    const request = error62.requestID ? ` (request ${error62.requestID})` : "";
+    return `HTTP ${error62.status ?? "error"}: ${error62.message.split("\n")[0]}${request}`;
+  }
+  return error62 instanceof Error ? error62.message.split("\n")[0] ?? "error" : String(error62);
+}
+function combineSignals(timeout, run3) {
+  return run3 ? AbortSignal.any([timeout, run3]) : timeout;
+}
+
+// src/eval/evaluate.ts
+var CHECKPOINT_INTERVAL_MS = 2e3;
+async function evaluate(options) {
+  const { config: config2 } = options;
+  const [base, head] = await Promise.all([loadSide(options.base, config2), loadSide(options.head, config2)]);
+  const cases = parseCases(head);
+  const warnings = [...options.warnings ?? [], ...caseChangeWarnings(base, cases)];
+  let selection = selectCases({
+    cases,
+    base: base.llm,
+    head: head.llm,
+    changedPaths: changedPathSet(options.classification),
+    all: options.all ?? false,
+    maxCases: options.maxCases ?? config2.evals.max_cases,
+    seed: config2.evals.seed,
+    rollout: { key: config2.rollout.key, candidateKey: config2.rollout.candidate_key }
+  });
+  if (options.shard && options.shard.count > 1) {
+    selection = {
+      ...selection,
+      case_ids: shardOf(selection.case_ids, options.shard.index, options.shard.count)
+    };
+  }
+  const byId = new Map(cases.map((c) => [c.case.id, c]));
+  const selected = selection.case_ids.map((id) => byId.get(id)).filter((c) => c !== void 0);
+  const shard = options.shard && options.shard.count > 1 ? `${options.shard.index}/${options.shard.count}` : void 0;
+  let endpointSimulated = false;
+  const resultOf = (run3 = {}) => buildResult({
+    selection,
+    warnings: [
+      ...warnings,
+      ...(run3.totals?.mismatches ?? []).map((m) => ({ code: "model_mismatch", ...m })),
+      ...options.cache?.warnings() ?? [],
+      ...(run3.totals?.missingUsage ?? []).map((m) => ({ code: "missing_usage", ...m }))
+    ],
+    cases: selected.map((c) => run3.results?.get(c.case.id) ?? { id: c.case.id, route: c.case.route }),
+    gates: config2.gates,
+    stopped: run3.stopped,
+    forcedVerdict: run3.forcedVerdict,
+    // Cache hits carry the flag of the provider that answered them.
+    simulated: options.simulated || endpointSimulated || run3.totals?.simulated,
+    shard
+  });
+  if (selected.length === 0) return resultOf();
+  const results = /* @__PURE__ */ new Map();
+  let latestTotals;
+  options.onSnapshot?.((reason) => resultOf({ results, totals: latestTotals, stopped: { reason } }));
+  const prompts = await readPrompts(selected, base, head);
+  let offered;
+  try {
+    const listed = await listProviderModels(options.client, {
+      signal: options.signal,
+      ...options.preflightTimeoutMs !== void 0 ? { timeoutMs: options.preflightTimeoutMs } : {}
+    });
+    offered = listed.ids;
+    endpointSimulated = listed.simulated;
+  } catch (error62) {
+    if (error62 instanceof PreflightInterrupted) return resultOf({ stopped: { reason: "interrupted" } });
+    if (options.keyless) throw new UserError(options.keyless);
+    throw error62;
+  }
+  if (options.keyless && !endpointSimulated) throw new UserError(options.keyless);
+  const cache = endpointSimulated && !options.simulated ? void 0 : options.cache;
+  const tasks = [];
+  const skippedSides = /* @__PURE__ */ new Set();
+  for (const located of selected) {
+    for (const [side2, loaded] of [
+      ["base", base],
+      ["head", head]
+    ]) {
+      const resolved = resolveRoute(loaded.llm, located.case.route);
+      if (!resolved) {
+        if (side2 === "head") {
+          throw new UserError(
+            `${located.file}:${located.line} case ${located.case.id}: route '${located.case.route}' is not in ${config2.llm.config} and there is no ${config2.llm.default_model_key}`
+          );
+        }
+        warnings.push({ code: "case_one_side", id: located.case.id, side: "head" });
+        continue;
+      }
+      if (!isOffered(resolved.model, offered)) {
+        if (!warnings.some(
+          (w) => w.code === "unknown_model" && w.side === side2 && w.route === located.case.route
+        )) {
+          warnings.push({ code: "unknown_model", route: located.case.route, model: resolved.model, side: side2 });
+        }
+        skippedSides.add(side2);
+        continue;
+      }
+      const messages = renderMessages(located, prompts[side2]);
+      if (!messages) {
+        warnings.push({
+          code: "case_one_side",
+          id: located.case.id,
+          side: side2 === "base" ? "head" : "base"
+        });
+        continue;
+      }
+      tasks.push({ side: side2, testCase: located.case, route: located.case.route, resolved, messages });
+    }
+  }
+  if (skippedSides.has("head")) return resultOf({ forcedVerdict: "fail" });
+  const runnable = skippedSides.has("base") ? tasks.filter((t) => t.side === "head") : tasks;
+  for (const model of new Set(runnable.map((t) => t.resolved.model))) {
+    if (!priceOf(model, config2.pricing)) warnings.push({ code: "missing_price", model });
+  }
+  let done = 0;
+  let lastCheckpoint = 0;
+  const outcome = await runTasks(runnable, {
+    client: options.client,
+    concurrency: options.concurrency ?? config2.evals.concurrency,
+    maxSteps: config2.evals.max_steps,
+    pricing: config2.pricing,
+    budget: config2.budget,
+    ...config2.evals.judge_model ? { judgeModel: config2.evals.judge_model } : {},
+    ...cache ? { cache } : {},
+    ...options.signal ? { signal: options.signal } : {},
+    ...options.retry ? { retry: options.retry } : {},
+    onTaskDone: (task, side2, totals) => {
+      record2(results, task, side2);
+      latestTotals = totals;
+      done++;
+      options.onProgress?.({
+        done,
+        total: runnable.length,
+        tokens: totals.tokens,
+        cost: totals.cost,
+        cacheHits: totals.cacheHits
+      });
+      const now = Date.now();
+      if (options.onCheckpoint && now - lastCheckpoint > CHECKPOINT_INTERVAL_MS) {
+        lastCheckpoint = now;
+        options.onCheckpoint(resultOf({ results, totals, stopped: { reason: "run in progress" } }));
+      }
+    }
+  });
+  return resultOf({ results, totals: outcome.totals, stopped: outcome.stopped });
+}
+function record2(results, task, side2) {
+  const entry = results.get(task.testCase.id) ?? { id: task.testCase.id, route: task.route };
+  entry[task.side] = side2;
+  results.set(task.testCase.id, entry);
+}
+async function readPrompts(selected, base, head) {
+  const paths = [...new Set(selected.flatMap((c) => c.case.prompt ? [c.case.prompt] : []))];
+  const [basePrompts, headPrompts] = await Promise.all([
+    base.source.readFiles(paths),
+    head.source.readFiles(paths)
+  ]);
+  return { base: basePrompts, head: headPrompts };
+}
+function renderMessages(located, prompts) {
+  const testCase = located.case;
+  const messages = [];
+  if (testCase.prompt) {
+    const template = prompts.get(testCase.prompt);
+    if (template === null || template === void 0) return void 0;
+    messages.push({
+      role: "system",
+      content: renderTemplate(template, testCase.vars, { template: testCase.prompt, caseId: testCase.id })
+    });
+  }
+  if (testCase.input !== void 0) messages.push({ role: "user", content: testCase.input });
+  for (const message3 of testCase.messages ?? []) {
+    messages.push({ role: message3.role, content: message3.content });
+  }
+  return messages;
+}
+function caseChangeWarnings(base, headCases) {
+  const baseCases = parseCasesLeniently(base);
+  if (!baseCases) return [];
+  const before = new Map(baseCases.map((c) => [c.case.id, JSON.stringify(c.case)]));
+  const after = new Map(headCases.map((c) => [c.case.id, JSON.stringify(c.case)]));
+  const added = [...after.keys()].filter((id) => !before.has(id));
+  const removed = [...before.keys()].filter((id) => !after.has(id));
+  const modified = [...after].filter(([id, text2]) => before.has(id) && before.get(id) !== text2).map(([id]) => id);
+  if (!added.length && !removed.length && !modified.length) return [];
+  return [{ code: "cases_changed", added, removed, modified }];
+}
+
 // src/eval/provider.ts
+var NO_KEY = "modelgate-no-key";
 async function openProvider(request) {
   if (request.baseURL || request.apiKey) {
     const baseURL = request.baseURL || DEFAULT_BASE_URL;
@@ -71953,14 +72284,19 @@ async function openProvider(request) {
         `a simulator profile (${request.simulatorProfile}) only applies to the built-in simulator, but the provider is ${shown}: unset OPENAI_BASE_URL / OPENAI_API_KEY or drop the profile`
       );
     }
-    if (!request.apiKey)
-      throw new UserError(`no API key for ${shown}: set OPENAI_API_KEY (or pass --api-key-env NAME)`);
-    const client2 = createOpenAIClient({ baseURL, apiKey: request.apiKey, maxRetries: request.maxRetries });
+    const noKey = `no API key for ${shown}: set OPENAI_API_KEY (or pass --api-key-env NAME)`;
+    const client2 = createOpenAIClient({
+      baseURL,
+      // A simulator ignores keys; any other endpoint is refused after pre-flight (see `keyless`).
+      apiKey: request.apiKey || NO_KEY,
+      maxRetries: request.maxRetries
+    });
     return {
       client: client2,
       simulated: false,
       label: shown,
       identity: endpointIdentity(baseURL),
+      ...request.apiKey ? {} : { keyless: noKey },
       close: async () => {
       }
     };
@@ -71997,16 +72333,29 @@ async function openProvider(request) {
 
 // src/eval/result-file.ts
 import { mkdirSync as mkdirSync2, renameSync, writeFileSync } from "node:fs";
-import { rename as rename2, writeFile as writeFile3 } from "node:fs/promises";
+import { rename as rename2, rm as rm2, stat as stat2, writeFile as writeFile3 } from "node:fs/promises";
 import { dirname as dirname4 } from "node:path";
 async function writeFileAtomic(path2, text2) {
+  await writeOrExplain(path2, text2, true);
+}
+async function assertWritable(path2) {
+  await writeOrExplain(path2, "", false);
+}
+async function writeOrExplain(path2, text2, commit) {
+  const temporary = temporaryPath(path2);
   try {
     await makeDirectories(dirname4(path2));
-    const temporary = temporaryPath(path2);
     await writeFile3(temporary, text2);
-    await rename2(temporary, path2);
+    const info = await stat2(path2).catch(() => void 0);
+    if (info?.isDirectory()) throw Object.assign(new Error(`${path2} is a directory`), { code: "EISDIR" });
+    if (commit) await rename2(temporary, path2);
+    else await rm2(temporary, { force: true });
   } catch (error62) {
-    throw new UserError(`cannot write ${path2} (${error62.code ?? "error"})`);
+    await rm2(temporary, { force: true }).catch(() => {
+    });
+    const code18 = error62?.code;
+    const reason = code18 === "EISDIR" ? "it is a directory" : code18 === "EACCES" || code18 === "EPERM" || code18 === "EROFS" ? "permission denied" : code18 === "ENOENT" || code18 === "ENOTDIR" ? "no such folder, and it cannot be created there" : code18 ?? (error62 instanceof Error ? error62.message.split("\n")[0] : String(error62));
+    throw new UserError(`cannot write ${path2}: ${reason}`);
   }
 }
 function writeFileAtomicSync(path2, text2) {
@@ -72016,35 +72365,20 @@ function writeFileAtomicSync(path2, text2) {
   renameSync(temporary, path2);
 }
 function resultJson(result2) {
-  return `${JSON.stringify(result2, null, 2)}
-`;
+  return serializeResult(result2);
 }
 
 // src/git/tree-source.ts
-function commitSource(repo2, commit, side) {
+function commitSource(repo2, commit, side2) {
   let files2;
   return {
-    label: `${side} ${commit.slice(0, 7)}`,
+    label: `${side2} ${commit.slice(0, 7)}`,
     readFiles: (paths) => repo2.readFiles(commit, paths),
     listFiles: () => {
       files2 ??= repo2.listFiles(commit);
       return files2;
     }
   };
-}
-
-// src/git/worktree.ts
-import { execFile as execFile2 } from "node:child_process";
-import { promisify as promisify2 } from "node:util";
-var run2 = promisify2(execFile2);
-async function worktreeRoot(dir) {
-  try {
-    const { stdout } = await run2("git", ["-C", dir, "rev-parse", "--show-toplevel"], { encoding: "utf8" });
-    const root = stdout.replace(/\n$/, "");
-    return root === "" ? void 0 : root;
-  } catch {
-    return void 0;
-  }
 }
 
 // src/cli/progress.ts
@@ -72076,8 +72410,11 @@ var EVAL_USAGE = `Usage: modelgate eval --repo DIR --base REF [--head REF] [--ou
                       [--base-url URL] [--api-key-env NAME] [--simulator-profile FILE]
 
 Runs the cases a change affects on the base and the head revision and compares their KPIs.
+--head REF: the revision to evaluate (default: HEAD, the last commit; uncommitted edits are not
+included, and a warning on stderr says how many there are).
 Provider: OPENAI_BASE_URL / OPENAI_API_KEY (or --base-url / --api-key-env); with neither, the
-built-in simulator answers (numbers are labelled simulated).
+built-in simulator answers (numbers are labelled simulated). An endpoint that is a modelgate
+simulator ('modelgate simulate') needs no key, and its numbers are labelled simulated too.
 Attempt cache: --cache-dir, else $XDG_CACHE_HOME/modelgate, else ~/.cache/modelgate; never a
 folder holding files the head commit tracks (a pull request could forge entries there).
 Output: the result file (--out, else stdout) and the PR comment body (--markdown); progress on stderr.
@@ -72092,7 +72429,7 @@ async function evalCommand(argv, io2) {
   const { values } = parseCommandArgs("eval", argv, {
     repo: { type: "string", default: "." },
     base: { type: "string" },
-    head: { type: "string", default: "HEAD" },
+    head: { type: "string" },
     out: { type: "string" },
     markdown: { type: "string" },
     all: { type: "boolean", default: false },
@@ -72112,27 +72449,28 @@ async function evalCommand(argv, io2) {
 `);
     return 0;
   }
-  if (!values.base) throw new UsageError("eval: --base REF is required", EVAL_USAGE);
-  const concurrency = positiveInt(values.concurrency, "--concurrency");
-  const maxCases = positiveInt(values["max-cases"], "--max-cases");
+  if (!values.base) throw new CommandUsageError("eval", "--base REF is required");
+  const concurrency = positiveInt("eval", values.concurrency, "--concurrency");
+  const maxCases = positiveInt("eval", values["max-cases"], "--max-cases");
   const timeScale = values["simulator-time-scale"] === void 0 ? void 0 : Number(values["simulator-time-scale"]);
   if (timeScale !== void 0 && !(timeScale >= 0)) {
-    throw new UsageError(
-      `--simulator-time-scale: expected a number \u2265 0, found '${values["simulator-time-scale"]}'`,
-      EVAL_USAGE
+    throw new CommandUsageError(
+      "eval",
+      `--simulator-time-scale: expected a number \u2265 0, found '${values["simulator-time-scale"]}'`
     );
   }
+  if (values.out) await assertWritable(values.out);
+  if (values.markdown) await assertWritable(values.markdown);
   const repo2 = await openLocalRepo(values.repo);
-  const [base, head] = await Promise.all([repo2.resolve(values.base), repo2.resolve(values.head)]);
+  if (values.head === void 0) await warnAboutDefaultHead(values.repo, io2);
+  const [base, head] = await Promise.all([repo2.resolve(values.base), repo2.resolve(values.head ?? "HEAD")]);
   const config2 = await loadPolicyAt(repo2, base, values.config);
   const classification = await classifyRefs(repo2, { base, head }, config2);
   const cacheDir = values["no-cache"] ? void 0 : resolve3(values["cache-dir"] ?? defaultCacheDir(io2.env));
   await checkWritePlaces({
     repoDir: values.repo,
     tracked: () => repo2.listFiles(head),
-    cacheDir,
-    out: values.out,
-    markdown: values.markdown
+    cacheDir
   });
   const apiKeyEnv = values["api-key-env"] ?? "OPENAI_API_KEY";
   const provider = await openProvider({
@@ -72182,6 +72520,7 @@ async function evalCommand(argv, io2) {
       } : {},
       signal: controller.signal,
       simulated: provider.simulated,
+      ...provider.keyless ? { keyless: provider.keyless } : {},
       warnings: endpointWarnings(classification),
       onProgress: (p) => progress.update(p),
       onCheckpoint: (partial2) => {
@@ -72198,6 +72537,12 @@ async function evalCommand(argv, io2) {
     await writeOut(result2);
     finished = true;
     if (!values.out) io2.stdout(resultJson(result2));
+    if (result2.simulated && !provider.simulated) {
+      io2.stderr(
+        `modelgate: ${provider.label} answered as the modelgate simulator: the numbers are labelled simulated
+`
+      );
+    }
     if (values.markdown) await writeFileAtomic(values.markdown, renderComment(result2, { headSha: head }));
     io2.stderr(
       `modelgate: verdict ${result2.verdict}${result2.partial ? ` (partial: ${result2.partial_reason})` : ""}
@@ -72233,17 +72578,6 @@ async function checkWritePlaces(places) {
       "pass a writable folder or --no-cache"
     );
   }
-  for (const [flag, path2] of [
-    ["--out", places.out],
-    ["--markdown", places.markdown]
-  ]) {
-    if (path2)
-      await assertWritableDirectory(
-        dirname5(resolve3(path2)),
-        `${flag} ${path2}`,
-        "pass a path in a writable folder"
-      );
-  }
 }
 async function refuseTrackedCacheDir(cacheDir, repoDir, tracked) {
   const root = await worktreeRoot(repoDir);
@@ -72262,13 +72596,6 @@ import { readFile as readFile2 } from "node:fs/promises";
 function mergeResults(shards) {
   const first = shards[0];
   if (!first) throw new UserError("merge: no result files given");
-  for (const shard of shards) {
-    if (shard.result.schema_version !== 1) {
-      throw new UserError(
-        `merge: ${shard.label}: schema_version ${JSON.stringify(shard.result.schema_version)} is not supported (expected 1)`
-      );
-    }
-  }
   const gates2 = first.result.gates_config;
   if (!gates2) throw new UserError(`merge: ${first.label}: no gates_config (written by an older modelgate?)`);
   for (const shard of shards.slice(1)) {
@@ -72331,10 +72658,10 @@ function missingShards(shards) {
       `merge: the results come from runs with different shard counts (${[...counts].join(", ")})`
     );
   }
-  const [count2] = counts;
-  if (count2 === void 0) return [];
+  const [count3] = counts;
+  if (count3 === void 0) return [];
   const missing = [];
-  for (let i = 1; i <= count2; i++) if (!seen.has(i)) missing.push(`shard ${i}/${count2} missing`);
+  for (let i = 1; i <= count3; i++) if (!seen.has(i)) missing.push(`shard ${i}/${count3} missing`);
   return missing;
 }
 function mergeSelections(selections) {
@@ -72358,29 +72685,12 @@ function compare(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 function parseResultFile(text2, label) {
-  let value;
   try {
-    value = JSON.parse(text2);
+    return { label, result: parseResultText(text2, label) };
   } catch (error62) {
-    throw new UserError(
-      `merge: ${label} is not JSON (${error62 instanceof Error ? error62.message : String(error62)})`
-    );
+    if (error62 instanceof UserError) throw new UserError(`merge: ${error62.message}`);
+    throw error62;
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    throw new UserError(`merge: ${label}: expected a result object (schema_version 1)`);
-  const record3 = value;
-  if (record3.schema_version !== 1) {
-    throw new UserError(
-      `merge: ${label}: schema_version ${JSON.stringify(record3.schema_version)} is not supported (expected 1)`
-    );
-  }
-  for (const key of ["cases", "warnings", "gates"]) {
-    if (!Array.isArray(record3[key])) throw new UserError(`merge: ${label}: '${key}' must be a list`);
-  }
-  const selection = record3.selection;
-  if (!selection || !Array.isArray(selection.case_ids) || !Array.isArray(selection.reasons))
-    throw new UserError(`merge: ${label}: 'selection' must have 'case_ids' and 'reasons' lists`);
-  return { label, result: value };
 }
 function agreed(values) {
   const distinct = new Set(values.filter((v) => v !== void 0));
@@ -72419,8 +72729,8 @@ async function mergeCommand(argv, io2) {
 `);
     return 0;
   }
-  if (positionals.length === 0) throw new UsageError("merge: give at least one result file", MERGE_USAGE);
-  if (!values.out) throw new UsageError("merge: --out FILE is required", MERGE_USAGE);
+  if (positionals.length === 0) throw new CommandUsageError("merge", "give at least one result file");
+  if (!values.out) throw new CommandUsageError("merge", "--out FILE is required");
   const shards = await Promise.all(
     positionals.map(async (file2) => {
       let text2;
@@ -72457,7 +72767,8 @@ var SIMULATE_USAGE = `Usage: modelgate simulate [--port N] [--profile FILE] [--t
 Starts the built-in OpenAI-compatible simulator on 127.0.0.1 (GET /v1/models, POST /v1/chat/completions).
 Its gpt-5.4 / gpt-5.5 profiles are SIMULATED: useful to see the flow, not to judge real models.
 --profile layers a YAML/JSON profile file (answers, latency, faults) over the built-ins.
-Point a client at it with OPENAI_BASE_URL=http://127.0.0.1:PORT/v1. Stops on Ctrl-C.`;
+Point a client at it with OPENAI_BASE_URL=http://127.0.0.1:PORT/v1: 'modelgate eval' then needs no
+key and labels the numbers simulated (the simulator says what it is on every response). Stops on Ctrl-C.`;
 async function simulateCommand(argv, io2) {
   const { values } = parseCommandArgs("simulate", argv, {
     port: { type: "string", default: "0" },
@@ -72472,11 +72783,14 @@ async function simulateCommand(argv, io2) {
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UserError(`--port: expected a port number 0-65535, found '${values.port}'`);
+    throw new CommandUsageError("simulate", `--port: expected a port number 0-65535, found '${values.port}'`);
   }
   const timeScale = values["time-scale"] === void 0 ? 1 : Number(values["time-scale"]);
   if (!(timeScale >= 0))
-    throw new UserError(`--time-scale: expected a number \u2265 0, found '${values["time-scale"]}'`);
+    throw new CommandUsageError(
+      "simulate",
+      `--time-scale: expected a number \u2265 0, found '${values["time-scale"]}'`
+    );
   let profiles;
   try {
     profiles = values.profile ? await readProfileFile(values.profile) : void 0;
@@ -72549,6 +72863,7 @@ var package_default = {
     format: "biome check --write .",
     pretest: "bash .ci/services",
     test: "node scripts/with-node24.mjs node_modules/vitest/vitest.mjs run",
+    "test:unit": "node scripts/with-node24.mjs node_modules/vitest/vitest.mjs run --project unit",
     bench: "node scripts/bench.ts",
     demo: "node dist/demo.js",
     start: "node dist/app.js",
@@ -72615,15 +72930,18 @@ async function runCli(argv, io2) {
   }
   const command = ownGet(COMMANDS, name);
   if (!command) {
-    io2.stderr(`modelgate: unknown command '${name}'
-
-${USAGE}
+    io2.stderr(`modelgate: unknown command '${name}'; see 'modelgate --help'
 `);
     return 2;
   }
   try {
     return await command.run(rest, io2);
   } catch (error62) {
+    if (error62 instanceof CommandUsageError) {
+      io2.stderr(`modelgate ${error62.message}
+`);
+      return 2;
+    }
     if (error62 instanceof UsageError) {
       io2.stderr(`modelgate: ${error62.message}
 

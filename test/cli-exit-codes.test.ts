@@ -6,7 +6,7 @@ import { type CliRun, runModelgate } from "./support/cli.ts";
 import { commitFiles, git, tempDir } from "./support/git.ts";
 
 /**
- * PRODUCT.md §11: the CLI exits 0, 1 or 2. Exit 3 ("internal error") is outside the contract,
+ * README.md#the-cli: the CLI exits 0, 1 or 2. Exit 3 ("internal error") is outside the contract,
  * so every bad input a user can give is walked through the real CLI here (a child process, the
  * built-in simulator as provider) and must end in 0/1/2 with a `modelgate: …` line that names
  * what is wrong — never a stack trace, never "internal error".

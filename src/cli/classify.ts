@@ -8,7 +8,7 @@ import { type CommandIo, CommandUsageError } from "./io.ts";
 
 export const CLASSIFY_USAGE = `Usage: modelgate classify --repo DIR --base REF [--head REF] [--config PATH] [--format json|text]
 
-Classifies the change between two revisions as model, prompt, infra or other (PRODUCT.md §5).
+Classifies the change between two revisions as model, prompt, infra or other (docs/attribution.md).
 The policy (.github/modelgate.yml, or --config) is read from the base revision.
 --head REF: the revision to classify (default: HEAD, the last commit; uncommitted edits are not
 included, and a warning on stderr says how many there are).

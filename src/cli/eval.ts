@@ -37,7 +37,7 @@ folder holding files the head commit tracks (a pull request could forge entries 
 Output: the result file (--out, else stdout) and the PR comment body (--markdown); progress on stderr.
 Exit: 0 pass/inconclusive/skipped, 1 fail, 2 usage or config error.`;
 
-/** How long after SIGTERM/SIGINT the process ends even if the run has not (PRODUCT: within 5 s). */
+/** How long after SIGTERM/SIGINT the process ends even if the run has not (the contract: within 5 s). */
 const FORCED_EXIT_MS = 4000;
 
 /**

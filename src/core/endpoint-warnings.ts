@@ -5,7 +5,7 @@ const ENDPOINT_KEY =
   /(^|[._])(base_?url|api_?base|api_?url|endpoint|openai_base_url|azure_openai_endpoint)$/i;
 
 /**
- * PRODUCT.md §9: a PR that sets a provider endpoint in repo files is warned about, and that
+ * docs/action.md#security: a PR that sets a provider endpoint in repo files is warned about, and that
  * endpoint receives nothing (the provider comes only from inputs and the environment).
  */
 export function endpointWarnings(classification: Classification): Warning[] {

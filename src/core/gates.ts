@@ -28,7 +28,7 @@ import {
 } from "./stats.ts";
 
 /**
- * Gates and deltas (PRODUCT.md §7). A gate fails only when its whole 95 % interval lies past
+ * Gates and deltas (docs/results.md). A gate fails only when its whole 95 % interval lies past
  * the threshold, passes only when the whole interval lies inside it, and otherwise says it
  * cannot tell yet: noise neither blocks nor lets through a migration.
  */

@@ -2,7 +2,7 @@ import type { CaseSideResult, Kpis } from "./result.ts";
 import { ascending, quantileSorted } from "./stats.ts";
 
 /**
- * The KPIs of one side (PRODUCT.md §6): outcome economics per case and per *completed*
+ * The KPIs of one side (docs/cases.md): outcome economics per case and per *completed*
  * case, so a model that is cheaper per call but needs more retries to finish is not
  * mistaken for cheaper.
  */

@@ -16,7 +16,7 @@ export interface ShardInput {
 }
 
 /**
- * PRODUCT.md §10: the results of `shard: i/n` runs as one result. Cases are concatenated
+ * docs/action.md#sharding: the results of `shard: i/n` runs as one result. Cases are concatenated
  * (deduplicated by id: the same shard given twice counts once), then KPIs, deltas and gates are
  * computed again over all cases with the thresholds the shards were judged by. Shards must
  * agree on `schema_version` and `gates_config`; a missing shard makes the result partial.

@@ -8,7 +8,7 @@ export interface Usage {
 }
 
 /**
- * PRODUCT.md §6: (prompt − cached) × input + cached × cached_input + completion × output,
+ * docs/cases.md: (prompt − cached) × input + cached × cached_input + completion × output,
  * prices per 1M tokens. `null` when the model has no price: unknown, never 0.
  * A dated snapshot (`gpt-5.5-2026-04-23`) takes its family's price.
  */

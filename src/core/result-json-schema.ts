@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { evalResultSchema } from "./result.ts";
 
-/** The JSON Schema of the result file (PRODUCT.md §8), generated from the zod schema every reader uses. */
+/** The JSON Schema of the result file (docs/results.md), generated from the zod schema every reader uses. */
 export function resultJsonSchema(): Record<string, unknown> {
   return {
     $id: "https://modelgate.dev/schema/modelgate-result.schema.json",

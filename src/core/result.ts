@@ -1,5 +1,5 @@
 /**
- * The result file contract (PRODUCT.md §8, `schema_version: 1`).
+ * The result file contract (docs/results.md, `schema_version: 1`).
  * Every door reads and writes this shape; the PR comment is rendered from it.
  *
  * The zod schema below is the one definition: the TypeScript types are inferred from it, the

@@ -1,7 +1,7 @@
 import type { Delta } from "./result.ts";
 
 /**
- * Statistics behind the KPI deltas and the gates (PRODUCT.md §7). Pure and deterministic:
+ * Statistics behind the KPI deltas and the gates (docs/results.md). Pure and deterministic:
  * every random draw comes from a PRNG seeded by a string, so the same input gives the same
  * report on every machine and every rerun.
  */

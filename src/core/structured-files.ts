@@ -38,7 +38,7 @@ function unquote(value: string): string {
  * Limits on structured files (config, LLM config, any JSON/YAML/env the policy has key rules
  * for), so hostile text costs bounded time and memory: a 33 MB JSON took 33 s and 1.9 GB, an
  * alias bomb expands exponentially, 10,000-deep nesting overflows the stack. Documented in
- * PRODUCT.md's limits.
+ * docs/attribution.md (limits).
  */
 export const STRUCTURED_LIMITS = {
   /** Characters of text (≈ bytes for ASCII): 5 MiB. */

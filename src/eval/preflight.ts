@@ -9,7 +9,7 @@ export const PREFLIGHT_TIMEOUT_MS = 15_000;
 export class PreflightInterrupted extends Error {}
 
 /**
- * PRODUCT.md §7 pre-flight: every model ID the run needs must be in the provider's list
+ * docs/results.md pre-flight: every model ID the run needs must be in the provider's list
  * before anything is spent. A dated snapshot in the list serves its family ID. The whole
  * listing (every page, one retry) gets `timeoutMs`, and the run's signal ends it at once.
  */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * PRODUCT.md §7: provider answers are validated. The SDK only parses JSON, so `model: null`,
+ * docs/results.md: provider answers are validated. The SDK only parses JSON, so `model: null`,
  * `content: 42` or `usage.prompt_tokens: -5` reached the runner as typed values and crashed it
  * (or were counted). Only what the runner reads is checked; extra fields are the provider's.
  */

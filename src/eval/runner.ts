@@ -191,7 +191,7 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
       } catch (error) {
         failure = { error };
       }
-      // A 429 is waited out and never counts against the route's timeout (PRODUCT.md §6).
+      // A 429 is waited out and never counts against the route's timeout (docs/cases.md).
       if (!isRateLimited(failure?.error)) elapsed += performance.now() - started;
       if (!failure) {
         const checked = validateCompletion(body);
@@ -420,7 +420,7 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
 
   const recordUsage = (task: EvalTask, spent: AttemptProgress, answer: ValidAnswer) => {
     if (!answer.usage) {
-      // Unknown, never 0 (PRODUCT.md §6): the attempt's tokens and cost become unknown.
+      // Unknown, never 0 (docs/cases.md): the attempt's tokens and cost become unknown.
       spent.hasUsage = false;
       noteMissingUsage(task, answer.model);
       return;
@@ -466,7 +466,7 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
       const result = await runAttempt(task, attempt, () => spentTokens);
       side.attempts++;
       spentTokens += result.prompt_tokens + result.completion_tokens;
-      // An answer without usage has unknown tokens and cost, never 0 (PRODUCT.md §6).
+      // An answer without usage has unknown tokens and cost, never 0 (docs/cases.md).
       side.tokens =
         side.tokens === null || !result.has_usage
           ? null

@@ -11,7 +11,7 @@ export function hasLabel(pr: PullRequestState, label: string): boolean {
 }
 
 /**
- * A push after the override label voids it (PRODUCT.md §5). The App is stateless and GitHub
+ * A push after the override label voids it (docs/attribution.md). The App is stateless and GitHub
  * keeps no push time a later event could compare with, so the rule is enforced at the one moment
  * the push is known: on `synchronize`, the label is removed unless it was applied after both the
  * push (`pull_request.updated_at` of that payload) and the new head's committer date, i.e. for

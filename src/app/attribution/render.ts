@@ -10,7 +10,7 @@ import type { Judgement, OverrideStatus, Verdict } from "./verdict.ts";
 
 /**
  * Markdown for the check run and the sticky comment. Paths, keys, labels and logins come from
- * the repository or its users: all of it goes through `escape.ts` (PRODUCT.md §9), so a file
+ * the repository or its users: all of it goes through `escape.ts` (docs/action.md#security), so a file
  * named `<img src=x>` or `@org/team.md` renders as text and pings nobody.
  */
 

@@ -52,7 +52,7 @@ export function checkAssertion(assertion: Assertion, answer: Answer, judged?: Ju
 export type AnswerOutcome = { outcome: "pass" | "takeover" } | { outcome: "fail"; reason: string };
 
 /**
- * PRODUCT.md §6: the takeover condition is checked first; then every assert must hold.
+ * docs/cases.md: the takeover condition is checked first; then every assert must hold.
  * `judged` holds the verdicts of the case's `judge` asserts, by their index in `assert`;
  * without it the judge asserts are left for later (they cost a model call, so they run
  * only once everything else holds).

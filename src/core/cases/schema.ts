@@ -2,7 +2,7 @@ import { z } from "zod";
 import { repoPathProblem } from "../repo-path.ts";
 import { compileUserRegex } from "./regex.ts";
 
-/** PRODUCT.md §6: one eval case. */
+/** docs/cases.md: one eval case. */
 
 const matchValue = z.string().min(1);
 

@@ -9,7 +9,7 @@ import {
   structuredKind,
 } from "../structured-files.ts";
 
-/** PRODUCT.md §5: which kind of change each file and key is. */
+/** docs/attribution.md: which kind of change each file and key is. */
 
 export const CHANGE_CATEGORIES = ["model", "prompt", "infra"] as const;
 export type ChangeCategory = (typeof CHANGE_CATEGORIES)[number];

@@ -2,7 +2,7 @@ import { z } from "zod";
 
 /**
  * `.github/modelgate.yml`: the policy of a repo. Every field has a default that fits the
- * layout of PRODUCT.md §4, so a repo shaped like it needs no file at all.
+ * layout of README.md#configuration, so a repo shaped like it needs no file at all.
  */
 
 const keyPatterns = z

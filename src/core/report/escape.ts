@@ -1,5 +1,5 @@
 /**
- * Untrusted text in the PR comment (PRODUCT.md §9). Anything a model wrote or a repo
+ * Untrusted text in the PR comment (docs/action.md#security). Anything a model wrote or a repo
  * provides (case IDs, route names, details, model IDs, reasons) goes through one of these
  * before it reaches markdown, so it cannot produce HTML, live @mentions or #references,
  * break a table row or close a code fence, and cannot forge our hidden HTML comments.

@@ -1,5 +1,5 @@
 /**
- * The sticky PR comment, rendered from an EvalResult (PRODUCT.md §2, §8, §9). Sections in
+ * The sticky PR comment, rendered from an EvalResult (README.md, docs/results.md, docs/action.md#security). Sections in
  * order: headline, KPIs, gates, per route, selection, flipped cases, warnings, chart, and
  * the hidden evidence block. The body stays under `maxChars` by cutting lists (flipped
  * cases, then routes, then warnings, then selection reasons, then the chart), never the

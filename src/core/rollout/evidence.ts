@@ -2,7 +2,7 @@ import { COMMENT_MARKERS } from "../protocol.ts";
 import { type Evidence, readEvidence } from "../report/evidence.ts";
 
 /**
- * Which published eval evidence the App may act on (PRODUCT.md §9, issue 6 point 2). Evidence
+ * Which published eval evidence the App may act on (docs/action.md#security, issue 6 point 2). Evidence
  * counts only when GitHub says the trusted bot wrote it (a comment's author, or the app that
  * created a check run) and it names the commit the label was pinned to. Everything else that
  * looks like evidence (a user pasting a block into a comment, a block for an older push) is
