@@ -9,7 +9,9 @@ import { build, type Metafile, type Plugin } from "esbuild";
  *
  * Every bundle is minified, with a linked source map beside it (`x.js.map`, no sources
  * inside: the map names `src/…` lines, which is what a stack trace needs, at a fifth of the
- * size). The entries turn source maps on, so their stack traces name `src/` files.
+ * size). `node --enable-source-maps dist/x.js` (or NODE_OPTIONS) maps stack traces to `src/`;
+ * an entry cannot switch it on for itself, as Node maps only modules loaded after that.
+ * The Action's bundle has a budget (INDEX_BUDGET): it is loaded on every workflow run.
  *
  * `node scripts/build.ts --report` also prints, per bundle, the bytes each package adds.
  */
@@ -55,6 +57,9 @@ const undiciViaNodeFetch: Plugin = {
   },
 };
 
+/** dist/index.js at most 1.5 MB, the class of other widely used JavaScript Actions. */
+const INDEX_BUDGET = 1_500_000;
+
 rmSync(join(root, "dist"), { recursive: true, force: true });
 const present = Object.fromEntries(
   Object.entries(entries).filter(([, entry]) => existsSync(join(root, entry))),
@@ -86,6 +91,13 @@ const result = await build({
 for (const [file, output] of Object.entries(result.metafile.outputs)) {
   process.stdout.write(`${file}  ${(output.bytes / 1024).toFixed(0)} KiB\n`);
   if (process.argv.includes("--report") && !file.endsWith(".map")) printPackages(output);
+}
+const index = result.metafile.outputs["dist/index.js"];
+if (index && index.bytes > INDEX_BUDGET) {
+  process.stderr.write(
+    `build: dist/index.js is ${index.bytes} bytes, over its ${INDEX_BUDGET} byte budget; see what grew with \`node scripts/build.ts --report\`\n`,
+  );
+  process.exitCode = 1;
 }
 
 /** Bytes per npm package (or per `src/<dir>`) in one bundle, largest first. */
