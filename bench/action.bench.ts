@@ -28,7 +28,8 @@ export async function runActionBench(runs = 10): Promise<BenchResult[]> {
     let requests = 0;
     for (let i = 0; i < runs; i++) {
       const before = world.emu.requests.length;
-      const run = await runAction(world, { payload, workspace });
+      // The bundle itself, not the sources the harness runs by default: its load time is the point.
+      const run = await runAction(world, { payload, workspace, entry: DIST });
       if (run.code !== 0 || run.outputs.verdict !== "skipped")
         throw new Error(`action bench: unexpected run (exit ${run.code}):\n${run.stdout}`);
       requests = world.emu.requests.length - before;
@@ -37,6 +38,7 @@ export async function runActionBench(runs = 10): Promise<BenchResult[]> {
         event: "push",
         payload: { ref: "refs/heads/main" },
         workspace,
+        entry: DIST,
       });
       floor.push(ignored.ms);
     }
