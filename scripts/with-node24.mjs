@@ -29,7 +29,7 @@ function toolchainNode() {
   const bin = join(dir, "node_modules", pkg, "bin");
   if (existsSync(join(bin, "node"))) return bin;
   process.stderr.write(
-    `modelgate: found Node ${process.versions.node}, the tests need Node ${NEEDED}; ` +
+    `modelgate: found Node ${process.versions.node}, ${script} needs Node ${NEEDED}; ` +
       `installing ${pkg}@${NEEDED} from the npm registry into ${dir} (once)\n`,
   );
   mkdirSync(dir, { recursive: true });

@@ -8,15 +8,6 @@ export interface CommandIo {
   env: NodeJS.ProcessEnv;
 }
 
-/** A usage error that carries the command's usage text to print after the message. */
-export class UsageError extends UserError {
-  readonly usage: string;
-  constructor(message: string, usage: string) {
-    super(message);
-    this.usage = usage;
-  }
-}
-
 /**
  * A mistake in a command's flags or arguments: one line, the same shape for every command,
  * `modelgate <command>: <what is wrong>; see 'modelgate <command> --help'` (exit 2).

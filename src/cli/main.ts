@@ -2,7 +2,7 @@ import { errorMessage, UserError } from "../core/errors.ts";
 import { ownGet } from "../core/own.ts";
 import { classifyCommand } from "./classify.ts";
 import { evalCommand } from "./eval.ts";
-import { type CommandIo, CommandUsageError, UsageError } from "./io.ts";
+import { type CommandIo, CommandUsageError } from "./io.ts";
 import { mergeCommand } from "./merge.ts";
 import { simulateCommand } from "./simulate.ts";
 import { VERSION } from "./version.ts";
@@ -49,10 +49,6 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
   } catch (error) {
     if (error instanceof CommandUsageError) {
       io.stderr(`modelgate ${error.message}\n`);
-      return 2;
-    }
-    if (error instanceof UsageError) {
-      io.stderr(`modelgate: ${error.message}\n\n${error.usage}\n`);
       return 2;
     }
     if (error instanceof UserError) {

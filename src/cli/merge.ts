@@ -1,9 +1,10 @@
 import { readFile } from "node:fs/promises";
+import { UserError } from "../core/errors.ts";
 import { mergeResults, parseResultFile } from "../core/merge-results.ts";
 import { renderComment } from "../core/report/markdown.ts";
 import { resultJson, writeFileAtomic } from "../eval/result-file.ts";
 import { parseCommandArgs } from "./args.ts";
-import { type CommandIo, CommandUsageError, UsageError } from "./io.ts";
+import { type CommandIo, CommandUsageError } from "./io.ts";
 
 export const MERGE_USAGE = `Usage: modelgate merge FILE… --out FILE [--markdown FILE] [--head-sha SHA]
 
@@ -40,9 +41,8 @@ export async function mergeCommand(argv: string[], io: CommandIo): Promise<numbe
         text = await readFile(file, "utf8");
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        throw new UsageError(
+        throw new UserError(
           `merge: cannot read ${file}${code === "ENOENT" ? ": no such file" : ` (${code})`}`,
-          MERGE_USAGE,
         );
       }
       return parseResultFile(text, file);
