@@ -11,6 +11,7 @@
 
 import { z } from "zod";
 import { UserError } from "./errors.ts";
+import { describeValue, valueAt } from "./text/found-value.ts";
 
 export const KPI_NAMES = [
   "completion_rate",
@@ -211,26 +212,7 @@ export function schemaProblem(error: z.ZodError, raw: unknown): string {
     return `${keys.join(", ")}: unknown key${keys.length > 1 ? "s" : ""}${more}`;
   }
   const message = issue.message.replace(/^Invalid input: /, "").replace(/, received \w+$/, "");
-  return `${at}: ${message}, found ${describe(valueAt(raw, issue.path))}${more}`;
-}
-
-function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
-  let current = raw;
-  for (const segment of path) {
-    if (current === null || typeof current !== "object" || !Object.hasOwn(current, segment)) return undefined;
-    current = (current as Record<PropertyKey, unknown>)[segment];
-  }
-  return current;
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return "nothing";
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "an object";
-  if (typeof value === "string")
-    return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
-  return `${typeof value} ${String(value)}`;
+  return `${at}: ${message}, found ${describeValue(valueAt(raw, issue.path), "an object")}${more}`;
 }
 
 /**

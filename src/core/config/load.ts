@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { UserError } from "../errors.ts";
 import { ownGet, ownRecordFrom } from "../own.ts";
 import { closestMatch } from "../text/did-you-mean.ts";
+import { describeValue, valueAt } from "../text/found-value.ts";
 import { parseStructured } from "../text/structured.ts";
 import { type Config, configSchema, price as priceSchema } from "./schema.ts";
 
@@ -91,25 +92,6 @@ function describeUnknownKey(parent: readonly PropertyKey[], key: string): string
       ? `; expected one of ${known.join(", ")}`
       : "";
   return `${keyPath}: unknown key${suggestion}`;
-}
-
-function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
-  let current = raw;
-  for (const segment of path) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = (current as Record<PropertyKey, unknown>)[segment];
-  }
-  return current;
-}
-
-function describeValue(value: unknown): string {
-  if (value === undefined) return "nothing";
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  if (typeof value === "object") return "a mapping";
-  if (typeof value === "string")
-    return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
-  return `${typeof value} ${String(value)}`;
 }
 
 /** Keys the schema accepts at a path, for "did you mean" hints. */
