@@ -1,16 +1,10 @@
-/**
- * Label-driven rollout over HTTP (issue 6, point 9): the App's real server on loopback, signed
- * `pull_request.labeled` payloads from @octokit/webhooks-examples, GitHub served by the REST
- * emulator, and production metrics from a real Prometheus process (Debian's package, installed
- * by .ci/services) scraping a tiny exporter with fixed series.
- */
-import { type AddressInfo, createServer } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
 import { embedEvidence } from "../src/core/report/evidence.ts";
 import type { EvalResult, Kpis, Verdict } from "../src/core/result.ts";
 import { type AppHarness, BASE_FILES, example, OWNER, REPO, startAppHarness } from "./support/app-harness.ts";
 import { WORKFLOW_TOKEN } from "./support/github-emulator.ts";
 import { type MetricsExporter, type Series, startMetricsExporter } from "./support/metrics-exporter.ts";
+import { freePort } from "./support/net.ts";
 import { type PrometheusServer, startPrometheus } from "./support/prometheus.ts";
 
 const ROLLOUT_CHECK = "modelgate/rollout";
@@ -250,18 +244,6 @@ async function labelAndDeliver(
   const delivery = await h.deliver("pull_request", event, options.id ? { id: options.id } : {});
   expect(delivery.status).toBe(200);
   return event;
-}
-
-/** A port nothing listens on (bound, then released). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function fileAt(ref: string, path: string): Promise<string> {
@@ -618,7 +600,7 @@ describe("production gates", () => {
   }, 30_000);
 
   test("Prometheus unreachable holds", async () => {
-    vi.stubEnv("PROMETHEUS_URL", `http://127.0.0.1:${await closedPort()}`);
+    vi.stubEnv("PROMETHEUS_URL", `http://127.0.0.1:${await freePort()}`);
     setMain(10);
     const number = h.openPR("down", {
       [LLM]: atShare(10, onSnapshot),

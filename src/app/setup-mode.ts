@@ -12,13 +12,12 @@ export function needsSetup(env: NodeJS.ProcessEnv): boolean {
   return !env.APP_ID || !(env.PRIVATE_KEY || env.PRIVATE_KEY_PATH);
 }
 
-/** Loads `.env` from the working directory (what the setup flow writes), without overriding the environment. */
-export function loadDotEnv(env: NodeJS.ProcessEnv = process.env, file = ".env"): void {
-  if (!existsSync(file)) return;
-  const before = { ...env };
-  process.loadEnvFile(file);
-  // process.loadEnvFile does not override set variables either; keep the explicit ones regardless.
-  Object.assign(env, before);
+/**
+ * Loads `.env` from the working directory (what the setup flow writes) into `process.env`.
+ * `process.loadEnvFile` never overrides a variable that is already set, so the environment wins.
+ */
+export function loadDotEnv(file = ".env"): void {
+  if (existsSync(file)) process.loadEnvFile(file);
 }
 
 export async function startSetup(env: NodeJS.ProcessEnv): Promise<{ close(): Promise<void> }> {
