@@ -105,10 +105,20 @@ export const gateResultSchema = z.strictObject({
   /** The observed value the gate judged (e.g. head error rate, or completion drop). */
   value: finite.nullable(),
   threshold: finite,
-  /** The 95 % interval behind the decision. */
+  /**
+   * The interval behind the decision. Sequential mode: the always-valid confidence sequence as of
+   * the last judged pair (each side at the level its decision uses); fixed-N mode: the fixed-N
+   * interval (Clopper–Pearson, Tango, bootstrap-t).
+   */
   ci95: interval.nullable().optional(),
   /** Why it was not decided, in plain words, when inconclusive. */
   reason: z.string().optional(),
+  /** Fewer judged pairs than this never decide this gate (docs/gates.md lists each gate's minimum). */
+  min_pairs: count.optional(),
+  /** The pair of the sequence at which the gate was decided (sequential mode). */
+  decided_at: count.optional(),
+  /** Undecided gates: about how many more pairs would likely decide, from the sequence so far; null when unlikely. */
+  pairs_to_decide: count.nullable().optional(),
 });
 export type GateResult = z.infer<typeof gateResultSchema>;
 
@@ -160,6 +170,12 @@ export const gatesConfigSchema = z.strictObject({
   max_completion_rate_drop: finite,
   max_cost_increase: finite.optional(),
   min_cases: count,
+  /** The eval's coarse error ceiling: the error gate passes when the head's rate is shown below it. */
+  eval_max_error_rate: finite.optional(),
+  /** Sequential (anytime-valid, stops early) or fixed-N judgement. Absent in older files: fixed-N. */
+  sequential: z.boolean().optional(),
+  /** The check conclusion an inconclusive verdict got, resolved from the policy and the change. */
+  on_inconclusive: z.enum(["fail", "neutral"]).optional(),
 });
 export type GatesConfig = z.infer<typeof gatesConfigSchema>;
 
@@ -189,6 +205,22 @@ export const evalResultSchema = z.strictObject({
   /** Human-facing labels for providers that are simulated, so numbers are never mistaken for real ones. */
   simulated: z.boolean().optional(),
   gates_config: gatesConfigSchema.optional(),
+  /** How the pairs were judged: the sequence, how far it ran and what stopping early saved. */
+  sequential: z
+    .strictObject({
+      mode: z.enum(["sequential", "fixed"]),
+      /** Seed of the pair order (the same seed and case IDs give the same sequence). */
+      seed: z.string(),
+      /** Pairs selected for the run: the most the sequence could use. */
+      planned_pairs: count,
+      /** Pairs judged: the contiguous prefix of the sequence that completed on both sides. */
+      pairs: count,
+      /** True when the verdict was settled before the planned pairs ran. */
+      stopped_early: z.boolean(),
+      /** Requests not sent because the run stopped early (at least one per side of every pair not started). */
+      calls_saved: count,
+    })
+    .optional(),
   /** `i/n` when this result is one shard of a run. */
   shard: z
     .string()

@@ -151,14 +151,22 @@ function describeRouteChange(
   return changes.length ? changes.join("; ") : undefined;
 }
 
-/** Deterministic sample: the same seed and IDs give the same cases, and adding a case moves few others. */
-export function sample(ids: readonly string[], size: number, seed: string): string[] {
+/**
+ * The pair sequence: IDs in a seeded pseudo-random order. The same seed and IDs give the same
+ * order; a sample of size k is its first k, so a larger `max_cases` extends the sequence a
+ * smaller one ran instead of reshuffling it (what lets a later run continue it validly).
+ */
+export function sequenceOrder(ids: readonly string[], seed: string): string[] {
   const rank = (id: string) => createHash("sha256").update(`${seed}\u0000${id}`).digest("hex");
   return [...ids]
     .map((id) => ({ id, rank: rank(id) }))
     .sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0))
-    .slice(0, size)
     .map((entry) => entry.id);
+}
+
+/** Deterministic sample: the first `size` of the sequence, so adding a case moves few others. */
+export function sample(ids: readonly string[], size: number, seed: string): string[] {
+  return sequenceOrder(ids, seed).slice(0, size);
 }
 
 /** A deterministic slice `index` of `count` (1-based, as in `shard: 2/4`). */

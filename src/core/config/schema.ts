@@ -93,7 +93,18 @@ const evals = z.strictObject({
     .string()
     .optional()
     .describe("Model that grades `judge` asserts; never the model under test."),
-  seed: z.string().default("modelgate").describe("Seed of the deterministic sample below the selection."),
+  seed: z
+    .string()
+    .default("modelgate")
+    .describe(
+      "Seed of the pair sequence: cases run in this seeded order, and a sample below the selection is its first max_cases.",
+    ),
+  sequential: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Judge the gates after every pair with anytime-valid confidence sequences and stop once the verdict is settled; false runs every selected case and judges once with fixed-N intervals.",
+    ),
 });
 
 const budget = z
@@ -116,27 +127,57 @@ const budget = z
   })
   .describe("Caps that stop an eval early; the result is then marked partial.");
 
-const gates = z.strictObject({
-  max_error_rate: z
+const positiveLimit = (what: string) =>
+  z
     .number()
-    .min(0)
-    .max(1)
-    .default(0.02)
-    .describe("Fail when the error rate is above this, beyond noise."),
-  max_completion_rate_drop: z
-    .number()
-    .min(0)
-    .max(1)
-    .default(0.05)
-    .describe("Fail when the completion rate drops more than this (absolute), beyond noise."),
-  max_cost_increase: z
-    .number()
-    .min(0)
-    .optional()
-    .describe("Optional: fail when cost per completed task grows by more than this fraction (0.25 = +25 %)."),
-  min_cases: z.int().positive().default(20).describe("Fewer paired cases than this never passes a gate."),
-  min_requests: z.int().positive().default(200).describe("Production gates: fewer requests per arm hold."),
-});
+    .gt(0, {
+      message: `expected a limit above 0: ${what} of 0 can never be shown to hold on a finite sample (use a small positive limit such as 0.01)`,
+    })
+    .max(1);
+
+const gates = z
+  .strictObject({
+    max_error_rate: positiveLimit("an error rate")
+      .default(0.02)
+      .describe(
+        "Rollback trigger: error rate above this. The eval fails when the head's error rate is above it beyond noise; production (the first rollout phase) proves the rate is below it.",
+      ),
+    eval_max_error_rate: positiveLimit("an error rate")
+      .default(0.05)
+      .describe(
+        "The eval's coarse error ceiling: the error gate passes once the head's error rate is shown below this. At least max_error_rate.",
+      ),
+    max_completion_rate_drop: positiveLimit("a completion drop")
+      .default(0.05)
+      .describe("Fail when the completion rate drops more than this (absolute), beyond noise."),
+    max_cost_increase: z
+      .number()
+      .gt(0, {
+        message:
+          "expected a limit above 0: a cost increase of 0 can never be shown to hold on a finite sample (use e.g. 0.05)",
+      })
+      .optional()
+      .describe(
+        "Optional: fail when cost per completed task grows by more than this fraction (0.25 = +25 %).",
+      ),
+    min_cases: z
+      .int()
+      .positive()
+      .default(20)
+      .describe("Fewer judged pairs than this never decide a gate (each gate also has its own minimum)."),
+    on_inconclusive: z
+      .enum(["fail", "neutral"])
+      .optional()
+      .describe(
+        "Check conclusion of an inconclusive verdict. Default: fail when the change includes a model change, neutral otherwise.",
+      ),
+    min_requests: z.int().positive().default(200).describe("Production gates: fewer requests per arm hold."),
+  })
+  .refine((g) => g.eval_max_error_rate >= g.max_error_rate, {
+    path: ["eval_max_error_rate"],
+    message:
+      "expected at least max_error_rate: the eval's ceiling is the coarse one, production proves the finer max_error_rate",
+  });
 
 const metricQuery = (fallback: string, what: string) =>
   z
