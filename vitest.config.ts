@@ -13,6 +13,7 @@ const UNIT = [
   "test/classify.test.ts",
   "test/config.test.ts",
   "test/gates.test.ts",
+  "test/sequential-validity.test.ts",
   "test/kpis.test.ts",
   "test/merge.test.ts",
   "test/report.test.ts",

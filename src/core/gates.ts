@@ -1,6 +1,7 @@
 import type { Config } from "./config/schema.ts";
 import { computeKpis } from "./kpis.ts";
 import { ownRecord } from "./own.ts";
+import { type GateEvaluation, outcomePairs, type PairedCase, pairedCases, pairsInOrder } from "./pairs.ts";
 import type { Unit } from "./report/format.ts";
 import type {
   CaseResult,
@@ -9,28 +10,30 @@ import type {
   GateName,
   GateResult,
   GateStatus,
+  GatesConfig,
   KpiName,
   Kpis,
-  Outcome,
 } from "./result.ts";
+import { GateMonitor } from "./sequential/monitor.ts";
 import {
   type BootstrapOptions,
   bootstrapRatioDelta,
   newcombeIndependentInterval,
-  type OutcomePair,
   pairedBootstrapInterval,
   pairedMeanDelta,
   pairedRateDelta,
   quantileSorted,
   type RatioPair,
   wilson,
-  Z_975,
 } from "./stats.ts";
 
+export { combineVerdict, type GateEvaluation, outcomePairs, type PairedCase, pairedCases } from "./pairs.ts";
+
 /**
- * Gates and deltas (docs/results.md). A gate fails only when its whole 95 % interval lies past
- * the threshold, passes only when the whole interval lies inside it, and otherwise says it
- * cannot tell yet: noise neither blocks nor lets through a migration.
+ * Gates and deltas (docs/gates.md, docs/results.md). The eval gates are judged by
+ * `sequential/` (anytime-valid, the default) or `fixed-gates.ts`; this module names them and
+ * computes the report's deltas. A gate fails only when the breach is shown beyond noise, passes
+ * only when the value is shown inside its limit, and otherwise says it cannot tell yet.
  */
 
 /**
@@ -46,158 +49,26 @@ export const GATES: Readonly<Record<GateName, { unit: Unit; signed: boolean; com
   max_cost_increase: { unit: "relative", signed: false, completion: false },
 };
 
-export type PairGatesConfig = Pick<
-  Config["gates"],
-  "max_error_rate" | "max_completion_rate_drop" | "max_cost_increase" | "min_cases"
->;
 export type ProductionGatesConfig = Pick<
   Config["gates"],
   "max_error_rate" | "max_completion_rate_drop" | "min_requests"
 >;
 
-export interface GateEvaluation {
-  gates: GateResult[];
-  verdict: GateStatus;
-}
-
-/** A case both sides ran: the only kind a paired comparison can use. */
-export interface PairedCase {
-  id: string;
-  route: string;
-  base: CaseSideResult;
-  head: CaseSideResult;
-}
-
-/** Cases with both sides, sorted by ID so bootstrap resamples do not depend on input order. */
-export function pairedCases(cases: readonly CaseResult[]): PairedCase[] {
-  const pairs: PairedCase[] = [];
-  for (const { id, route, base, head } of cases) {
-    if (base && head) pairs.push({ id, route, base, head });
-  }
-  return pairs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-}
-
-/** `[base, head]` indicators of one final outcome on every paired case. */
-export function outcomePairs(pairs: readonly PairedCase[], outcome: Outcome): OutcomePair[] {
-  return pairs.map((p) => [p.base.outcome === outcome, p.head.outcome === outcome] as const);
-}
-
-/** fail if any gate fails, else inconclusive if any is, else pass. */
-export function combineVerdict(statuses: readonly GateStatus[]): GateStatus {
-  if (statuses.includes("fail")) return "fail";
-  if (statuses.includes("inconclusive")) return "inconclusive";
-  return "pass";
-}
-
-/** Decide an upper limit ("at most threshold") from the interval around the observed value. */
-function judgeCeiling(ci95: [number, number] | null, threshold: number): GateStatus {
-  if (!ci95) return "inconclusive";
-  if (ci95[0] > threshold) return "fail";
-  if (ci95[1] <= threshold) return "pass";
-  return "inconclusive";
-}
-
-export interface GateOptions {
-  /** Bootstrap settings for the cost gate (seed and resample count). */
-  bootstrap?: BootstrapOptions;
-}
-
-/** Judge the configured gates on the paired cases of an eval. */
+/**
+ * Judge the eval gates on cases given in sequence order (docs/gates.md): replays them through a
+ * `GateMonitor`, sequentially unless the gates were configured fixed-N (`sequential: false`).
+ */
 export function evaluateGates(
   cases: readonly CaseResult[],
-  config: PairGatesConfig,
-  options: GateOptions = {},
+  config: GatesConfig,
+  options: { intervals?: boolean } = {},
 ): GateEvaluation {
-  const pairs = pairedCases(cases);
-  let gates = [errorRateGate(pairs, config.max_error_rate), completionDropGate(pairs, config)];
-  if (config.max_cost_increase !== undefined) {
-    gates.push(costIncreaseGate(pairs, config.max_cost_increase, options.bootstrap));
-  }
-  if (pairs.length < config.min_cases) {
-    // Too little evidence holds: the observed values stay visible, but nothing is decided.
-    const reason = `only ${plural(pairs.length, "paired case")}; at least ${config.min_cases} needed`;
-    gates = gates.map((gate) => ({ ...gate, status: "inconclusive", reason }));
-  }
-  return { gates, verdict: combineVerdict(gates.map((gate) => gate.status)) };
-}
-
-function errorRateGate(pairs: readonly PairedCase[], threshold: number): GateResult {
-  const n = pairs.length;
-  const errors = pairs.filter((p) => p.head.outcome === "error").length;
-  const ci95 = wilson(errors, n);
-  const value = n === 0 ? null : errors / n;
-  const gate: GateResult = {
-    name: "max_error_rate",
-    status: judgeCeiling(ci95, threshold),
-    value,
-    threshold,
-    ci95,
-  };
-  if (gate.status !== "inconclusive") return gate;
-  return { ...gate, reason: errorRateUndecided(errors, n, ci95, threshold) };
-}
-
-function errorRateUndecided(errors: number, n: number, ci95: [number, number] | null, limit: number): string {
-  if (!ci95) return "no paired cases, so no head error rate";
-  const observed = `head error rate ${percent(errors / n)} (95 % interval ${percent(ci95[0])}–${percent(ci95[1])})`;
-  if (errors === 0 && limit > 0) {
-    // Wilson's upper bound at 0 errors is z²/(n + z²); it drops to the limit at n = z²(1 − t)/t.
-    const needed = Math.ceil((Z_975 * Z_975 * (1 - limit)) / limit);
-    return `${observed}: 0 errors in ${n} cases cannot yet show the rate is at most ${percent(limit)}; about ${needed} error-free cases needed`;
-  }
-  return `${observed} includes the ${percent(limit)} limit; more cases needed to decide`;
-}
-
-function completionDropGate(pairs: readonly PairedCase[], config: PairGatesConfig): GateResult {
-  const threshold = config.max_completion_rate_drop;
-  const change = pairedRateDelta(outcomePairs(pairs, "pass"));
-  // The drop is base − head: the head − base interval, negated and flipped.
-  const value = change.delta === null ? null : negate(change.delta);
-  const ci95: [number, number] | null = change.ci95 ? [negate(change.ci95[1]), negate(change.ci95[0])] : null;
-  const status = judgeCeiling(ci95, threshold);
-  const gate: GateResult = { name: "max_completion_rate_drop", status, value, threshold, ci95 };
-  if (status !== "inconclusive") return gate;
-  const reason = ci95
-    ? `completion drop ${points(value ?? 0)} (95 % interval ${points(ci95[0])} to ${points(ci95[1])}) includes the ${points(threshold)} limit; more paired cases needed to decide`
-    : "no paired cases, so no completion-rate change";
-  return { ...gate, reason };
-}
-
-/** −x without the −0 that would otherwise show up in results as "-0". */
-function negate(x: number): number {
-  return x === 0 ? 0 : -x;
-}
-
-function costIncreaseGate(
-  pairs: readonly PairedCase[],
-  threshold: number,
-  bootstrap: BootstrapOptions | undefined,
-): GateResult {
-  const change = costRatioDelta(
-    pairs,
-    "relative",
-    bootstrap?.seed ?? "modelgate:max_cost_increase",
-    bootstrap,
-  );
-  const status = judgeCeiling(change.ci95, threshold);
-  const gate: GateResult = {
-    name: "max_cost_increase",
-    status,
-    value: change.delta,
-    threshold,
-    ci95: change.ci95,
-  };
-  if (status !== "inconclusive") return gate;
-  let reason: string;
-  if (change.delta === null) {
-    reason =
-      "cost per completed task is unknown: a side completed nothing, or an answer had no usage or price";
-  } else if (!change.ci95) {
-    reason = "too few completed cases on a side to bound the cost change";
-  } else {
-    reason = `cost per completed task ${signedPercent(change.delta)} (95 % interval ${signedPercent(change.ci95[0])} to ${signedPercent(change.ci95[1])}) includes the +${percent(threshold)} limit; more cases needed to decide`;
-  }
-  return { ...gate, reason };
+  const monitor = new GateMonitor(config, {
+    mode: config.sequential === false ? "fixed" : "sequential",
+    ...options,
+  });
+  for (const pair of pairsInOrder(cases)) monitor.push(pair);
+  return monitor.evaluate();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -381,6 +252,14 @@ export function evaluateProductionGates(arms: ProductionArms, config: Production
   );
 }
 
+/** Decide an upper limit ("at most threshold") from the interval around the observed value. */
+function judgeCeiling(ci95: [number, number] | null, threshold: number): GateStatus {
+  if (!ci95) return "inconclusive";
+  if (ci95[0] > threshold) return "fail";
+  if (ci95[1] <= threshold) return "pass";
+  return "inconclusive";
+}
+
 // ---------------------------------------------------------------------------------------
 // Wording
 
@@ -388,15 +267,6 @@ function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
-function percent(rate: number): string {
+function _percent(rate: number): string {
   return `${(rate * 100).toFixed(1)} %`;
-}
-
-function signedPercent(rate: number): string {
-  return `${rate >= 0 ? "+" : ""}${percent(rate)}`;
-}
-
-/** An absolute change of a rate, in percentage points. */
-function points(change: number): string {
-  return `${(change * 100).toFixed(1)} points`;
 }
