@@ -16,7 +16,6 @@ import type {
 import {
   type BootstrapOptions,
   bootstrapRatioDelta,
-  newcombeIndependentInterval,
   type OutcomePair,
   pairedBootstrapInterval,
   pairedMeanDelta,
@@ -49,10 +48,6 @@ export const GATES: Readonly<Record<GateName, { unit: Unit; signed: boolean; com
 export type PairGatesConfig = Pick<
   Config["gates"],
   "max_error_rate" | "max_completion_rate_drop" | "max_cost_increase" | "min_cases"
->;
-export type ProductionGatesConfig = Pick<
-  Config["gates"],
-  "max_error_rate" | "max_completion_rate_drop" | "min_requests"
 >;
 
 export interface GateEvaluation {
@@ -323,62 +318,6 @@ export function computeRouteKpis(
     routes[route] = { base: { kpis: computeKpis(sides.base) }, head: { kpis: computeKpis(sides.head) } };
   }
   return routes;
-}
-
-// ---------------------------------------------------------------------------------------
-// Production gates (rollout phases): two independent arms of live traffic
-
-export interface ArmCounts {
-  requests: number;
-  errors: number;
-  completed: number;
-}
-
-export interface ProductionArms {
-  control: ArmCounts;
-  candidate: ArmCounts;
-}
-
-/**
- * Gates on live traffic of a rollout phase. The arms serve different requests, so the
- * completion drop uses Newcombe's hybrid score interval for independent proportions; the
- * error gate judges the candidate's own rate (Wilson). An arm with fewer than `min_requests`
- * holds every gate: missing data is never a pass and never a rollback trigger.
- */
-export function evaluateProductionGates(arms: ProductionArms, config: ProductionGatesConfig): GateResult[] {
-  const { control, candidate } = arms;
-  const errorCi = wilson(candidate.errors, candidate.requests);
-  const drop = newcombeIndependentInterval(
-    { successes: control.completed, trials: control.requests },
-    { successes: candidate.completed, trials: candidate.requests },
-  );
-  const gates: GateResult[] = [
-    {
-      name: "max_error_rate",
-      status: judgeCeiling(errorCi, config.max_error_rate),
-      value: candidate.requests === 0 ? null : candidate.errors / candidate.requests,
-      threshold: config.max_error_rate,
-      ci95: errorCi,
-    },
-    {
-      name: "max_completion_rate_drop",
-      status: judgeCeiling(drop.ci95, config.max_completion_rate_drop),
-      value: drop.delta,
-      threshold: config.max_completion_rate_drop,
-      ci95: drop.ci95,
-    },
-  ];
-  const shortArm = control.requests < candidate.requests ? "control" : "candidate";
-  const fewest = arms[shortArm].requests;
-  if (fewest < config.min_requests) {
-    const reason = `hold: only ${plural(fewest, "request")} on the ${shortArm} arm; at least ${config.min_requests} per arm needed`;
-    return gates.map((gate) => ({ ...gate, status: "inconclusive", reason }));
-  }
-  return gates.map((gate) =>
-    gate.status === "inconclusive"
-      ? { ...gate, reason: "the 95 % interval includes the limit; more traffic needed to decide" }
-      : gate,
-  );
 }
 
 // ---------------------------------------------------------------------------------------
