@@ -7,7 +7,7 @@ import type { PhaseJudgement, ProductionJudgement, Step, StepName } from "./step
  * rollback PR, whatever else the checks said.
  *
  * The eval proves only a coarse error ceiling; `max_error_rate` itself is proven on the first
- * phase's traffic (PRODUCT.md §7). So a promotion to the second phase or later needs the
+ * phase's traffic (docs/rollout.md, "Production gates"). So a promotion to the second phase or later needs the
  * production step to carry a passing `max_error_rate` gate, whatever the step's own status says.
  */
 

@@ -3,7 +3,7 @@ import type { GateResult, GateStatus } from "../result.ts";
 import { alwaysValidP, confidenceBound, type Side } from "./msprt.ts";
 
 /**
- * Gates on the live traffic of a rollout phase (PRODUCT.md §7, docs/rollout.md). Two
+ * Gates on the live traffic of a rollout phase (docs/rollout.md, "Production gates"). Two
  * independent arms: the candidate's error rate (errors / requests) against `max_error_rate`,
  * and the completion drop, control − candidate completion rate, where a completion rate is
  * completed tasks / tasks (never / requests: a model that needs more requests per task is not
