@@ -277,8 +277,8 @@ describe("rollback rehearsal → the App", () => {
       ".github/modelgate.yml": "version: 1\nrollout:\n  metrics:\n    source: file\n",
       ".github/modelgate-metrics.json": JSON.stringify({
         phase: 10,
-        control: { requests: 20_000, errors: 100, completed: 16_000 },
-        candidate: { requests: 5_000, errors: 20, completed: 4_050 },
+        control: { requests: 20_000, errors: 100, tasks: 20_000, completed: 16_000 },
+        candidate: { requests: 5_000, errors: 20, tasks: 5_000, completed: 4_050 },
       }),
     });
     app.emu.commit("acme", "support-bot", "rollout-30", { [LLM]: llm(30) }, "rollout: 30 %");

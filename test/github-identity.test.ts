@@ -297,8 +297,8 @@ test("production metrics are read at the tip: a breach reported on main after th
     JSON.stringify({
       phase: 10,
       updated_at: "2026-11-02T08:00:00Z",
-      control: { requests: 20_000, errors: 100, completed: 16_000 },
-      candidate,
+      control: { requests: 20_000, errors: 100, tasks: 20_000, completed: 16_000 },
+      candidate: { ...candidate, tasks: candidate.requests },
     });
   h.push("main", {
     [LLM]: atShare(10),

@@ -335,6 +335,7 @@ describe("evidence trust", () => {
 
 describe("production gates", () => {
   const gates = { max_error_rate: 0.02, max_completion_rate_drop: 0.05, min_requests: 200 };
+  // One task per request here; test/production-gates.test.ts covers tasks of several requests.
   const reading = (candidateArm: {
     requests: number;
     errors: number;
@@ -342,7 +343,10 @@ describe("production gates", () => {
   }): ProductionReading => ({
     kind: "counts",
     source: "test",
-    arms: { control: { requests: 20_000, errors: 100, completed: 16_000 }, candidate: candidateArm },
+    arms: {
+      control: { requests: 20_000, errors: 100, tasks: 20_000, completed: 16_000 },
+      candidate: { ...candidateArm, tasks: candidateArm.requests },
+    },
   });
 
   test("healthy passes, a breach beyond noise fails and triggers, too little data holds", () => {
@@ -552,19 +556,21 @@ describe("Prometheus client", () => {
     expect(() => prometheusClient({ url: "file:///etc/passwd" })).toThrow(/http or https/);
   });
 
-  test("the six counts: placeholders filled, missing series hold, inconsistent counts hold", async () => {
+  test("the eight counts: placeholders filled, missing series hold, inconsistent counts hold", async () => {
     expect(renderQuery('x{arm="{{arm}}",phase="{{ phase }}"}', { arm: "canary", phase: 30 })).toBe(
       'x{arm="canary",phase="30"}',
     );
     const metrics = config.rollout.metrics;
-    const q = (count: "requests" | "errors" | "completed", arm: string) =>
+    const q = (count: "requests" | "errors" | "tasks" | "completed", arm: string) =>
       renderQuery(metrics.queries[count], { arm, phase: 10 });
     const full = {
       [q("requests", "control")]: vector(1000),
       [q("errors", "control")]: vector(10),
+      [q("tasks", "control")]: vector(850),
       [q("completed", "control")]: vector(800),
       [q("requests", "candidate")]: vector(500),
       [q("errors", "candidate")]: vector(4),
+      [q("tasks", "candidate")]: vector(450),
       [q("completed", "candidate")]: vector(410),
     };
     const ok = await readPrometheusArms(
@@ -574,7 +580,7 @@ describe("Prometheus client", () => {
     );
     expect(ok).toMatchObject({
       kind: "counts",
-      arms: { candidate: { requests: 500, errors: 4, completed: 410 } },
+      arms: { candidate: { requests: 500, errors: 4, tasks: 450, completed: 410 } },
     });
     const { [q("errors", "candidate")]: _dropped, ...partial } = full;
     const missing = await readPrometheusArms(
@@ -582,7 +588,21 @@ describe("Prometheus client", () => {
       metrics,
       10,
     );
-    expect(missing).toMatchObject({ kind: "missing", reason: "no data for candidate errors" });
+    expect(missing).toMatchObject({
+      kind: "missing",
+      reason: "no data for candidate errors (rollout.metrics.queries.errors)",
+    });
+    // A policy written before `tasks` existed gets the default tasks query; no series holds.
+    const { [q("tasks", "control")]: _noTasks, ...withoutTasks } = full;
+    const noTasks = await readPrometheusArms(
+      prometheusClient({ url: "http://p:9090", fetch: fakePrometheus(withoutTasks) }),
+      metrics,
+      10,
+    );
+    expect(noTasks).toMatchObject({
+      kind: "missing",
+      reason: "no data for control tasks (rollout.metrics.queries.tasks)",
+    });
     const wrong = await readPrometheusArms(
       prometheusClient({
         url: "http://p:9090",
@@ -598,8 +618,8 @@ describe("Prometheus client", () => {
 
 describe("metrics file", () => {
   const arms = {
-    control: { requests: 9000, errors: 40, completed: 7650 },
-    candidate: { requests: 1000, errors: 5, completed: 860 },
+    control: { requests: 9000, errors: 40, tasks: 8000, completed: 7650 },
+    candidate: { requests: 1000, errors: 5, tasks: 900, completed: 860 },
   };
   test("counts for the current phase", () => {
     expect(readMetricsFile(JSON.stringify({ phase: 10, ...arms }), "m.json", 10)).toMatchObject({
@@ -612,7 +632,10 @@ describe("metrics file", () => {
     ["{", "is not JSON"],
     [JSON.stringify({ phase: 30, ...arms }), "counts for the 30 % phase, and the current phase is 10 %"],
     [JSON.stringify({ control: arms.control }), "candidate"],
-    [JSON.stringify({ ...arms, candidate: { requests: 1, errors: 2, completed: 0 } }), "do not add up"],
+    [
+      JSON.stringify({ ...arms, candidate: { requests: 1, errors: 2, tasks: 1, completed: 0 } }),
+      "do not add up",
+    ],
   ])("%s holds", (text, reason) => {
     const reading = readMetricsFile(text, "m.json", 10);
     expect(reading.kind).toBe("missing");

@@ -18,28 +18,37 @@ const LLM = "config/llm.json";
 interface Arm {
   requests: number;
   errors: number;
+  tasks: number;
   completed: number;
 }
 
+// Both arms complete 80 % of their tasks; the candidate takes 1.6 requests per task, the
+// control 1.2. Per request that would read 50 % vs 67 %: a false 17-point drop.
 const HEALTHY: { control: Arm; candidate: Arm } = {
-  control: { requests: 20_000, errors: 100, completed: 16_000 },
-  candidate: { requests: 5_000, errors: 20, completed: 4_050 },
+  control: { requests: 20_000, errors: 100, tasks: 16_667, completed: 13_334 },
+  candidate: { requests: 5_000, errors: 20, tasks: 3_125, completed: 2_500 },
 };
 const BREACH: { control: Arm; candidate: Arm } = {
-  control: { requests: 20_000, errors: 100, completed: 16_000 },
-  candidate: { requests: 5_000, errors: 400, completed: 3_000 },
+  control: { requests: 20_000, errors: 100, tasks: 16_667, completed: 13_334 },
+  candidate: { requests: 5_000, errors: 400, tasks: 5_000, completed: 3_000 },
 };
 const SPARSE: { control: Arm; candidate: Arm } = {
-  control: { requests: 20_000, errors: 100, completed: 16_000 },
-  candidate: { requests: 40, errors: 0, completed: 33 },
+  control: { requests: 20_000, errors: 100, tasks: 16_667, completed: 13_334 },
+  candidate: { requests: 40, errors: 0, tasks: 40, completed: 33 },
 };
 
-function seriesOf(scenario: string, phase: number, arms: { control: Arm; candidate: Arm }): Series[] {
+function seriesOf(
+  scenario: string,
+  phase: number,
+  arms: { control: Arm; candidate: Arm },
+  withTasks = true,
+): Series[] {
   return (["control", "candidate"] as const).flatMap((arm) => {
     const labels = { arm, phase: String(phase), scenario };
     return [
       { name: "llm_requests_total", labels, value: arms[arm].requests },
       { name: "llm_errors_total", labels, value: arms[arm].errors },
+      ...(withTasks ? [{ name: "llm_tasks_total", labels, value: arms[arm].tasks }] : []),
       { name: "llm_completed_total", labels, value: arms[arm].completed },
     ];
   });
@@ -49,6 +58,8 @@ const SERIES: Series[] = [
   ...[10, 30, 50].flatMap((phase) => seriesOf("healthy", phase, HEALTHY)),
   ...seriesOf("breach", 10, BREACH),
   ...seriesOf("sparse", 10, SPARSE),
+  // An app that does not export task counts yet.
+  ...seriesOf("notasks", 10, HEALTHY, false),
 ];
 
 let exporter: MetricsExporter;
@@ -58,7 +69,8 @@ beforeAll(async () => {
   exporter = await startMetricsExporter(SERIES);
   prometheus = await startPrometheus({ targets: [exporter.target], scrapeIntervalSeconds: 1 });
   // Nothing is asserted before Prometheus has scraped every series at least once.
-  await prometheus.waitFor("count(llm_requests_total)", (n) => n === SERIES.length / 3);
+  const requestSeries = SERIES.filter((x) => x.name === "llm_requests_total").length;
+  await prometheus.waitFor("count(llm_requests_total)", (n) => n === requestSeries);
 }, 60_000);
 
 afterAll(async () => {
@@ -86,6 +98,7 @@ function policy(scenario: string, extra = "", source = "prometheus"): string {
     "    queries:",
     `      requests: '${q("llm_requests_total")}'`,
     `      errors: '${q("llm_errors_total")}'`,
+    `      tasks: '${q("llm_tasks_total")}'`,
     `      completed: '${q("llm_completed_total")}'`,
     extra,
     "",
@@ -404,10 +417,17 @@ describe("promotion through every phase", () => {
       expect(comment?.body).toContain(`is ${previous} % on \`main\``);
       if (step.share === 10) {
         expect(comment?.body).toMatch(/\| Production metrics \| ➖ not required/);
+        // The first phase starts without the 2 % ceiling; the comment says the next one needs it.
+        expect(comment?.body).toContain(
+          "before the second phase, this phase's traffic must show the candidate's error rate below",
+        );
       } else {
         expect(comment?.body).toMatch(/\| Production metrics \| ✅ pass \| Gates pass at \d+ %/);
         expect(comment?.body).toMatch(/\| Rollback rehearsal \| ✅ pass \| Verdict pass of `gpt-5.4`/);
         expect(comment?.body).toContain("| max_error_rate | pass | 0.4 %");
+        // Completion per task: 80 % on both arms, whatever the requests per task.
+        expect(comment?.body).toMatch(/\| max_completion_rate_drop \| pass \| [+−-]?0\.0 pp/);
+        expect(comment?.body).toContain("Promotion past the first phase needs `max_error_rate` to pass here");
         expect(comment?.body).toContain(`phase="${previous}"`);
       }
       expect(labelsOf(number)).not.toContain(`rollout:${step.share}`);
@@ -582,9 +602,28 @@ describe("production gates", () => {
     expect(check?.output.title).toBe("Hold at 10 %: not enough production evidence for 30 %");
     const body = decisionComments(number)[0]?.body ?? "";
     expect(body).toContain("### modelgate rollout: hold at 10 %");
-    expect(body).toContain("no data for control requests, control errors");
+    expect(body).toContain(
+      "no data for control requests (rollout.metrics.queries.requests), control errors (rollout.metrics.queries.errors)",
+    );
     expect(openRollbackPulls()).toHaveLength(0);
     expect(labelsOf(number)).not.toContain("rollout:30");
+  }, 30_000);
+
+  test("no task counts hold, naming the tasks query: requests are no stand-in", async () => {
+    setMain(10, "notasks");
+    const number = h.openPR("notasks", {
+      [LLM]: atShare(10, onSnapshot),
+    });
+    const pinned = h.headSha(number);
+    await publishAll(number, pinned);
+    await labelAndDeliver(number, "rollout:30");
+    expect(h.headSha(number)).toBe(pinned);
+    const body = decisionComments(number)[0]?.body ?? "";
+    expect(body).toContain("### modelgate rollout: hold at 10 %");
+    expect(body).toContain(
+      "no data for control tasks (rollout.metrics.queries.tasks), candidate tasks (rollout.metrics.queries.tasks)",
+    );
+    expect(openRollbackPulls()).toHaveLength(0);
   }, 30_000);
 
   test("too few requests on the candidate arm hold too", async () => {

@@ -1,30 +1,17 @@
-import type { Config } from "./config/schema.ts";
 import { computeKpis } from "./kpis.ts";
 import { ownRecord } from "./own.ts";
 import { type GateEvaluation, outcomePairs, type PairedCase, pairedCases, pairsInOrder } from "./pairs.ts";
 import type { Unit } from "./report/format.ts";
-import type {
-  CaseResult,
-  CaseSideResult,
-  Delta,
-  GateName,
-  GateResult,
-  GateStatus,
-  GatesConfig,
-  KpiName,
-  Kpis,
-} from "./result.ts";
+import type { CaseResult, CaseSideResult, Delta, GateName, GatesConfig, KpiName, Kpis } from "./result.ts";
 import { GateMonitor } from "./sequential/monitor.ts";
 import {
   type BootstrapOptions,
   bootstrapRatioDelta,
-  newcombeIndependentInterval,
   pairedBootstrapInterval,
   pairedMeanDelta,
   pairedRateDelta,
   quantileSorted,
   type RatioPair,
-  wilson,
 } from "./stats.ts";
 
 export { combineVerdict, type GateEvaluation, outcomePairs, type PairedCase, pairedCases } from "./pairs.ts";
@@ -48,11 +35,6 @@ export const GATES: Readonly<Record<GateName, { unit: Unit; signed: boolean; com
   max_completion_rate_drop: { unit: "pp", signed: true, completion: true },
   max_cost_increase: { unit: "relative", signed: false, completion: false },
 };
-
-export type ProductionGatesConfig = Pick<
-  Config["gates"],
-  "max_error_rate" | "max_completion_rate_drop" | "min_requests"
->;
 
 /**
  * Judge the eval gates on cases given in sequence order (docs/gates.md): replays them through a
@@ -194,79 +176,4 @@ export function computeRouteKpis(
     routes[route] = { base: { kpis: computeKpis(sides.base) }, head: { kpis: computeKpis(sides.head) } };
   }
   return routes;
-}
-
-// ---------------------------------------------------------------------------------------
-// Production gates (rollout phases): two independent arms of live traffic
-
-export interface ArmCounts {
-  requests: number;
-  errors: number;
-  completed: number;
-}
-
-export interface ProductionArms {
-  control: ArmCounts;
-  candidate: ArmCounts;
-}
-
-/**
- * Gates on live traffic of a rollout phase. The arms serve different requests, so the
- * completion drop uses Newcombe's hybrid score interval for independent proportions; the
- * error gate judges the candidate's own rate (Wilson). An arm with fewer than `min_requests`
- * holds every gate: missing data is never a pass and never a rollback trigger.
- */
-export function evaluateProductionGates(arms: ProductionArms, config: ProductionGatesConfig): GateResult[] {
-  const { control, candidate } = arms;
-  const errorCi = wilson(candidate.errors, candidate.requests);
-  const drop = newcombeIndependentInterval(
-    { successes: control.completed, trials: control.requests },
-    { successes: candidate.completed, trials: candidate.requests },
-  );
-  const gates: GateResult[] = [
-    {
-      name: "max_error_rate",
-      status: judgeCeiling(errorCi, config.max_error_rate),
-      value: candidate.requests === 0 ? null : candidate.errors / candidate.requests,
-      threshold: config.max_error_rate,
-      ci95: errorCi,
-    },
-    {
-      name: "max_completion_rate_drop",
-      status: judgeCeiling(drop.ci95, config.max_completion_rate_drop),
-      value: drop.delta,
-      threshold: config.max_completion_rate_drop,
-      ci95: drop.ci95,
-    },
-  ];
-  const shortArm = control.requests < candidate.requests ? "control" : "candidate";
-  const fewest = arms[shortArm].requests;
-  if (fewest < config.min_requests) {
-    const reason = `hold: only ${plural(fewest, "request")} on the ${shortArm} arm; at least ${config.min_requests} per arm needed`;
-    return gates.map((gate) => ({ ...gate, status: "inconclusive", reason }));
-  }
-  return gates.map((gate) =>
-    gate.status === "inconclusive"
-      ? { ...gate, reason: "the 95 % interval includes the limit; more traffic needed to decide" }
-      : gate,
-  );
-}
-
-/** Decide an upper limit ("at most threshold") from the interval around the observed value. */
-function judgeCeiling(ci95: [number, number] | null, threshold: number): GateStatus {
-  if (!ci95) return "inconclusive";
-  if (ci95[0] > threshold) return "fail";
-  if (ci95[1] <= threshold) return "pass";
-  return "inconclusive";
-}
-
-// ---------------------------------------------------------------------------------------
-// Wording
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
-}
-
-function _percent(rate: number): string {
-  return `${(rate * 100).toFixed(1)} %`;
 }

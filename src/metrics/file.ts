@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { ProductionArms } from "../core/rollout/production-gates.ts";
 import type { ProductionReading } from "../core/rollout/steps.ts";
 import { checkArms } from "./prometheus.ts";
 
@@ -9,15 +10,18 @@ import { checkArms } from "./prometheus.ts";
  *
  * ```json
  * { "phase": 10, "updated_at": "2026-11-02T09:00:00Z",
- *   "control":   { "requests": 9000, "errors": 40, "completed": 7650 },
- *   "candidate": { "requests": 1000, "errors":  5, "completed":  860 } }
+ *   "control":   { "requests": 9000, "errors": 40, "tasks": 7500, "completed": 6750 },
+ *   "candidate": { "requests": 1000, "errors":  5, "tasks":  800, "completed":  720 } }
  * ```
  *
  * `phase`, when present, must be the current share: counts of another phase are stale.
+ * `tasks` is required: the completion rate is completed tasks / tasks, and requests are no
+ * stand-in (a model that needs more requests per task would show a false drop).
  */
 
 const count = z.number().int().nonnegative();
-const arm = z.strictObject({ requests: count, errors: count, completed: count });
+// `tasks` is optional here only so that a file without it gets its own message below.
+const arm = z.strictObject({ requests: count, errors: count, tasks: count.optional(), completed: count });
 const metricsFile = z.object({
   phase: z.number().min(0).max(100).optional(),
   updated_at: z.string().optional(),
@@ -55,7 +59,19 @@ export function readMetricsFile(text: string | null, file: string, phase: number
       reason: `${file} holds counts for the ${data.phase} % phase, and the current phase is ${phase} %`,
     };
   }
-  const arms = { control: data.control, candidate: data.candidate };
+  const { control, candidate } = data;
+  if (control.tasks === undefined || candidate.tasks === undefined) {
+    const where = control.tasks === undefined ? "control" : "candidate";
+    return {
+      kind: "missing",
+      source,
+      reason: `${file} ${where}.tasks is missing: the completion rate is completed tasks / tasks, never / requests`,
+    };
+  }
+  const arms: ProductionArms = {
+    control: { ...control, tasks: control.tasks },
+    candidate: { ...candidate, tasks: candidate.tasks },
+  };
   const inconsistent = checkArms(arms);
   if (inconsistent) return { kind: "missing", source, reason: `${file}: ${inconsistent}` };
   return {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Config } from "../core/config/schema.ts";
-import type { ProductionArms } from "../core/gates.ts";
+import type { ArmCounts, ProductionArms } from "../core/rollout/production-gates.ts";
 import type { ArmQuery, ProductionReading } from "../core/rollout/steps.ts";
 
 /**
@@ -144,7 +144,7 @@ function sampleValue(sample: unknown): number | null {
 export type MetricsConfig = Config["rollout"]["metrics"];
 
 const ARMS = ["control", "candidate"] as const;
-const COUNTS = ["requests", "errors", "completed"] as const;
+const COUNTS = ["requests", "errors", "tasks", "completed"] as const;
 
 /** A configured query for one arm: `{{arm}}` and `{{phase}}` filled in. */
 export function renderQuery(template: string, values: { arm: string; phase: number }): string {
@@ -154,7 +154,7 @@ export function renderQuery(template: string, values: { arm: string; phase: numb
 }
 
 /**
- * The six counts of the current phase. Any query without data, or counts that do not add up,
+ * The eight counts of the current phase. Any query without data, or counts that do not add up,
  * make the reading `missing` (a hold), never zero: an absent series is not a healthy arm.
  */
 export async function readPrometheusArms(
@@ -183,37 +183,35 @@ export async function readPrometheusArms(
     return {
       kind: "missing",
       source,
-      reason: `no data for ${empty.map((q) => `${q.arm} ${q.count}`).join(", ")}`,
+      // Name the config key too: a policy written before `tasks` existed has the default query.
+      reason: `no data for ${empty.map((q) => `${q.arm} ${q.count} (rollout.metrics.queries.${q.count})`).join(", ")}`,
       queries,
     };
   }
   const count = (arm: (typeof ARMS)[number], name: (typeof COUNTS)[number]) =>
     Math.round(queries.find((q) => q.arm === arm && q.count === name)?.value ?? 0);
-  const arms: ProductionArms = {
-    control: {
-      requests: count("control", "requests"),
-      errors: count("control", "errors"),
-      completed: count("control", "completed"),
-    },
-    candidate: {
-      requests: count("candidate", "requests"),
-      errors: count("candidate", "errors"),
-      completed: count("candidate", "completed"),
-    },
-  };
+  const armCounts = (arm: (typeof ARMS)[number]): ArmCounts => ({
+    requests: count(arm, "requests"),
+    errors: count(arm, "errors"),
+    tasks: count(arm, "tasks"),
+    completed: count(arm, "completed"),
+  });
+  const arms: ProductionArms = { control: armCounts("control"), candidate: armCounts("candidate") };
   const inconsistent = checkArms(arms);
   if (inconsistent) return { kind: "missing", source, reason: inconsistent, queries };
   return { kind: "counts", source, arms, queries };
 }
 
-/** Why counts cannot be right (negative, or more errors or completions than requests). */
+/** Why counts cannot be right (negative, more errors than requests, more completed than tasks). */
 export function checkArms(arms: ProductionArms): string | undefined {
   for (const arm of ARMS) {
-    const { requests, errors, completed } = arms[arm];
-    if ([requests, errors, completed].some((n) => !Number.isFinite(n) || n < 0))
+    const { requests, errors, tasks, completed } = arms[arm];
+    if ([requests, errors, tasks, completed].some((n) => !Number.isFinite(n) || n < 0))
       return `the ${arm} counts are not non-negative numbers`;
-    if (errors > requests || completed > requests)
-      return `the ${arm} counts do not add up (${errors} errors and ${completed} completed out of ${requests} requests)`;
+    if (errors > requests)
+      return `the ${arm} counts do not add up (${errors} errors out of ${requests} requests)`;
+    if (completed > tasks)
+      return `the ${arm} counts do not add up (${completed} completed out of ${tasks} tasks)`;
   }
   return undefined;
 }

@@ -203,6 +203,10 @@ const rolloutMetrics = z
           'sum(increase(llm_requests_total{arm="{{arm}}",outcome="error"}[1h]))',
           "requests that got no model answer",
         ),
+        tasks: metricQuery(
+          'sum(increase(llm_tasks_total{arm="{{arm}}"}[1h]))',
+          "user tasks started (the completion rate is completed tasks / tasks, never / requests: a task can take several requests)",
+        ),
         completed: metricQuery(
           'sum(increase(llm_tasks_total{arm="{{arm}}",outcome="completed"}[1h]))',
           "completed tasks",
@@ -221,7 +225,7 @@ const rolloutMetrics = z
       .min(1)
       .default(".github/modelgate-metrics.json")
       .describe(
-        "source: file: JSON `{phase, control: {requests, errors, completed}, candidate: {…}}`, read from the base branch.",
+        "source: file: JSON `{phase, control: {requests, errors, tasks, completed}, candidate: {…}}`, read from the base branch.",
       ),
   })
   .describe("Production metrics that gate phases after the first and trigger rollbacks.");

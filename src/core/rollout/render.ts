@@ -4,6 +4,7 @@ import { escapeUntrusted, inlineCode } from "../report/escape.ts";
 import { formatInterval, formatSigned, formatValue, shortSha } from "../report/format.ts";
 import type { Decision } from "./decide.ts";
 import type { KeyEdit } from "./llm-edit.ts";
+import { ALPHA_BREACH, ALPHA_WITHIN, formatP } from "./production-gates.ts";
 import { ident, login, type ProductionJudgement, STEP_TITLES, type Step, type StepStatus } from "./steps.ts";
 
 /**
@@ -158,26 +159,31 @@ function productionSection(step: ProductionJudgement, audit: Audit): string[] {
       "",
       `**Production gates** (current phase ${audit.current ?? 0} %, candidate vs control)`,
       "",
-      "| gate | status | value | 95 % interval | limit |",
-      "|---|---|---|---|---|",
+      "| gate | status | value | always-valid interval | limit | p breach | p within |",
+      "|---|---|---|---|---|---|---|",
     );
     for (const gate of step.gates) {
       const { unit, signed } = GATES[gate.name];
       const value = signed ? formatSigned(gate.value, unit) : formatValue(gate.value, unit);
+      const p = (x: number | null) => (x === null ? "n/a" : formatP(x));
       lines.push(
-        `| ${ident(gate.name)} | ${gate.status} | ${value} | ${formatInterval(gate.ci95, unit, signed)} | ${formatValue(gate.threshold, unit)} |`,
+        `| ${ident(gate.name)} | ${gate.status} | ${value} | ${formatInterval(gate.ci95, unit, signed)} | ${formatValue(gate.threshold, unit)} | ${p(gate.p_breach)} | ${p(gate.p_within)} |`,
       );
     }
+    lines.push(
+      "",
+      `A gate fails (rollback) when p breach ≤ ${ALPHA_BREACH} and passes when p within ≤ ${ALPHA_WITHIN}: always-valid p-values, so checking this phase again and again (every hour) does not raise the chance of a false rollback or a false promotion above 2.5 % each. Promotion past the first phase needs \`max_error_rate\` to pass here: the eval proves only a coarse error ceiling.`,
+    );
   }
   const reading = step.reading;
   if (reading.kind === "counts") {
     const { control, candidate } = reading.arms;
     lines.push(
       "",
-      "| arm | requests | errors | completed |",
-      "|---|---|---|---|",
-      `| control | ${formatValue(control.requests, "int")} | ${formatValue(control.errors, "int")} | ${formatValue(control.completed, "int")} |`,
-      `| candidate | ${formatValue(candidate.requests, "int")} | ${formatValue(candidate.errors, "int")} | ${formatValue(candidate.completed, "int")} |`,
+      "| arm | requests | errors | tasks | completed |",
+      "|---|---|---|---|---|",
+      `| control | ${formatValue(control.requests, "int")} | ${formatValue(control.errors, "int")} | ${formatValue(control.tasks, "int")} | ${formatValue(control.completed, "int")} |`,
+      `| candidate | ${formatValue(candidate.requests, "int")} | ${formatValue(candidate.errors, "int")} | ${formatValue(candidate.tasks, "int")} | ${formatValue(candidate.completed, "int")} |`,
     );
   }
   if (reading.queries?.length) {
@@ -211,7 +217,7 @@ export function auditLines(audit: Audit, commit?: PromotionCommit): string[] {
   if (audit.thresholds) {
     const t = audit.thresholds;
     lines.push(
-      `- Thresholds: candidate error rate ≤ ${formatValue(t.max_error_rate, "percent")}, completion drop vs control ≤ ${formatValue(t.max_completion_rate_drop, "pp")}, at least ${formatValue(t.min_requests, "int")} requests per arm; a gate decides only when its 95 % interval clears the limit.`,
+      `- Thresholds: candidate error rate ≤ ${formatValue(t.max_error_rate, "percent")}, completion drop vs control ≤ ${formatValue(t.max_completion_rate_drop, "pp")}, at least ${formatValue(t.min_requests, "int")} requests per arm; a gate decides only when its always-valid p-value clears its α (fail ${ALPHA_BREACH} per gate, pass ${ALPHA_WITHIN}); the error rate must pass in production before the second phase.`,
     );
   }
   if (audit.trusted_bot)

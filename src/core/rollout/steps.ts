@@ -1,11 +1,19 @@
 import type { Classification } from "../classify/classify.ts";
-import type { Config } from "../config/schema.ts";
-import { evaluateProductionGates, GATES, type ProductionArms } from "../gates.ts";
+import { GATES } from "../gates.ts";
 import { CHECK_NAMES } from "../protocol.ts";
 import { escapeUntrusted, inlineCode } from "../report/escape.ts";
 import { formatInterval, formatSigned, formatValue, shortSha } from "../report/format.ts";
 import type { GateName, GateResult } from "../result.ts";
 import { type EvidencePick, evidenceProblem, type IgnoredEvidence } from "./evidence.ts";
+import {
+  ALPHA_BREACH,
+  ALPHA_WITHIN,
+  evaluateProductionGates,
+  formatP,
+  type ProductionArms,
+  type ProductionGate,
+  type ProductionGatesConfig,
+} from "./production-gates.ts";
 
 /**
  * The checks a promotion label must pass, in order (issue 6, point 2). Each judge is pure and
@@ -273,7 +281,7 @@ function ignoredNote(ignored: readonly IgnoredEvidence[]): string {
 
 export interface ArmQuery {
   arm: "control" | "candidate";
-  count: "requests" | "errors" | "completed";
+  count: "requests" | "errors" | "tasks" | "completed";
   query: string;
   value: number | null;
 }
@@ -284,7 +292,7 @@ export type ProductionReading =
   | { kind: "missing"; source: string; reason: string; queries?: ArmQuery[] };
 
 export interface ProductionJudgement extends Step {
-  gates: GateResult[];
+  gates: ProductionGate[];
   /** A gate failed beyond noise: the rollback trigger. */
   breach: boolean;
   reading: ProductionReading;
@@ -292,7 +300,7 @@ export interface ProductionJudgement extends Step {
 
 export function judgeProduction(
   reading: ProductionReading,
-  gatesConfig: Pick<Config["gates"], "max_error_rate" | "max_completion_rate_drop" | "min_requests">,
+  gatesConfig: ProductionGatesConfig,
   current: number,
 ): ProductionJudgement {
   const name = "production" as const;
@@ -322,11 +330,11 @@ export function judgeProduction(
   }
   const undecided = gates.filter((g) => g.status === "inconclusive");
   if (undecided.length > 0) {
-    const reason = undecided[0]?.reason ?? "the 95 % interval includes the limit";
+    const reason = undecided[0]?.reason ?? "the always-valid interval includes the limit";
     return {
       name,
       status: "hold",
-      detail: `Hold at ${current} %: ${escapeUntrusted(reason)} (${undecided.map((g) => ident(g.name)).join(", ")}). ${arms}.`,
+      detail: `Hold at ${current} %: ${escapeUntrusted(reason)} (${undecided.map((g) => ident(g.name)).join(", ")}).${errorCeilingNote(gates)} ${arms}.`,
       gates,
       breach: false,
       reading,
@@ -342,22 +350,43 @@ export function judgeProduction(
   };
 }
 
-function armText(arm: ProductionArms["control"]): string {
-  const rate = (k: number) => (arm.requests > 0 ? formatValue(k / arm.requests, "percent") : "n/a");
-  return `${formatValue(arm.requests, "int")} requests, ${rate(arm.errors)} errors, ${rate(arm.completed)} completed`;
+/**
+ * The eval proves only a coarse error ceiling; the fine one (`max_error_rate`) is proven here,
+ * on the first phase's traffic, and promotion past the first phase needs it (decide.ts).
+ */
+function errorCeilingNote(gates: readonly ProductionGate[]): string {
+  const error = gates.find((g) => g.name === "max_error_rate");
+  if (!error || error.status === "pass") return "";
+  return ` Promotion past the first phase needs the candidate's error rate shown below ${formatValue(error.threshold, "percent")} on this phase's traffic.`;
 }
 
-export function gateSentence(gate: GateResult): string {
+function armText(arm: ProductionArms["control"]): string {
+  const rate = (k: number, of: number) => (of > 0 ? formatValue(k / of, "percent") : "n/a");
+  return `${formatValue(arm.requests, "int")} requests, ${rate(arm.errors, arm.requests)} errors, ${formatValue(arm.tasks, "int")} tasks, ${rate(arm.completed, arm.tasks)} completed`;
+}
+
+/** One gate in words; a production gate also says the p-value its decision rests on. */
+export function gateSentence(gate: GateResult | ProductionGate): string {
   const { unit, signed } = GATES[gate.name];
   const value = signed ? formatSigned(gate.value, unit) : formatValue(gate.value, unit);
-  return `${ident(gate.name)} ${gate.status} (${value}, 95 % interval ${formatInterval(gate.ci95, unit, signed)}, limit ${formatValue(gate.threshold, unit)})`;
+  const interval = "p_breach" in gate ? "always-valid interval" : "95 % interval";
+  return `${ident(gate.name)} ${gate.status} (${value}, ${interval} ${formatInterval(gate.ci95, unit, signed)}, limit ${formatValue(gate.threshold, unit)}${"p_breach" in gate ? pValues(gate) : ""})`;
+}
+
+/** The always-valid p-values next to the α each is compared with. */
+export function pValues(gate: ProductionGate): string {
+  if (gate.p_breach === null || gate.p_within === null) return "";
+  return `, p breach ${formatP(gate.p_breach)} (fails ≤ ${ALPHA_BREACH}), p within ${formatP(gate.p_within)} (passes ≤ ${ALPHA_WITHIN})`;
 }
 
 export function notRequired(name: "production" | "rehearsal", target: number, first: number): Step {
   return {
     name,
     status: "not_required",
-    detail: `Not required for the first phase (${target} %${target === first ? "" : `, first is ${first} %`}).`,
+    detail:
+      name === "production"
+        ? `Not required for the first phase (${target} %${target === first ? "" : `, first is ${first} %`}); before the second phase, this phase's traffic must show the candidate's error rate below \`gates.max_error_rate\`.`
+        : `Not required for the first phase (${target} %${target === first ? "" : `, first is ${first} %`}).`,
   };
 }
 
