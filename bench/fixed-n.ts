@@ -63,7 +63,11 @@ export function pairedCells(baseRate: number, headRate: number, correlation: num
  * enumerating the discordant counts (b, c) — Tango's interval depends on nothing else — with
  * the trinomial weight of (b, c, rest). Tables below 1e-13 probability are skipped.
  */
-export function pairedMiss(interval: (t: PairedTable) => [number, number] | null, n: number, cells: PairedTable): Miss {
+export function pairedMiss(
+  interval: (t: PairedTable) => [number, number] | null,
+  n: number,
+  cells: PairedTable,
+): Miss {
   const truth = cells.headOnly - cells.baseOnly;
   const concordant = cells.both + cells.neither;
   const miss: Miss = { below: 0, above: 0 };
@@ -71,15 +75,17 @@ export function pairedMiss(interval: (t: PairedTable) => [number, number] | null
   for (let b = 0; b <= n; b++) {
     for (let c = 0; b + c <= n; c++) {
       const rest = n - b - c;
+      // A count of 0 in a cell of probability 0 weighs 1 (0·log 0 = 0); any other count is impossible.
+      const term = (count: number, probability: number) => (count === 0 ? 0 : count * Math.log(probability));
       const logP =
         logFactorial(n) -
         logFactorial(b) -
         logFactorial(c) -
         logFactorial(rest) +
-        b * Math.log(cells.headOnly) +
-        c * Math.log(cells.baseOnly) +
-        rest * Math.log(concordant);
-      if (logP < -30) continue;
+        term(b, cells.headOnly) +
+        term(c, cells.baseOnly) +
+        term(rest, concordant);
+      if (!(logP >= -30)) continue;
       // Split the concordant pairs by their share: only Newcombe's interval looks at them.
       const both = Math.round((rest * cells.both) / concordant);
       const bounds = interval({ both, headOnly: b, baseOnly: c, neither: rest - both });
@@ -148,11 +154,17 @@ export function costMiss(
     else if (bounds[1] < truth) below++;
     else if (bounds[0] > truth) above++;
   }
-  return { below: below / replications, above: above / replications, undecidable: undecidable / replications };
+  return {
+    below: below / replications,
+    above: above / replications,
+    undecidable: undecidable / replications,
+  };
 }
 
-export const studentizedRelative = (iterations: number) => (pairs: RatioPair[], seed: string) =>
-  studentizedBootstrapRatio(pairs, { contrast: "relative", iterations, seed }).ci95;
+export const studentizedRelative =
+  (iterations: number, tails: "symmetric" | "equal-tailed" = "symmetric") =>
+  (pairs: RatioPair[], seed: string) =>
+    studentizedBootstrapRatio(pairs, { contrast: "relative", iterations, seed, tails }).ci95;
 export const percentileRelative = (iterations: number) => (pairs: RatioPair[], seed: string) =>
   bootstrapRatioDelta(pairs, { contrast: "relative", iterations, seed }).ci95;
 
@@ -179,15 +191,35 @@ export function runFixedNBench(replications = 1000, iterations = 999): void {
   out("\nError rate at its limit (exact; 'below' = upper bound under the true rate):\n");
   out(header);
   for (const p of [0.02, 0.05]) {
-    out(row(`Clopper–Pearson, rate ${p * 100} %`, SIZES.map((n) => format(rateMiss(cp, n, p)))));
-    out(row(`  old: Wilson, rate ${p * 100} %`, SIZES.map((n) => format(rateMiss(wilsonInterval, n, p)))));
+    out(
+      row(
+        `Clopper–Pearson, rate ${p * 100} %`,
+        SIZES.map((n) => format(rateMiss(cp, n, p))),
+      ),
+    );
+    out(
+      row(
+        `  old: Wilson, rate ${p * 100} %`,
+        SIZES.map((n) => format(rateMiss(wilsonInterval, n, p))),
+      ),
+    );
   }
 
   out("\nPaired completion 90 % → 85 %, correlation 0.5, limit −5 pts (exact; 'above' = false pass):\n");
   out(header);
   const cells = pairedCells(0.9, 0.85, 0.5);
-  out(row("Tango score", SIZES.map((n) => format(pairedMiss(tango, n, cells)))));
-  out(row("  old: Newcombe hybrid (method 10)", SIZES.map((n) => format(pairedMiss(newcombe, n, cells)))));
+  out(
+    row(
+      "Tango score",
+      SIZES.map((n) => format(pairedMiss(tango, n, cells))),
+    ),
+  );
+  out(
+    row(
+      "  old: Newcombe hybrid (method 10)",
+      SIZES.map((n) => format(pairedMiss(newcombe, n, cells))),
+    ),
+  );
 
   out(
     `\nCost per completed task, lognormal (σ = ${COST_AT_LIMIT.logSd}, ρ = ${COST_AT_LIMIT.correlation}), ` +
@@ -195,10 +227,23 @@ export function runFixedNBench(replications = 1000, iterations = 999): void {
       `(${replications} runs × ${iterations} resamples; 'below' = false pass):\n`,
   );
   out(header);
-  const studentized = SIZES.map((n) => costMiss(studentizedRelative(iterations), n, COST_AT_LIMIT, replications));
-  out(row("Studentized bootstrap (log scale)", studentized.map(format)));
-  out(row("  undecidable (< 10 completed on a side)", studentized.map((m) => percent(m.undecidable))));
-  const percentile = SIZES.map((n) => costMiss(percentileRelative(iterations), n, COST_AT_LIMIT, replications));
+  const studentized = SIZES.map((n) =>
+    costMiss(studentizedRelative(iterations), n, COST_AT_LIMIT, replications),
+  );
+  out(row("Symmetric bootstrap-t (log scale)", studentized.map(format)));
+  out(
+    row(
+      "  undecidable (< 10 completed on a side)",
+      studentized.map((m) => percent(m.undecidable)),
+    ),
+  );
+  const equalTailed = SIZES.map((n) =>
+    costMiss(studentizedRelative(iterations, "equal-tailed"), n, COST_AT_LIMIT, replications),
+  );
+  out(row("  equal-tailed bootstrap-t (log scale)", equalTailed.map(format)));
+  const percentile = SIZES.map((n) =>
+    costMiss(percentileRelative(iterations), n, COST_AT_LIMIT, replications),
+  );
   out(row("  old: percentile bootstrap", percentile.map(format)));
   const mcError = Math.sqrt((0.025 * 0.975) / replications);
   out(`(Monte Carlo standard error at 2.5 %: ±${(100 * mcError).toFixed(2)} pts)\n`);
