@@ -98,6 +98,9 @@ export function pairedMiss(
   return miss;
 }
 
+/** A head that loses 5 points of the cases the base completed and wins none back. */
+export const ONE_WAY_DROP: PairedTable = { both: 0.75, headOnly: 0, baseOnly: 0.05, neither: 0.2 };
+
 export interface CostScenario {
   /** True per-completed-task cost ratio head/base. */
   ratio: number;
@@ -182,69 +185,68 @@ function row(label: string, cells: string[]): string {
 /** The calibration table; `replications` and `iterations` size the cost Monte Carlo. */
 export function runFixedNBench(replications = 1000, iterations = 999): void {
   const out = (text: string) => process.stdout.write(text);
-  const header = row(
-    "one-sided miss (below / above the truth)",
-    SIZES.map((n) => `n=${n}`),
-  );
   const format = (m: Miss) => `${percent(m.below)} /${percent(m.above)}`;
+  const line = (label: string, miss: (n: number) => Miss) =>
+    out(
+      row(
+        label,
+        SIZES.map((n) => format(miss(n))),
+      ),
+    );
+  const header = () =>
+    out(
+      row(
+        "one-sided miss (below / above the truth)",
+        SIZES.map((n) => `n=${n}`),
+      ),
+    );
 
   out("\nError rate at its limit (exact; 'below' = upper bound under the true rate):\n");
-  out(header);
+  header();
   for (const p of [0.02, 0.05]) {
-    out(
-      row(
-        `Clopper–Pearson, rate ${p * 100} %`,
-        SIZES.map((n) => format(rateMiss(cp, n, p))),
-      ),
-    );
-    out(
-      row(
-        `  old: Wilson, rate ${p * 100} %`,
-        SIZES.map((n) => format(rateMiss(wilsonInterval, n, p))),
-      ),
-    );
+    line(`Clopper–Pearson, rate ${p * 100} %`, (n) => rateMiss(cp, n, p));
+    line(`  old: Wilson, rate ${p * 100} %`, (n) => rateMiss(wilsonInterval, n, p));
   }
 
   out("\nPaired completion 90 % → 85 %, correlation 0.5, limit −5 pts (exact; 'above' = false pass):\n");
-  out(header);
+  header();
   const cells = pairedCells(0.9, 0.85, 0.5);
-  out(
-    row(
-      "Tango score",
-      SIZES.map((n) => format(pairedMiss(tango, n, cells))),
-    ),
-  );
-  out(
-    row(
-      "  old: Newcombe hybrid (method 10)",
-      SIZES.map((n) => format(pairedMiss(newcombe, n, cells))),
-    ),
-  );
+  line("Tango score", (n) => pairedMiss(tango, n, cells));
+  line("  old: Newcombe hybrid (method 10)", (n) => pairedMiss(newcombe, n, cells));
+  out("\nOne-way drop 80 % → 75 % (the head only loses cases), limit −5 pts (exact):\n");
+  header();
+  line("Tango score", (n) => pairedMiss(tango, n, ONE_WAY_DROP));
+  line("  old: Newcombe hybrid (method 10)", (n) => pairedMiss(newcombe, n, ONE_WAY_DROP));
 
   out(
     `\nCost per completed task, lognormal (σ = ${COST_AT_LIMIT.logSd}, ρ = ${COST_AT_LIMIT.correlation}), ` +
       `completion ${COST_AT_LIMIT.completion * 100} %, ratio exactly 1.10 ` +
       `(${replications} runs × ${iterations} resamples; 'below' = false pass):\n`,
   );
-  out(header);
-  const studentized = SIZES.map((n) =>
+  header();
+  const symmetric = SIZES.map((n) =>
     costMiss(studentizedRelative(iterations), n, COST_AT_LIMIT, replications),
   );
-  out(row("Symmetric bootstrap-t (log scale)", studentized.map(format)));
+  out(row("Symmetric bootstrap-t (log scale)", symmetric.map(format)));
   out(
     row(
       "  undecidable (< 10 completed on a side)",
-      studentized.map((m) => percent(m.undecidable)),
+      symmetric.map((m) => percent(m.undecidable)),
     ),
   );
-  const equalTailed = SIZES.map((n) =>
+  line("  equal-tailed bootstrap-t (log scale)", (n) =>
     costMiss(studentizedRelative(iterations, "equal-tailed"), n, COST_AT_LIMIT, replications),
   );
-  out(row("  equal-tailed bootstrap-t (log scale)", equalTailed.map(format)));
-  const percentile = SIZES.map((n) =>
+  line("  old: percentile bootstrap", (n) =>
     costMiss(percentileRelative(iterations), n, COST_AT_LIMIT, replications),
   );
-  out(row("  old: percentile bootstrap", percentile.map(format)));
+  const lighter = { ...COST_AT_LIMIT, logSd: 0.5 };
+  line("Symmetric bootstrap-t, σ = 0.5", (n) =>
+    costMiss(studentizedRelative(iterations), n, lighter, replications),
+  );
+  line("  old: percentile bootstrap, σ = 0.5", (n) =>
+    costMiss(percentileRelative(iterations), n, lighter, replications),
+  );
   const mcError = Math.sqrt((0.025 * 0.975) / replications);
   out(`(Monte Carlo standard error at 2.5 %: ±${(100 * mcError).toFixed(2)} pts)\n`);
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   COST_AT_LIMIT,
   costMiss,
+  ONE_WAY_DROP,
   pairedCells,
   pairedMiss,
   percentileRelative,
@@ -331,7 +332,7 @@ describe("tangoPairedInterval (Tango 1998, Stat Med 17:891–908)", () => {
     // A head that loses 5 points of cases the base completed and wins none (issue 10). 'above' =
     // lower bound over the true −5 pts: the non-inferiority gate passes a drop at its limit.
     // Exact enumeration over every table, weighted by its probability.
-    const oneWay: PairedTable = { both: 0.75, headOnly: 0, baseOnly: 0.05, neither: 0.2 };
+    const oneWay = ONE_WAY_DROP;
     const newcombe = pairedMiss((t) => newcombePairedInterval(t).ci95, 100, oneWay);
     expect(newcombe.above).toBeGreaterThan(0.035); // 3.71 %
     for (const n of [20, 50, 100, 200]) {
