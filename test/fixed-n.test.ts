@@ -164,7 +164,7 @@ describe("clopperPearson (exact binomial interval)", () => {
     }
   });
 
-  it("one-sided bounds: the rule of three, and PRODUCT.md's 1,000 requests at 0.5 % errors → 1.2 %", () => {
+  it("one-sided bounds: the rule of three, and phase 1's 1,000 production requests at 0.5 % errors → 1.2 %", () => {
     // 0 events: (1 − U)^n = α, so U = 1 − α^(1/n) ≈ 3/n at α = 5 % (the closed form is also the
     // beta quantile the general path takes: checked here).
     expect(clopperPearsonUpper(0, 100, 0.05)).toBeCloseTo(0.029513049607039925, 14);

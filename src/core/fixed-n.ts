@@ -12,7 +12,7 @@ import {
 } from "./stats.ts";
 
 /**
- * Fixed-N intervals for `evals.sequential: false` (PRODUCT.md §7): exact or calibrated at the
+ * Fixed-N intervals for `evals.sequential: false`: exact or calibrated at the
  * sample sizes teams have, where the Wilson / Newcombe / percentile-bootstrap intervals miss
  * their nominal 2.5 % per side (issue 10). Pure and deterministic. Calibration: `bench/fixed-n.ts`.
  */
