@@ -197,7 +197,7 @@ export function studentizedRatioBlocker(
 
 /**
  * The pairs as one typed array, four numbers per case (base numerator, base denominator, head
- * numerator, head denominator), so a resample reads adjacent memory instead of four objects.
+ * numerator, head denominator), so a resample reads adjacent memory instead of four separate arrays.
  */
 type RatioColumns = Float64Array;
 const STRIDE = 4;
