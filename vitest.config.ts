@@ -12,6 +12,7 @@ const UNIT = [
   "test/cases.test.ts",
   "test/classify.test.ts",
   "test/config.test.ts",
+  "test/fixed-n.test.ts",
   "test/gates.test.ts",
   "test/sequential-validity.test.ts",
   "test/kpis.test.ts",

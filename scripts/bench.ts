@@ -2,6 +2,7 @@ import { runActionBench } from "../bench/action.bench.ts";
 import { runAppBench } from "../bench/app.bench.ts";
 import { runClassifyBench } from "../bench/classify.bench.ts";
 import { runEvalBench } from "../bench/eval.bench.ts";
+import { runFixedNBench } from "../bench/fixed-n.ts";
 import { runGatesBench } from "../bench/gates.bench.ts";
 import { printResults } from "../bench/harness.ts";
 import { runRetryStormBench } from "../bench/retry-storm.bench.ts";
@@ -16,6 +17,7 @@ const suites: Record<string, () => Promise<void> | void> = {
   eval: async () => printResults([...(await runEvalBench()), ...(await runRetryStormBench())]),
   action: async () => printResults(await runActionBench()),
   app: async () => printResults(await runAppBench()),
+  "fixed-n": () => runFixedNBench(),
 };
 for (const [name, suite] of Object.entries(suites)) {
   if (only && only !== name) continue;

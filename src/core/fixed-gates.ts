@@ -1,18 +1,20 @@
+import {
+  clopperPearsonLower,
+  clopperPearsonUpper,
+  studentizedBootstrapRatio,
+  studentizedRatioBlocker,
+  tangoPairedInterval,
+} from "./fixed-n.ts";
 import { combineVerdict, type GateEvaluation, outcomePairs, type PairedCase } from "./pairs.ts";
 import type { GateResult, GateStatus, GatesConfig } from "./result.ts";
 import { FAMILY_ALPHA, GATE_MIN_PAIRS } from "./sequential/pair-gates.ts";
-import {
-  bootstrapRatioDelta,
-  newcombePairedInterval,
-  normalQuantile,
-  pairedTable,
-  type RatioPair,
-  wilson,
-} from "./stats.ts";
+import { pairedTable, type RatioPair } from "./stats.ts";
 
 /**
  * Fixed-N mode (`evals.sequential: false`): every selected pair runs, and the gates are judged
- * once, at the end, with fixed-N intervals. The same error split as the sequential tests: fail
+ * once, at the end, with calibrated fixed-N intervals (`fixed-n.ts`): exact Clopper–Pearson for
+ * the error rate, Tango's score interval for the paired completion difference, a studentized
+ * bootstrap over case IDs for the cost ratio. The same error split as the sequential tests: fail
  * sides at α/k (any gate failing fails the verdict), pass sides at α (every gate must pass).
  * Judging a fixed-N run more than once (re-running "until decided") voids these levels; the
  * sequential mode is the one that allows it.
@@ -32,8 +34,6 @@ interface Levels {
   pass: number;
 }
 
-const z = (oneSided: number) => normalQuantile(1 - oneSided);
-
 function minPairs(config: GatesConfig, gate: keyof typeof GATE_MIN_PAIRS): number {
   return Math.max(config.min_cases, GATE_MIN_PAIRS[gate]);
 }
@@ -50,8 +50,8 @@ function errorRateGate(pairs: readonly PairedCase[], config: GatesConfig, levels
   const n = pairs.length;
   const errors = pairs.filter((p) => p.head.outcome === "error").length;
   const ceiling = Math.max(config.eval_max_error_rate ?? config.max_error_rate, config.max_error_rate);
-  const lower = wilson(errors, n, z(levels.fail))?.[0] ?? null;
-  const upper = wilson(errors, n, z(levels.pass))?.[1] ?? null;
+  const lower = clopperPearsonLower(errors, n, levels.fail);
+  const upper = clopperPearsonUpper(errors, n, levels.pass);
   let status: GateStatus = "inconclusive";
   if (lower !== null && lower > config.max_error_rate) status = "fail";
   else if (upper !== null && upper < ceiling) status = "pass";
@@ -75,8 +75,9 @@ function errorRateGate(pairs: readonly PairedCase[], config: GatesConfig, levels
 function completionDropGate(pairs: readonly PairedCase[], config: GatesConfig, levels: Levels): GateResult {
   const limit = config.max_completion_rate_drop;
   const table = pairedTable(outcomePairs(pairs, "pass"));
-  const forFail = newcombePairedInterval(table, z(levels.fail));
-  const forPass = newcombePairedInterval(table, z(levels.pass));
+  // A two-sided interval at 2α has α in each tail: the one-sided level each side needs.
+  const forFail = tangoPairedInterval(table, 2 * levels.fail);
+  const forPass = tangoPairedInterval(table, 2 * levels.pass);
   // The drop is base − head: the head − base interval, negated and flipped.
   const value = forPass.delta === null ? null : negateZero(-forPass.delta);
   const dropLower = forFail.ci95 ? negateZero(-forFail.ci95[1]) : null;
@@ -114,10 +115,20 @@ function costGate(pairs: readonly PairedCase[], limit: number, levels: Levels): 
     });
   }
   const needed = GATE_MIN_PAIRS.max_cost_increase;
-  const change = unknown
-    ? { delta: null, ci95: null }
-    : bootstrapRatioDelta(ratioPairs, { contrast: "relative", seed: "modelgate:max_cost_increase" });
-  void levels;
+  const interval = (alpha: number) =>
+    studentizedBootstrapRatio(ratioPairs, {
+      contrast: "relative",
+      alpha,
+      seed: "modelgate:max_cost_increase",
+    });
+  const forFail = unknown ? null : interval(2 * levels.fail);
+  const forPass = unknown ? null : interval(2 * levels.pass);
+  const lower = forFail?.ci95?.[0];
+  const upper = forPass?.ci95?.[1];
+  const change = {
+    delta: forPass?.delta ?? null,
+    ci95: lower !== undefined && upper !== undefined ? ([lower, upper] as [number, number]) : null,
+  };
   let status: GateStatus = "inconclusive";
   if (change.ci95 && change.ci95[0] > limit) status = "fail";
   else if (change.ci95 && change.ci95[1] < limit) status = "pass";
