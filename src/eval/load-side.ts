@@ -10,6 +10,8 @@ import type { TreeSource } from "../core/source.ts";
 export interface LoadedSide {
   source: TreeSource;
   llm: LlmConfig;
+  /** Whether `llm.config` exists on this side (without it there are no routes to compare). */
+  llmFound: boolean;
   caseFiles: Map<string, string>;
 }
 
@@ -26,7 +28,7 @@ export async function loadSide(source: TreeSource, config: Config): Promise<Load
   const caseTexts = await source.readFiles(casePaths);
   const caseFiles = new Map<string, string>();
   for (const [path, content] of caseTexts) if (content !== null) caseFiles.set(path, content);
-  return { source, llm, caseFiles };
+  return { source, llm, llmFound: text !== null, caseFiles };
 }
 
 /** Parses a side's case files; errors name file:line and the field. */

@@ -94,6 +94,12 @@ const evals = z.strictObject({
     .optional()
     .describe("Model that grades `judge` asserts; never the model under test."),
   seed: z.string().default("modelgate").describe("Seed of the deterministic sample below the selection."),
+  require_coverage: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Fail the eval when a model changes where no case runs: a changed route without cases, no case file matching `cases`, or a model change outside `llm.config`. `false` reports these as warnings only.",
+    ),
 });
 
 const budget = z
