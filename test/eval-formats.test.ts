@@ -3,7 +3,10 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeExampleRepo } from "../examples/make-example-repo.ts";
 import { runCli } from "../src/cli/main.ts";
+import { defaultConfig } from "../src/core/config/load.ts";
+import { parseLlmDocument, resolveLlmConfig } from "../src/core/llm-config.ts";
 import type { EvalResult } from "../src/core/result.ts";
+import { rollbackEdit } from "../src/core/rollout/llm-edit.ts";
 import type { Simulator } from "../src/simulator/index.ts";
 import { ROOT } from "./support/cli.ts";
 import { commitFiles, git, tempDir } from "./support/git.ts";
@@ -154,6 +157,50 @@ describe("modelgate eval reads the LLM config in every format", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/config\/llm\.yaml \(head[^)]*\): cannot parse the LLM config/);
     expect(run.stderr).not.toMatch(/internal error|not valid JSON/);
+  });
+
+  it("one reader: the routes eval resolves are the routes the rollback edit rewrites (env file)", () => {
+    const base = defaultConfig();
+    const config = {
+      ...base,
+      llm: {
+        ...base.llm,
+        config: "config/llm.env",
+        routes_key: "OPENAI_MODEL_",
+        default_model_key: "OPENAI_MODEL",
+      },
+    };
+    const text = [
+      "OPENAI_MODEL=gpt-5.4",
+      "OPENAI_MODEL_AGENTIC_CODING=gpt-5.5-2026-04-23",
+      "OPENAI_MODEL_GENERAL_QNA=gpt-5.4",
+      "MODEL_CANDIDATE=gpt-5.5",
+      "MODEL_ROLLBACK=gpt-5.4",
+      "ROLLOUT_PERCENT=30",
+      "",
+    ].join("\n");
+    const doc = parseLlmDocument(text, "config/llm.env", "config/llm.env (head)");
+    expect(Object.keys(resolveLlmConfig(doc, config).routes).sort()).toEqual([
+      "agentic_coding",
+      "general_qna",
+    ]);
+    const edit = rollbackEdit(doc, {
+      key: "ROLLOUT_PERCENT",
+      candidate_key: "MODEL_CANDIDATE",
+      rollback_key: "MODEL_ROLLBACK",
+      routes_key: "OPENAI_MODEL_",
+      default_model_key: "OPENAI_MODEL",
+    });
+    // The dated snapshot of the candidate is on the candidate (one sameModel, one argument order).
+    expect(edit.edits.map((e) => e.key)).toEqual(["ROLLOUT_PERCENT", "OPENAI_MODEL_AGENTIC_CODING"]);
+    const after = resolveLlmConfig(parseLlmDocument(edit.text, "config/llm.env"), config);
+    expect(after.routes.agentic_coding?.model).toBe("gpt-5.4");
+  });
+
+  it("an LLM config path of no known format is refused by name, not read as JSON", () => {
+    expect(() => parseLlmDocument("model = 'gpt-5.4'", "config/llm.conf")).toThrow(
+      /config\/llm\.conf: modelgate cannot read this file as an LLM config/,
+    );
   });
 
   it.todo(
