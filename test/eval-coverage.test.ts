@@ -202,6 +202,43 @@ describe("changes no case covers", () => {
     );
   });
 
+  it("a default model change no case exercises fails; a case on a default route covers it", async () => {
+    const withDefault = (model: string) => {
+      const doc = JSON.parse(exampleLlm) as { llm: { default_model: string } };
+      doc.llm.default_model = model;
+      return `${JSON.stringify(doc, null, 2)}\n`;
+    };
+    // Without the triage cases (the only route on the default), nothing measures the new default.
+    const bare = repo({ "evals/triage.jsonl": null }, { "config/llm.json": withDefault("gpt-5.5") });
+    const uncovered = await evalCli(bare, ["--base", "main", "--head", "pr"]);
+    expect(uncovered.code).toBe(1);
+    expect(uncovered.result.coverage?.uncovered).toEqual([
+      expect.objectContaining({
+        kind: "default_model",
+        file: "config/llm.json",
+        keys: ["llm.default_model"],
+        model: { from: "gpt-5.4", to: "gpt-5.5" },
+        model_change: true,
+      }),
+    ]);
+    expect(uncovered.result.warnings).toContainEqual({
+      code: "uncovered_default_model",
+      file: "config/llm.json",
+      key: "llm.default_model",
+      from: "gpt-5.4",
+      to: "gpt-5.5",
+    });
+
+    const covered = await evalCli(repo({}, { "config/llm.json": withDefault("gpt-5.5") }), [
+      "--base",
+      "main",
+      "--head",
+      "pr",
+    ]);
+    expect(covered.result.coverage?.uncovered).toEqual([]);
+    expect(covered.result.selection.reasons.map((r) => r.route)).toEqual(["ticket_triage"]);
+  });
+
   it("a covered change still reports nothing uncovered", async () => {
     const dir = repo(
       {},

@@ -17,6 +17,8 @@ export interface CoverageInput {
   classification: Classification;
   /** `llm.config`: the one file routes are read from. */
   llmConfig: string;
+  /** `llm.default_model_key`, to name the key of a default-model change. */
+  defaultModelKey: string;
   /** Whether `llm.config` exists on either side. */
   llmConfigFound: boolean;
   /** `evals.cases`, and how many files they matched at the head. */
@@ -56,6 +58,8 @@ export function coverageOf(input: CoverageInput): Coverage {
       reason: `route ${route}: ${reason}; ${where} (${globsText(input.caseGlobs)})`,
     });
   }
+  const defaultChange = uncoveredDefaultModel(input, where);
+  if (defaultChange) uncovered.push(defaultChange);
   for (const file of input.classification.files) {
     if (file.path === input.llmConfig || file.previous_path === input.llmConfig) continue;
     if (!file.categories.includes("model")) continue;
@@ -80,6 +84,27 @@ export function coverageOf(input: CoverageInput): Coverage {
   };
 }
 
+/**
+ * A `default_model` change serves every call without a route of its own; when no case runs on a
+ * route that uses the default on both sides, nothing measured the new default.
+ */
+function uncoveredDefaultModel(input: CoverageInput, where: string): UncoveredChange | undefined {
+  const from = input.base.default_model;
+  const to = input.head.default_model;
+  if (to === null || from === to) return undefined;
+  const usesDefault = (route: string) =>
+    resolveRoute(input.base, route)?.model === from && resolveRoute(input.head, route)?.model === to;
+  if (input.cases.some((c) => usesDefault(c.case.route))) return undefined;
+  return {
+    kind: "default_model",
+    file: input.llmConfig,
+    keys: [input.defaultModelKey],
+    model: { from, to },
+    model_change: true,
+    reason: `${input.llmConfig} ${input.defaultModelKey}: default model changed (${from ?? "none"} → ${to}); no case runs on a route that uses the default (${where === "no case file matched" ? where : "every case's route names its own model"}; ${globsText(input.caseGlobs)})`,
+  };
+}
+
 /** The warnings that say the same in the warnings list, one per uncovered change. */
 export function coverageWarnings(coverage: Coverage): Warning[] {
   const warnings: Warning[] = [];
@@ -93,6 +118,14 @@ export function coverageWarnings(coverage: Coverage): Warning[] {
         route: change.route,
         reason: change.reason,
         model_change: change.model_change,
+      });
+    } else if (change.kind === "default_model" && change.model) {
+      warnings.push({
+        code: "uncovered_default_model",
+        file: coverage.llm_config,
+        key: change.keys?.[0] ?? "",
+        from: change.model.from,
+        to: change.model.to,
       });
     } else if (change.file !== undefined) {
       warnings.push({

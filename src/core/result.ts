@@ -147,6 +147,14 @@ export const warningSchema = z.discriminatedUnion("code", [
   }),
   /** `evals.cases` matched no file at the head, so nothing the change touched could be evaluated. */
   z.strictObject({ code: z.literal("no_case_files"), globs: z.array(z.string()) }),
+  /** The default model changed and no case runs on a route that uses it: see `coverage`. */
+  z.strictObject({
+    code: z.literal("uncovered_default_model"),
+    file: z.string(),
+    key: z.string(),
+    from: z.string().nullable(),
+    to: z.string(),
+  }),
   /** A model change in a file other than `llm.config`: the eval reads routes from that file only. */
   z.strictObject({
     code: z.literal("model_change_outside_llm_config"),
@@ -172,8 +180,11 @@ export type Selection = z.infer<typeof selectionSchema>;
 
 /** One change the eval could not cover (docs/results.md#coverage). */
 export const uncoveredChangeSchema = z.strictObject({
-  /** `route`: a changed route no case runs on; `file`: a model change outside `llm.config`. */
-  kind: z.enum(["route", "file"]),
+  /**
+   * `route`: a changed route no case runs on; `file`: a model change outside `llm.config`;
+   * `default_model`: the default model changed and no case runs on a route that uses it.
+   */
+  kind: z.enum(["route", "file", "default_model"]),
   route: z.string().optional(),
   file: z.string().optional(),
   /** The model keys that changed in `file` (at most 10; the reason counts the rest). */

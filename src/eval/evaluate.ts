@@ -74,6 +74,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
     head: head.llm,
     classification: options.classification,
     llmConfig: config.llm.config,
+    defaultModelKey: config.llm.default_model_key,
     llmConfigFound: base.llmFound || head.llmFound,
     caseGlobs: config.evals.cases,
     caseFiles: head.caseFiles.size,

@@ -28,6 +28,7 @@ const PRIORITY: Record<Warning["code"], number> = {
   model_change_outside_llm_config: 1,
   uncovered_route: 1,
   no_case_files: 1,
+  uncovered_default_model: 1,
 };
 
 function text(value: string): string {
@@ -96,6 +97,11 @@ function describe(warning: Warning): string {
       );
     case "uncovered_route":
       return `**Not covered**${warning.model_change ? " (model change)" : ""}: ${text(warning.reason)}.`;
+    case "uncovered_default_model":
+      return (
+        `**Not covered** (model change): ${inlineCode(warning.file)} ${inlineCode(warning.key)} changed the default model ` +
+        `(${inlineCode(warning.from ?? "none")} → ${inlineCode(warning.to)}), and no case runs on a route that uses it.`
+      );
     case "no_case_files":
       return `**No case files**: nothing matched ${warning.globs.map((g) => inlineCode(g, { max: 120 })).join(", ")} (\`evals.cases\`), so no case could run.`;
     case "model_change_outside_llm_config":
