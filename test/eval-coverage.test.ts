@@ -97,6 +97,27 @@ describe("--config naming a missing file", () => {
     expect(existsSync(join(dir, "result.json"))).toBe(false);
   });
 
+  it("classify refuses it the same way", async () => {
+    const dir = repo(
+      {},
+      { "config/llm.json": llmWithRoutes({ ...withSummarize, agentic_coding: "gpt-5.5" }) },
+    );
+    let stderr = "";
+    const code = await runCli(
+      ["classify", "--repo", dir, "--base", "main", "--head", "pr", "--config", "policies/modelgate.yml"],
+      {
+        stdout: () => {},
+        stderr: (text) => {
+          stderr += text;
+        },
+        isTTY: false,
+        env: {},
+      },
+    );
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--config: policies\/modelgate\.yml does not exist at the base commit/);
+  });
+
   it("a missing default path stays zero config", async () => {
     const dir = repo(
       { ".github/modelgate.yml": null },
