@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { mergeCommand } from "../src/cli/merge.ts";
 import { buildResult } from "../src/core/build-result.ts";
 import { UserError } from "../src/core/errors.ts";
+import { mergeResults } from "../src/core/merge-results.ts";
 import { COMMENT_MARKERS } from "../src/core/protocol.ts";
 import type { CaseResult, CaseSideResult, EvalResult, GatesConfig, Outcome } from "../src/core/result.ts";
 import { GATE_NAMES } from "../src/core/result.ts";
@@ -219,5 +220,47 @@ describe("modelgate merge", () => {
     expect(schema.required).toContain("schema_version");
     expect(schema.additionalProperties).toBe(false);
     expect(schema.properties.gates.items.properties.name.enum).toEqual([...GATE_NAMES]);
+  });
+});
+
+describe("merge keeps coverage (issue 11, item 10)", () => {
+  it("an uncovered model change found by every shard still fails the merged result", () => {
+    const coverage = {
+      required: true,
+      llm_config: "config/llm.json",
+      case_globs: ["evals/**/*.jsonl"],
+      case_files: 3,
+      uncovered: [
+        {
+          kind: "route" as const,
+          route: "summarize",
+          model: { from: "gpt-5.4", to: "gpt-5.5" },
+          model_change: true,
+          reason: "route summarize: model changed (gpt-5.4 → gpt-5.5); no case has this route",
+        },
+      ],
+    };
+    const shards = shardResults(2).map((result) => {
+      const withCoverage = buildResult({
+        selection: result.selection,
+        warnings: result.warnings,
+        cases: result.cases,
+        gates: GATES,
+        shard: result.shard,
+        coverage,
+      });
+      expect(withCoverage.verdict).toBe("fail");
+      return withCoverage;
+    });
+    const merged = mergeResults(shards.map((result, i) => ({ label: `shard-${i + 1}.json`, result })));
+    expect(merged.verdict).toBe("fail");
+    expect(merged.coverage).toEqual(coverage);
+    const notRequired = mergeResults(
+      shards.map((result, i) => ({
+        label: `shard-${i + 1}.json`,
+        result: { ...result, coverage: { ...coverage, required: false } },
+      })),
+    );
+    expect(notRequired.coverage?.required).toBe(false);
   });
 });

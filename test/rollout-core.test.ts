@@ -7,6 +7,8 @@ import { describe, expect, test } from "vitest";
 import type { Classification } from "../src/core/classify/classify.ts";
 import { defaultConfig } from "../src/core/config/load.ts";
 import { UserError } from "../src/core/errors.ts";
+import { parseLlmDocument } from "../src/core/llm-config.ts";
+import { sameModel } from "../src/core/pricing.ts";
 import {
   CHECK_NAMES,
   COMMENT_MARKERS,
@@ -18,14 +20,7 @@ import type { EvalResult } from "../src/core/result.ts";
 import { decide } from "../src/core/rollout/decide.ts";
 import { type EvidenceCandidate, pickEvidence } from "../src/core/rollout/evidence.ts";
 import { parseRolloutLabel } from "../src/core/rollout/labels.ts";
-import {
-  parseLlmDocument,
-  readShare,
-  rollbackEdit,
-  rolloutKeys,
-  sameModel,
-  setShare,
-} from "../src/core/rollout/llm-edit.ts";
+import { readShare, rollbackEdit, rolloutKeys, setShare } from "../src/core/rollout/llm-edit.ts";
 import { type Audit, renderDecision, renderNotice } from "../src/core/rollout/render.ts";
 import {
   judgeAttribution,
@@ -475,8 +470,10 @@ describe("LLM config edits", () => {
   });
 
   test("dated snapshots are the same model", () => {
-    expect(sameModel("gpt-5.5-2026-04-23", "gpt-5.5")).toBe(true);
-    expect(sameModel("gpt-5.5-mini", "gpt-5.5")).toBe(false);
+    // The one comparison: the wanted ID first, the one found second.
+    expect(sameModel("gpt-5.5", "gpt-5.5-2026-04-23")).toBe(true);
+    expect(sameModel("gpt-5.5-2026-04-23", "gpt-5.5")).toBe(false);
+    expect(sameModel("gpt-5.5", "gpt-5.5-mini")).toBe(false);
   });
 });
 

@@ -50,7 +50,10 @@ export async function preparePull(gh: GitHub, pull: PullContext, settings: Setti
 
   // The policy is the base's: a PR cannot loosen the rule that judges it.
   const policyText = (await base.readFiles([settings.config])).get(settings.config) ?? null;
-  const config = policyFromBase(policyText, settings.config);
+  const config = policyFromBase(policyText, settings.config, {
+    option: "Invalid input 'config'",
+    at: `base commit ${baseSha.slice(0, 12)}`,
+  });
 
   const classification = await classifySides(config, {
     changes: files.changes,

@@ -1,19 +1,12 @@
 import { type Classification, classifyChange, compilePolicy } from "../core/classify/classify.ts";
+import { type LlmDocument, parseLlmDocument, valueAt } from "../core/llm-config.ts";
 import { COMMENT_MARKERS, EVIDENCE_OPEN } from "../core/protocol.ts";
 import { escapeUntrusted, inlineCode, safeLink, truncate } from "../core/report/escape.ts";
 import { plural } from "../core/report/format.ts";
 import { GITHUB_COMMENT_LIMIT, renderComment } from "../core/report/markdown.ts";
 import { pairedCases, renderGatesTable, verdictSentence } from "../core/report/sections.ts";
 import type { EvalResult } from "../core/result.ts";
-import {
-  type LlmDocument,
-  parseLlmDocument,
-  type RollbackEdit,
-  readModel,
-  rollbackEdit,
-  rolloutKeys,
-  valueAt,
-} from "../core/rollout/llm-edit.ts";
+import { type RollbackEdit, readModel, rollbackEdit, rolloutKeys } from "../core/rollout/llm-edit.ts";
 import { changedPathSet, shareChange } from "../core/selection.ts";
 import type { TreeSource } from "../core/source.ts";
 import { directoryCache } from "../eval/cache.ts";

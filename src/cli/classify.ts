@@ -33,7 +33,7 @@ export async function classifyCommand(argv: string[], io: CommandIo): Promise<nu
   const repo = await openLocalRepo(values.repo);
   if (values.head === undefined) await warnAboutDefaultHead(values.repo, io);
   const [base, head] = await Promise.all([repo.resolve(values.base), repo.resolve(values.head ?? "HEAD")]);
-  const config = await loadPolicyAt(repo, base, values.config);
+  const config = await loadPolicyAt(repo, base, values.config, "--config");
   const result = await classifyRefs(repo, { base, head }, config);
   io.stdout(format === "json" ? `${JSON.stringify(result, null, 2)}\n` : renderClassificationText(result));
   return result.mixed || result.unreadable ? 1 : 0;

@@ -91,7 +91,7 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
   const repo = await openLocalRepo(values.repo);
   if (values.head === undefined) await warnAboutDefaultHead(values.repo, io);
   const [base, head] = await Promise.all([repo.resolve(values.base), repo.resolve(values.head ?? "HEAD")]);
-  const config = await loadPolicyAt(repo, base, values.config);
+  const config = await loadPolicyAt(repo, base, values.config, "--config");
   const classification = await classifyRefs(repo, { base, head }, config);
   const cacheDir = values["no-cache"] ? undefined : resolve(values["cache-dir"] ?? defaultCacheDir(io.env));
   await checkWritePlaces({
@@ -171,6 +171,11 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
       );
     }
     if (values.markdown) await writeFileAtomic(values.markdown, renderComment(result, { headSha: head }));
+    for (const change of result.coverage?.uncovered ?? []) {
+      // Route names and paths are repo text: no control characters reach the terminal.
+      const reason = change.reason.replace(/\p{Cc}/gu, "?");
+      io.stderr(`modelgate: not covered${change.model_change ? " (model change)" : ""}: ${reason}\n`);
+    }
     io.stderr(
       `modelgate: verdict ${result.verdict}${result.partial ? ` (partial: ${result.partial_reason})` : ""}\n`,
     );

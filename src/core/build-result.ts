@@ -1,7 +1,9 @@
+import { coverageFails } from "./coverage.ts";
 import { computeDeltas, computeRouteKpis, evaluateGates, outcomePairs, pairedCases } from "./gates.ts";
 import { computeKpis } from "./kpis.ts";
 import type {
   CaseResult,
+  Coverage,
   EvalResult,
   GatesConfig,
   Selection,
@@ -22,6 +24,8 @@ export interface ResultParts {
   forcedVerdict?: Verdict | undefined;
   simulated?: boolean | undefined;
   shard?: string | undefined;
+  /** What the change touched that no case covers; an uncovered model change fails when required. */
+  coverage?: Coverage | undefined;
 }
 
 /** Everything in the result file that follows from the cases: KPIs, deltas, gates, verdict. */
@@ -37,6 +41,8 @@ export function buildResult(parts: ResultParts): EvalResult {
   let verdict: Verdict = parts.forcedVerdict ?? (ran || stopped ? gates.verdict : "skipped");
   // A partial run can fail, but it cannot pass: the cases it did not run might have failed.
   if (stopped && verdict === "pass") verdict = "inconclusive";
+  // A model change nothing evaluated is not a pass, nor a skip: it ships unmeasured.
+  if (coverageFails(parts.coverage)) verdict = "fail";
   return {
     schema_version: 1,
     verdict,
@@ -55,6 +61,7 @@ export function buildResult(parts: ResultParts): EvalResult {
     cases,
     ...(parts.simulated ? { simulated: true } : {}),
     gates_config: gatesConfigOf(parts.gates),
+    ...(parts.coverage ? { coverage: parts.coverage } : {}),
     ...(parts.shard ? { shard: parts.shard } : {}),
   };
 }

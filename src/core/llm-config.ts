@@ -2,7 +2,7 @@ import type { Config } from "./config/schema.ts";
 import { UserError } from "./errors.ts";
 import { getAtPath } from "./keys.ts";
 import { ownGet, ownRecord } from "./own.ts";
-import { parseStructuredFile, structuredKind } from "./structured-files.ts";
+import { parseStructuredFile, type StructuredKind, structuredKind } from "./structured-files.ts";
 
 /** Everything a call needs to know about one route, after defaults are applied. */
 export interface ResolvedRoute {
@@ -27,31 +27,138 @@ export interface LlmConfig {
 const DEFAULT_RETRY_LIMIT = 0;
 
 /**
- * Reads the app's LLM runtime config (JSON, YAML or env) and resolves every route:
- * the route's own values first, then the global settings, then `default_model`.
+ * The app's LLM config document, parsed once by the one reader below. Eval (routes and
+ * settings), selection (rollout share) and the rollout edits all read it through this module,
+ * so they agree on formats, key paths and route names.
  */
-export function readLlmConfig(text: string, file: string, config: Config): LlmConfig {
-  const kind = structuredKind(file) ?? "json";
-  let document: unknown;
-  try {
-    document = parseStructuredFile(kind, text);
-  } catch (error) {
-    throw new UserError(`${file}: cannot parse the LLM config (${firstLine(error)})`);
+export interface LlmDocument {
+  /** How messages name the file, e.g. `config/llm.yaml (base 1a2b3c4)`. */
+  file: string;
+  /** The path in the repository: its extension decides the format. */
+  path: string;
+  kind: StructuredKind;
+  text: string;
+  /** The parsed document (a flat variable map for env files). */
+  value: unknown;
+}
+
+/**
+ * Parses the LLM config by its path's extension, through the same parser classification uses,
+ * so every format `structured-files.ts` reads is a format eval and rollout read. `label` names
+ * the file in messages (defaults to the path).
+ */
+export function parseLlmDocument(text: string, path: string, label: string = path): LlmDocument {
+  const kind = structuredKind(path);
+  if (kind === undefined) {
+    throw new UserError(
+      `${label}: modelgate cannot read this file as an LLM config (not a JSON, YAML or .env file by its name); set llm.config to such a file`,
+    );
   }
+  try {
+    return { file: label, path, kind, text, value: parseStructuredFile(kind, text) };
+  } catch (error) {
+    throw new UserError(`${label}: cannot parse the LLM config (${firstLine(error)})`);
+  }
+}
+
+/** A value at a key: a dot path in JSON/YAML, the variable name itself in an env file. */
+export function valueAt(doc: LlmDocument, key: string): unknown {
+  if (doc.kind === "env") return ownGet(doc.value as Record<string, string>, key);
+  return getAtPath(doc.value, key);
+}
+
+/** One route of the route map, and where its model is written. */
+export interface RouteEntry {
+  /** The route name cases use (`complex` for the env variable `OPENAI_MODEL_COMPLEX`). */
+  route: string;
+  /** The route's raw value: a model ID or `{model, max_output_tokens, ...}`. */
+  entry: unknown;
+  /** Where the model ID sits: a dot path (JSON/YAML) or the variable name (env). */
+  modelKey: string;
+  /** `modelKey` as path segments, for edits. */
+  segments: string[];
+  /** The model written at `modelKey`, if any (a route object may leave it to the default). */
+  model: unknown;
+}
+
+/**
+ * The routes at `routesKey`. In an env file, `routesKey` is a variable prefix such as
+ * `OPENAI_MODEL_`: `OPENAI_MODEL_COMPLEX=gpt-5.5` is the route `complex`. Anything but a
+ * mapping at `routesKey` is the user's to fix (an unreadable route map cannot be evaluated or
+ * rolled back). New shapes of the route map (e.g. a list of `{name, model}`) belong here.
+ */
+export function routeEntries(doc: LlmDocument, routesKey: string): RouteEntry[] {
+  if (doc.kind === "env") {
+    const prefix = routesKey.replace(/\*$/, "");
+    return Object.entries(doc.value as Record<string, string>)
+      .filter(([name]) => name.startsWith(prefix) && name !== prefix)
+      .map(([name, model]) => ({
+        route: name.slice(prefix.length).toLowerCase(),
+        entry: model,
+        modelKey: name,
+        segments: [name],
+        model,
+      }));
+  }
+  const map = getAtPath(doc.value, routesKey);
+  if (map === undefined) return [];
+  if (map === null || typeof map !== "object" || Array.isArray(map)) {
+    throw new UserError(
+      `${doc.file} ${routesKey}: expected a mapping of route -> model, found ${map === null ? "null" : Array.isArray(map) ? "a list" : typeof map}`,
+    );
+  }
+  const base = routesKey.split(".");
+  return Object.entries(map as Record<string, unknown>).map(([route, entry]) => {
+    if (entry !== null && typeof entry === "object" && !Array.isArray(entry)) {
+      return {
+        route,
+        entry,
+        modelKey: `${routesKey}.${route}.model`,
+        segments: [...base, route, "model"],
+        model: ownGet(entry as Record<string, unknown>, "model"),
+      };
+    }
+    return { route, entry, modelKey: `${routesKey}.${route}`, segments: [...base, route], model: entry };
+  });
+}
+
+/**
+ * Reads the app's LLM runtime config and resolves every route: the route's own values first,
+ * then the global settings, then `default_model`. `label` names the file in messages.
+ */
+export function readLlmConfig(text: string, path: string, config: Config, label: string = path): LlmConfig {
+  return resolveLlmConfig(parseLlmDocument(text, path, label), config);
+}
+
+export function resolveLlmConfig(doc: LlmDocument, config: Config): LlmConfig {
   const keys = config.llm;
   const settings: RouteSettings = {
-    max_output_tokens: readNumber(document, keys.settings.max_output_tokens, file) ?? null,
-    timeout_ms: readNumber(document, keys.settings.timeout_ms, file) ?? null,
-    retry_limit: readNumber(document, keys.settings.retry_limit, file) ?? DEFAULT_RETRY_LIMIT,
+    max_output_tokens: readNumber(doc, keys.settings.max_output_tokens) ?? null,
+    timeout_ms: readNumber(doc, keys.settings.timeout_ms) ?? null,
+    retry_limit: readNumber(doc, keys.settings.retry_limit) ?? DEFAULT_RETRY_LIMIT,
   };
-  const defaultModel = readString(document, keys.default_model_key, file) ?? null;
+  const defaultModel = readString(doc, keys.default_model_key) ?? null;
   const routes = ownRecord<ResolvedRoute>();
-  for (const [route, entry] of Object.entries(
-    readRouteMap(document, keys.routes_key, kind === "env", file),
-  )) {
-    routes[route] = resolveRoute(route, entry, settings, defaultModel, `${file} ${keys.routes_key}.${route}`);
+  for (const { route, entry } of routeEntries(doc, keys.routes_key)) {
+    routes[route] = resolveRoute(
+      route,
+      entry,
+      settings,
+      defaultModel,
+      `${doc.file} ${keys.routes_key}.${route}`,
+    );
   }
-  return { document, default_model: defaultModel, settings, routes };
+  return { document: doc.value, default_model: defaultModel, settings, routes };
+}
+
+/** A config with no LLM config file: no routes, nothing set (cases then need a default model). */
+export function emptyLlmConfig(): LlmConfig {
+  return {
+    document: {},
+    default_model: null,
+    settings: { max_output_tokens: null, timeout_ms: null, retry_limit: DEFAULT_RETRY_LIMIT },
+    routes: ownRecord<ResolvedRoute>(),
+  };
 }
 
 function resolveRoute(
@@ -84,47 +191,21 @@ function resolveRoute(
   };
 }
 
-/**
- * The route map. In an env file, `routes_key` is a variable prefix such as `OPENAI_MODEL_`:
- * `OPENAI_MODEL_COMPLEX=gpt-5.5` is the route `complex`.
- */
-function readRouteMap(
-  document: unknown,
-  routesKey: string,
-  isEnv: boolean,
-  file: string,
-): Record<string, unknown> {
-  if (isEnv) {
-    const prefix = routesKey.replace(/\*$/, "");
-    const routes = ownRecord<unknown>();
-    for (const [name, value] of Object.entries(document as Record<string, string>)) {
-      if (name.startsWith(prefix) && name !== prefix) routes[name.slice(prefix.length).toLowerCase()] = value;
-    }
-    return routes;
-  }
-  const map = getAtPath(document, routesKey);
-  if (map === undefined) return {};
-  if (map === null || typeof map !== "object" || Array.isArray(map)) {
-    throw new UserError(`${file} ${routesKey}: expected a mapping of route -> model, found ${typeof map}`);
-  }
-  return map as Record<string, unknown>;
-}
-
-function readNumber(document: unknown, key: string, file: string): number | undefined {
-  const value = getAtPath(document, key);
+function readNumber(doc: LlmDocument, key: string): number | undefined {
+  const value = valueAt(doc, key);
   if (value === undefined || value === null) return undefined;
   const number = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
   if (typeof number !== "number" || !Number.isFinite(number) || number < 0) {
-    throw new UserError(`${file} ${key}: expected a non-negative number, found ${JSON.stringify(value)}`);
+    throw new UserError(`${doc.file} ${key}: expected a non-negative number, found ${JSON.stringify(value)}`);
   }
   return number;
 }
 
-function readString(document: unknown, key: string, file: string): string | undefined {
-  const value = getAtPath(document, key);
+function readString(doc: LlmDocument, key: string): string | undefined {
+  const value = valueAt(doc, key);
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "string")
-    throw new UserError(`${file} ${key}: expected a model ID string, found ${typeof value}`);
+    throw new UserError(`${doc.file} ${key}: expected a model ID string, found ${typeof value}`);
   return value;
 }
 

@@ -66,6 +66,8 @@ export function mergeResults(shards: readonly ShardInput[]): EvalResult {
     stopped: stops.length ? { reason: stops.join("; ") } : undefined,
     forcedVerdict,
     simulated: shards.some((s) => s.result.simulated === true),
+    // Every shard computed the same coverage before slicing the cases.
+    coverage: first.result.coverage,
   });
   const baseRef = agreed(shards.map((s) => s.result.base_ref));
   const headRef = agreed(shards.map((s) => s.result.head_ref));

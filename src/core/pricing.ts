@@ -32,7 +32,10 @@ export function modelFamily(model: string): string {
   return model.replace(/-\d{4}-\d{2}-\d{2}$/, "");
 }
 
-/** True when `returned` is the model asked for, or a dated snapshot of it. */
+/**
+ * True when `returned` is the model asked for, or a dated snapshot of it. The one model-ID
+ * comparison (runner, selection, rollout edits): the wanted ID first, the one found second.
+ */
 export function sameModel(requested: string, returned: string): boolean {
   return requested === returned || modelFamily(returned) === requested;
 }

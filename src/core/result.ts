@@ -148,6 +148,30 @@ export const warningSchema = z.discriminatedUnion("code", [
   /** Attempt-cache entries that failed validation on read: each was a miss and ran again. */
   z.strictObject({ code: z.literal("cache_entry_invalid"), count, example: z.string() }),
   z.strictObject({ code: z.literal("config"), message: z.string() }),
+  /** A changed route (model, settings or rollout share) that no case runs on: see `coverage`. */
+  z.strictObject({
+    code: z.literal("uncovered_route"),
+    route: z.string(),
+    reason: z.string(),
+    model_change: z.boolean(),
+  }),
+  /** `evals.cases` matched no file at the head, so nothing the change touched could be evaluated. */
+  z.strictObject({ code: z.literal("no_case_files"), globs: z.array(z.string()) }),
+  /** The default model changed and no case runs on a route that uses it: see `coverage`. */
+  z.strictObject({
+    code: z.literal("uncovered_default_model"),
+    file: z.string(),
+    key: z.string(),
+    from: z.string().nullable(),
+    to: z.string(),
+  }),
+  /** A model change in a file other than `llm.config`: the eval reads routes from that file only. */
+  z.strictObject({
+    code: z.literal("model_change_outside_llm_config"),
+    file: z.string(),
+    llm_config: z.string(),
+    keys: z.array(z.string()),
+  }),
 ]);
 export type Warning = z.infer<typeof warningSchema>;
 
@@ -163,6 +187,39 @@ export const selectionSchema = z.strictObject({
   all: z.boolean(),
 });
 export type Selection = z.infer<typeof selectionSchema>;
+
+/** One change the eval could not cover (docs/results.md#coverage). */
+export const uncoveredChangeSchema = z.strictObject({
+  /**
+   * `route`: a changed route no case runs on; `file`: a model change outside `llm.config`;
+   * `default_model`: the default model changed and no case runs on a route that uses it.
+   */
+  kind: z.enum(["route", "file", "default_model"]),
+  route: z.string().optional(),
+  file: z.string().optional(),
+  /** The model keys that changed in `file` (at most 10; the reason counts the rest). */
+  keys: z.array(z.string()).optional(),
+  /** The route's resolved model on each side, when it changed (`from` is null for a new route). */
+  model: z.strictObject({ from: z.string().nullable(), to: z.string() }).optional(),
+  /** True when a model changed: uncovered, it fails the verdict while `required`. */
+  model_change: z.boolean(),
+  /** One line for people: what changed, and why no case covers it. */
+  reason: z.string(),
+});
+export type UncoveredChange = z.infer<typeof uncoveredChangeSchema>;
+
+/** What the eval covered of the change, and what it could not. */
+export const coverageSchema = z.strictObject({
+  /** `evals.require_coverage`: an uncovered model change fails the verdict. */
+  required: z.boolean(),
+  /** `llm.config`, the file routes were read from. */
+  llm_config: z.string(),
+  /** `evals.cases`, where case files were looked for, and how many matched at the head. */
+  case_globs: z.array(z.string()),
+  case_files: count,
+  uncovered: z.array(uncoveredChangeSchema),
+});
+export type Coverage = z.infer<typeof coverageSchema>;
 
 /** The gate thresholds a result was judged by, so shard results can be merged and re-judged. */
 export const gatesConfigSchema = z.strictObject({
@@ -221,6 +278,8 @@ export const evalResultSchema = z.strictObject({
       calls_saved: count,
     })
     .optional(),
+  /** What the change touched that no case covers; absent in results of older versions. */
+  coverage: coverageSchema.optional(),
   /** `i/n` when this result is one shard of a run. */
   shard: z
     .string()

@@ -58,7 +58,8 @@ export function selectCases(input: SelectionInput): Selection {
   };
 }
 
-function routeReasons(input: SelectionInput): Selection["reasons"] {
+/** Every route whose model, settings or rollout share changed, with why (cases or not). */
+export function routeReasons(input: SelectionInput): Selection["reasons"] {
   const routes = new Set([
     ...Object.keys(input.base.routes),
     ...Object.keys(input.head.routes),

@@ -5,6 +5,7 @@ import type { LocatedCase } from "../core/cases/schema.ts";
 import { renderTemplate } from "../core/cases/template.ts";
 import type { Classification } from "../core/classify/classify.ts";
 import type { Config } from "../core/config/schema.ts";
+import { coverageOf, coverageWarnings } from "../core/coverage.ts";
 import { UserError } from "../core/errors.ts";
 import { priceOf } from "../core/pricing.ts";
 import type { CaseResult, CaseSideResult, EvalResult, Verdict, Warning } from "../core/result.ts";
@@ -66,7 +67,25 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   const { config } = options;
   const [base, head] = await Promise.all([loadSide(options.base, config), loadSide(options.head, config)]);
   const cases = parseCases(head);
-  const warnings: Warning[] = [...(options.warnings ?? []), ...caseChangeWarnings(base, cases)];
+  const rollout = { key: config.rollout.key, candidateKey: config.rollout.candidate_key };
+  const coverage = coverageOf({
+    cases,
+    base: base.llm,
+    head: head.llm,
+    classification: options.classification,
+    llmConfig: config.llm.config,
+    defaultModelKey: config.llm.default_model_key,
+    llmConfigFound: base.llmFound || head.llmFound,
+    caseGlobs: config.evals.cases,
+    caseFiles: head.caseFiles.size,
+    required: config.evals.require_coverage,
+    rollout,
+  });
+  const warnings: Warning[] = [
+    ...(options.warnings ?? []),
+    ...caseChangeWarnings(base, cases),
+    ...coverageWarnings(coverage),
+  ];
   let selection = selectCases({
     cases,
     base: base.llm,
@@ -75,7 +94,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
     all: options.all ?? false,
     maxCases: options.maxCases ?? config.evals.max_cases,
     seed: config.evals.seed,
-    rollout: { key: config.rollout.key, candidateKey: config.rollout.candidate_key },
+    rollout,
   });
   if (options.shard && options.shard.count > 1) {
     selection = {
@@ -108,6 +127,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
       // Cache hits carry the flag of the provider that answered them.
       simulated: options.simulated || endpointSimulated || run.totals?.simulated,
       shard,
+      coverage,
     });
   if (selected.length === 0) return resultOf();
   const results = new Map<string, CaseResult>();

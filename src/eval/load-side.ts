@@ -3,34 +3,32 @@ import { mergeCases, parseCaseFile } from "../core/cases/parse.ts";
 import type { LocatedCase } from "../core/cases/schema.ts";
 import type { Config } from "../core/config/schema.ts";
 import { UserError } from "../core/errors.ts";
-import { type LlmConfig, readLlmConfig } from "../core/llm-config.ts";
+import { emptyLlmConfig, type LlmConfig, readLlmConfig } from "../core/llm-config.ts";
 import type { TreeSource } from "../core/source.ts";
 
 /** What one side of the comparison brings: its LLM config and the case files it has. */
 export interface LoadedSide {
   source: TreeSource;
   llm: LlmConfig;
+  /** Whether `llm.config` exists on this side (without it there are no routes to compare). */
+  llmFound: boolean;
   caseFiles: Map<string, string>;
 }
 
 export async function loadSide(source: TreeSource, config: Config): Promise<LoadedSide> {
   const [files, allPaths] = await Promise.all([source.readFiles([config.llm.config]), source.listFiles()]);
   const text = files.get(config.llm.config) ?? null;
+  // The path decides the format; the label only names the side in messages.
   const llm =
     text === null
-      ? {
-          document: {},
-          default_model: null,
-          settings: { max_output_tokens: null, timeout_ms: null, retry_limit: 0 },
-          routes: {},
-        }
-      : readLlmConfig(text, `${config.llm.config} (${source.label})`, config);
+      ? emptyLlmConfig()
+      : readLlmConfig(text, config.llm.config, config, `${config.llm.config} (${source.label})`);
   const isCaseFile = picomatch(config.evals.cases, { dot: true });
   const casePaths = allPaths.filter((path) => isCaseFile(path)).sort();
   const caseTexts = await source.readFiles(casePaths);
   const caseFiles = new Map<string, string>();
   for (const [path, content] of caseTexts) if (content !== null) caseFiles.set(path, content);
-  return { source, llm, caseFiles };
+  return { source, llm, llmFound: text !== null, caseFiles };
 }
 
 /** Parses a side's case files; errors name file:line and the field. */

@@ -9,9 +9,16 @@ export interface RefPair {
   head: string;
 }
 
-export async function loadPolicyAt(repo: LocalRepo, commit: string, configPath: string): Promise<Config> {
+/** The policy at `commit`; a missing file is an error when `option` (e.g. `--config`) named it. */
+export async function loadPolicyAt(
+  repo: LocalRepo,
+  commit: string,
+  configPath: string,
+  option?: string,
+): Promise<Config> {
   const files = await repo.readFiles(commit, [configPath]);
-  return policyFromBase(files.get(configPath) ?? null, configPath);
+  const named = option ? { option, at: `base commit ${commit.slice(0, 12)}` } : undefined;
+  return policyFromBase(files.get(configPath) ?? null, configPath, named);
 }
 
 /** Classifies the change between two commits, reading only the structured files it needs. */

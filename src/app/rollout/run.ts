@@ -1,18 +1,11 @@
 import type { Config } from "../../core/config/schema.ts";
 import { errorMessage, UserError } from "../../core/errors.ts";
+import { type LlmDocument, parseLlmDocument } from "../../core/llm-config.ts";
 import { CHECK_NAMES, decisionMarker, hasPromotionTrailers } from "../../core/protocol.ts";
 import { type Decision, decide } from "../../core/rollout/decide.ts";
 import { pickEvidence } from "../../core/rollout/evidence.ts";
 import { parseRolloutLabel, ROLLBACK_PR_LABEL } from "../../core/rollout/labels.ts";
-import {
-  type LlmDocument,
-  parseLlmDocument,
-  readModel,
-  readShare,
-  rollbackEdit,
-  rolloutKeys,
-  setShare,
-} from "../../core/rollout/llm-edit.ts";
+import { readModel, readShare, rollbackEdit, rolloutKeys, setShare } from "../../core/rollout/llm-edit.ts";
 import {
   type Audit,
   checkTitle,

@@ -105,6 +105,12 @@ const evals = z.strictObject({
     .describe(
       "Judge the gates after every pair with anytime-valid confidence sequences and stop once the verdict is settled; false runs every selected case and judges once with fixed-N intervals.",
     ),
+  require_coverage: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Fail the eval when a model changes where no case runs: a changed route without cases, no case file matching `cases`, or a model change outside `llm.config`. `false` reports these as warnings only.",
+    ),
 });
 
 const budget = z

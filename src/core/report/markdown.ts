@@ -15,6 +15,7 @@ import { safeLink } from "./escape.ts";
 import { embedEvidence, parseEvidence } from "./evidence.ts";
 import { flippedSection } from "./flipped.ts";
 import {
+  coverageSection,
   headLabel,
   renderGatesTable,
   renderHeadline,
@@ -62,6 +63,7 @@ export function renderComment(result: EvalResult, opts: RenderOptions = {}): str
   const chart = chartPart(result);
   const parts: Part[] = [
     renderHeadline(result, COMMENT_MARKERS.eval, opts),
+    coverageSection(result),
     renderKpiTable(result),
     renderGatesTable(result),
     routes,

@@ -60,6 +60,8 @@ function verdictLine(
 
 function skippedReason(result: EvalResult): string | undefined {
   if (result.partial_reason) return result.partial_reason;
+  const [uncovered] = result.coverage?.uncovered ?? [];
+  if (uncovered) return `no case covers the change (${uncovered.reason})`;
   for (const warning of result.warnings) {
     if (warning.code === "config" || warning.code === "too_small") return warning.message;
   }
@@ -73,10 +75,12 @@ export function verdictSentence(result: EvalResult): string {
   const undecided = result.gates.filter((gate) => gate.status === "inconclusive");
   switch (result.verdict) {
     case "pass":
-      return total === 0 ? "No gates are configured." : `All ${plural(total, "gate")} passed.`;
+      return total === 0 ? "No gate was evaluated." : `All ${plural(total, "gate")} passed.`;
     case "fail":
-      return failed.length > 0
-        ? `${formatCount(failed.length)} of ${plural(total, "gate")} failed: ${names(failed)}.`
+      if (failed.length > 0)
+        return `${formatCount(failed.length)} of ${plural(total, "gate")} failed: ${names(failed)}.`;
+      return uncoveredModelChanges(result) > 0
+        ? `${plural(uncoveredModelChanges(result), "model change")} no eval case covers, so it would ship unmeasured (set \`evals.require_coverage: false\` to only warn).`
         : "The eval failed.";
     case "inconclusive":
       return undecided.length > 0
@@ -87,6 +91,40 @@ export function verdictSentence(result: EvalResult): string {
       return `The eval did not run${reason ? `: ${escapeUntrusted(truncate(reason, REASON_MAX))}` : "."}`;
     }
   }
+}
+
+/** Uncovered changes listed in the comment; the rest is a count. */
+const COVERAGE_MAX = 20;
+
+function uncoveredModelChanges(result: EvalResult): number {
+  return result.coverage?.uncovered.filter((change) => change.model_change).length ?? 0;
+}
+
+/**
+ * What the change touched that no case covers, and where cases were looked for; "" when
+ * everything is covered. Never cut: it is why the verdict is what it is.
+ */
+export function coverageSection(result: EvalResult): string {
+  const coverage = result.coverage;
+  if (!coverage || coverage.uncovered.length === 0) return "";
+  const shown = coverage.uncovered.slice(0, COVERAGE_MAX);
+  const lines = [
+    "#### Not covered by any case",
+    "",
+    ...shown.map(
+      (change) =>
+        `- ${change.model_change ? "**model change** " : ""}${escapeUntrusted(truncate(change.reason, REASON_MAX))}`,
+    ),
+  ];
+  if (coverage.uncovered.length > shown.length) {
+    lines.push(`- ${moreNotShown(coverage.uncovered.length - shown.length)}`);
+  }
+  const globs = coverage.case_globs.map((glob) => inlineCode(glob, { max: 120 })).join(", ");
+  lines.push(
+    "",
+    `Cases were looked for in ${globs} (${plural(coverage.case_files, "file")} matched); routes are read from ${inlineCode(coverage.llm_config, { max: 120 })}.`,
+  );
+  return lines.join("\n");
 }
 
 function partialBanner(result: EvalResult): string {
@@ -228,7 +266,8 @@ function gateRow(gate: GateResult): string {
 }
 
 export function renderGatesTable(result: EvalResult): string {
-  if (result.gates.length === 0) return "#### Gates\n\nNo gates are configured.";
+  // Gates are always configured (they have defaults); with no gate results, none could be judged.
+  if (result.gates.length === 0) return "#### Gates\n\nNo gate was evaluated: no case ran on both sides.";
   const header = tableHeader(["gate", "status", "value", "threshold", "interval", "note"]);
   return ["#### Gates", "", header, ...result.gates.map(gateRow)].join("\n");
 }

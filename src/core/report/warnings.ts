@@ -25,6 +25,10 @@ const PRIORITY: Record<Warning["code"], number> = {
   cases_changed: 8,
   case_one_side: 9,
   cache_entry_invalid: 10,
+  model_change_outside_llm_config: 1,
+  uncovered_route: 1,
+  no_case_files: 1,
+  uncovered_default_model: 1,
 };
 
 function text(value: string): string {
@@ -90,6 +94,20 @@ function describe(warning: Warning): string {
       return (
         `**Attempt cache**: ${plural(warning.count, "malformed entry", "malformed entries")} ignored and run again ` +
         `(first: ${inlineCode(warning.example, { max: 120 })}).`
+      );
+    case "uncovered_route":
+      return `**Not covered**${warning.model_change ? " (model change)" : ""}: ${text(warning.reason)}.`;
+    case "uncovered_default_model":
+      return (
+        `**Not covered** (model change): ${inlineCode(warning.file)} ${inlineCode(warning.key)} changed the default model ` +
+        `(${inlineCode(warning.from ?? "none")} → ${inlineCode(warning.to)}), and no case runs on a route that uses it.`
+      );
+    case "no_case_files":
+      return `**No case files**: nothing matched ${warning.globs.map((g) => inlineCode(g, { max: 120 })).join(", ")} (\`evals.cases\`), so no case could run.`;
+    case "model_change_outside_llm_config":
+      return (
+        `**Model change outside llm.config**: ${inlineCode(warning.file)}${warning.keys.length > 0 ? ` (${warning.keys.map((k) => inlineCode(k, { max: 120 })).join(", ")})` : ""}; ` +
+        `the eval reads routes from ${inlineCode(warning.llm_config)} only (\`llm.config\`).`
       );
   }
 }

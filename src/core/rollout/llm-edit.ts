@@ -1,9 +1,9 @@
 import { isMap, parseDocument } from "yaml";
 import type { Config } from "../config/schema.ts";
 import { UserError } from "../errors.ts";
-import { getAtPath } from "../keys.ts";
+import { type LlmDocument, routeEntries, valueAt } from "../llm-config.ts";
 import { ownGet, ownRecord } from "../own.ts";
-import { parseStructuredFile, type StructuredKind, structuredKind } from "../structured-files.ts";
+import { sameModel } from "../pricing.ts";
 
 /**
  * Reading and writing the rollout state in the app's LLM config (issue 6, points 1 and 6):
@@ -23,29 +23,6 @@ export function rolloutKeys(config: Config): RolloutKeys {
     routes_key: config.llm.routes_key,
     default_model_key: config.llm.default_model_key,
   };
-}
-
-export interface LlmDocument {
-  file: string;
-  kind: StructuredKind;
-  text: string;
-  value: unknown;
-}
-
-export function parseLlmDocument(text: string, file: string): LlmDocument {
-  const kind = structuredKind(file) ?? "json";
-  try {
-    return { file, kind, text, value: parseStructuredFile(kind, text) };
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw new UserError(`${file}: cannot parse the LLM config (${reason})`);
-  }
-}
-
-/** A value at a key: a dot path in JSON/YAML, the variable name itself in an env file. */
-export function valueAt(doc: LlmDocument, key: string): unknown {
-  if (doc.kind === "env") return ownGet(doc.value as Record<string, string>, key);
-  return getAtPath(doc.value, key);
 }
 
 /**
@@ -111,8 +88,9 @@ export function rollbackEdit(doc: LlmDocument, keys: RolloutKeys): RollbackEdit 
   if (share !== 0 && share !== "0") {
     edits.push({ segments: segmentsOf(doc, keys.key), key: keys.key, from: share, to: 0 });
   }
-  if (candidate !== undefined && !sameModel(candidate, rollback)) {
-    const onCandidate = (model: unknown): boolean => typeof model === "string" && sameModel(model, candidate);
+  if (candidate !== undefined && !sameModel(rollback, candidate)) {
+    // sameModel(wanted, actual): a route on a dated snapshot of the candidate is on the candidate.
+    const onCandidate = (model: unknown): boolean => typeof model === "string" && sameModel(candidate, model);
     const defaultModel = valueAt(doc, keys.default_model_key);
     if (onCandidate(defaultModel)) {
       edits.push({
@@ -123,48 +101,12 @@ export function rollbackEdit(doc: LlmDocument, keys: RolloutKeys): RollbackEdit 
       });
     }
     for (const route of routeEntries(doc, keys.routes_key)) {
-      if (onCandidate(route.model)) edits.push({ ...route, from: route.model, to: rollback });
+      if (onCandidate(route.model)) {
+        edits.push({ segments: route.segments, key: route.modelKey, from: route.model, to: rollback });
+      }
     }
   }
   return { text: edits.length ? applyEdits(doc, edits) : doc.text, edits, candidate, rollback };
-}
-
-/** `gpt-5.5` is `gpt-5.5`, and so is its dated snapshot `gpt-5.5-2026-04-23`. */
-export function sameModel(model: string, wanted: string): boolean {
-  return (
-    model === wanted ||
-    (model.startsWith(`${wanted}-`) && /^\d{4}-\d{2}-\d{2}$/.test(model.slice(wanted.length + 1)))
-  );
-}
-
-interface RouteModel {
-  segments: string[];
-  key: string;
-  model: unknown;
-}
-
-/** Where each route's model sits: the route value itself, or its `model` field. */
-function routeEntries(doc: LlmDocument, routesKey: string): RouteModel[] {
-  if (doc.kind === "env") {
-    const prefix = routesKey.replace(/\*$/, "");
-    return Object.entries(doc.value as Record<string, string>)
-      .filter(([name]) => name.startsWith(prefix) && name !== prefix)
-      .map(([name, model]) => ({ segments: [name], key: name, model }));
-  }
-  const map = getAtPath(doc.value, routesKey);
-  if (map === null || typeof map !== "object" || Array.isArray(map)) return [];
-  const base = routesKey.split(".");
-  return Object.entries(map as Record<string, unknown>).map(([route, entry]) => {
-    if (entry !== null && typeof entry === "object" && !Array.isArray(entry)) {
-      const own = entry as Record<string, unknown>;
-      return {
-        segments: [...base, route, "model"],
-        key: `${routesKey}.${route}.model`,
-        model: ownGet(own, "model"),
-      };
-    }
-    return { segments: [...base, route], key: `${routesKey}.${route}`, model: entry };
-  });
 }
 
 function segmentsOf(doc: LlmDocument, key: string): string[] {
@@ -179,6 +121,9 @@ function applyEdits(doc: LlmDocument, edits: ReadonlyArray<KeyEdit & { segments:
       return editYaml(doc, edits);
     case "env":
       return editEnv(doc.text, edits);
+    default:
+      // A format the reader learns (TOML, JSONC…) is not writable until an editor keeps its shape.
+      throw new UserError(`${doc.file}: modelgate cannot edit this format; change the file by hand`);
   }
 }
 
