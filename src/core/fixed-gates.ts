@@ -159,6 +159,8 @@ function costGate(pairs: readonly PairedCase[], limit: number, levels: Levels): 
     };
   }
   if (status !== "inconclusive") return gate;
+  const blocker = studentizedRatioBlocker(ratioPairs, "relative");
+  if (blocker) return { ...gate, reason: `cost per completed task: ${blocker}` };
   return {
     ...gate,
     reason: `cost per completed task: not shown beyond the +${pct(limit)} limit, nor within it`,
