@@ -304,8 +304,12 @@ function compileSegment(part: string): SegmentTest {
     const written = formatKeySegment(unquoteSegment(part) ?? part);
     return { kind: "test", test: (segment) => segment === written, literal: true };
   }
+  // Other glob syntax would silently match nothing: refused (quote the segment to mean it literally).
+  if (/[?{}]/.test(part) || part.startsWith("!"))
+    throw new Error(
+      `"${part}": only * is supported inside a key segment; quote a key that holds ?, {, } or a leading !`,
+    );
   if (!part.includes("*")) return { kind: "test", test: (segment) => segment === part, literal: true };
-  if (/[?[\]{}()!+@]/.test(part)) throw new Error(`"${part}": only * is supported inside a key segment`);
   // `*` inside a segment matches any characters of one mapping key, never a list item.
   const glob = picomatch(part, { dot: true });
   return {
