@@ -222,8 +222,13 @@ function classifyFile(
   if (previousPath) for (const category of policy.fileCategories(previousPath)) byPath.add(category);
 
   const before = unreadable.length;
-  const { keys, literals } = classifyContent(policy, change, basePath, input, warnings, unreadable);
-  const categories = new Set<Category>(byPath);
+  const { keys, literals, parsed } = classifyContent(policy, change, basePath, input, warnings, unreadable);
+  // A structured file read on both sides is judged by its keys: a key rule (or a model ID) is
+  // more specific than a file glob, which decides only for keys nothing else names. So a k8s
+  // manifest under `k8s/**` whose only change is OPENAI_MODEL is a model change, and one whose
+  // keys did not change at all (a reformat, a comment) is no change.
+  const pathDecides = !parsed || keys.some((key) => key.category === "other");
+  const categories = new Set<Category>(pathDecides ? byPath : []);
   for (const file of unreadable.slice(before))
     for (const category of file.categories) categories.add(category);
   for (const key of keys) if (key.category !== "other") categories.add(key.category);
@@ -253,6 +258,8 @@ const BINARY_EXTENSION =
 interface ContentResult {
   keys: ClassifiedKey[];
   literals: LiteralChange[];
+  /** True when the file is structured and both sides parsed: its keys are all that changed. */
+  parsed?: boolean;
 }
 
 function classifyContent(
@@ -307,7 +314,7 @@ function classifyContent(
     path: leaf.path,
     category: leafCategory(policy, leaf, kind, change.path, scans),
   }));
-  return { keys, literals: [] };
+  return { keys, literals: [], parsed: true };
 }
 
 /**
