@@ -104,10 +104,37 @@ function readRouteMap(
   }
   const map = getAtPath(document, routesKey);
   if (map === undefined) return {};
-  if (map === null || typeof map !== "object" || Array.isArray(map)) {
+  if (Array.isArray(map)) return routeList(map, routesKey, file);
+  if (map === null || typeof map !== "object") {
     throw new UserError(`${file} ${routesKey}: expected a mapping of route -> model, found ${typeof map}`);
   }
   return map as Record<string, unknown>;
+}
+
+/**
+ * A list as the route map (`- {name: coding, model: gpt-5.4, timeout_ms: …}`): each item is the
+ * route its `name` names. An item without a name, or a name used twice, is the user's mistake.
+ */
+function routeList(items: unknown[], routesKey: string, file: string): Record<string, unknown> {
+  const routes = ownRecord<unknown>();
+  for (const [index, item] of items.entries()) {
+    const name =
+      item !== null && typeof item === "object" && !Array.isArray(item)
+        ? ownGet(item as Record<string, unknown>, "name")
+        : undefined;
+    if (typeof name !== "string" || name === "") {
+      throw new UserError(
+        `${file} ${routesKey}.${index}: a route list item needs a "name" (the route) and a "model"`,
+      );
+    }
+    if (Object.hasOwn(routes, name)) {
+      throw new UserError(
+        `${file} ${routesKey}: the route "${name}" is listed twice; give each item its own name`,
+      );
+    }
+    routes[name] = item;
+  }
+  return routes;
 }
 
 function readNumber(document: unknown, key: string, file: string): number | undefined {

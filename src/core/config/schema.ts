@@ -125,7 +125,7 @@ const llm = z.strictObject({
     .string()
     .default("llm.routes")
     .describe(
-      "Key of the route map: route -> model ID, or -> {model, max_output_tokens, timeout_ms, retry_limit}.",
+      "Key of the route map: route -> model ID, or -> {model, max_output_tokens, timeout_ms, retry_limit}; or a list of such objects, each with a `name` (the route).",
     ),
   settings: settingsKeys.prefault({}).describe("Keys of the global call settings, overridable per route."),
 });
