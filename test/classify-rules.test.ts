@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type ChangedPath, classifyChange, compilePolicy } from "../src/core/classify/classify.ts";
+import { classifySides, MAX_LITERAL_SCAN_FILES } from "../src/core/classify/classify-sides.ts";
 import {
   compileModelIdMatcher,
   DEFAULT_MODEL_PATTERNS,
@@ -293,5 +294,29 @@ describe("model-ID literals", () => {
       head: () => 'M = "gpt-4o"\n',
     });
     expect(renamed.categories).toEqual([]);
+  });
+});
+
+describe("literal scanning is bounded per change", () => {
+  it(`reads at most ${MAX_LITERAL_SCAN_FILES} files only for literals, and says how many it did not scan`, async () => {
+    const changes: ChangedPath[] = Array.from({ length: MAX_LITERAL_SCAN_FILES + 50 }, (_, i) => ({
+      path: `src/m${i}.py`,
+      status: "modified",
+    }));
+    const asked: string[] = [];
+    const reader = (model: string) => async (paths: readonly string[]) => {
+      asked.push(...paths);
+      return new Map(paths.map((p) => [p, `M = "${model}"\n`]));
+    };
+    const result = await classifySides(defaultConfig(), {
+      changes,
+      readBase: reader("gpt-4o"),
+      readHead: reader("gpt-4.1"),
+    });
+    expect(asked).toHaveLength(2 * MAX_LITERAL_SCAN_FILES);
+    expect(result.categories).toEqual(["model"]);
+    expect(result.warnings.map((w) => w.message)).toEqual([
+      `50 changed files were not scanned for model IDs (over ${MAX_LITERAL_SCAN_FILES} files), e.g. src/m${MAX_LITERAL_SCAN_FILES}.py; they are classified by path only`,
+    ]);
   });
 });
