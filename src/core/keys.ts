@@ -111,20 +111,32 @@ export function changedLeaves(base: unknown, head: unknown): ChangedKey[] {
   return [...changed.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
+/**
+ * `prefix` is one array pushed and popped along the walk; segments are copied only for a
+ * changed leaf, so equal parts of large documents build no paths.
+ */
 function diffInto(base: unknown, head: unknown, prefix: string[], changed: Map<KeyPath, ChangedKey>): void {
   if (base === head) return;
   const baseIsContainer = isContainer(base);
   if (baseIsContainer && isContainer(head) && Array.isArray(base) === Array.isArray(head)) {
+    if (!Array.isArray(base)) {
+      diffObjects(base as Record<string, unknown>, head as Record<string, unknown>, prefix, changed);
+      return;
+    }
     const baseEntries = new Map(childEntries(base));
     const headEntries = new Map(childEntries(head));
     if (baseEntries.size === 0 && headEntries.size === 0) return;
     for (const [key, child] of baseEntries) {
-      const path = [...prefix, key];
-      if (headEntries.has(key)) diffInto(child, headEntries.get(key), path, changed);
-      else addLeaves(child, path, "base", changed);
+      prefix.push(key);
+      if (headEntries.has(key)) diffInto(child, headEntries.get(key), prefix, changed);
+      else addLeaves(child, prefix, "base", changed);
+      prefix.pop();
     }
     for (const [key, child] of headEntries) {
-      if (!baseEntries.has(key)) addLeaves(child, [...prefix, key], "head", changed);
+      if (baseEntries.has(key)) continue;
+      prefix.push(key);
+      addLeaves(child, prefix, "head", changed);
+      prefix.pop();
     }
     return;
   }
@@ -132,6 +144,30 @@ function diffInto(base: unknown, head: unknown, prefix: string[], changed: Map<K
   // Different shapes or values: every leaf on either side under this path changed.
   addLeaves(base, prefix, "base", changed);
   addLeaves(head, prefix, "head", changed);
+}
+
+/** Mappings are walked by their own keys (no entry lists): most of a large document is mappings. */
+function diffObjects(
+  base: Record<string, unknown>,
+  head: Record<string, unknown>,
+  prefix: string[],
+  changed: Map<KeyPath, ChangedKey>,
+): void {
+  const baseKeys = Object.keys(base);
+  const headKeys = Object.keys(head);
+  if (baseKeys.length === 0 && headKeys.length === 0) return;
+  for (const key of baseKeys) {
+    prefix.push(formatKeySegment(key));
+    if (Object.hasOwn(head, key)) diffInto(base[key], head[key], prefix, changed);
+    else addLeaves(base[key], prefix, "base", changed);
+    prefix.pop();
+  }
+  for (const key of headKeys) {
+    if (Object.hasOwn(base, key)) continue;
+    prefix.push(formatKeySegment(key));
+    addLeaves(head[key], prefix, "head", changed);
+    prefix.pop();
+  }
 }
 
 function addLeaves(
@@ -143,22 +179,26 @@ function addLeaves(
   if (isContainer(value)) {
     const entries = childEntries(value);
     if (entries.length === 0) record(prefix, side, Array.isArray(value) ? [] : {}, changed);
-    for (const [key, child] of entries) addLeaves(child, [...prefix, key], side, changed);
+    for (const [key, child] of entries) {
+      prefix.push(key);
+      addLeaves(child, prefix, side, changed);
+      prefix.pop();
+    }
     return;
   }
   record(prefix, side, value, changed);
 }
 
 function record(
-  segments: string[],
+  prefix: readonly string[],
   side: "base" | "head",
   value: unknown,
   changed: Map<KeyPath, ChangedKey>,
-) {
-  const path = joinSegments(segments);
+): void {
+  const path = joinSegments(prefix);
   let entry = changed.get(path);
   if (!entry) {
-    entry = { path, segments, base: undefined, head: undefined };
+    entry = { path, segments: [...prefix], base: undefined, head: undefined };
     changed.set(path, entry);
   }
   entry[side] = value;
