@@ -9,6 +9,8 @@ import {
 import { defaultConfig, parseConfig } from "../src/core/config/load.ts";
 import { UserError } from "../src/core/errors.ts";
 import { getAtPath } from "../src/core/keys.ts";
+import { runCliCaptured } from "./support/cli.ts";
+import { commitFiles, git, tempDir } from "./support/git.ts";
 
 /** Classifies one modified file under a policy text (empty: zero config). */
 function classifyOne(
@@ -318,5 +320,35 @@ describe("literal scanning is bounded per change", () => {
     expect(result.warnings.map((w) => w.message)).toEqual([
       `50 changed files were not scanned for model IDs (over ${MAX_LITERAL_SCAN_FILES} files), e.g. src/m${MAX_LITERAL_SCAN_FILES}.py; they are classified by path only`,
     ]);
+  });
+});
+
+describe("an unsupported rule is a config error: exit 2, one line per problem, no stack", () => {
+  it.each([
+    [
+      "a negated key pattern",
+      "changes:\n  model: { keys: ['!llm.routes.*'] }\n",
+      "changes.model.keys.0: not a supported key pattern",
+    ],
+    [
+      "a scoped rule without keys",
+      "changes:\n  model: { keys: [{ file: 'a.yml' }] }\n",
+      "changes.model.keys.0: expected a key pattern (a string) or {file: glob, keys: [patterns]}",
+    ],
+    [
+      "`!!` in a file list",
+      "changes:\n  prompt: { files: ['!!prompts/x.md'] }\n",
+      "changes.prompt.files.0: `!!` is not supported",
+    ],
+  ])("%s", async (_name, policy, message) => {
+    const dir = tempDir();
+    git(dir, "init", "--quiet", "--initial-branch=main");
+    commitFiles(dir, { ".github/modelgate.yml": policy });
+    commitFiles(dir, { "src/a.py": 'M = "gpt-4o"\n' });
+    const run = await runCliCaptured(["classify", "--repo", dir, "--base", "HEAD~1"]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain(message);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -35,8 +35,11 @@ export const DEFAULT_MODEL_PATTERNS: readonly string[] = [
   `text-davinci-${TAIL}`,
 ].map((pattern) => PREFIX + pattern);
 
-/** Files whose literals say nothing about what the app runs: docs, tests, lock files. */
+/** Files whose literals say nothing about what the app runs: CI, eval cases, docs, tests, lock files. */
 export const DEFAULT_LITERAL_SKIP_FILES: readonly string[] = [
+  // CI workflows and modelgate's own policy (its judge model) are not what the app runs.
+  ".github/**",
+  "evals/**",
   "**/*.md",
   "**/*.mdx",
   "**/*.rst",

@@ -29,7 +29,11 @@ const fileScopedKeys = z
   );
 
 const keyPatterns = z
-  .array(z.union([keyPattern, fileScopedKeys]))
+  .array(
+    z.union([keyPattern, fileScopedKeys], {
+      error: "expected a key pattern (a string) or {file: glob, keys: [patterns]}",
+    }),
+  )
   .describe(
     'Key paths in structured files, or `{file, keys}` to scope some to one file. Segments are joined by `.`; `*` is one segment, `**` any number, `*` inside a segment globs one key (`llm.*_model`); a key holding dots is quoted (`pricing."gpt-4.1".input`); a list item is `[name=value]` by its `name`, `id` or `model` field (`models[name=gpt-4o].edit_format`), else its index. The most specific matching pattern wins, whatever its category.',
   );
@@ -82,7 +86,9 @@ const literals = z
       ),
     skip_files: filePatterns
       .default([...DEFAULT_LITERAL_SKIP_FILES])
-      .describe("Files never scanned for model-ID literals (docs, tests, lock files by default)."),
+      .describe(
+        "Files never scanned for model-ID literals (by default: `.github/`, eval cases, docs, tests, lock files).",
+      ),
     enabled: z.boolean().default(true).describe("Turn model-ID literal detection off entirely."),
   })
   .describe(
