@@ -352,3 +352,16 @@ describe("an unsupported rule is a config error: exit 2, one line per problem, n
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe("env globs read in order too", () => {
+  it('"!EMBEDDING_MODEL" takes one variable back instead of matching every other one', () => {
+    const policy = "changes:\n  model: { env: ['*_MODEL', '!EMBEDDING_MODEL'] }\n";
+    const result = classifyOne(
+      policy,
+      ".env",
+      "CHAT_MODEL=a\nEMBEDDING_MODEL=b\nPORT=1\n",
+      "CHAT_MODEL=c\nEMBEDDING_MODEL=d\nPORT=2\n",
+    );
+    expect(keysOf(result)).toEqual({ CHAT_MODEL: "model", EMBEDDING_MODEL: "other", PORT: "other" });
+  });
+});

@@ -1,4 +1,3 @@
-import picomatch from "picomatch";
 import type { Config } from "../config/schema.ts";
 import {
   type ChangedKey,
@@ -116,7 +115,8 @@ export function compilePolicy(config: Config): CompiledPolicy {
     return {
       category,
       files: compileFileList(rule.files),
-      env: rule.env.map((pattern) => picomatch(pattern, { dot: true, nocase: false })),
+      // Same order-and-negation reading as file lists: `!EMBEDDING_MODEL` takes one variable back.
+      env: compileFileList(rule.env),
     };
   });
   const keyRules: KeyRule[] = CHANGE_CATEGORIES.flatMap((category) =>
@@ -140,7 +140,7 @@ export function compilePolicy(config: Config): CompiledPolicy {
     keyCategory(key, kind, filePath) {
       if (kind === "env") {
         const name = typeof key === "string" ? key : key.join(".");
-        return rules.find((rule) => rule.env.some((match) => match(name)))?.category ?? "other";
+        return rules.find((rule) => rule.env(name))?.category ?? "other";
       }
       const segments = typeof key === "string" ? [key] : key;
       return keyCategoryByNearestMatch(
@@ -151,7 +151,7 @@ export function compilePolicy(config: Config): CompiledPolicy {
     keyRuleCategories: (kind, filePath) =>
       CHANGE_CATEGORIES.filter((category) =>
         kind === "env"
-          ? (rules.find((rule) => rule.category === category)?.env.length ?? 0) > 0
+          ? config.changes[category].env.length > 0
           : keyRules.some((rule) => rule.category === category && appliesTo(rule, filePath)),
       ),
     scansLiterals: (path) => literals.enabled && !skip(path),

@@ -51,8 +51,18 @@ const filePatterns = z
     "File globs relative to the repo root, read in order like .gitignore: a later `!glob` takes back files an earlier glob matched.",
   );
 const envPatterns = z
-  .array(z.string().min(1))
-  .describe("Variable-name globs matched against KEY=VALUE lines of `.env` and `.env.*` files.");
+  .array(
+    z
+      .string()
+      .min(1)
+      .superRefine((pattern, ctx) => {
+        const problem = filePatternProblem(pattern);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }),
+  )
+  .describe(
+    "Variable-name globs matched against KEY=VALUE lines of `.env` and `.env.*` files, in order: a later `!glob` takes names back.",
+  );
 
 const categoryRule = z
   .strictObject({
