@@ -65,6 +65,13 @@ describe("verdicts", () => {
     expect(h.comments(number)).toHaveLength(0);
   });
 
+  test("a model ID changed in code passes as a model change, named with its line (zero config)", async () => {
+    const number = await open("model-in-code", { "src/llm.py": 'import os\n\nMODEL = "gpt-5.5"\n' });
+    const check = onlyCheck(number);
+    expect(check.output.title).toBe("One kind of change: model");
+    expect(check.output.summary).toContain("| model | `src/llm.py` | `+gpt-5.5 (line 3)` |");
+  });
+
   test("a mixed PR fails with a table per category, a suggested split and one sticky comment", async () => {
     const number = await open("mixed", { ...MODEL_CHANGE, ...PROMPT_CHANGE, ...INFRA_CHANGE });
     const check = onlyCheck(number);

@@ -102,7 +102,8 @@ export function routeEntries(doc: LlmDocument, routesKey: string): RouteEntry[] 
   }
   const map = getAtPath(doc.value, routesKey);
   if (map === undefined) return [];
-  if (map === null || typeof map !== "object" || Array.isArray(map)) {
+  if (Array.isArray(map)) return routeListEntries(doc, map, routesKey);
+  if (map === null || typeof map !== "object") {
     throw new UserError(
       `${doc.file} ${routesKey}: expected a mapping of route -> model, found ${map === null ? "null" : Array.isArray(map) ? "a list" : typeof map}`,
     );
@@ -119,6 +120,41 @@ export function routeEntries(doc: LlmDocument, routesKey: string): RouteEntry[] 
       };
     }
     return { route, entry, modelKey: `${routesKey}.${route}`, segments: [...base, route], model: entry };
+  });
+}
+
+/**
+ * A list as the route map (`- {name: coding, model: gpt-5.4, timeout_ms: …}`): each item is the
+ * route its `name` names, its model at `<routesKey>.<index>.model`. An item without a name, or a
+ * name used twice, is the user's mistake.
+ */
+function routeListEntries(doc: LlmDocument, items: readonly unknown[], routesKey: string): RouteEntry[] {
+  const seen = new Set<string>();
+  const base = routesKey.split(".");
+  return items.map((item, index) => {
+    const own =
+      item !== null && typeof item === "object" && !Array.isArray(item)
+        ? (item as Record<string, unknown>)
+        : undefined;
+    const name = own ? ownGet(own, "name") : undefined;
+    if (typeof name !== "string" || name === "") {
+      throw new UserError(
+        `${doc.file} ${routesKey}.${index}: a route list item needs a "name" (the route) and a "model"`,
+      );
+    }
+    if (seen.has(name)) {
+      throw new UserError(
+        `${doc.file} ${routesKey}: the route "${name}" is listed twice; give each item its own name`,
+      );
+    }
+    seen.add(name);
+    return {
+      route: name,
+      entry: item,
+      modelKey: `${routesKey}.${index}.model`,
+      segments: [...base, String(index), "model"],
+      model: own ? ownGet(own, "model") : undefined,
+    };
   });
 }
 

@@ -200,6 +200,9 @@ function fileCell(file: ClassifiedFile): string {
 
 function keysCell(file: ClassifiedFile, category: string): string {
   const keys = file.keys.filter((k) => k.category === category).map((k) => k.path);
+  // A model ID changed in code: name it and its line rather than "(whole file)".
+  if (category === "model" && keys.length === 0 && file.literals?.length)
+    keys.push(...file.literals.map((l) => `${l.change === "added" ? "+" : "-"}${l.value} (line ${l.line})`));
   if (keys.length === 0) return file.keys.length === 0 ? "(whole file)" : "(by path)";
   const shown = keys.slice(0, KEYS_PER_CELL).map((k) => inlineCode(k, { table: true, max: 120 }));
   return keys.length > KEYS_PER_CELL

@@ -1,13 +1,28 @@
-import picomatch from "picomatch";
 import type { Config } from "../config/schema.ts";
-import { changedKeys, compileKeyPattern, type KeyMatcher } from "../keys.ts";
+import {
+  type ChangedKey,
+  type CompiledKeyPattern,
+  changedLeaves,
+  compareSpecificity,
+  compileKeyPatternWithSpecificity,
+  unquoteSegment,
+} from "../keys.ts";
 import {
   type ParseFailure,
   parseFailure,
   parseStructuredFile,
+  STRUCTURED_LIMITS,
   type StructuredKind,
   structuredKind,
 } from "../structured-files.ts";
+import { compileFileList, type FileMatcher } from "./file-globs.ts";
+import {
+  compileModelIdMatcher,
+  DEFAULT_MODEL_PATTERNS,
+  diffModelLiterals,
+  type LiteralChange,
+  type ModelIdMatcher,
+} from "./model-literals.ts";
 
 /** docs/attribution.md: which kind of change each file and key is. */
 
@@ -38,10 +53,12 @@ export interface ClassifiedFile {
   status: FileStatus;
   categories: Category[];
   keys: ClassifiedKey[];
+  /** Model-ID literals whose count changed in a file read as text; present only when some did. */
+  literals?: LiteralChange[];
 }
 
 export interface ClassificationWarning {
-  code: "unparsable" | "truncated_file_list";
+  code: "unparsable" | "truncated_file_list" | "not_scanned";
   path?: string;
   side?: "base" | "head";
   message: string;
@@ -77,9 +94,19 @@ export interface ClassifyInput {
 /** A policy compiled once: matching 3,000 paths against raw globs each time would dominate. */
 export interface CompiledPolicy {
   fileCategories(path: string): ChangeCategory[];
-  keyCategory(keyPath: string, kind: StructuredKind): Category;
-  /** Categories with key rules for this kind of file (`env` rules for env files, `keys` otherwise). */
-  keyRuleCategories(kind: StructuredKind): ChangeCategory[];
+  /** The category of a changed key of a file (its written path for env files, segments otherwise). */
+  keyCategory(key: string | readonly string[], kind: StructuredKind, filePath?: string): Category;
+  /** Categories with key rules for this kind of file (`env` rules for env files, `keys` otherwise), scoped rules included when they name this file. */
+  keyRuleCategories(kind: StructuredKind, filePath?: string): ChangeCategory[];
+  /** Whether model-ID literals are looked for in this file. */
+  scansLiterals(path: string): boolean;
+  modelIds: ModelIdMatcher;
+}
+
+interface KeyRule extends CompiledKeyPattern {
+  category: ChangeCategory;
+  /** For a `{file, keys}` rule: the files it applies to. */
+  file?: FileMatcher;
 }
 
 export function compilePolicy(config: Config): CompiledPolicy {
@@ -87,37 +114,75 @@ export function compilePolicy(config: Config): CompiledPolicy {
     const rule = config.changes[category];
     return {
       category,
-      files: rule.files.length ? picomatch(rule.files, { dot: true }) : () => false,
-      keys: rule.keys.map(compileKeyPattern),
-      env: rule.env.map((pattern) => picomatch(pattern, { dot: true, nocase: false })),
+      files: compileFileList(rule.files),
+      // Same order-and-negation reading as file lists: `!EMBEDDING_MODEL` takes one variable back.
+      env: compileFileList(rule.env),
     };
   });
+  const keyRules: KeyRule[] = CHANGE_CATEGORIES.flatMap((category) =>
+    config.changes[category].keys.flatMap((entry): KeyRule[] => {
+      if (typeof entry === "string") return [{ ...compileKeyPatternWithSpecificity(entry), category }];
+      const file = compileFileList([entry.file]);
+      return entry.keys.map((pattern) => ({ ...compileKeyPatternWithSpecificity(pattern), category, file }));
+    }),
+  );
+  const literals = config.changes.model.literals;
+  const skip = compileFileList(literals.skip_files);
+  const modelIds = compileModelIdMatcher(
+    literals.enabled
+      ? [...(literals.replace_defaults ? [] : DEFAULT_MODEL_PATTERNS), ...literals.patterns]
+      : [],
+  );
+  const appliesTo = (rule: KeyRule, filePath: string | undefined) =>
+    !rule.file || (filePath !== undefined && rule.file(filePath));
   return {
     fileCategories: (path) => rules.filter((rule) => rule.files(path)).map((rule) => rule.category),
-    keyCategory(keyPath, kind) {
-      if (kind === "env")
-        return rules.find((rule) => rule.env.some((match) => match(keyPath)))?.category ?? "other";
-      return keyCategoryByNearestMatch(keyPath.split("."), rules);
+    keyCategory(key, kind, filePath) {
+      if (kind === "env") {
+        const name = typeof key === "string" ? key : key.join(".");
+        return rules.find((rule) => rule.env(name))?.category ?? "other";
+      }
+      const segments = typeof key === "string" ? [key] : key;
+      return keyCategoryByNearestMatch(
+        segments,
+        keyRules.filter((rule) => appliesTo(rule, filePath)),
+      );
     },
-    keyRuleCategories: (kind) =>
-      rules.filter((rule) => (kind === "env" ? rule.env : rule.keys).length > 0).map((rule) => rule.category),
+    keyRuleCategories: (kind, filePath) =>
+      CHANGE_CATEGORIES.filter((category) =>
+        kind === "env"
+          ? config.changes[category].env.length > 0
+          : keyRules.some((rule) => rule.category === category && appliesTo(rule, filePath)),
+      ),
+    scansLiterals: (path) => literals.enabled && !skip(path),
+    modelIds,
   };
 }
 
 /**
- * The most specific match wins: the leaf key itself, else its nearest ancestor, so that
- * `llm.routes.x.timeout_ms` under a rule for `llm.routes.*` is a change of that route.
+ * The leaf key itself, else its nearest ancestor, so that `llm.routes.x.timeout_ms` under a
+ * rule for `llm.routes.*` is a change of that route. Among the patterns matching at that depth
+ * the most specific wins, whatever its category: a rule naming its file over one that does not,
+ * then exact over `*` over `**`, then the longer literal prefix (docs/policy.md#precedence).
+ * Only a full tie falls back to the order model, prompt, infra.
  */
-function keyCategoryByNearestMatch(
-  segments: string[],
-  rules: ReadonlyArray<{ category: ChangeCategory; keys: KeyMatcher[] }>,
-): Category {
+function keyCategoryByNearestMatch(segments: readonly string[], rules: readonly KeyRule[]): Category {
   for (let length = segments.length; length > 0; length--) {
     const prefix = segments.slice(0, length);
-    const rule = rules.find((r) => r.keys.some((match) => match(prefix)));
-    if (rule) return rule.category;
+    let best: KeyRule | undefined;
+    for (const rule of rules) {
+      if (!rule.match(prefix)) continue;
+      if (!best || moreSpecific(rule, best)) best = rule;
+    }
+    if (best) return best.category;
   }
   return "other";
+}
+
+function moreSpecific(a: KeyRule, b: KeyRule): boolean {
+  const scoped = (a.file ? 1 : 0) - (b.file ? 1 : 0);
+  if (scoped !== 0) return scoped > 0;
+  return compareSpecificity(a.specificity, b.specificity) > 0;
 }
 
 export function classifyChange(policy: CompiledPolicy, input: ClassifyInput): Classification {
@@ -157,45 +222,79 @@ function classifyFile(
   if (previousPath) for (const category of policy.fileCategories(previousPath)) byPath.add(category);
 
   const before = unreadable.length;
-  const keys = classifyKeys(policy, change, basePath, input, warnings, unreadable);
-  const categories = new Set<Category>(byPath);
+  const { keys, literals, parsed } = classifyContent(policy, change, basePath, input, warnings, unreadable);
+  // A structured file read on both sides is judged by its keys: a key rule (or a model ID) is
+  // more specific than a file glob, which decides only for keys nothing else names. So a k8s
+  // manifest under `k8s/**` whose only change is OPENAI_MODEL is a model change, and one whose
+  // keys did not change at all (a reformat, a comment) is no change.
+  const pathDecides = !parsed || keys.some((key) => key.category === "other");
+  const categories = new Set<Category>(pathDecides ? byPath : []);
   for (const file of unreadable.slice(before))
     for (const category of file.categories) categories.add(category);
   for (const key of keys) if (key.category !== "other") categories.add(key.category);
+  if (literals.length > 0) categories.add("model");
   return {
     path: change.path,
     previous_path: previousPath,
     status: change.status,
     categories: sortCategories(categories),
     keys,
+    ...(literals.length > 0 ? { literals } : {}),
   };
 }
 
-function classifyKeys(
+/**
+ * Whether a file's text is worth reading to classify it: a structured file (key-level diff) or
+ * a file scanned for model-ID literals. Readers are asked only for these.
+ */
+export function needsContent(policy: CompiledPolicy, path: string): boolean {
+  return structuredKind(path) !== undefined || (policy.scansLiterals(path) && !BINARY_EXTENSION.test(path));
+}
+
+/** Files that are never text: not worth a read (a REST request each) to find they are binary. */
+const BINARY_EXTENSION =
+  /\.(png|jpe?g|gif|webp|ico|bmp|tiff?|pdf|zip|gz|tgz|bz2|xz|7z|tar|jar|war|whl|egg|so|dylib|dll|exe|bin|o|a|class|pyc|woff2?|ttf|otf|eot|mp[34]|wav|ogg|mov|avi|webm|parquet|npy|npz|pt|pth|onnx|safetensors|sqlite|db)$/i;
+
+interface ContentResult {
+  keys: ClassifiedKey[];
+  literals: LiteralChange[];
+  /** True when the file is structured and both sides parsed: its keys are all that changed. */
+  parsed?: boolean;
+}
+
+function classifyContent(
   policy: CompiledPolicy,
   change: ChangedPath,
   basePath: string,
   input: ClassifyInput,
   warnings: ClassificationWarning[],
   unreadable: UnreadableFile[],
-): ClassifiedKey[] {
+): ContentResult {
+  const none: ContentResult = { keys: [], literals: [] };
   const kind = structuredKind(change.path) ?? structuredKind(basePath);
-  if (!kind) return [];
-  const base = change.status === "added" ? ABSENT : readDocument(kind, input.base(basePath));
-  const head = change.status === "removed" ? ABSENT : readDocument(kind, input.head(change.path));
+  const scans = policy.scansLiterals(change.path) || policy.scansLiterals(basePath);
+  if (!kind && (!scans || !needsContent(policy, change.path))) return none;
+  const baseText = change.status === "added" ? null : input.base(basePath);
+  const headText = change.status === "removed" ? null : input.head(change.path);
+  if (!kind)
+    return { keys: [], literals: scanLiterals(policy, change, basePath, baseText, headText, warnings) };
+  const base = change.status === "added" ? ABSENT : readDocument(kind, baseText);
+  const head = change.status === "removed" ? ABSENT : readDocument(kind, headText);
+  let asText = false;
   for (const [side, parsed, path] of [
     ["base", base, basePath],
     ["head", head, change.path],
   ] as const) {
     if (parsed.ok) continue;
-    const categories = policy.keyRuleCategories(kind);
+    const categories = policy.keyRuleCategories(kind, path);
     if (categories.length === 0) {
-      // No key rules could match this file: its path decides, as for any other file.
+      // No key rules could match this file: its path decides, and its quoted model IDs.
+      asText = true;
       warnings.push({
         code: "unparsable",
         path,
         side,
-        message: `${where(path, parsed.failure)} does not parse at the ${side} side (${parsed.failure.reason}); classified by path only, as no key rules apply to it`,
+        message: `${where(path, parsed.failure)} does not parse at the ${side} side (${parsed.failure.reason}); classified by path${scans ? " and the model IDs in its text" : ""} only, as no key rules apply to it`,
       });
       continue;
     }
@@ -207,11 +306,57 @@ function classifyKeys(
       message: `${where(path, parsed.failure)} cannot be read at the ${side} side: ${parsed.failure.reason}. Its keys are unknown, so it counts as ${categories.join(" + ")} (every category with key rules) and the check fails. To fix: ${parsed.failure.fix}${side === "base" ? " on the base branch (or a maintainer applies the override label)" : ""}.`,
     });
   }
-  if (!base.ok || !head.ok) return [];
-  return changedKeys(base.document, head.document).map((key) => ({
-    path: key,
-    category: policy.keyCategory(key, kind),
+  if (!base.ok || !head.ok) {
+    if (!asText || !scans) return none;
+    return { keys: [], literals: scanLiterals(policy, change, basePath, baseText, headText, warnings) };
+  }
+  const keys = changedLeaves(base.document, head.document).map((leaf) => ({
+    path: leaf.path,
+    category: leafCategory(policy, leaf, kind, change.path, scans),
   }));
+  return { keys, literals: [], parsed: true };
+}
+
+/**
+ * A key no rule names is a model change when its value is a model ID on either side (zero
+ * config: `OPENAI_MODEL: gpt-4o` in a manifest, `model = "gpt-4o"` in settings).
+ */
+function leafCategory(
+  policy: CompiledPolicy,
+  leaf: ChangedKey,
+  kind: StructuredKind,
+  filePath: string,
+  scans: boolean,
+): Category {
+  const key = kind === "env" ? (unquoteSegment(leaf.segments[0] ?? "") ?? leaf.path) : leaf.segments;
+  const category = policy.keyCategory(key, kind, filePath);
+  if (category !== "other" || !scans) return category;
+  const isModelId = (value: unknown) => typeof value === "string" && policy.modelIds.isModelId(value.trim());
+  return isModelId(leaf.base) || isModelId(leaf.head) ? "model" : "other";
+}
+
+function scanLiterals(
+  policy: CompiledPolicy,
+  change: ChangedPath,
+  basePath: string,
+  baseText: string | null,
+  headText: string | null,
+  warnings: ClassificationWarning[],
+): LiteralChange[] {
+  for (const [side, text, path] of [
+    ["base", baseText, basePath],
+    ["head", headText, change.path],
+  ] as const) {
+    if (text === null || text.length <= STRUCTURED_LIMITS.maxChars) continue;
+    warnings.push({
+      code: "not_scanned",
+      path,
+      side,
+      message: `${path} is ${(text.length / 1024 / 1024).toFixed(1)} MB at the ${side} side, over the ${STRUCTURED_LIMITS.maxChars / 1024 / 1024} MB limit; it was not scanned for model IDs and is classified by its path only`,
+    });
+    return [];
+  }
+  return diffModelLiterals(baseText, headText, policy.modelIds);
 }
 
 type ParsedSide = { ok: true; document: unknown } | { ok: false; failure: ParseFailure };

@@ -16,6 +16,12 @@ export function renderClassificationText(result: Classification): string {
     const name = file.previous_path ? `${file.previous_path} -> ${file.path}` : file.path;
     lines.push(`  ${file.status.padEnd(8)} ${name}  [${file.categories.join(", ")}]`);
     for (const key of file.keys) lines.push(`             ${key.path}  (${key.category})`);
+    for (const literal of file.literals ?? []) {
+      const at = literal.side === "base" ? (file.previous_path ?? file.path) : file.path;
+      lines.push(
+        `             ${at}:${literal.line}  ${JSON.stringify(literal.value)} ${literal.change} (model)`,
+      );
+    }
   }
   if (result.warnings.length) {
     lines.push("", "Warnings:");

@@ -1,17 +1,68 @@
 import { z } from "zod";
+import { filePatternProblem } from "../classify/file-globs.ts";
+import { DEFAULT_LITERAL_SKIP_FILES, literalPatternProblem } from "../classify/model-literals.ts";
+import { keyPatternProblem } from "../keys.ts";
 
 /**
  * `.github/modelgate.yml`: the policy of a repo. Every field has a default that fits the
  * layout of README.md#configuration, so a repo shaped like it needs no file at all.
  */
 
+const keyPattern = z
+  .string()
+  .min(1)
+  .superRefine((pattern, ctx) => {
+    const problem = keyPatternProblem(pattern);
+    if (problem) ctx.addIssue({ code: "custom", message: `not a supported key pattern (${problem})` });
+  });
+
+const fileScopedKeys = z
+  .strictObject({
+    file: z
+      .string()
+      .min(1)
+      .describe("File glob (relative to the repo root) the keys below apply to, e.g. `config/llm.yaml`."),
+    keys: z.array(keyPattern).min(1).describe("Key patterns that apply only inside that file."),
+  })
+  .describe(
+    "Key rules for one file (or glob): they apply only there and win over rules without a file (docs/policy.md#precedence).",
+  );
+
 const keyPatterns = z
-  .array(z.string().min(1))
-  .describe("Key paths in structured files (dot-separated; `*` matches one segment, `**` any number).");
-const filePatterns = z.array(z.string().min(1)).describe("File globs relative to the repo root.");
+  .array(
+    z.union([keyPattern, fileScopedKeys], {
+      error: "expected a key pattern (a string) or {file: glob, keys: [patterns]}",
+    }),
+  )
+  .describe(
+    'Key paths in structured files, or `{file, keys}` to scope some to one file. Segments are joined by `.`; `*` is one segment, `**` any number, `*` inside a segment globs one key (`llm.*_model`); a key holding dots is quoted (`pricing."gpt-4.1".input`); a list item is `[name=value]` by its `name`, `id` or `model` field (`models[name=gpt-4o].edit_format`), else its index. The most specific matching pattern wins, whatever its category.',
+  );
+const filePatterns = z
+  .array(
+    z
+      .string()
+      .min(1)
+      .superRefine((pattern, ctx) => {
+        const problem = filePatternProblem(pattern);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }),
+  )
+  .describe(
+    "File globs relative to the repo root, read in order like .gitignore: a later `!glob` takes back files an earlier glob matched.",
+  );
 const envPatterns = z
-  .array(z.string().min(1))
-  .describe("Variable-name globs matched against KEY=VALUE lines of `.env` and `.env.*` files.");
+  .array(
+    z
+      .string()
+      .min(1)
+      .superRefine((pattern, ctx) => {
+        const problem = filePatternProblem(pattern);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }),
+  )
+  .describe(
+    "Variable-name globs matched against KEY=VALUE lines of `.env` and `.env.*` files, in order: a later `!glob` takes names back.",
+  );
 
 const categoryRule = z
   .strictObject({
@@ -20,6 +71,41 @@ const categoryRule = z
     env: envPatterns.default([]),
   })
   .describe("What counts as this kind of change: whole files, keys inside structured files, env variables.");
+
+const literals = z
+  .strictObject({
+    patterns: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .superRefine((pattern, ctx) => {
+            const problem = literalPatternProblem(pattern);
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
+          }),
+      )
+      .default([])
+      .describe(
+        "Extra model-ID regexes (RE2 syntax, matched against a whole quoted string or a whole structured value, case-insensitive), e.g. `acme-llm-[0-9]+`.",
+      ),
+    replace_defaults: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Use only `patterns`, not the built-in model families (gpt-*, o1/o3/o4, claude-*, gemini-*, …).",
+      ),
+    skip_files: filePatterns
+      .default([...DEFAULT_LITERAL_SKIP_FILES])
+      .describe(
+        "Files never scanned for model-ID literals (by default: `.github/`, eval cases, docs, tests, lock files).",
+      ),
+    enabled: z.boolean().default(true).describe("Turn model-ID literal detection off entirely."),
+  })
+  .describe(
+    "Model IDs in code: a quoted string (or a structured value no key rule names) that is a model ID and whose count changed in a file is a model change at file:line.",
+  );
+
+const modelRule = categoryRule.extend({ literals: literals.prefault({}) });
 
 export const price = z
   .strictObject({
@@ -55,13 +141,13 @@ const llm = z.strictObject({
     .string()
     .default("llm.routes")
     .describe(
-      "Key of the route map: route -> model ID, or -> {model, max_output_tokens, timeout_ms, retry_limit}.",
+      "Key of the route map: route -> model ID, or -> {model, max_output_tokens, timeout_ms, retry_limit}; or a list of such objects, each with a `name` (the route).",
     ),
   settings: settingsKeys.prefault({}).describe("Keys of the global call settings, overridable per route."),
 });
 
 const changes = z.strictObject({
-  model: categoryRule.prefault({
+  model: modelRule.prefault({
     keys: ["llm.default_model", "llm.routes.*", "llm.routes.*.model", "models.**"],
     env: ["*_MODEL_*", "*_MODEL"],
   }),
@@ -290,4 +376,6 @@ export const configSchema = z
 
 export type Config = z.output<typeof configSchema>;
 export type CategoryRule = z.output<typeof categoryRule>;
+export type ModelRule = z.output<typeof modelRule>;
+export type KeyRule = CategoryRule["keys"][number];
 export type Price = z.output<typeof price>;
