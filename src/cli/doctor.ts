@@ -114,7 +114,14 @@ export async function doctorCommand(argv: string[], io: CommandIo): Promise<numb
         metrics,
         explicitAliases: values["allow-alias"],
       },
-      { llmFile, ref: values.ref },
+      {
+        llmFile,
+        ref: values.ref,
+        evalCommand: [
+          `modelgate eval --repo ${values.repo} --base ${values.ref} --head ${values.ref} --all`,
+          ...(values["cache-dir"] ? [`--cache-dir ${values["cache-dir"]}`] : []),
+        ].join(" "),
+      },
     );
     io.stdout(format === "json" ? `${JSON.stringify(report, null, 2)}\n` : renderDoctorText(report));
     return report.ready ? 0 : 1;

@@ -25,6 +25,8 @@ export interface Context {
   routes: string[];
   casesByRoute: Map<string, LocatedCase[]>;
   ref: string;
+  /** The eval that would cache this revision's base run, as the door would be asked for it. */
+  evalCommand?: string | undefined;
 }
 
 /** A key in the LLM config: a variable name in an env file, else a dot path. */
@@ -100,7 +102,8 @@ export function suiteSizeCheck(ctx: Context): DoctorCheck {
 
 export function baselineChecks(ctx: Context): DoctorCheck[] {
   const { baseline } = ctx.input;
-  const rerun = `run \`modelgate eval --base ${ctx.ref} --head ${ctx.ref} --all\` with the same provider: it stores the base answers in the attempt cache`;
+  const command = ctx.evalCommand ?? `modelgate eval --base ${ctx.ref} --head ${ctx.ref} --all`;
+  const rerun = `run \`${command}\` with the same provider: it stores the base answers in the attempt cache`;
   if (baseline.kind === "not_checked") {
     return [
       { id: "baseline", status: "warn", message: `baseline not checked: ${baseline.reason}`, fix: rerun },
@@ -251,7 +254,7 @@ export function pinnedChecks(ctx: Context): DoctorCheck[] {
       subject: model,
       status: "fail",
       message: `${model} (${list(keys)} in ${ctx.llmFile}) is a floating model name: the provider can move it to a new snapshot without a commit, and the eval would not see it`,
-      fix: `${pin} at ${list(keys)}, or declare it an explicit alias (doctor --allow-alias ${model}) if you move it on purpose`,
+      fix: `${pin} at ${list(keys)} in ${ctx.llmFile}, or declare it an explicit alias (doctor --allow-alias ${model}) if you move it on purpose`,
     };
   });
 }

@@ -18,7 +18,10 @@ import type { CheckStatus, DoctorCheck, DoctorInput, DoctorReport } from "./type
  * The readiness report: every check, in the order of issue 13 part 2. Ready means no check
  * failed; a warning is something to know or something that could not be checked here.
  */
-export function runDoctor(input: DoctorInput, names: { llmFile: string; ref: string }): DoctorReport {
+export function runDoctor(
+  input: DoctorInput,
+  names: { llmFile: string; ref: string; evalCommand?: string | undefined },
+): DoctorReport {
   const checks: DoctorCheck[] = [];
   if (input.llm === null) {
     checks.push({
@@ -41,6 +44,7 @@ export function runDoctor(input: DoctorInput, names: { llmFile: string; ref: str
     routes: routesInQuestion(input, casesByRoute),
     casesByRoute,
     ref: names.ref,
+    evalCommand: names.evalCommand,
   };
   if (ctx.routes.length === 0) {
     checks.push({
