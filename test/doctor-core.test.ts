@@ -34,7 +34,8 @@ function input(overrides: {
   rest?: Partial<DoctorInput>;
 }): DoctorInput {
   const config = parseConfig(
-    overrides.policy ?? "version: 1\nevals: { max_cases: 500 }\nbudget: { max_run_cost_usd: 5, max_task_tokens: 1000 }\n",
+    overrides.policy ??
+      "version: 1\nevals: { max_cases: 500 }\nbudget: { max_run_cost_usd: 5, max_task_tokens: 1000 }\n",
   );
   return {
     config,
