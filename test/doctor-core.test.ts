@@ -247,6 +247,11 @@ describe("doctor core", () => {
     expect(section).not.toContain("@admin");
     expect(section).toContain("❌ **route_cases**");
     const text = renderDoctorText(report);
+    const terminal = renderDoctorText({
+      ...report,
+      checks: [{ id: "route_cases", subject: "a\u001b[2Jb\nFAKE", status: "fail", message: "m", fix: "f" }],
+    });
+    expect(terminal).toContain("FAIL  route_cases [a[2Jb FAKE]: m");
     expect(text).toMatch(/^NOT READY to migrate/);
     expect(text).toContain("      fix: add cases with");
   });

@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -97,6 +98,9 @@ describe("modelgate doctor on the bundled example", () => {
       env,
     );
     expect(evalRun.code).toBe(0);
+    const entries = () => readdirSync(cacheDir, { recursive: true }).map(String).sort();
+    const stored = entries();
+    expect(stored.length).toBeGreaterThan(51);
     const after = await doctor([
       "--repo",
       example,
@@ -107,6 +111,8 @@ describe("modelgate doctor on the bundled example", () => {
       "--allow-alias",
       "gpt-5.5",
     ]);
+    // Read-only: the doctor looked entries up and wrote none.
+    expect(entries()).toEqual(stored);
     const baseline = byId(after.report, "baseline");
     expect(baseline.map((c) => [c.subject, c.status])).toEqual([
       ["agentic_coding", "pass"],

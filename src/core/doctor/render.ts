@@ -1,4 +1,4 @@
-import { escapeUntrusted, truncate } from "../report/escape.ts";
+import { escapeUntrusted, stripInvisible, truncate } from "../report/escape.ts";
 import type { CheckStatus, DoctorReport } from "./types.ts";
 
 const TEXT_MARK: Record<CheckStatus, string> = { pass: "PASS", warn: "WARN", fail: "FAIL" };
@@ -16,12 +16,16 @@ function headline(report: DoctorReport): string {
 export function renderDoctorText(report: DoctorReport): string {
   const lines = [headline(report), ""];
   for (const check of report.checks) {
-    lines.push(
-      `${TEXT_MARK[check.status]}  ${check.id}${check.subject ? ` [${check.subject}]` : ""}: ${check.message}`,
-    );
-    if (check.fix) lines.push(`      fix: ${check.fix}`);
+    const subject = check.subject ? ` [${plain(check.subject)}]` : "";
+    lines.push(`${TEXT_MARK[check.status]}  ${check.id}${subject}: ${plain(check.message)}`);
+    if (check.fix) lines.push(`      fix: ${plain(check.fix)}`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** Repo text on a terminal: no escape sequences or line breaks of its own. */
+function plain(text: string): string {
+  return stripInvisible(text).replace(/\s*\n\s*/g, " ");
 }
 
 /** Messages quote repo text (routes, model IDs, case IDs): cut, then escaped, for the PR comment. */
