@@ -211,6 +211,17 @@ describe("doctor core", () => {
     expect(of(doctor(input({ cases: guarded })), "parsers_under_test")[0]).toMatchObject({ status: "pass" });
   });
 
+  it("warns about a route entry without its own model: it follows the default model", () => {
+    const llm = { ...PINNED_LLM, llm: { ...PINNED_LLM.llm, routes: { qna: { timeout_ms: 5000 } } } };
+    expect(of(doctor(input({ llm })), "explicit_lanes")).toMatchObject([
+      {
+        status: "warn",
+        subject: "qna",
+        fix: 'map it explicitly: add "qna": "gpt-5.4-2026-03-05" to llm.routes in config/llm.json',
+      },
+    ]);
+  });
+
   it("fails without an LLM config, and a baseline of some cases is a warning", () => {
     const absent = doctor({ ...input({}), llm: null });
     expect(absent.checks).toMatchObject([
