@@ -16,15 +16,10 @@ export function isPinnedModelId(model: string): boolean {
 export function offeredSnapshots(model: string, offered: Iterable<string>): string[] {
   const out: string[] = [];
   for (const id of offered) {
-    if (id.length > model.length && id.startsWith(model) && /^[-@]/.test(id.slice(model.length))) {
-      if (isPinnedModelId(id) && isPinnedModelId(model) === false && !isDeeperFamily(model, id)) out.push(id);
-    }
+    if (!id.startsWith(model)) continue;
+    // The rest must be the pin alone: `gpt-5.4-mini-2026-03-17` is another model, not a snapshot.
+    const rest = id.slice(model.length);
+    if (rest !== "" && PINNED.test(rest) && rest.replace(PINNED, "") === "") out.push(id);
   }
   return out.sort().reverse();
-}
-
-/** `gpt-5.4-mini-2026-03-17` is not a snapshot of `gpt-5.4`: the part between is a name, not a date. */
-function isDeeperFamily(model: string, id: string): boolean {
-  const rest = id.slice(model.length);
-  return !PINNED.test(rest) || rest.replace(PINNED, "") !== "";
 }
