@@ -1,6 +1,7 @@
 import { errorMessage, UserError } from "../core/errors.ts";
 import { ownGet } from "../core/own.ts";
 import { classifyCommand } from "./classify.ts";
+import { doctorCommand } from "./doctor.ts";
 import { evalCommand } from "./eval.ts";
 import { type CommandIo, CommandUsageError } from "./io.ts";
 import { mergeCommand } from "./merge.ts";
@@ -11,6 +12,10 @@ type Command = (argv: string[], io: CommandIo) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   classify: { run: classifyCommand, summary: "classify a change as model / prompt / infra / other" },
+  doctor: {
+    run: doctorCommand,
+    summary: "readiness report before a model migration: pass/warn/fail with fixes",
+  },
   eval: { run: evalCommand, summary: "eval the affected cases on base and head; KPIs, intervals, gates" },
   merge: { run: mergeCommand, summary: "combine shard results into one result and re-judge the gates" },
   simulate: {

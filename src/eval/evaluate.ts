@@ -259,7 +259,7 @@ async function readPrompts(selected: readonly LocatedCase[], base: LoadedSide, h
 }
 
 /** The system prompt from this side's template; `undefined` when the side has no such file. */
-function renderMessages(
+export function renderMessages(
   located: LocatedCase,
   prompts: PromptTexts,
 ): ChatCompletionMessageParam[] | undefined {

@@ -31,6 +31,27 @@ import {
 
 export type Side = "base" | "head";
 
+/**
+ * The cache key of one attempt of a task. Exported so `modelgate doctor` can look up, read-only,
+ * whether a baseline run is cached without repeating how the runner keys its entries.
+ */
+export function taskAttemptKey(
+  task: Omit<EvalTask, "side" | "route">,
+  attempt: number,
+  maxSteps: number,
+): string {
+  const { testCase, resolved } = task;
+  return attemptKey({
+    model: resolved.model,
+    max_output_tokens: resolved.max_output_tokens,
+    timeout_ms: resolved.timeout_ms,
+    messages: task.messages,
+    case: testCase,
+    max_steps: testCase.max_steps ?? maxSteps,
+    attempt,
+  });
+}
+
 /** One case on one side, ready to send: messages rendered from that side's prompt. */
 export interface EvalTask {
   side: Side;
@@ -257,15 +278,7 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
     const { testCase, resolved } = task;
     const maxSteps = testCase.max_steps ?? options.maxSteps;
     const deadline = resolved.timeout_ms ?? NO_DEADLINE_MS;
-    const key = attemptKey({
-      model: resolved.model,
-      max_output_tokens: resolved.max_output_tokens,
-      timeout_ms: resolved.timeout_ms,
-      messages: task.messages,
-      case: testCase,
-      max_steps: maxSteps,
-      attempt,
-    });
+    const key = taskAttemptKey(task, attempt, options.maxSteps);
     const spent: AttemptProgress = {
       messages: [...task.messages],
       usage: { prompt_tokens: 0, cached_tokens: 0, completion_tokens: 0 },
