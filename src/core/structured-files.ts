@@ -1,14 +1,20 @@
-import { parseDocument, parse as parseYaml } from "yaml";
+import { readJson } from "./formats/json.ts";
+import { FormatError, type FormatWarning, type ReadDocument } from "./formats/read-result.ts";
+import { readToml } from "./formats/toml.ts";
+import { MAX_EXPANDED_YAML_NODES, readYaml } from "./formats/yaml.ts";
 import { ownRecord } from "./own.ts";
 
+export type { FormatWarning } from "./formats/read-result.ts";
+
 /** What kind of structured file a path is, or undefined for files compared as opaque blobs. */
-export type StructuredKind = "json" | "yaml" | "env";
+export type StructuredKind = "json" | "yaml" | "toml" | "env";
 
 export function structuredKind(path: string): StructuredKind | undefined {
   const name = path.slice(path.lastIndexOf("/") + 1).toLowerCase();
   if (name === ".env" || name.startsWith(".env.") || name.endsWith(".env")) return "env";
-  if (name.endsWith(".json")) return "json";
+  if (name.endsWith(".json") || name.endsWith(".jsonc")) return "json";
   if (name.endsWith(".yaml") || name.endsWith(".yml")) return "yaml";
+  if (name.endsWith(".toml")) return "toml";
   return undefined;
 }
 
@@ -45,8 +51,14 @@ export const STRUCTURED_LIMITS = {
   maxChars: 5 * 1024 * 1024,
   /** `[`/`{` nesting levels. */
   maxNesting: 100,
-  /** YAML aliases (`*name`) expanded per document. */
+  /**
+   * YAML aliases (`*name`) expanded per document, for the policy and case files (read by
+   * `text/structured.ts`). Structured files being classified or read as the LLM config bound what
+   * aliases expand to instead (`maxExpandedYamlNodes`): real configs use one alias hundreds of times.
+   */
   maxAliasCount: 100,
+  /** Nodes a YAML document may expand to, every alias counted as a copy of what it names. */
+  maxExpandedYamlNodes: MAX_EXPANDED_YAML_NODES,
 } as const;
 
 /** Why a structured text is refused before it is parsed, or `undefined` when it is within limits. */
@@ -80,24 +92,41 @@ function nestingDepth(text: string): number {
   return deepest;
 }
 
-/** Parses a structured file; throws a plain Error with the parser's reason when it is not valid. */
-export function parseStructuredFile(kind: StructuredKind, text: string): unknown {
+/**
+ * Reads a structured file as the team's runtime does (JSONC, YAML 1.1 habits, TOML, env), with
+ * what the reader tolerated as warnings; throws a `FormatError` (line, reason, fix) when it cannot.
+ * A UTF-8 byte order mark is dropped first: every runtime that reads these files ignores it.
+ */
+export function readStructuredFile(kind: StructuredKind, raw: string): ReadDocument {
+  const text = raw.startsWith("\uFEFF") ? raw.slice(1) : raw;
   const problem = structuredTextProblem(text);
   if (problem) throw new Error(problem);
   try {
     switch (kind) {
       case "json":
-        return JSON.parse(text);
+        return readJson(text);
       case "yaml":
-        return parseYaml(text, { uniqueKeys: true, maxAliasCount: STRUCTURED_LIMITS.maxAliasCount });
+        return readYaml(text);
+      case "toml":
+        return readToml(text);
       case "env":
-        return parseEnv(text);
+        return { value: parseEnv(text), warnings: [] };
     }
   } catch (error) {
     // A stack overflow inside a parser is the file's nesting, not a bug of ours.
     if (error instanceof RangeError) throw new Error("it nests too deeply to read");
     throw error;
   }
+}
+
+/** The value of a structured file (see `readStructuredFile`), without the warnings. */
+export function parseStructuredFile(kind: StructuredKind, text: string): unknown {
+  return readStructuredFile(kind, text).value;
+}
+
+/** A warning of `readStructuredFile`, said about a file. */
+export function describeFormatWarning(path: string, warning: FormatWarning): string {
+  return `${warning.line === null ? path : `${path}:${warning.line}`}: ${warning.message}`;
 }
 
 class EnvLineError extends Error {
@@ -116,15 +145,17 @@ export interface ParseFailure {
   fix: string;
 }
 
-/** Describes an error of `parseStructuredFile` for people; never quotes the file's text. */
-export function parseFailure(kind: StructuredKind, text: string, error: unknown): ParseFailure {
-  if (text.startsWith("\uFEFF")) {
+/** Describes an error of `readStructuredFile` for people; never quotes the file's text. */
+export function parseFailure(_kind: StructuredKind, raw: string, error: unknown): ParseFailure {
+  if (error instanceof FormatError) return { line: error.line, reason: error.message, fix: error.fix };
+  if (error instanceof EnvLineError) {
     return {
-      line: 1,
-      reason: "the file starts with a UTF-8 byte order mark (BOM)",
-      fix: "save it as UTF-8 without a BOM",
+      line: error.line,
+      reason: error.message,
+      fix: "write each line as KEY=VALUE, or comment it out with #",
     };
   }
+  const text = raw.startsWith("\uFEFF") ? raw.slice(1) : raw;
   const refused = structuredTextProblem(text);
   if (refused) {
     return {
@@ -133,38 +164,7 @@ export function parseFailure(kind: StructuredKind, text: string, error: unknown)
       fix: `keep it under ${STRUCTURED_LIMITS.maxChars / 1024 / 1024} MB and ${STRUCTURED_LIMITS.maxNesting} levels of nesting`,
     };
   }
-  if (error instanceof EnvLineError) {
-    return {
-      line: error.line,
-      reason: error.message,
-      fix: "write each line as KEY=VALUE, or comment it out with #",
-    };
-  }
-  const fix = `fix the ${kind === "json" ? "JSON" : "YAML"} so it parses`;
-  const yamlLine = (error as { linePos?: Array<{ line: number }> } | null)?.linePos?.[0]?.line;
-  if (yamlLine !== undefined) {
-    const code = (error as { code?: unknown }).code;
-    return {
-      line: yamlLine,
-      reason: firstLine(error).replace(/ at line \d+, column \d+:?$/, ""),
-      fix: code === "DUPLICATE_KEY" ? "remove or rename the duplicate key" : fix,
-    };
-  }
-  // V8's JSON messages quote a piece of the text and rarely say where: drop the quote, and ask
-  // the YAML parser (JSON is YAML) for the line of the first problem.
-  const reason = firstLine(error).replace(/, ".*$/s, "");
-  const at = positionLine(error, text);
-  if (at !== null || text.length > YAML_LINE_LOOKUP_MAX) return { line: at, reason, fix };
-  const [first] = parseDocument(text).errors;
-  return { line: first?.linePos?.[0]?.line ?? null, reason, fix };
-}
-
-/** Re-parsing as YAML only to find a line is worth it for files of ordinary size. */
-const YAML_LINE_LOOKUP_MAX = 512 * 1024;
-
-function positionLine(error: unknown, text: string): number | null {
-  const position = /at position (\d+)/.exec(firstLine(error))?.[1];
-  return position === undefined ? null : text.slice(0, Number(position)).split("\n").length;
+  return { line: null, reason: firstLine(error), fix: "fix the file so it parses" };
 }
 
 function firstLine(error: unknown): string {

@@ -2,12 +2,15 @@ import picomatch from "picomatch";
 import type { Config } from "../config/schema.ts";
 import { changedKeys, compileKeyPattern, type KeyMatcher } from "../keys.ts";
 import {
+  describeFormatWarning,
+  type FormatWarning,
   type ParseFailure,
   parseFailure,
-  parseStructuredFile,
+  readStructuredFile,
   type StructuredKind,
   structuredKind,
 } from "../structured-files.ts";
+import { capKeys } from "./key-cap.ts";
 
 /** docs/attribution.md: which kind of change each file and key is. */
 
@@ -37,13 +40,19 @@ export interface ClassifiedFile {
   previous_path: string | null;
   status: FileStatus;
   categories: Category[];
+  /** Changed keys, sorted; at most `MAX_REPORTED_KEYS` (+ a few, see key-cap.ts) are listed. */
   keys: ClassifiedKey[];
+  /** Changed keys not listed in `keys`; present only when the list was cut. */
+  keys_omitted?: number;
 }
 
 export interface ClassificationWarning {
-  code: "unparsable" | "truncated_file_list";
+  /** `format`: a structured file was read, but something in it was tolerated (duplicate key, custom tag). */
+  code: "unparsable" | "truncated_file_list" | "format";
   path?: string;
   side?: "base" | "head";
+  /** 1-based line the warning is about, when known (`format`). */
+  line?: number;
   message: string;
 }
 
@@ -157,17 +166,19 @@ function classifyFile(
   if (previousPath) for (const category of policy.fileCategories(previousPath)) byPath.add(category);
 
   const before = unreadable.length;
-  const keys = classifyKeys(policy, change, basePath, input, warnings, unreadable);
+  const allKeys = classifyKeys(policy, change, basePath, input, warnings, unreadable);
   const categories = new Set<Category>(byPath);
   for (const file of unreadable.slice(before))
     for (const category of file.categories) categories.add(category);
-  for (const key of keys) if (key.category !== "other") categories.add(key.category);
+  for (const key of allKeys) if (key.category !== "other") categories.add(key.category);
+  const { keys, omitted } = capKeys(allKeys);
   return {
     path: change.path,
     previous_path: previousPath,
     status: change.status,
     categories: sortCategories(categories),
     keys,
+    ...(omitted > 0 ? { keys_omitted: omitted } : {}),
   };
 }
 
@@ -208,25 +219,42 @@ function classifyKeys(
     });
   }
   if (!base.ok || !head.ok) return [];
+  for (const [side, parsed, path] of [
+    ["base", base, basePath],
+    ["head", head, change.path],
+  ] as const) {
+    for (const warning of parsed.warnings) {
+      warnings.push({
+        code: "format",
+        path,
+        side,
+        ...(warning.line === null ? {} : { line: warning.line }),
+        message: `${describeFormatWarning(path, warning)} (${side} side)`,
+      });
+    }
+  }
   return changedKeys(base.document, head.document).map((key) => ({
     path: key,
     category: policy.keyCategory(key, kind),
   }));
 }
 
-type ParsedSide = { ok: true; document: unknown } | { ok: false; failure: ParseFailure };
+type ParsedSide =
+  | { ok: true; document: unknown; warnings: FormatWarning[] }
+  | { ok: false; failure: ParseFailure };
 
 function where(path: string, failure: ParseFailure): string {
   return failure.line === null ? path : `${path}:${failure.line}`;
 }
 
 /** A file missing on a side (or binary) has no keys there. */
-const ABSENT: ParsedSide = { ok: true, document: {} };
+const ABSENT: ParsedSide = { ok: true, document: {}, warnings: [] };
 
 function readDocument(kind: StructuredKind, text: string | null): ParsedSide {
   if (text === null) return ABSENT;
   try {
-    return { ok: true, document: parseStructuredFile(kind, text) };
+    const { value, warnings } = readStructuredFile(kind, text);
+    return { ok: true, document: value, warnings };
   } catch (error) {
     return { ok: false, failure: parseFailure(kind, text, error) };
   }

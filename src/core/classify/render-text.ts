@@ -16,6 +16,7 @@ export function renderClassificationText(result: Classification): string {
     const name = file.previous_path ? `${file.previous_path} -> ${file.path}` : file.path;
     lines.push(`  ${file.status.padEnd(8)} ${name}  [${file.categories.join(", ")}]`);
     for (const key of file.keys) lines.push(`             ${key.path}  (${key.category})`);
+    if (file.keys_omitted) lines.push(`             … and ${file.keys_omitted} more changed keys`);
   }
   if (result.warnings.length) {
     lines.push("", "Warnings:");
