@@ -138,6 +138,13 @@ export const warningSchema = z.discriminatedUnion("code", [
   /** Attempt-cache entries that failed validation on read: each was a miss and ran again. */
   z.strictObject({ code: z.literal("cache_entry_invalid"), count, example: z.string() }),
   z.strictObject({ code: z.literal("config"), message: z.string() }),
+  /** A structured file was read, tolerating something its runtime tolerates (a duplicate YAML key, a custom tag). */
+  z.strictObject({
+    code: z.literal("format"),
+    file: z.string(),
+    line: count.optional(),
+    message: z.string(),
+  }),
 ]);
 export type Warning = z.infer<typeof warningSchema>;
 

@@ -20,7 +20,7 @@ export function readJson(text: string): ReadDocument {
     const reason = first ? describe(printParseErrorCode(first.error)) : "the file is empty";
     throw new FormatError(reason, first ? lineAt(text, first.offset) : 1, "fix the JSON so it parses");
   }
-  return { value: valueOf(root), warnings: [] };
+  return { value: nodeValue(root), warnings: [] };
 }
 
 /** `CommaExpected` → `comma expected`. */
@@ -32,19 +32,19 @@ function describe(code: string): string {
  * Builds the value from the syntax tree. Objects have no prototype, so a key named `__proto__`
  * is an ordinary entry (as with JSON.parse), and a repeated key keeps its last value.
  */
-function valueOf(node: Node): unknown {
+function nodeValue(node: Node): unknown {
   switch (node.type) {
     case "object": {
       const record = ownRecord<unknown>();
       for (const property of node.children ?? []) {
         const [key, value] = property.children ?? [];
         if (key === undefined || value === undefined) continue;
-        record[String(key.value)] = valueOf(value);
+        record[String(key.value)] = nodeValue(value);
       }
       return record;
     }
     case "array":
-      return (node.children ?? []).map(valueOf);
+      return (node.children ?? []).map(nodeValue);
     default:
       return node.value;
   }

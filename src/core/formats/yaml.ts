@@ -31,7 +31,8 @@ export function readYaml(text: string): ReadDocument {
   const documents = parseAllDocuments(text, { uniqueKeys: false, merge: true, lineCounter });
   // An empty stream (or only comments) is an empty document.
   if (!Array.isArray(documents)) return { value: null, warnings: [] };
-  const line = (offset: number | undefined) => (offset === undefined ? null : lineCounter.linePos(offset).line);
+  const line = (offset: number | undefined) =>
+    offset === undefined ? null : lineCounter.linePos(offset).line;
   const warnings: FormatWarning[] = [];
   const values = documents.map((document) => {
     const [error] = document.errors;
@@ -48,7 +49,7 @@ export function readYaml(text: string): ReadDocument {
     }
     return document.toJS({ maxAliasCount: -1 }) as unknown;
   });
-  return { value: values.length === 1 ? values[0] : values, warnings };
+  return { value: values.length <= 1 ? (values[0] ?? null) : values, warnings };
 }
 
 function positionLine(error: YAMLError | YAMLWarning): number | null {
@@ -69,7 +70,10 @@ function describeWarning(warning: YAMLWarning): FormatWarning {
 }
 
 /** YAML 1.1 readers (PyYAML) keep the last of repeated keys; say so, with the line of each repeat. */
-function duplicateKeys(document: Document, line: (offset: number | undefined) => number | null): FormatWarning[] {
+function duplicateKeys(
+  document: Document,
+  line: (offset: number | undefined) => number | null,
+): FormatWarning[] {
   const warnings: FormatWarning[] = [];
   visit(document, {
     Map(_, map) {
@@ -109,7 +113,11 @@ function expandedNodes(document: Document): number {
     const known = sizes.get(node);
     if (known !== undefined) return known;
     if (open.has(node)) {
-      throw new FormatError("an alias refers to the node that contains it", null, "remove the recursive alias");
+      throw new FormatError(
+        "an alias refers to the node that contains it",
+        null,
+        "remove the recursive alias",
+      );
     }
     open.add(node);
     let total = 1;

@@ -25,6 +25,7 @@ const PRIORITY: Record<Warning["code"], number> = {
   cases_changed: 8,
   case_one_side: 9,
   cache_entry_invalid: 10,
+  format: 11,
 };
 
 function text(value: string): string {
@@ -91,6 +92,14 @@ function describe(warning: Warning): string {
         `**Attempt cache**: ${plural(warning.count, "malformed entry", "malformed entries")} ignored and run again ` +
         `(first: ${inlineCode(warning.example, { max: 120 })}).`
       );
+    case "format": {
+      const where = warning.line === undefined ? warning.file : `${warning.file}:${warning.line}`;
+      // The message already starts with the file (and line); show the place once, as code.
+      const detail = warning.message.startsWith(`${where}: `)
+        ? warning.message.slice(where.length + 2)
+        : warning.message;
+      return `**Read with a warning**: ${inlineCode(where, { max: 120 })}: ${text(detail)}`;
+    }
   }
 }
 
