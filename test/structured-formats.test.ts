@@ -236,6 +236,37 @@ describe("big changes", () => {
     );
   });
 
+  it("a JSON file up to 16 MB is diffed by key; past it, it is classified by path with a warning, or fails closed under key rules", () => {
+    const big = (model: string, pad: number) => JSON.stringify({ llm: { model }, pad: "x".repeat(pad) });
+    const twelve = classifyOne("data/big.json", big("a", 12 * 1024 * 1024), big("b", 12 * 1024 * 1024));
+    expect(keysOf(twelve)).toEqual(["llm.model:model"]);
+
+    const huge = 17 * 1024 * 1024;
+    const failsClosed = classifyOne("data/big.json", big("a", huge), big("a", huge));
+    expect(failsClosed.unreadable?.[0]?.reason).toBe("it is 17.0 MB; modelgate reads JSON files up to 16 MB");
+    expect(failsClosed.categories).toEqual(["infra", "model", "prompt"]);
+
+    const byPathOnly = compilePolicy(
+      configSchema.parse({
+        version: 1,
+        changes: { model: { files: ["data/**"] }, prompt: { files: [] }, infra: { files: [] } },
+      }),
+    );
+    const byPath = classifyChange(byPathOnly, {
+      changes: [{ path: "data/big.json", status: "modified" }],
+      base: () => big("a", huge),
+      head: () => big("b", huge),
+    });
+    expect(byPath.unreadable).toBeUndefined();
+    expect(byPath.categories).toEqual(["model"]);
+    expect(byPath.warnings.map((w) => w.message)).toEqual([
+      expect.stringMatching(
+        /^data\/big\.json does not parse at the base side \(it is 17\.0 MB.*classified by path only/,
+      ),
+      expect.stringMatching(/^data\/big\.json does not parse at the head side/),
+    ]);
+  });
+
   it("the defaults still classify a key-rule file", () => {
     const config = compilePolicy(defaultConfig());
     expect(config.keyRuleCategories("toml")).toEqual(config.keyRuleCategories("json"));
