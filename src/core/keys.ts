@@ -42,17 +42,17 @@ function diffInto(base: unknown, head: unknown, segments: string[], changed: Set
   if (baseIsContainer && headIsContainer && Array.isArray(base) === Array.isArray(head)) {
     const baseRecord = base as Record<string, unknown>;
     const headRecord = head as Record<string, unknown>;
-    const baseKeys = Object.keys(baseRecord);
-    const headKeys = Object.keys(headRecord);
-    if (baseKeys.length === 0 && headKeys.length === 0) return;
-    for (const key of baseKeys) {
+    // `for…in` walks the enumeration cache without allocating a key array per object (the
+    // documents come from parsers: no enumerable inherited keys); `hasOwn` keeps to own entries.
+    for (const key in baseRecord) {
+      if (!Object.hasOwn(baseRecord, key)) continue;
       segments.push(key);
       if (Object.hasOwn(headRecord, key)) diffInto(baseRecord[key], headRecord[key], segments, changed);
       else addLeaves(baseRecord[key], segments, changed);
       segments.pop();
     }
-    for (const key of headKeys) {
-      if (Object.hasOwn(baseRecord, key)) continue;
+    for (const key in headRecord) {
+      if (!Object.hasOwn(headRecord, key) || Object.hasOwn(baseRecord, key)) continue;
       segments.push(key);
       addLeaves(headRecord[key], segments, changed);
       segments.pop();
