@@ -91,13 +91,9 @@ function maxCharsOf(kind: StructuredKind | undefined): number {
 function nestingDepth(text: string): number {
   let depth = 0;
   let deepest = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (inString) {
-      if (code === BACKSLASH) i++;
-      else if (code === QUOTE) inString = false;
-    } else if (code === QUOTE) inString = true;
+    if (code === QUOTE) i = closingQuote(text, i);
     else if (code === HASH && (i === 0 || /\s/.test(text[i - 1] ?? ""))) {
       const end = text.indexOf("\n", i);
       i = end < 0 ? text.length : end;
@@ -105,6 +101,18 @@ function nestingDepth(text: string): number {
     else if ((code === CLOSE_BRACKET || code === CLOSE_BRACE) && depth > 0) depth--;
   }
   return deepest;
+}
+
+/** Index of the `"` closing the string opened at `open` (the end of the text if none); indexOf jumps. */
+function closingQuote(text: string, open: number): number {
+  let at = text.indexOf('"', open + 1);
+  while (at > 0) {
+    let backslashes = 0;
+    while (text.charCodeAt(at - 1 - backslashes) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return at;
+    at = text.indexOf('"', at + 1);
+  }
+  return text.length;
 }
 
 /** Character codes of `\\ " # [ { ] }`. */
