@@ -19,7 +19,7 @@ function document(variant: number): string {
   for (let i = 0; i < ENTRIES; i++) {
     const cost = variant === 0 ? "0.0000025" : "0.000003";
     lines.push(
-      `  "model-${String(i).padStart(6, "0")}": {"provider": "${i % 3 ? "openai" : "anthropic"}", "context_window": ${128000 + (i % 7) * 1000}, "input_cost_per_token": ${cost}, "mode": "chat", "notes": "synthetic"}`,
+      `  "model-${String(i).padStart(6, "0")}": {"provider": "${i % 3 ? "openai" : "anthropic"}", "context_window": ${128000 + (i % 7) * 1000}, "input_cost_per_token": ${cost}, "mode": "chat", "v": 1}`,
     );
   }
   return `{"pricing": {\n${lines.join(",\n")}\n}}\n`;
