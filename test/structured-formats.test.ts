@@ -1,12 +1,16 @@
-import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { makeExampleRepo } from "../examples/make-example-repo.ts";
 import { type Classification, classifyChange, compilePolicy } from "../src/core/classify/classify.ts";
 import { MAX_REPORTED_KEYS } from "../src/core/classify/key-cap.ts";
 import { renderClassificationText } from "../src/core/classify/render-text.ts";
 import { defaultConfig } from "../src/core/config/load.ts";
 import { configSchema } from "../src/core/config/schema.ts";
 import { warningSchema } from "../src/core/result.ts";
-import { runModelgate } from "./support/cli.ts";
+import type { Simulator } from "../src/simulator/index.ts";
+import { runCliCaptured, runModelgate } from "./support/cli.ts";
 import { commitFiles, git, tempDir } from "./support/git.ts";
+import { startExampleSimulator } from "./support/simulator.ts";
 
 /**
  * Issue 11, items 1, 2 and 11: structured files are read as the team's runtime reads them
@@ -71,6 +75,11 @@ describe("JSON as editors write it", () => {
     );
     expect(keysOf(result)).toEqual(["__proto__.model:other"]);
   });
+});
+
+const simulators: Simulator[] = [];
+afterEach(async () => {
+  await Promise.all(simulators.splice(0).map((s) => s.close()));
 });
 
 describe("YAML as PyYAML and js-yaml read it", () => {
@@ -154,6 +163,40 @@ describe("YAML as PyYAML and js-yaml read it", () => {
     expect(result.warnings.map((w) => w.code)).toEqual(["format", "format"]);
     expect(result.warnings[0]).toMatchObject({ path: "agent.yaml", line: 2 });
   });
+
+  it("modelgate eval carries them into the result file's warnings[] and prints none on stderr", async () => {
+    const sim = await startExampleSimulator();
+    simulators.push(sim);
+    const dir = makeExampleRepo(tempDir()).dir;
+    git(dir, "checkout", "--quiet", "-b", "pr");
+    commitFiles(
+      dir,
+      { "deploy/agent.yaml": "agent:\n  role: !Ref AgentRole\n  retries: 2\n  retries: 3\n" },
+      "pr",
+    );
+    const out = `${tempDir()}/result.json`;
+    const run = await runCliCaptured(
+      ["eval", "--repo", dir, "--base", "main", "--head", "pr", "--no-cache", "--out", out],
+      { OPENAI_BASE_URL: sim.url, OPENAI_API_KEY: "sk-test" },
+    );
+    expect(run.stderr).not.toMatch(/YAMLWarning|internal error/);
+    const result = JSON.parse(readFileSync(out, "utf8")) as { warnings: Array<{ code: string }> };
+    expect(result.warnings.filter((w) => w.code === "format")).toEqual([
+      {
+        code: "format",
+        file: "deploy/agent.yaml",
+        line: 2,
+        message: "deploy/agent.yaml:2: custom tag !Ref is read as the plain value it tags",
+      },
+      {
+        code: "format",
+        file: "deploy/agent.yaml",
+        line: 4,
+        message:
+          'deploy/agent.yaml:4: duplicate key "retries": the last one wins (as YAML 1.1 readers such as PyYAML do)',
+      },
+    ]);
+  }, 60_000);
 
   it("the result file's warnings accept a format warning", () => {
     expect(
