@@ -107,22 +107,29 @@ async function git(dir: string, args: string[]): Promise<string> {
   }
 }
 
-/**
- * What git says when a blob of a partial clone (`--filter=blob:none`, GitHub's "blobless" or
- * treeless checkouts) is not here and its promisor remote cannot supply it.
- */
-const MISSING_OBJECT =
-  /promisor remote|could not fetch [0-9a-f]+|missing blob|unable to read [0-9a-f]{40}|bad object [0-9a-f]{40}/i;
+/** What git says when a partial clone (`--filter=blob:none`) cannot get a blob from its promisor remote. */
+const PROMISOR_FAILURE = /promisor remote|could not fetch [0-9a-f]+ from promisor/i;
+/** What git says about an object that is not in the repository at all. */
+const MISSING_OBJECT = /missing blob|unable to read [0-9a-f]{40}|bad object [0-9a-f]{40}/i;
+
+const FETCH_FIX =
+  "Fetch the missing objects (in that directory: `git fetch --refetch origin`; `git rev-list --objects --missing=print BASE..HEAD` lists them) or clone without --filter (actions/checkout: fetch-depth: 0 and no filter), then run modelgate again";
 
 /**
- * A git command that failed: a missing object of a partial clone says so and how to fetch it;
- * anything else is the repository's state, named with git's first line. Both are the user's to
- * fix (exit 2), never an internal error. `cause` is rethrown as is when git did not run at all.
+ * A git command that failed: a missing object says so and how to fetch it (said plainly as a
+ * partial clone when git named its promisor remote); anything else is the repository's state,
+ * named with git's first line. Both are the user's to fix (exit 2), never an internal error.
+ * `cause` is rethrown as is when git did not run at all.
  */
 export function gitFailure(dir: string, command: string, stderr: string, cause?: unknown): Error {
+  if (PROMISOR_FAILURE.test(stderr)) {
+    return new RepoError(
+      `${command}: the repository at ${dir} is a partial clone (cloned with --filter, e.g. blob:none) and objects modelgate needs are missing: git could not fetch them from its promisor remote. ${FETCH_FIX}`,
+    );
+  }
   if (MISSING_OBJECT.test(stderr)) {
     return new RepoError(
-      `${command}: the repository at ${dir} is a partial clone (cloned with --filter, e.g. blob:none) and objects modelgate needs are missing: git could not fetch them from its promisor remote. Fetch the missing objects (in ${dir}: \`git fetch --refetch origin\`; \`git rev-list --objects --missing=print BASE..HEAD\` lists them) or clone without --filter (actions/checkout: fetch-depth: 0 and no filter), then run modelgate again`,
+      `${command}: objects modelgate needs are missing from the repository at ${dir} (a partial clone whose missing objects were not fetched, or a damaged repository). ${FETCH_FIX}`,
     );
   }
   const first = stderr
