@@ -1,5 +1,5 @@
 import type { PairedCase } from "../src/core/pairs.ts";
-import type { GatesConfig, GateStatus } from "../src/core/result.ts";
+import type { GateStatus, GatesConfig } from "../src/core/result.ts";
 import { GateMonitor } from "../src/core/sequential/monitor.ts";
 import { newcombePairedInterval, pairedTable, wilson } from "../src/core/stats.ts";
 import { pairSource, type Scenario } from "../test/support/paired-sim.ts";
@@ -134,7 +134,12 @@ export function runGatesBench(): string {
  * same sequence, which is one sequential run to 1,000.
  */
 function limitLines(): string[] {
-  const scenario: Scenario = { baseCompletion: 0.9, headCompletion: 0.9, correlation: 0.5, headErrorRate: 0.02 };
+  const scenario: Scenario = {
+    baseCompletion: 0.9,
+    headCompletion: 0.9,
+    correlation: 0.5,
+    headErrorRate: 0.02,
+  };
   const steps = [20, 50, 100, 200, 500, 1000];
   let oldFail = 0;
   let newFail = 0;

@@ -1,5 +1,6 @@
 import { runActionBench } from "../bench/action.bench.ts";
 import { runAppBench } from "../bench/app.bench.ts";
+import { runBigChangeBench } from "../bench/big-change.bench.ts";
 import { runClassifyBench } from "../bench/classify.bench.ts";
 import { runEvalBench } from "../bench/eval.bench.ts";
 import { runFixedNBench } from "../bench/fixed-n.ts";
@@ -10,7 +11,7 @@ import { runRetryStormBench } from "../bench/retry-storm.bench.ts";
 /** `npm run bench`: every benchmark, printed as figures with the target or the floor beside them. */
 const only = process.argv[2];
 const suites: Record<string, () => Promise<void> | void> = {
-  classify: () => printResults(runClassifyBench()),
+  classify: () => printResults([...runClassifyBench(), ...runBigChangeBench()]),
   gates: () => {
     process.stdout.write(`${runGatesBench()}\n`);
   },

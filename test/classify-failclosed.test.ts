@@ -43,10 +43,15 @@ const baseLlm = readFileSync(join(ROOT, "examples/acme-support/base/config/llm.j
 const modelAndInfra = baseLlm
   .replace('"agentic_coding": "gpt-5.4"', '"agentic_coding": "gpt-5.5"')
   .replace('"timeout_ms": 120000', '"timeout_ms": 60000');
+/** The same change with a real JSON error (a missing comma) on the timeout's line. */
+const brokenJson = modelAndInfra.replace('"timeout_ms": 60000', '"timeout_ms": 60000 "retries": 1');
+const brokenLine = brokenJson.slice(0, brokenJson.indexOf('"retries": 1')).split("\n").length;
+/** YAML that no reader accepts: a mapping item out of line (line 3). */
+const brokenYaml = "llm:\n  timeout_ms: 1\n bad: 2\n";
 
 describe("modelgate classify: unparsable structured files fail closed", () => {
-  it("a UTF-8 BOM in a JSON config: model + infra, exit 1, the reason, line and fix", async () => {
-    const run = await classify({ "config/llm.json": `\uFEFF${modelAndInfra}` });
+  it("a JSON syntax error in a JSON config: model + infra, exit 1, the reason, line and fix", async () => {
+    const run = await classify({ "config/llm.json": brokenJson });
     expect(run.stderr).toBe("");
     expect(run.code).toBe(1);
     const result = JSON.parse(run.stdout);
@@ -54,22 +59,22 @@ describe("modelgate classify: unparsable structured files fail closed", () => {
     expect(result.mixed).toBe(true);
     expect(result.files[0].categories).toEqual(["infra", "model"]);
     expect(result.unreadable).toEqual([
-      expect.objectContaining({ path: "config/llm.json", side: "head", line: 1 }),
+      expect.objectContaining({ path: "config/llm.json", side: "head", line: brokenLine }),
     ]);
-    expect(result.unreadable[0].reason).toMatch(/byte order mark/i);
-    expect(result.warnings[0].message).toMatch(/config\/llm\.json:1/);
-    expect(result.warnings[0].message).toMatch(/save it as UTF-8 without a BOM/i);
+    expect(result.unreadable[0].reason).toBe("comma expected");
+    expect(result.warnings[0].message).toContain(`config/llm.json:${brokenLine}`);
+    expect(result.warnings[0].message).toMatch(/fix the JSON so it parses/i);
   });
 
-  it("a duplicate key in a YAML file: counted as every category with key rules, even when nothing else changed", async () => {
-    const run = await classify({ "config/extra.yml": "llm:\n  timeout_ms: 1\n  timeout_ms: 2\n" });
+  it("a YAML syntax error: counted as every category with key rules, even when nothing else changed", async () => {
+    const run = await classify({ "config/extra.yml": brokenYaml });
     expect(run.code).toBe(1);
     const result = JSON.parse(run.stdout);
     expect(result.categories).toEqual(["infra", "model"]);
     expect(result.unreadable).toEqual([
       expect.objectContaining({ path: "config/extra.yml", side: "head", line: 3 }),
     ]);
-    expect(result.unreadable[0].reason).toMatch(/unique/i);
+    expect(result.unreadable[0].reason).toMatch(/same column/i);
   });
 
   it("an unparsable .env counts as the categories with env rules only, and still fails", async () => {
@@ -87,11 +92,11 @@ describe("modelgate classify: unparsable structured files fail closed", () => {
   });
 
   it("--format text leads with the failure and says how to fix it", async () => {
-    const run = await classify({ "config/llm.json": `\uFEFF${modelAndInfra}` }, "text");
+    const run = await classify({ "config/llm.json": brokenJson }, "text");
     expect(run.code).toBe(1);
     const first = run.stdout.split("\n")[0] ?? "";
-    expect(first).toMatch(/^UNREADABLE: config\/llm\.json/);
-    expect(run.stdout).toMatch(/save it as UTF-8 without a BOM/i);
+    expect(first).toMatch(new RegExp(`^UNREADABLE: config/llm\\.json:${brokenLine} `));
+    expect(run.stdout).toMatch(/fix the JSON so it parses/i);
   });
 });
 
@@ -100,7 +105,7 @@ describe("rollout attribution", () => {
     const classification = classifyChange(compilePolicy(defaultConfig()), {
       changes: [{ path: "config/llm.json", status: "modified" }],
       base: () => baseLlm,
-      head: () => `\uFEFF${baseLlm}`,
+      head: () => brokenJson,
     });
     const step = judgeAttribution({
       classification,
@@ -108,8 +113,8 @@ describe("rollout attribution", () => {
       share_key: "rollout.candidate_percent",
     });
     expect(step.status).toBe("fail");
-    expect(step.detail).toContain("config/llm.json:1 cannot be read at the head side");
-    expect(step.detail).toContain("without a BOM");
+    expect(step.detail).toContain(`config/llm.json:${brokenLine} cannot be read at the head side`);
+    expect(step.detail).toContain("fix the JSON so it parses");
   });
 });
 
@@ -123,20 +128,15 @@ describe("the App's attribution check", () => {
     await h.close();
   });
 
-  it("a duplicate key in a YAML config fails the check with the parse error, line and fix", async () => {
-    // (The App decodes blobs with TextDecoder, which drops a BOM, so a BOM is read fine there.)
-    const number = h.openPR(
-      "dup",
-      { "config/extra.yml": "llm:\n  timeout_ms: 1\n  timeout_ms: 2\n" },
-      { user: "dev" },
-    );
+  it("a YAML syntax error in a config fails the check with the parse error, line and fix", async () => {
+    const number = h.openPR("broken", { "config/extra.yml": brokenYaml }, { user: "dev" });
     const delivery = await h.deliver("pull_request", h.pullRequestEvent("opened", number));
     expect(delivery.status).toBe(200);
     const [check] = h.checks(h.headSha(number));
     expect(check?.conclusion).toBe("failure");
     expect(check?.output.title).toBe("Cannot read config/extra.yml:3 (head)");
     expect(check?.output.summary).toContain("`config/extra.yml:3` cannot be read");
-    expect(check?.output.summary).toMatch(/unique/i);
-    expect(check?.output.summary).toMatch(/To fix: remove or rename the duplicate key/);
+    expect(check?.output.summary).toMatch(/same column/i);
+    expect(check?.output.summary).toMatch(/To fix: fix the YAML so it parses/);
   });
 });

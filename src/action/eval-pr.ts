@@ -1,5 +1,6 @@
 import type { Classification } from "../core/classify/classify.ts";
 import { classifySides } from "../core/classify/classify-sides.ts";
+import { formatWarnings } from "../core/classify/format-warnings.ts";
 import { policyFromBase } from "../core/config/policy.ts";
 import type { Config } from "../core/config/schema.ts";
 import { endpointWarnings } from "../core/endpoint-warnings.ts";
@@ -62,7 +63,7 @@ export async function preparePull(gh: GitHub, pull: PullContext, settings: Setti
     readHead: (paths) => head.readFiles(paths),
   });
 
-  const warnings: Warning[] = [...endpointWarnings(classification)];
+  const warnings: Warning[] = [...endpointWarnings(classification), ...formatWarnings(classification)];
   if (files.truncated) warnings.push({ code: "truncated_file_list", files: files.changes.length });
   const changed = new Set(
     files.changes.flatMap((c) => (c.previous_path ? [c.path, c.previous_path] : [c.path])),

@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
+import { formatWarnings } from "../core/classify/format-warnings.ts";
 import { DEFAULT_CONFIG_PATH } from "../core/config/load.ts";
 import { endpointWarnings } from "../core/endpoint-warnings.ts";
 import { UserError } from "../core/errors.ts";
@@ -150,7 +151,7 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
       signal: controller.signal,
       simulated: provider.simulated,
       ...(provider.keyless ? { keyless: provider.keyless } : {}),
-      warnings: endpointWarnings(classification) satisfies Warning[],
+      warnings: [...endpointWarnings(classification), ...formatWarnings(classification)] satisfies Warning[],
       onProgress: (p) => progress.update(p),
       onCheckpoint: (partial) => {
         checkpointWrite = checkpointWrite.then(() => writeOut(partial)).catch(() => {});

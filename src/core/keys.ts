@@ -98,7 +98,9 @@ export interface ChangedKey {
 
 /**
  * Leaf key paths whose value differs between two documents, sorted. Walks both trees together
- * so that equal parts cost one comparison each and build no key strings.
+ * so that equal parts cost one comparison each and build no key strings: the path is a stack of
+ * segments, joined only for a leaf that changed (a 12 MB file of 100,000 entries built 500,000
+ * path strings to report its changes).
  */
 export function changedKeys(base: unknown, head: unknown): KeyPath[] {
   return changedLeaves(base, head).map((key) => key.path);

@@ -172,6 +172,13 @@ export const warningSchema = z.discriminatedUnion("code", [
     llm_config: z.string(),
     keys: z.array(z.string()),
   }),
+  /** A structured file was read, tolerating something its runtime tolerates (a duplicate YAML key, a custom tag). */
+  z.strictObject({
+    code: z.literal("format"),
+    file: z.string(),
+    line: count.optional(),
+    message: z.string(),
+  }),
 ]);
 export type Warning = z.infer<typeof warningSchema>;
 

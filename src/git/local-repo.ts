@@ -95,11 +95,50 @@ async function listTree(dir: string, commit: string): Promise<Map<string, TreeEn
 }
 
 async function git(dir: string, args: string[]): Promise<string> {
-  const { stdout } = await run("git", ["-C", dir, ...args], {
-    maxBuffer: 512 * 1024 * 1024,
-    encoding: "utf8",
-  });
-  return stdout;
+  try {
+    const { stdout } = await run("git", ["-C", dir, ...args], {
+      maxBuffer: 512 * 1024 * 1024,
+      encoding: "utf8",
+    });
+    return stdout;
+  } catch (error) {
+    const stderr = (error as { stderr?: unknown }).stderr;
+    throw gitFailure(dir, `git ${args[0] ?? ""}`, typeof stderr === "string" ? stderr : "", error);
+  }
+}
+
+/** What git says when a partial clone (`--filter=blob:none`) cannot get a blob from its promisor remote. */
+const PROMISOR_FAILURE = /promisor remote|could not fetch [0-9a-f]+ from promisor/i;
+/** What git says about an object that is not in the repository at all. */
+const MISSING_OBJECT = /missing blob|unable to read [0-9a-f]{40}|bad object [0-9a-f]{40}/i;
+
+const FETCH_FIX =
+  "Fetch the missing objects (in that directory: `git fetch --refetch origin`; `git rev-list --objects --missing=print BASE..HEAD` lists them) or clone without --filter (actions/checkout: fetch-depth: 0 and no filter), then run modelgate again";
+
+/**
+ * A git command that failed: a missing object says so and how to fetch it (said plainly as a
+ * partial clone when git named its promisor remote); anything else is the repository's state,
+ * named with git's first line. Both are the user's to fix (exit 2), never an internal error.
+ * `cause` is rethrown as is when git did not run at all.
+ */
+export function gitFailure(dir: string, command: string, stderr: string, cause?: unknown): Error {
+  if (PROMISOR_FAILURE.test(stderr)) {
+    return new RepoError(
+      `${command}: the repository at ${dir} is a partial clone (cloned with --filter, e.g. blob:none) and objects modelgate needs are missing: git could not fetch them from its promisor remote. ${FETCH_FIX}`,
+    );
+  }
+  if (MISSING_OBJECT.test(stderr)) {
+    return new RepoError(
+      `${command}: objects modelgate needs are missing from the repository at ${dir} (a partial clone whose missing objects were not fetched, or a damaged repository). ${FETCH_FIX}`,
+    );
+  }
+  const first = stderr
+    .split("\n")
+    .map((line) => line.trim())
+    .find((line) => line !== "");
+  if (first === undefined && cause !== undefined && !(cause as { code?: unknown }).code)
+    return cause as Error;
+  return new RepoError(`${command} failed in ${dir}: ${first ?? "no message from git"}`);
 }
 
 const STATUS: Record<string, FileStatus> = {
@@ -169,8 +208,16 @@ function catFiles(dir: string, oids: readonly string[]): Promise<Array<string | 
     });
     child.on("error", reject);
     child.on("close", (code) => {
-      if (code !== 0) return reject(new RepoError(`git cat-file failed in ${dir}: ${stderr.trim()}`));
-      resolve(parseBatch(Buffer.concat(chunks), oids.length));
+      if (code !== 0) return reject(gitFailure(dir, "git cat-file", stderr));
+      try {
+        resolve(parseBatch(Buffer.concat(chunks), oids.length));
+      } catch (error) {
+        reject(
+          error instanceof MissingObject
+            ? gitFailure(dir, "git cat-file", `missing blob ${error.oid}`)
+            : error,
+        );
+      }
     });
     child.stdin.end(oids.map((oid) => `${oid}\n`).join(""));
   });
@@ -183,7 +230,9 @@ function parseBatch(out: Buffer, count: number): Array<string | null> {
     const newline = out.indexOf(10, offset);
     const header = out.subarray(offset, newline).toString();
     offset = newline + 1;
-    const [, type, size] = header.split(" ");
+    const [oid = "", type, size] = header.split(" ");
+    // Every id came from this commit's tree: one git cannot find was never fetched (a partial clone).
+    if (type === "missing") throw new MissingObject(oid);
     if (type !== "blob" || size === undefined) {
       files.push(null);
       continue;
@@ -193,4 +242,12 @@ function parseBatch(out: Buffer, count: number): Array<string | null> {
     files.push(body.includes(0) ? null : body.toString("utf8"));
   }
   return files;
+}
+
+class MissingObject extends Error {
+  readonly oid: string;
+  constructor(oid: string) {
+    super(`missing object ${oid}`);
+    this.oid = oid;
+  }
 }

@@ -8,14 +8,17 @@ import {
   unquoteSegment,
 } from "../keys.ts";
 import {
+  describeFormatWarning,
+  type FormatWarning,
   type ParseFailure,
   parseFailure,
-  parseStructuredFile,
+  readStructuredFile,
   STRUCTURED_LIMITS,
   type StructuredKind,
   structuredKind,
 } from "../structured-files.ts";
 import { compileFileList, type FileMatcher } from "./file-globs.ts";
+import { capKeys } from "./key-cap.ts";
 import {
   compileModelIdMatcher,
   DEFAULT_MODEL_PATTERNS,
@@ -52,15 +55,21 @@ export interface ClassifiedFile {
   previous_path: string | null;
   status: FileStatus;
   categories: Category[];
+  /** Changed keys, sorted; at most `MAX_REPORTED_KEYS` (+ a few, see key-cap.ts) are listed. */
   keys: ClassifiedKey[];
   /** Model-ID literals whose count changed in a file read as text; present only when some did. */
   literals?: LiteralChange[];
+  /** Changed keys not listed in `keys`; present only when the list was cut. */
+  keys_omitted?: number;
 }
 
 export interface ClassificationWarning {
-  code: "unparsable" | "truncated_file_list" | "not_scanned";
+  /** `format`: a structured file was read, but something in it was tolerated (duplicate key, custom tag). */
+  code: "unparsable" | "truncated_file_list" | "not_scanned" | "format";
   path?: string;
   side?: "base" | "head";
+  /** 1-based line the warning is about, when known (`format`). */
+  line?: number;
   message: string;
 }
 
@@ -222,17 +231,22 @@ function classifyFile(
   if (previousPath) for (const category of policy.fileCategories(previousPath)) byPath.add(category);
 
   const before = unreadable.length;
-  const { keys, literals, parsed } = classifyContent(policy, change, basePath, input, warnings, unreadable);
+  const {
+    keys: allKeys,
+    literals,
+    parsed,
+  } = classifyContent(policy, change, basePath, input, warnings, unreadable);
   // A structured file read on both sides is judged by its keys: a key rule (or a model ID) is
   // more specific than a file glob, which decides only for keys nothing else names. So a k8s
   // manifest under `k8s/**` whose only change is OPENAI_MODEL is a model change, and one whose
   // keys did not change at all (a reformat, a comment) is no change.
-  const pathDecides = !parsed || keys.some((key) => key.category === "other");
+  const pathDecides = !parsed || allKeys.some((key) => key.category === "other");
   const categories = new Set<Category>(pathDecides ? byPath : []);
   for (const file of unreadable.slice(before))
     for (const category of file.categories) categories.add(category);
-  for (const key of keys) if (key.category !== "other") categories.add(key.category);
+  for (const key of allKeys) if (key.category !== "other") categories.add(key.category);
   if (literals.length > 0) categories.add("model");
+  const { keys, omitted } = capKeys(allKeys);
   return {
     path: change.path,
     previous_path: previousPath,
@@ -240,6 +254,7 @@ function classifyFile(
     categories: sortCategories(categories),
     keys,
     ...(literals.length > 0 ? { literals } : {}),
+    ...(omitted > 0 ? { keys_omitted: omitted } : {}),
   };
 }
 
@@ -281,6 +296,9 @@ function classifyContent(
   const base = change.status === "added" ? ABSENT : readDocument(kind, baseText);
   const head = change.status === "removed" ? ABSENT : readDocument(kind, headText);
   let asText = false;
+  // A text over the size limit is not scanned for model IDs either (scanLiterals says so).
+  const scannable = (text: string | null) =>
+    scans && text !== null && text.length <= STRUCTURED_LIMITS.maxChars;
   for (const [side, parsed, path] of [
     ["base", base, basePath],
     ["head", head, change.path],
@@ -294,7 +312,7 @@ function classifyContent(
         code: "unparsable",
         path,
         side,
-        message: `${where(path, parsed.failure)} does not parse at the ${side} side (${parsed.failure.reason}); classified by path${scans ? " and the model IDs in its text" : ""} only, as no key rules apply to it`,
+        message: `${where(path, parsed.failure)} does not parse at the ${side} side (${parsed.failure.reason}); classified by path${scannable(side === "base" ? baseText : headText) ? " and the model IDs in its text" : ""} only, as no key rules apply to it`,
       });
       continue;
     }
@@ -309,6 +327,20 @@ function classifyContent(
   if (!base.ok || !head.ok) {
     if (!asText || !scans) return none;
     return { keys: [], literals: scanLiterals(policy, change, basePath, baseText, headText, warnings) };
+  }
+  for (const [side, parsed, path] of [
+    ["base", base, basePath],
+    ["head", head, change.path],
+  ] as const) {
+    for (const warning of parsed.warnings) {
+      warnings.push({
+        code: "format",
+        path,
+        side,
+        ...(warning.line === null ? {} : { line: warning.line }),
+        message: `${describeFormatWarning(path, warning)} (${side} side)`,
+      });
+    }
   }
   const keys = changedLeaves(base.document, head.document).map((leaf) => ({
     path: leaf.path,
@@ -359,19 +391,22 @@ function scanLiterals(
   return diffModelLiterals(baseText, headText, policy.modelIds);
 }
 
-type ParsedSide = { ok: true; document: unknown } | { ok: false; failure: ParseFailure };
+type ParsedSide =
+  | { ok: true; document: unknown; warnings: FormatWarning[] }
+  | { ok: false; failure: ParseFailure };
 
 function where(path: string, failure: ParseFailure): string {
   return failure.line === null ? path : `${path}:${failure.line}`;
 }
 
 /** A file missing on a side (or binary) has no keys there. */
-const ABSENT: ParsedSide = { ok: true, document: {} };
+const ABSENT: ParsedSide = { ok: true, document: {}, warnings: [] };
 
 function readDocument(kind: StructuredKind, text: string | null): ParsedSide {
   if (text === null) return ABSENT;
   try {
-    return { ok: true, document: parseStructuredFile(kind, text) };
+    const { value, warnings } = readStructuredFile(kind, text);
+    return { ok: true, document: value, warnings };
   } catch (error) {
     return { ok: false, failure: parseFailure(kind, text, error) };
   }

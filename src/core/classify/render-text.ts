@@ -22,6 +22,7 @@ export function renderClassificationText(result: Classification): string {
         `             ${at}:${literal.line}  ${JSON.stringify(literal.value)} ${literal.change} (model)`,
       );
     }
+    if (file.keys_omitted) lines.push(`             … and ${file.keys_omitted} more changed keys`);
   }
   if (result.warnings.length) {
     lines.push("", "Warnings:");

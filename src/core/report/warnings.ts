@@ -29,6 +29,7 @@ const PRIORITY: Record<Warning["code"], number> = {
   uncovered_route: 1,
   no_case_files: 1,
   uncovered_default_model: 1,
+  format: 11,
 };
 
 function text(value: string): string {
@@ -109,6 +110,14 @@ function describe(warning: Warning): string {
         `**Model change outside llm.config**: ${inlineCode(warning.file)}${warning.keys.length > 0 ? ` (${warning.keys.map((k) => inlineCode(k, { max: 120 })).join(", ")})` : ""}; ` +
         `the eval reads routes from ${inlineCode(warning.llm_config)} only (\`llm.config\`).`
       );
+    case "format": {
+      const where = warning.line === undefined ? warning.file : `${warning.file}:${warning.line}`;
+      // The message already starts with the file (and line); show the place once, as code.
+      const detail = warning.message.startsWith(`${where}: `)
+        ? warning.message.slice(where.length + 2)
+        : warning.message;
+      return `**Read with a warning**: ${inlineCode(where, { max: 120 })}: ${text(detail)}`;
+    }
   }
 }
 

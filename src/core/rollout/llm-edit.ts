@@ -121,6 +121,11 @@ function applyEdits(doc: LlmDocument, edits: ReadonlyArray<KeyEdit & { segments:
       return editYaml(doc, edits);
     case "env":
       return editEnv(doc.text, edits);
+    case "toml":
+      // No TOML writer keeps comments and layout yet; rewriting the file would bury the change.
+      throw new UserError(
+        `${doc.file}: modelgate cannot edit TOML LLM configs yet (rollout share and rollback); keep the rollout keys in a JSON, YAML or .env file`,
+      );
     default:
       // A format the reader learns (TOML, JSONC…) is not writable until an editor keeps its shape.
       throw new UserError(`${doc.file}: modelgate cannot edit this format; change the file by hand`);
