@@ -203,10 +203,39 @@ describe("modelgate eval reads the LLM config in every format", () => {
     );
   });
 
-  it.todo(
-    "TOML (config/llm.toml, `[llm.routes]`): evaluates a route's model change once rr-formats parses TOML",
-  );
-  it.todo(
-    "JSONC (config/llm.jsonc with // comments): evaluates a route's model change once rr-formats parses JSONC",
-  );
+  it("TOML: evaluates a route's model change ([llm.routes] table)", async () => {
+    const toml = (coding: string) => `# the app's LLM settings
+[llm]
+default_model = "gpt-5.4"
+max_output_tokens = 4096
+timeout_ms = 120000
+retry_limit = 2
+
+[llm.routes]
+agentic_coding = "${coding}"
+general_qna = "gpt-5.4"
+
+[rollout]
+candidate_percent = 0
+`;
+    const repo = repoWithLlmConfig({ file: "config/llm.toml", base: toml("gpt-5.4"), head: toml("gpt-5.5") });
+    expectCodingMigrationEvaluated(await evalCli(repo, ["--base", "main", "--head", "pr"]));
+  });
+
+  it("JSONC: evaluates a route's model change (// comments, trailing commas, a BOM)", async () => {
+    const jsonc = (coding: string) => `\uFEFF{
+  // the app's LLM settings
+  "llm": {
+    "default_model": "gpt-5.4",
+    "routes": { "agentic_coding": "${coding}", "general_qna": "gpt-5.4", },
+  },
+}
+`;
+    const repo = repoWithLlmConfig({
+      file: "config/llm.json",
+      base: jsonc("gpt-5.4"),
+      head: jsonc("gpt-5.5"),
+    });
+    expectCodingMigrationEvaluated(await evalCli(repo, ["--base", "main", "--head", "pr"]));
+  });
 });

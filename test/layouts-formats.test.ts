@@ -267,15 +267,18 @@ for (const [shape, scenarios] of Object.entries(SHAPES)) {
     );
   });
 
-  // Zero config: finding the model change needs model-ID literal detection (branch rr-rules). The
-  // expectation: categories ["model"] (exit 0) exactly when a model ID literal changed, else [] —
-  // no key rule names these files, and reformatting keeps the set of literals. To turn on:
-  // `classifyShape(shape, scenario, false)` and assert `result.categories` as the title says.
+  // Zero config: no key rule names these files, so the model change is found by its model-ID
+  // literals (or a changed key whose value is a model ID); reformatting keeps the set of literals.
   describe(`${shape} with no policy`, () => {
-    for (const scenario of scenarios) {
-      const expected = scenario.categories.includes("model") ? '["model"]' : "[] (nothing LLM-relevant)";
-      it.todo(`${scenario.name}: categories ${expected}`);
-    }
+    it.each(scenarios.map((scenario) => [scenario.name, scenario] as const))(
+      "%s",
+      async (_name, scenario) => {
+        const { run, result } = await classifyShape(shape, scenario, false);
+        expect(run.stderr).toBe("");
+        expect(result.categories).toEqual(scenario.categories.includes("model") ? ["model"] : []);
+      },
+      30_000,
+    );
   });
 }
 

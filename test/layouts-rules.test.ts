@@ -210,8 +210,16 @@ describe("k8s manifest with OPENAI_MODEL in a container env list", () => {
     ]);
   });
 
-  // Multi-document YAML is read by the rr-formats branch; once merged this becomes a test.
-  it.todo(
-    "multi-document manifest: changing OPENAI_MODEL in the second document → [model] at key 1.spec.template.spec.containers[name=review-bot].env[name=OPENAI_MODEL].value (zero config)",
-  );
+  it("multi-document manifest: OPENAI_MODEL in the second document is a model change at its document's key (zero config)", async () => {
+    const multi = "k8s/review-bot-multi.yaml";
+    branch(shape, "multi-model", { [multi]: [["value: gpt-4o", "value: gpt-4.1"]] });
+    const result = await classify(shape, "multi-model", false);
+    expect(result.categories).toEqual(["model"]);
+    expect(result.files.find((f) => f.path === multi)?.keys).toEqual([
+      {
+        path: "1.spec.template.spec.containers[name=review-bot].env[name=OPENAI_MODEL].value",
+        category: "model",
+      },
+    ]);
+  });
 });
