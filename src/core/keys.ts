@@ -108,21 +108,33 @@ export function changedKeys(base: unknown, head: unknown): KeyPath[] {
 
 /** Like `changedKeys`, with each leaf's segments and values (model-ID literals are read from them). */
 export function changedLeaves(base: unknown, head: unknown): ChangedKey[] {
-  const changed = new Map<KeyPath, ChangedKey>();
-  diffInto(base, head, [], changed);
-  return [...changed.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const leaves: ChangedKey[] = [];
+  visitChangedLeaves(base, head, (leaf) => leaves.push({ ...leaf, segments: [...leaf.segments] }));
+  return leaves.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /**
- * `prefix` is one array pushed and popped along the walk; segments are copied only for a
+ * Calls `visit` once per changed leaf, in walk order (unsorted), without collecting them: a
+ * caller that reduces each leaf at once (classification keeps a path and a category) never
+ * holds 100,000 leaf records. `leaf.segments` is the walk's own stack, valid only during the
+ * call: copy it to keep it.
+ */
+export function visitChangedLeaves(base: unknown, head: unknown, visit: (leaf: ChangedKey) => void): void {
+  diffInto(base, head, [], visit);
+}
+
+type Visit = (leaf: ChangedKey) => void;
+
+/**
+ * `prefix` is one array pushed and popped along the walk; a path string is built only for a
  * changed leaf, so equal parts of large documents build no paths.
  */
-function diffInto(base: unknown, head: unknown, prefix: string[], changed: Map<KeyPath, ChangedKey>): void {
+function diffInto(base: unknown, head: unknown, prefix: string[], visit: Visit): void {
   if (base === head) return;
   const baseIsContainer = isContainer(base);
   if (baseIsContainer && isContainer(head) && Array.isArray(base) === Array.isArray(head)) {
     if (!Array.isArray(base)) {
-      diffObjects(base as Record<string, unknown>, head as Record<string, unknown>, prefix, changed);
+      diffObjects(base as Record<string, unknown>, head as Record<string, unknown>, prefix, visit);
       return;
     }
     const baseEntries = new Map(childEntries(base));
@@ -130,22 +142,36 @@ function diffInto(base: unknown, head: unknown, prefix: string[], changed: Map<K
     if (baseEntries.size === 0 && headEntries.size === 0) return;
     for (const [key, child] of baseEntries) {
       prefix.push(key);
-      if (headEntries.has(key)) diffInto(child, headEntries.get(key), prefix, changed);
-      else addLeaves(child, prefix, "base", changed);
+      if (headEntries.has(key)) diffInto(child, headEntries.get(key), prefix, visit);
+      else addLeaves(child, prefix, "base", visit);
       prefix.pop();
     }
     for (const [key, child] of headEntries) {
       if (baseEntries.has(key)) continue;
       prefix.push(key);
-      addLeaves(child, prefix, "head", changed);
+      addLeaves(child, prefix, "head", visit);
       prefix.pop();
     }
     return;
   }
-  if (!baseIsContainer && !isContainer(head) && Object.is(base, head)) return;
-  // Different shapes or values: every leaf on either side under this path changed.
-  addLeaves(base, prefix, "base", changed);
-  addLeaves(head, prefix, "head", changed);
+  if (!baseIsContainer && !isContainer(head)) {
+    if (!Object.is(base, head)) visit({ path: joinSegments(prefix), segments: prefix, base, head });
+    return;
+  }
+  // Different shapes: every leaf on either side under this path changed, and a leaf present on
+  // both sides (e.g. `[]` vs `{}`) is one change with both values.
+  const merged = new Map<KeyPath, ChangedKey>();
+  const collect = (leaf: ChangedKey, side: "base" | "head") => {
+    let entry = merged.get(leaf.path);
+    if (!entry) {
+      entry = { path: leaf.path, segments: [...leaf.segments], base: undefined, head: undefined };
+      merged.set(leaf.path, entry);
+    }
+    entry[side] = leaf[side];
+  };
+  addLeaves(base, prefix, "base", (leaf) => collect(leaf, "base"));
+  addLeaves(head, prefix, "head", (leaf) => collect(leaf, "head"));
+  for (const leaf of merged.values()) visit(leaf);
 }
 
 /** Mappings are walked by their own keys (no entry lists): most of a large document is mappings. */
@@ -153,57 +179,45 @@ function diffObjects(
   base: Record<string, unknown>,
   head: Record<string, unknown>,
   prefix: string[],
-  changed: Map<KeyPath, ChangedKey>,
+  visit: Visit,
 ): void {
-  const baseKeys = Object.keys(base);
-  const headKeys = Object.keys(head);
-  if (baseKeys.length === 0 && headKeys.length === 0) return;
-  for (const key of baseKeys) {
+  for (const key in base) {
+    if (!Object.hasOwn(base, key)) continue;
     prefix.push(formatKeySegment(key));
-    if (Object.hasOwn(head, key)) diffInto(base[key], head[key], prefix, changed);
-    else addLeaves(base[key], prefix, "base", changed);
+    if (Object.hasOwn(head, key)) diffInto(base[key], head[key], prefix, visit);
+    else addLeaves(base[key], prefix, "base", visit);
     prefix.pop();
   }
-  for (const key of headKeys) {
-    if (Object.hasOwn(base, key)) continue;
+  for (const key in head) {
+    if (!Object.hasOwn(head, key) || Object.hasOwn(base, key)) continue;
     prefix.push(formatKeySegment(key));
-    addLeaves(head[key], prefix, "head", changed);
+    addLeaves(head[key], prefix, "head", visit);
     prefix.pop();
   }
 }
 
-function addLeaves(
-  value: unknown,
-  prefix: string[],
-  side: "base" | "head",
-  changed: Map<KeyPath, ChangedKey>,
-): void {
+/** Every leaf under `value`, present on one side only. */
+function addLeaves(value: unknown, prefix: string[], side: "base" | "head", visit: Visit): void {
   if (isContainer(value)) {
     const entries = childEntries(value);
-    if (entries.length === 0) record(prefix, side, Array.isArray(value) ? [] : {}, changed);
+    if (entries.length === 0) emit(prefix, side, Array.isArray(value) ? [] : {}, visit);
     for (const [key, child] of entries) {
       prefix.push(key);
-      addLeaves(child, prefix, side, changed);
+      addLeaves(child, prefix, side, visit);
       prefix.pop();
     }
     return;
   }
-  record(prefix, side, value, changed);
+  emit(prefix, side, value, visit);
 }
 
-function record(
-  prefix: readonly string[],
-  side: "base" | "head",
-  value: unknown,
-  changed: Map<KeyPath, ChangedKey>,
-): void {
-  const path = joinSegments(prefix);
-  let entry = changed.get(path);
-  if (!entry) {
-    entry = { path, segments: [...prefix], base: undefined, head: undefined };
-    changed.set(path, entry);
-  }
-  entry[side] = value;
+function emit(prefix: string[], side: "base" | "head", value: unknown, visit: Visit): void {
+  visit({
+    path: joinSegments(prefix),
+    segments: prefix,
+    base: side === "base" ? value : undefined,
+    head: side === "head" ? value : undefined,
+  });
 }
 
 function isContainer(value: unknown): value is object {

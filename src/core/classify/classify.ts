@@ -2,10 +2,10 @@ import type { Config } from "../config/schema.ts";
 import {
   type ChangedKey,
   type CompiledKeyPattern,
-  changedLeaves,
   compareSpecificity,
   compileKeyPatternWithSpecificity,
   unquoteSegment,
+  visitChangedLeaves,
 } from "../keys.ts";
 import {
   describeFormatWarning,
@@ -342,10 +342,13 @@ function classifyContent(
       });
     }
   }
-  const keys = changedLeaves(base.document, head.document).map((leaf) => ({
-    path: leaf.path,
-    category: leafCategory(policy, leaf, kind, change.path, scans),
-  }));
+  // Each leaf is reduced to its path and category as the walk finds it: a 100,000-key change
+  // never holds its leaves' segments and values at once.
+  const keys: ClassifiedKey[] = [];
+  visitChangedLeaves(base.document, head.document, (leaf) =>
+    keys.push({ path: leaf.path, category: leafCategory(policy, leaf, kind, change.path, scans) }),
+  );
+  keys.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { keys, literals: [], parsed: true };
 }
 
