@@ -1,0 +1,177 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { makeExampleRepo } from "../examples/make-example-repo.ts";
+import { runCli } from "../src/cli/main.ts";
+import type { EvalResult } from "../src/core/result.ts";
+import type { Simulator } from "../src/simulator/index.ts";
+import { ROOT } from "./support/cli.ts";
+import { commitFiles, git, tempDir } from "./support/git.ts";
+import { startExampleSimulator } from "./support/simulator.ts";
+
+/**
+ * Sequential gates end to end (issue 10, "done when"): the CLI in-process, the `openai` SDK,
+ * the simulator on loopback HTTP, and a real git repository whose PR moves one route to
+ * another model. The simulated models are made exactly as good as each scenario needs.
+ */
+
+const simulators: Simulator[] = [];
+afterEach(async () => {
+  await Promise.all(simulators.splice(0).map((s) => s.close()));
+});
+
+/** A simulator where gpt-5.4 (base) always answers right and gpt-5.5 (head) with `headQuality`. */
+async function simulator(headQuality: number): Promise<Simulator> {
+  const model = (quality: number) => ({ quality, takeover: 0, format_drift: 0 });
+  const sim = await startExampleSimulator({
+    models: { "gpt-5.4": model(1), "gpt-5.5": model(headQuality) },
+    answers: [{ match: "^Generated question", answer: "Here is the answer you asked for." }],
+  });
+  simulators.push(sim);
+  return sim;
+}
+
+function generatedCases(count: number): string {
+  return Array.from({ length: count }, (_, i) =>
+    JSON.stringify({
+      id: `gen-${String(i + 1).padStart(4, "0")}`,
+      route: "general_qna",
+      prompt: "prompts/qna.md",
+      vars: { product: "Acme" },
+      input: `Generated question ${i + 1}?`,
+      assert: [{ type: "contains", value: "the answer" }],
+    }),
+  )
+    .join("\n")
+    .concat("\n");
+}
+
+/** The example repo with `count` generated cases on main, and a PR moving general_qna to gpt-5.5. */
+function repoWith(count: number, policy: (yml: string) => string = (yml) => yml): string {
+  const dir = makeExampleRepo(tempDir()).dir;
+  const yml = readFileSync(join(ROOT, "examples/acme-support/base/.github/modelgate.yml"), "utf8");
+  commitFiles(
+    dir,
+    {
+      "evals/coding.jsonl": null,
+      "evals/qna.jsonl": null,
+      "evals/triage.jsonl": null,
+      "evals/generated.jsonl": generatedCases(count),
+      ".github/modelgate.yml": policy(yml),
+    },
+    "generated suite",
+  );
+  git(dir, "checkout", "--quiet", "-b", "pr");
+  const llm = JSON.parse(readFileSync(join(dir, "config/llm.json"), "utf8")) as {
+    llm: { routes: Record<string, string> };
+  };
+  llm.llm.routes.general_qna = "gpt-5.5";
+  commitFiles(dir, { "config/llm.json": `${JSON.stringify(llm, null, 2)}\n` }, "move general_qna to gpt-5.5");
+  return dir;
+}
+
+interface Run {
+  code: number;
+  result: EvalResult;
+  markdown: string;
+}
+
+async function evalCli(repo: string, sim: Simulator, args: string[] = []): Promise<Run> {
+  const out = join(tempDir(), "result.json");
+  const md = join(tempDir(), "comment.md");
+  const code = await runCli(
+    [
+      "eval",
+      "--repo",
+      repo,
+      "--base",
+      "main",
+      "--head",
+      "pr",
+      "--out",
+      out,
+      "--markdown",
+      md,
+      "--no-cache",
+      ...args,
+    ],
+    {
+      stdout: () => {},
+      stderr: () => {},
+      isTTY: false,
+      env: { OPENAI_BASE_URL: sim.url, OPENAI_API_KEY: "sk-test", MODELGATE_INTERNAL_RETRY_FLOOR_MS: "5" },
+    },
+  );
+  return {
+    code,
+    result: existsSync(out) ? (JSON.parse(readFileSync(out, "utf8")) as EvalResult) : ({} as EvalResult),
+    markdown: existsSync(md) ? readFileSync(md, "utf8") : "",
+  };
+}
+
+/** Completion requests the simulator answered (the model list is not one). */
+function completions(sim: Simulator): number {
+  return (sim.stats.byModel["gpt-5.4"] ?? 0) + (sim.stats.byModel["gpt-5.5"] ?? 0);
+}
+
+describe("sequential gates: done when", () => {
+  it("an unchanged head with 400 available cases passes on at most 60 % of them, and the rest are never requested", async () => {
+    const sim = await simulator(1);
+    const run = await evalCli(repoWith(400), sim, ["--max-cases", "400"]);
+    expect(run.result.verdict).toBe("pass");
+    expect(run.code).toBe(0);
+    expect(run.result.partial).toBe(false);
+    const sequence = run.result.sequential;
+    expect(sequence).toMatchObject({ mode: "sequential", planned_pairs: 400, stopped_early: true });
+    expect(sequence?.pairs).toBeLessThanOrEqual(240);
+    // Cases not started are not requests: what the simulator saw is what the result counts.
+    const started = run.result.cases.filter((c) => c.base || c.head).length;
+    expect(started).toBeLessThanOrEqual(240 + 8);
+    expect(completions(sim)).toBe(run.result.base.requests + run.result.head.requests);
+    expect(sequence?.calls_saved).toBe(2 * (400 - started));
+    // The judged pairs are the prefix of the sequence the result lists them in.
+    const judged = run.result.cases.slice(0, sequence?.pairs);
+    expect(judged.every((c) => c.base && c.head)).toBe(true);
+    expect(run.markdown).toMatch(/stopped after \d+ of 400 pairs/);
+  });
+
+  it("a head that fails half the cases fails on at most 50 % of them (exit 1)", async () => {
+    const sim = await simulator(0.5);
+    const run = await evalCli(repoWith(400), sim, ["--max-cases", "400"]);
+    expect(run.result.verdict).toBe("fail");
+    expect(run.code).toBe(1);
+    expect(run.result.sequential?.pairs).toBeLessThanOrEqual(200);
+    expect(run.result.sequential?.stopped_early).toBe(true);
+  });
+
+  it("30 identical cases are inconclusive; a model change makes that a failing check (exit 1) and the comment says how many more pairs would decide", async () => {
+    const sim = await simulator(1);
+    const run = await evalCli(repoWith(30), sim);
+    expect(run.result.verdict).toBe("inconclusive");
+    expect(run.result.gates_config?.on_inconclusive).toBe("fail");
+    expect(run.code).toBe(1);
+    expect(run.result.sequential).toMatchObject({ pairs: 30, planned_pairs: 30, stopped_early: false });
+    const undecided = run.result.gates.filter((g) => g.status === "inconclusive");
+    expect(undecided.length).toBeGreaterThan(0);
+    expect(undecided.some((g) => typeof g.pairs_to_decide === "number")).toBe(true);
+    expect(run.markdown).toMatch(/more pairs/);
+    expect(run.markdown).toMatch(/inconclusive.*fail/i);
+  });
+
+  it("fixed-N mode (evals.sequential: false) runs every selected case and judges once", async () => {
+    const sim = await simulator(1);
+    const repo = repoWith(60, (yml) =>
+      yml.replace("  max_cases: 200", "  max_cases: 200\n  sequential: false"),
+    );
+    const run = await evalCli(repo, sim);
+    expect(run.result.sequential).toMatchObject({
+      mode: "fixed",
+      planned_pairs: 60,
+      pairs: 60,
+      stopped_early: false,
+      calls_saved: 0,
+    });
+    expect(run.result.cases.every((c) => c.base && c.head)).toBe(true);
+    expect(completions(sim)).toBe(120);
+  });
+});
