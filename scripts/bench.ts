@@ -2,6 +2,7 @@ import { runActionBench } from "../bench/action.bench.ts";
 import { runAppBench } from "../bench/app.bench.ts";
 import { runClassifyBench } from "../bench/classify.bench.ts";
 import { runEvalBench } from "../bench/eval.bench.ts";
+import { runCheckpointBench } from "../bench/eval-checkpoint.bench.ts";
 import { printResults } from "../bench/harness.ts";
 import { runRetryStormBench } from "../bench/retry-storm.bench.ts";
 
@@ -9,7 +10,12 @@ import { runRetryStormBench } from "../bench/retry-storm.bench.ts";
 const only = process.argv[2];
 const suites: Record<string, () => Promise<void> | void> = {
   classify: () => printResults(runClassifyBench()),
-  eval: async () => printResults([...(await runEvalBench()), ...(await runRetryStormBench())]),
+  eval: async () =>
+    printResults([
+      ...(await runEvalBench()),
+      ...(await runCheckpointBench()),
+      ...(await runRetryStormBench()),
+    ]),
   action: async () => printResults(await runActionBench()),
   app: async () => printResults(await runAppBench()),
 };
