@@ -97,7 +97,7 @@ export async function runCheckpointBench(): Promise<BenchResult[]> {
       ...summary,
       extra: {
         "pairs judged": pairs,
-        "requests": result.base.requests + result.head.requests,
+        requests: result.base.requests + result.head.requests,
         "ideal (pairs × 2 × latency ÷ concurrency)": `${round(ideal)} ms`,
         "wall ÷ ideal": `${(wall / ideal).toFixed(2)}× (target ≤ 2×)`,
         "checkpoints written": `${checkpoints} (${round(checkpointMs)} ms writing them)`,
