@@ -25,6 +25,7 @@ import {
   readResult,
   runAction,
   startWorld,
+  stepCode,
   type World,
 } from "./support/action-harness.ts";
 import { type AppHarness, BASE_FILES, startAppHarness } from "./support/app-harness.ts";
@@ -70,15 +71,6 @@ function llmAt(share: number, edit: (doc: LlmDoc) => void = () => {}): string {
 async function rolloutWorld(): Promise<World> {
   world = await startWorld({ baseOverrides: { [LLM]: llmAt(10) } });
   return world;
-}
-
-/** The step's exit code the eval alone decides: fail, or inconclusive where on_inconclusive resolves to fail. */
-function stepCode(run: { outputs: Record<string, string> }): number {
-  const result = readResult(run.outputs["result-file"]);
-  const blocks =
-    result.verdict === "fail" ||
-    (result.verdict === "inconclusive" && result.gates_config?.on_inconclusive === "fail");
-  return blocks ? 1 : 0;
 }
 
 describe("rollback rehearsal (dist/index.js)", () => {
