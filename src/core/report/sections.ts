@@ -344,7 +344,10 @@ function casesRunLine(result: EvalResult): string {
   const sampled = ran < selection.selected && selection.sample_seed;
   const seed = sampled ? `, sampled with seed ${inlineCode(selection.sample_seed ?? "", { max: 60 })}` : "";
   const scope = selection.all ? " (full suite requested)" : "";
-  return `- **Cases run:** ${formatCount(ran)} of ${formatCount(selection.selected)} selected${seed}${scope}.`;
+  const stopped = result.sequential?.stopped_early
+    ? `; ${formatCount(result.cases.filter((c) => c.base || c.head).length)} started before the verdict settled`
+    : "";
+  return `- **Cases run:** ${formatCount(ran)} of ${formatCount(selection.selected)} selected${seed}${scope}${stopped}.`;
 }
 
 function requestsLine(result: EvalResult): string {
