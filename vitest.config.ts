@@ -9,6 +9,7 @@ import { SummaryLineReporter } from "./test/support/summary-line-reporter.ts";
  */
 const UNIT = [
   "test/action-inputs.test.ts",
+  "test/build-result.test.ts",
   "test/cases.test.ts",
   "test/classify.test.ts",
   "test/config.test.ts",

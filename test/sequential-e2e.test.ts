@@ -3,7 +3,13 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeExampleRepo } from "../examples/make-example-repo.ts";
 import { runCli } from "../src/cli/main.ts";
+import { classifyChange, compilePolicy } from "../src/core/classify/classify.ts";
+import { defaultConfig } from "../src/core/config/load.ts";
+import { mergeResults } from "../src/core/merge-results.ts";
 import type { EvalResult } from "../src/core/result.ts";
+import type { TreeSource } from "../src/core/source.ts";
+import { evaluate } from "../src/eval/evaluate.ts";
+import { createOpenAIClient } from "../src/eval/openai-client.ts";
 import type { Simulator } from "../src/simulator/index.ts";
 import { ROOT } from "./support/cli.ts";
 import { commitFiles, git, tempDir } from "./support/git.ts";
@@ -181,5 +187,68 @@ describe("sequential gates: done when", () => {
     });
     expect(run.result.cases.every((c) => c.base && c.head)).toBe(true);
     expect(completions(sim)).toBe(120);
+  });
+
+  it("a case the head cannot run (its prompt is gone on the head) is a head error in the pair, never silently left out", async () => {
+    const sim = await simulator(1);
+    const repo = repoWith(40);
+    commitFiles(repo, { "prompts/qna.md": null }, "drop the prompt on the head");
+    const run = await evalCli(repo, sim);
+    const judged = run.result.cases.filter((c) => c.base && c.head);
+    expect(judged.length).toBeGreaterThan(0);
+    for (const c of judged) {
+      expect(c.head?.outcome).toBe("error");
+      expect(c.head?.detail).toContain("the head cannot run this case");
+    }
+    expect(sim.stats.byModel["gpt-5.5"] ?? 0).toBe(0);
+    expect(run.result.verdict).not.toBe("pass");
+    expect(run.code).toBe(1);
+  });
+
+  it("shards never stop early, and merge replays their pairs in the shared sequence order", async () => {
+    const sim = await simulator(1);
+    const llm = (model: string) =>
+      JSON.stringify({ llm: { default_model: "gpt-5.4", routes: { general_qna: model }, retry_limit: 0 } });
+    const suite = generatedCases(80).replaceAll('"prompt":"prompts/qna.md",', "");
+    const source = (model: string): TreeSource => {
+      const files: Record<string, string> = { "config/llm.json": llm(model), "evals/cases.jsonl": suite };
+      return {
+        label: model,
+        readFiles: async (paths) => new Map(paths.map((p) => [p, files[p] ?? null])),
+        listFiles: async () => Object.keys(files),
+      };
+    };
+    const config = defaultConfig();
+    const classification = classifyChange(compilePolicy(config), {
+      changes: [{ path: "config/llm.json", status: "modified" }],
+      base: () => llm("gpt-5.4"),
+      head: () => llm("gpt-5.5"),
+    });
+    const client = createOpenAIClient({ baseURL: sim.url, apiKey: "sk-test", maxRetries: 0 });
+    const shards = await Promise.all(
+      [1, 2].map((index) =>
+        evaluate({
+          base: source("gpt-5.4"),
+          head: source("gpt-5.5"),
+          config,
+          classification,
+          client,
+          shard: { index, count: 2 },
+        }),
+      ),
+    );
+    for (const shard of shards) {
+      expect(shard.sequential).toMatchObject({ stopped_early: false, calls_saved: 0, planned_pairs: 40 });
+      expect(shard.cases.every((c) => c.base && c.head)).toBe(true);
+    }
+    const merged = mergeResults(shards.map((result, i) => ({ label: `shard-${i + 1}.json`, result })));
+    expect(merged.sequential).toMatchObject({
+      mode: "sequential",
+      seed: "modelgate",
+      planned_pairs: 80,
+      pairs: 80,
+      stopped_early: false,
+    });
+    expect(merged.gates_config?.on_inconclusive).toBe("fail");
   });
 });
