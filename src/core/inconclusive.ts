@@ -2,7 +2,7 @@ import type { ChangeCategory } from "./classify/classify.ts";
 import type { EvalResult } from "./result.ts";
 
 /**
- * What an `inconclusive` verdict means for the PR (docs/gates.md): the policy's
+ * What an `inconclusive` verdict means for the PR (docs/results.md): the policy's
  * `gates.on_inconclusive`, or by default `fail` when the change includes a model change and
  * `neutral` otherwise. A model migration that could not be shown safe must not merge on a
  * neutral check, which branch protection treats as passing; a prompt or infra tweak may.

@@ -3,7 +3,7 @@ import type { CaseResult } from "../core/result.ts";
 import type { GateMonitor } from "../core/sequential/monitor.ts";
 
 /**
- * The run's side of the pair sequence (docs/gates.md): sides finish in any order, the monitor
+ * The run's side of the pair sequence (docs/results.md): sides finish in any order, the monitor
  * must see pairs in sequence order. Completed pairs wait in a buffer and only the contiguous
  * completed prefix of the sequence is pushed, so the monitor judges exactly the first k pairs
  * of the seeded order — the prefix a later, longer run over the same sequence extends.
