@@ -6,7 +6,7 @@ import { makeExampleRepo } from "../examples/make-example-repo.ts";
 import { runCli } from "../src/cli/main.ts";
 import type { CaseResult, EvalResult } from "../src/core/result.ts";
 import type { Simulator, SimulatorProfiles } from "../src/simulator/index.ts";
-import { ROOT } from "./support/cli.ts";
+import { expectedExit, ROOT } from "./support/cli.ts";
 import { commitFiles, git, tempDir } from "./support/git.ts";
 import { startExampleSimulator } from "./support/simulator.ts";
 
@@ -99,7 +99,7 @@ describe("modelgate eval", () => {
     const repo = makeExampleRepo(tempDir()).dir;
     const run = await evalCli(repo, sim, ["--base", "main", "--head", "migrate-agentic-coding"]);
     expect(run.stderr).not.toMatch(/internal error/);
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(expectedExit(run.result));
     const { result } = run;
     expect(result.schema_version).toBe(1);
     expect(result.selection.reasons).toEqual([

@@ -168,6 +168,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   // Checked in file order, so the first mistake named is the first in the files; run in sequence order.
   const position = new Map(selected.map((c, index) => [c.case.id, index]));
   for (const located of cases.filter((c) => position.has(c.case.id))) {
+    let baseRenders = false;
     for (const [side, loaded] of [
       ["base", base],
       ["head", head],
@@ -194,9 +195,11 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
         continue;
       }
       const messages = renderMessages(located, prompts[side]);
-      if (!messages && side === "head") {
-        // Fail closed: a case the head itself cannot render (its prompt file is gone) is a head
-        // error in the pair, never a case quietly left out of the comparison.
+      if (side === "base" && messages) baseRenders = true;
+      if (!messages && side === "head" && baseRenders) {
+        // Fail closed: a case the base runs but the head cannot render (the PR removed its
+        // prompt file) is a head error in the pair, never a case quietly left out of the
+        // comparison. A prompt missing on both sides is a broken case, run on neither.
         results.set(located.case.id, {
           id: located.case.id,
           route: located.case.route,
