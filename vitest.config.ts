@@ -14,6 +14,7 @@ const UNIT = [
   "test/classify.test.ts",
   "test/config.test.ts",
   "test/gates.test.ts",
+  "test/inconclusive.test.ts",
   "test/kpis.test.ts",
   "test/merge.test.ts",
   "test/report.test.ts",
