@@ -62,6 +62,7 @@ export async function runCheckpointBench(): Promise<BenchResult[]> {
   });
   const client = createOpenAIClient({ baseURL: simulator.url, apiKey: "sk-bench", maxRetries: 0 });
   const out = join(tmpdir(), `modelgate-bench-checkpoint-${process.pid}.result.json`);
+  let lastSideDone = 0;
   let checkpoints = 0;
   let checkpointMs = 0;
   const started = performance.now();
@@ -75,6 +76,9 @@ export async function runCheckpointBench(): Promise<BenchResult[]> {
       client,
       concurrency: CONCURRENCY,
       maxCases: CASES,
+      onProgress: () => {
+        lastSideDone = performance.now();
+      },
       onCheckpoint: (partial) => {
         const t = performance.now();
         writeFileSync(out, resultJson(partial));
@@ -100,6 +104,7 @@ export async function runCheckpointBench(): Promise<BenchResult[]> {
         requests: result.base.requests + result.head.requests,
         "ideal (pairs × 2 × latency ÷ concurrency)": `${round(ideal)} ms`,
         "wall ÷ ideal": `${(wall / ideal).toFixed(2)}× (target ≤ 2×)`,
+        "last side done → result built": `${round(started + wall - lastSideDone)} ms (the bootstrap deltas, once)`,
         "checkpoints written": `${checkpoints} (${round(checkpointMs)} ms writing them)`,
       },
     },
