@@ -9,12 +9,14 @@ import { SummaryLineReporter } from "./test/support/summary-line-reporter.ts";
  */
 const UNIT = [
   "test/action-inputs.test.ts",
+  "test/build-result.test.ts",
   "test/cases.test.ts",
   "test/classify.test.ts",
   "test/config.test.ts",
   "test/fixed-n.test.ts",
   "test/gates.test.ts",
   "test/sequential-validity.test.ts",
+  "test/inconclusive.test.ts",
   "test/kpis.test.ts",
   "test/merge.test.ts",
   "test/report.test.ts",

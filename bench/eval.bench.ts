@@ -101,7 +101,9 @@ export async function runEvalBench(): Promise<BenchResult[]> {
     },
   ];
 }
-async function startSimulatorProcess(profile: string): Promise<{ url: string; close(): Promise<void> }> {
+export async function startSimulatorProcess(
+  profile: string,
+): Promise<{ url: string; close(): Promise<void> }> {
   const child = spawn(
     process.execPath,
     [join(import.meta.dirname, "../src/cli/bin.ts"), "simulate", "--profile", profile],

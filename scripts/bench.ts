@@ -3,6 +3,7 @@ import { runAppBench } from "../bench/app.bench.ts";
 import { runBigChangeBench } from "../bench/big-change.bench.ts";
 import { runClassifyBench } from "../bench/classify.bench.ts";
 import { runEvalBench } from "../bench/eval.bench.ts";
+import { runCheckpointBench } from "../bench/eval-checkpoint.bench.ts";
 import { runFixedNBench } from "../bench/fixed-n.ts";
 import { runGatesBench } from "../bench/gates.bench.ts";
 import { printResults } from "../bench/harness.ts";
@@ -15,7 +16,12 @@ const suites: Record<string, () => Promise<void> | void> = {
   gates: () => {
     process.stdout.write(`${runGatesBench()}\n`);
   },
-  eval: async () => printResults([...(await runEvalBench()), ...(await runRetryStormBench())]),
+  eval: async () =>
+    printResults([
+      ...(await runEvalBench()),
+      ...(await runCheckpointBench()),
+      ...(await runRetryStormBench()),
+    ]),
   action: async () => printResults(await runActionBench()),
   app: async () => printResults(await runAppBench()),
   "fixed-n": () => runFixedNBench(),

@@ -10,9 +10,14 @@ import { runCli } from "../src/cli/main.ts";
  * 2. classifies both (one is model-only, one mixes model + prompt + infra);
  * 3. evals the model-only migration (gpt-5.4 → gpt-5.5 on `agentic_coding`) base vs head on
  *    the built-in simulator, and prints the PR comment modelgate would post.
+ * The example suite is grown with generated coding cases (DEMO_EXTRA_CASES) so the sequential
+ * run has enough pairs to reach a decisive verdict, and stops as soon as it has one; the
+ * simulator runs at a fraction of its modelled latency (DEMO_TIME_SCALE) to keep the demo short.
  */
+const DEMO_EXTRA_CASES = 376;
+const DEMO_TIME_SCALE = "0.05";
 const work = mkdtempSync(join(tmpdir(), "modelgate-demo-"));
-const repo = makeExampleRepo(join(work, "acme-support")).dir;
+const repo = makeExampleRepo(join(work, "acme-support"), { extraCases: DEMO_EXTRA_CASES }).dir;
 // The demo never reaches a real provider, even when the shell has OPENAI_* set.
 const env = { ...process.env, OPENAI_BASE_URL: "", OPENAI_API_KEY: "" };
 const io = {
@@ -40,7 +45,17 @@ for (const branch of ["migrate-agentic-coding", "mixed"]) {
 
 const result = join(work, "result.json");
 const comment = join(work, "comment.md");
-const evalArgs = ["eval", "--repo", repo, "--base", "main", "--head", "migrate-agentic-coding"];
+const evalArgs = [
+  "eval",
+  "--repo",
+  repo,
+  "--base",
+  "main",
+  "--head",
+  "migrate-agentic-coding",
+  "--max-cases",
+  "400",
+];
 const files = [
   "--out",
   result,
@@ -48,6 +63,8 @@ const files = [
   comment,
   "--simulator-profile",
   join(EXAMPLE_ROOT, "simulator.yml"),
+  "--simulator-time-scale",
+  DEMO_TIME_SCALE,
 ];
 say(`$ modelgate ${evalArgs.join(" ")} --out result.json --markdown comment.md`);
 const started = Date.now();

@@ -25,6 +25,7 @@ import {
   readResult,
   runAction,
   startWorld,
+  stepCode,
   type World,
 } from "./support/action-harness.ts";
 import { type AppHarness, BASE_FILES, startAppHarness } from "./support/app-harness.ts";
@@ -77,7 +78,7 @@ describe("rollback rehearsal (dist/index.js)", () => {
     const live = await rolloutWorld();
     const { number, head } = openPull(live, "rollout-30", { [LLM]: llmAt(30) });
     const run = await runAction(live, { payload: pullRequestPayload(live, number) });
-    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.code, run.stdout + run.stderr).toBe(stepCode(run));
 
     // The eval: a share change selects the routes on the candidate instead of nothing.
     const result = readResult(run.outputs["result-file"]);
@@ -112,8 +113,10 @@ describe("rollback rehearsal (dist/index.js)", () => {
     const [check] = runs;
     expect(check?.status).toBe("completed");
     expect(check?.app).toBe("github-actions");
+    // Inconclusive follows the resolved gates.on_inconclusive (fail for a model change).
+    const blocks = rehearsal.verdict === "inconclusive" && rehearsal.gates_config?.on_inconclusive === "fail";
     const expected = { pass: "success", fail: "failure" } as Record<string, string>;
-    expect(check?.conclusion).toBe(expected[rehearsal.verdict] ?? "neutral");
+    expect(check?.conclusion).toBe(blocks ? "failure" : (expected[rehearsal.verdict] ?? "neutral"));
     const summary = check?.output.summary ?? "";
     expect(summary.startsWith(COMMENT_MARKERS.rehearsal)).toBe(true);
     expect(summary).not.toContain(COMMENT_MARKERS.eval);
@@ -154,7 +157,7 @@ describe("rollback rehearsal (dist/index.js)", () => {
       }),
     });
     const run = await runAction(live, { payload: pullRequestPayload(live, number) });
-    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.code, run.stdout + run.stderr).toBe(stepCode(run));
     expect(checkRunsOn(live, head)).toHaveLength(1);
     expect(checkRunsOn(live, head, REHEARSAL)).toHaveLength(0);
     expect(run.outputs["rollback-rehearsal"]).toBe("");
@@ -169,7 +172,7 @@ describe("rollback rehearsal (dist/index.js)", () => {
       payload: pullRequestPayload(live, off.number),
       inputs: { "rollback-rehearsal": "off" },
     });
-    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.code, run.stdout + run.stderr).toBe(stepCode(run));
     expect(readResult(run.outputs["result-file"]).verdict).not.toBe("skipped");
     expect(checkRunsOn(live, off.head, REHEARSAL)).toHaveLength(0);
     expect(run.outputs["rollback-rehearsal"]).toBe("");
@@ -180,7 +183,7 @@ describe("rollback rehearsal (dist/index.js)", () => {
       }),
     });
     const second = await runAction(live, { payload: pullRequestPayload(live, none.number) });
-    expect(second.code, second.stdout + second.stderr).toBe(0);
+    expect(second.code, second.stdout + second.stderr).toBe(stepCode(second));
     expect(checkRunsOn(live, none.head, REHEARSAL)).toHaveLength(0);
     expect(second.stdout).toContain("names no rollback model at models.rollback");
   });
@@ -226,9 +229,8 @@ describe("rollback rehearsal (dist/index.js)", () => {
       payload: pullRequestPayload(live, number),
       inputs: { "fail-on-gate": "true" },
     });
-    const result = readResult(run.outputs["result-file"]);
     // The step follows the eval alone.
-    expect(run.code, run.stdout + run.stderr).toBe(result.verdict === "fail" ? 1 : 0);
+    expect(run.code, run.stdout + run.stderr).toBe(stepCode(run));
     expect(run.outputs["rollback-rehearsal"]).toBe("fail");
     const [check] = checkRunsOn(live, head, REHEARSAL);
     expect(check?.conclusion).toBe("failure");

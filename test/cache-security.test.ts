@@ -34,8 +34,10 @@ import {
   readResult,
   runAction,
   startWorld,
+  stepCode,
   type World,
 } from "./support/action-harness.ts";
+import { expectedExit } from "./support/cli.ts";
 import { commitFiles, git, tempDir } from "./support/git.ts";
 import { EXAMPLE_PROFILE, exampleProfiles, startExampleSimulator } from "./support/simulator.ts";
 
@@ -134,7 +136,7 @@ async function forgedPullRequest(home: string): Promise<{ repo: string; port: nu
       ["--base", "main", "--head", "HEAD", "--cache-dir", forgedDir],
       loopback(healthy, home),
     );
-    expect(honest.code, honest.stderr).toBe(0);
+    expect(honest.code, honest.stderr).toBe(expectedExit(honest.result));
   } finally {
     await healthy.close();
   }
@@ -197,7 +199,7 @@ describe("a pull request cannot forge its own verdict through the attempt cache"
     const cacheDir = tempDir();
     const args = ["--base", "main", "--head", "migrate-agentic-coding", "--cache-dir", cacheDir];
     const first = await evalRun(repo, args, loopback(sim, home));
-    expect(first.code, first.stderr).toBe(0);
+    expect(first.code, first.stderr).toBe(expectedExit(first.result));
     const files = entries(cacheDir);
     expect(files.length).toBeGreaterThan(4);
     const [torn, wrongType, bare, hugeTokens] = files as [string, string, string, string];
@@ -210,7 +212,7 @@ describe("a pull request cannot forge its own verdict through the attempt cache"
     writeFileSync(hugeTokens, JSON.stringify({ ...other, completion_tokens: -5 }));
     const before = sim.stats.requests;
     const second = await evalRun(repo, args, loopback(sim, home));
-    expect(second.code, second.stderr).toBe(0);
+    expect(second.code, second.stderr).toBe(expectedExit(second.result));
     // Four attempts re-ran (plus pre-flight); everything else came from the cache.
     expect(sim.stats.requests - before).toBeGreaterThanOrEqual(4 + 1);
     const hits = (second.result?.base.cache_hits ?? 0) + (second.result?.head.cache_hits ?? 0);
@@ -232,7 +234,7 @@ describe("cached answers keep their provider, simulated flag and warnings", () =
     const builtin = [...args, "--simulator-profile", EXAMPLE_PROFILE, "--simulator-time-scale", "0"];
     const simEnv = { HOME: home, XDG_CACHE_HOME: join(home, "xdg") };
     const simulated = await evalRun(repo, builtin, simEnv);
-    expect(simulated.code, simulated.stderr).toBe(0);
+    expect(simulated.code, simulated.stderr).toBe(expectedExit(simulated.result));
     expect(simulated.result?.simulated).toBe(true);
     // The built-in simulator listens on a new port each run; its identity is its profile.
     const again = await evalRun(repo, builtin, simEnv);
@@ -241,7 +243,7 @@ describe("cached answers keep their provider, simulated flag and warnings", () =
 
     const real = await simulator();
     const run = await evalRun(repo, args, loopback(real, home));
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, run.stderr).toBe(expectedExit(run.result));
     expect(real.stats.requests).toBeGreaterThan(1);
     expect(run.result?.base.cache_hits).toBe(0);
     expect(run.result?.head.cache_hits).toBe(0);
@@ -321,7 +323,7 @@ describe("an unusable cache or result location is the user's mistake (exit 2, on
     const shard = join(tempDir(), "shard.json");
     const args = ["--base", "main", "--head", "migrate-agentic-coding", "--max-cases", "2"];
     const run = await evalRun(repo, args, loopback(sim, home));
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, run.stderr).toBe(expectedExit(run.result));
     writeFileSync(shard, JSON.stringify(run.result));
     let stderr = "";
     const code = await runCli(["merge", shard, "--out", "/proc/modelgate/merged.json"], {
@@ -402,7 +404,7 @@ describe("Action: attempt cache under RUNNER_TEMP", () => {
       });
     const firstWorkspace = newWorkspace();
     const first = await run(firstWorkspace);
-    expect(first.code, first.stdout).toBe(0);
+    expect(first.code, first.stdout).toBe(stepCode(first));
     expect(readResult(first.outputs["result-file"]).base.requests).toBeGreaterThan(0);
     expect(entries(join(runnerTemp, "modelgate-cache")).length).toBeGreaterThan(0);
     expect(readdirSync(firstWorkspace)).toEqual([]);
@@ -410,7 +412,7 @@ describe("Action: attempt cache under RUNNER_TEMP", () => {
     // A new job: a fresh checkout, the same RUNNER_TEMP content (what actions/cache restores).
     const before = world.sim.stats.byModel["gpt-5.4"];
     const second = await run(newWorkspace(), "synchronize");
-    expect(second.code, second.stdout).toBe(0);
+    expect(second.code, second.stdout).toBe(stepCode(second));
     const result = readResult(second.outputs["result-file"]);
     expect(result.base.requests).toBe(0);
     expect(result.base.cache_hits).toBeGreaterThan(0);

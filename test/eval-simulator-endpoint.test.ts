@@ -5,6 +5,7 @@ import { makeExampleRepo } from "../examples/make-example-repo.ts";
 import { runCli } from "../src/cli/main.ts";
 import type { EvalResult } from "../src/core/result.ts";
 import { type Simulator, startSimulator } from "../src/simulator/index.ts";
+import { expectedExit } from "./support/cli.ts";
 import { type FaultProvider, startFaultProvider } from "./support/fault-provider.ts";
 import { tempDir } from "./support/git.ts";
 import { exampleProfiles } from "./support/simulator.ts";
@@ -62,7 +63,7 @@ describe("eval against a modelgate simulator at OPENAI_BASE_URL", () => {
     servers.push(sim);
     const run = await evalAgainst(sim.url);
     expect(run.stderr).not.toMatch(/no API key|internal error/);
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, run.stderr).toBe(expectedExit(run.result));
     expect(run.result?.simulated).toBe(true);
     expect(run.result?.cases).toHaveLength(24);
     expect(run.markdown).toContain("**Simulated provider:**");
@@ -73,7 +74,7 @@ describe("eval against a modelgate simulator at OPENAI_BASE_URL", () => {
     const sim = await startSimulator({ profiles: await exampleProfiles(), timeScale: 0 });
     servers.push(sim);
     const run = await evalAgainst(sim.url, { OPENAI_API_KEY: "sk-dummy" });
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, run.stderr).toBe(expectedExit(run.result));
     expect(run.result?.simulated).toBe(true);
     expect(run.markdown).toContain("**Simulated provider:**");
   });

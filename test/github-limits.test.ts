@@ -22,6 +22,7 @@ import {
   pullRequestPayload,
   runAction,
   startWorld,
+  stepCode,
   type World,
 } from "./support/action-harness.ts";
 import { type AppHarness, CHECK, MODEL_CHANGE, OWNER, REPO, startAppHarness } from "./support/app-harness.ts";
@@ -52,7 +53,7 @@ describe("Action over the wire", () => {
       entry: ACTION_SOURCE,
       env: FAST,
     });
-    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.code, run.stdout + run.stderr).toBe(stepCode(run));
     expect(run.stdout).toContain("answered 403; retrying in 60 s (rate limit)");
     const files = world.emu.requests.filter((r) => r.path.endsWith(`/pulls/${number}/files`));
     expect(files.map((r) => r.status).slice(0, 2)).toEqual([403, 200]);
@@ -63,7 +64,7 @@ describe("Action over the wire", () => {
     world = await startWorld();
     const { number } = openPull(world, "migrate", migrateChange());
     const run = await runAction(world, { payload: pullRequestPayload(world, number), entry: ACTION_SOURCE });
-    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.code, run.stdout + run.stderr).toBe(stepCode(run));
     expect(world.emu.requests.length).toBeGreaterThan(5);
     expect(world.emu.requests.filter((r) => r.apiVersion !== GITHUB_API_VERSION)).toEqual([]);
   }, 60_000);
@@ -79,7 +80,7 @@ describe("Action over the wire", () => {
       { after: true },
     );
     const run = await runAction(world, { payload: pullRequestPayload(world, number), entry: ACTION_SOURCE });
-    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.code, run.stdout + run.stderr).toBe(stepCode(run));
     const comments = commentsOn(world, number);
     expect(comments).toHaveLength(1);
     expect(comments[0]?.body).toContain("modelgate");
@@ -92,7 +93,7 @@ describe("Action over the wire", () => {
     const { number, head } = openPull(world, "migrate", migrateChange());
     world.emu.failNext({ method: "POST", pathIncludes: "/check-runs" }, 502, 1, {}, { after: true });
     const run = await runAction(world, { payload: pullRequestPayload(world, number), entry: ACTION_SOURCE });
-    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.code, run.stdout + run.stderr).toBe(stepCode(run));
     const runs = checkRunsOn(world, head);
     expect(runs).toHaveLength(1);
     expect(runs[0]?.status).toBe("completed");
@@ -102,11 +103,13 @@ describe("Action over the wire", () => {
     world = await startWorld();
     const { number, head } = openPull(world, "migrate", migrateChange());
     const payload = pullRequestPayload(world, number);
-    expect((await runAction(world, { payload, entry: ACTION_SOURCE })).code).toBe(0);
+    const initial = await runAction(world, { payload, entry: ACTION_SOURCE });
+    expect(initial.code).toBe(stepCode(initial));
     const [first] = checkRunsOn(world, head);
     const firstId = first?.id;
     const before = world.emu.requests.length;
-    expect((await runAction(world, { payload, entry: ACTION_SOURCE })).code).toBe(0);
+    const rerun = await runAction(world, { payload, entry: ACTION_SOURCE });
+    expect(rerun.code).toBe(stepCode(rerun));
     const runs = checkRunsOn(world, head).sort((a, b) => a.id - b.id);
     expect(runs.map((r) => r.status)).toEqual(["completed", "completed"]);
     expect(runs[0]?.id).toBe(firstId);

@@ -462,3 +462,87 @@ describe("renderRunningComment", () => {
     expect(renderRunningComment({})).toContain("**modelgate: RUNNING**\n");
   });
 });
+
+describe("renderComment: sequential gates and inconclusive verdicts", () => {
+  const passedGate = {
+    name: "max_completion_rate_drop" as const,
+    status: "pass" as const,
+    value: 0,
+    threshold: 0.05,
+    ci95: [-0.03, 0.04] as [number, number],
+  };
+
+  it("says 'too small to decide' only for an undecided gate, never for one that passed", () => {
+    // A 300-case run whose completion gate passed, with a (rough) MDE above the threshold.
+    const result: EvalResult = {
+      ...smallResult(),
+      verdict: "pass",
+      min_detectable_effect: 0.08,
+      gates: [
+        { name: "max_error_rate", status: "pass", value: 0, threshold: 0.02, ci95: [0, 0.012] },
+        passedGate,
+      ],
+    };
+    expect(renderComment(result)).not.toContain("too small to decide");
+  });
+
+  it("shows the sequential stop: pairs judged of planned, why, and the requests saved", () => {
+    const result: EvalResult = {
+      ...smallResult(),
+      verdict: "pass",
+      gates: [passedGate],
+      sequential: {
+        mode: "sequential",
+        seed: "modelgate",
+        planned_pairs: 400,
+        pairs: 84,
+        stopped_early: true,
+        calls_saved: 632,
+      },
+    };
+    expect(renderComment(result)).toContain(
+      "stopped after 84 of 400 pairs: verdict settled; 632 requests saved",
+    );
+  });
+
+  it("for each undecided gate, how many more pairs would likely decide it", () => {
+    const result = smallResult();
+    const gates = result.gates.map((g) => (g.status === "inconclusive" ? { ...g, pairs_to_decide: 120 } : g));
+    const table = renderGatesTable({ ...result, gates });
+    expect(table).toContain("about 120 more pairs would likely decide it");
+    const never = renderGatesTable({
+      ...result,
+      gates: result.gates.map((g) => (g.status === "inconclusive" ? { ...g, pairs_to_decide: null } : g)),
+    });
+    expect(never).toContain("more pairs are unlikely to decide it");
+  });
+
+  it("says which check conclusion an inconclusive verdict gets, and why", () => {
+    const inconclusive: EvalResult = {
+      ...smallResult(),
+      verdict: "inconclusive",
+      gates: smallResult().gates.filter((g) => g.status === "inconclusive"),
+    };
+    const failing = renderComment({
+      ...inconclusive,
+      gates_config: {
+        max_error_rate: 0.02,
+        max_completion_rate_drop: 0.05,
+        min_cases: 20,
+        on_inconclusive: "fail",
+      },
+    });
+    expect(failing).toMatch(/inconclusive verdict is a \*\*failing\*\* check/);
+    expect(failing).toContain("`gates.on_inconclusive: fail`");
+    const neutral = renderComment({
+      ...inconclusive,
+      gates_config: {
+        max_error_rate: 0.02,
+        max_completion_rate_drop: 0.05,
+        min_cases: 20,
+        on_inconclusive: "neutral",
+      },
+    });
+    expect(neutral).toMatch(/inconclusive verdict is a neutral check/);
+  });
+});

@@ -1,5 +1,6 @@
 import * as core from "@actions/core";
 import { errorMessage, UserError } from "../core/errors.ts";
+import { resultBlocks } from "../core/inconclusive.ts";
 import { renderComment } from "../core/report/markdown.ts";
 import type { EvalResult } from "../core/result.ts";
 import type { Progress } from "../eval/evaluate.ts";
@@ -268,7 +269,8 @@ async function finish(
   core.info(
     `modelgate: verdict ${result.verdict}${result.partial ? ` (partial: ${result.partial_reason})` : ""}; base ${result.base.requests} requests / ${result.base.cache_hits} cached, head ${result.head.requests} / ${result.head.cache_hits}`,
   );
-  if (result.verdict !== "fail") return;
+  // Inconclusive blocks too when the policy resolves it to fail (a model change by default).
+  if (!resultBlocks(result)) return;
   if (options.sharded) {
     core.warning(
       `Shard ${settings.shard.index}/${settings.shard.count} fails a gate on its slice; the merge job decides.`,

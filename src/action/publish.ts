@@ -1,6 +1,7 @@
+import { checkConclusionOf } from "../core/inconclusive.ts";
 import { CHECK_NAMES, COMMENT_MARKERS } from "../core/protocol.ts";
 import { renderComment, renderRunningComment } from "../core/report/markdown.ts";
-import type { EvalResult, Verdict } from "../core/result.ts";
+import type { EvalResult } from "../core/result.ts";
 import { CHECK_OUTPUT_LIMIT, type CheckConclusion, upsertCheckRun } from "../github/check-runs.ts";
 import { type GitHub, httpStatus } from "../github/client.ts";
 import { findStickyComments, upsertStickyComment } from "../github/sticky-comment.ts";
@@ -82,7 +83,7 @@ export class Publisher {
       this.#writeComment(async () => body, quiet),
       this.#writeCheck({
         status: "completed",
-        conclusion: conclusionOf(result.verdict),
+        conclusion: checkConclusionOf(result),
         output: {
           title: `modelgate: ${result.verdict.toUpperCase()}${result.partial ? " (partial)" : ""}`,
           // Bytes, not characters: a Japanese report is 3 bytes a character.
@@ -216,19 +217,6 @@ export class Publisher {
       log.warning(writeFailure(`the ${name} check run`, error, "checks: write"));
       return undefined;
     }
-  }
-}
-
-function conclusionOf(verdict: Verdict): CheckConclusion {
-  switch (verdict) {
-    case "pass":
-      return "success";
-    case "fail":
-      return "failure";
-    case "inconclusive":
-      return "neutral";
-    case "skipped":
-      return "skipped";
   }
 }
 

@@ -1,4 +1,5 @@
 import { type Classification, classifyChange, compilePolicy } from "../core/classify/classify.ts";
+import { checkConclusionOf } from "../core/inconclusive.ts";
 import { type LlmDocument, parseLlmDocument, valueAt } from "../core/llm-config.ts";
 import { COMMENT_MARKERS, EVIDENCE_OPEN } from "../core/protocol.ts";
 import { escapeUntrusted, inlineCode, safeLink, truncate } from "../core/report/escape.ts";
@@ -289,13 +290,9 @@ export function rehearsalCheck(
   const summary = body.startsWith(COMMENT_MARKERS.eval)
     ? `${COMMENT_MARKERS.rehearsal}${body.slice(COMMENT_MARKERS.eval.length)}`
     : body;
-  return { conclusion: conclusionOf(outcome.result.verdict), title, summary };
-}
-
-function conclusionOf(verdict: EvalResult["verdict"]): CheckConclusion {
-  if (verdict === "pass") return "success";
-  if (verdict === "fail") return "failure";
-  return "neutral";
+  // Skipped reads as neutral here, as before: a rehearsal with nothing to run proves nothing.
+  const conclusion = checkConclusionOf(outcome.result);
+  return { conclusion: conclusion === "skipped" ? "neutral" : conclusion, title, summary };
 }
 
 function firstLine(error: unknown): string {

@@ -26,6 +26,10 @@ export function skippedSummary(message: string): string {
 
 /** The step's failure line: which gates failed, with the value and the threshold. */
 export function gateFailureMessage(result: EvalResult): string {
+  if (result.verdict === "inconclusive") {
+    const undecided = result.gates.filter((gate) => gate.status === "inconclusive").map((gate) => gate.name);
+    return `modelgate: INCONCLUSIVE, which fails this change (gates.on_inconclusive: fail, the default for a model change): ${undecided.length ? `gate${undecided.length > 1 ? "s" : ""} ${undecided.join(", ")} undecided` : "nothing could be judged"}; see the PR comment or the job summary.`;
+  }
   const failed = result.gates.filter((gate) => gate.status === "fail");
   if (failed.length === 0) {
     const unknown = result.warnings.find((w) => w.code === "unknown_model" && w.side === "head");

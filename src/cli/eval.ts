@@ -4,6 +4,7 @@ import { formatWarnings } from "../core/classify/format-warnings.ts";
 import { DEFAULT_CONFIG_PATH } from "../core/config/load.ts";
 import { endpointWarnings } from "../core/endpoint-warnings.ts";
 import { UserError } from "../core/errors.ts";
+import { resultBlocks } from "../core/inconclusive.ts";
 import { ownGet } from "../core/own.ts";
 import { renderComment } from "../core/report/markdown.ts";
 import type { EvalResult, Warning } from "../core/result.ts";
@@ -36,7 +37,8 @@ simulator ('modelgate simulate') needs no key, and its numbers are labelled simu
 Attempt cache: --cache-dir, else $XDG_CACHE_HOME/modelgate, else ~/.cache/modelgate; never a
 folder holding files the head commit tracks (a pull request could forge entries there).
 Output: the result file (--out, else stdout) and the PR comment body (--markdown); progress on stderr.
-Exit: 0 pass/inconclusive/skipped, 1 fail, 2 usage or config error.`;
+Exit: 0 pass/skipped or inconclusive with on_inconclusive neutral, 1 fail or inconclusive with
+on_inconclusive fail (the default for a model change), 2 usage or config error.`;
 
 /** How long after SIGTERM/SIGINT the process ends even if the run has not (the contract: within 5 s). */
 const FORCED_EXIT_MS = 4000;
@@ -181,7 +183,8 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
       `modelgate: verdict ${result.verdict}${result.partial ? ` (partial: ${result.partial_reason})` : ""}\n`,
     );
     if (controller.signal.aborted) return 130;
-    return result.verdict === "fail" ? 1 : 0;
+    // A verdict that blocks: fail, or inconclusive where the change's policy resolves it to fail.
+    return resultBlocks(result) ? 1 : 0;
   } catch (error) {
     progress.done();
     if (error instanceof ProviderUnavailable) {

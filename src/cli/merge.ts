@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { UserError } from "../core/errors.ts";
+import { resultBlocks } from "../core/inconclusive.ts";
 import { mergeResults, parseResultFile } from "../core/merge-results.ts";
 import { renderComment } from "../core/report/markdown.ts";
 import { resultJson, writeFileAtomic } from "../eval/result-file.ts";
@@ -13,7 +14,8 @@ concatenated (deduplicated by id) and KPIs, intervals and gates are computed aga
 them, with the gate thresholds the shards were judged by. Shards must agree on schema_version
 and gates; a missing shard makes the result partial.
 Output: the merged result file (--out) and the PR comment body (--markdown).
-Exit: 0 pass/inconclusive/skipped, 1 fail, 2 usage error or shards that do not fit together.`;
+Exit: 0 pass/skipped or inconclusive with on_inconclusive neutral, 1 fail or inconclusive with
+on_inconclusive fail, 2 usage error or shards that do not fit together.`;
 
 export async function mergeCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseCommandArgs(
@@ -61,5 +63,5 @@ export async function mergeCommand(argv: string[], io: CommandIo): Promise<numbe
       result.partial ? ` (partial: ${result.partial_reason})` : ""
     }\n`,
   );
-  return result.verdict === "fail" ? 1 : 0;
+  return resultBlocks(result) ? 1 : 0;
 }

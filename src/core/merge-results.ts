@@ -1,4 +1,4 @@
-import { buildResult } from "./build-result.ts";
+import { buildResult, type SequenceSummary } from "./build-result.ts";
 import { UserError } from "./errors.ts";
 import {
   type CaseResult,
@@ -8,6 +8,8 @@ import {
   type Verdict,
   type Warning,
 } from "./result.ts";
+import { sequenceOrder } from "./selection.ts";
+import { GateMonitor } from "./sequential/monitor.ts";
 
 /** One shard result and where it came from (a file name, for error messages). */
 export interface ShardInput {
@@ -18,7 +20,8 @@ export interface ShardInput {
 /**
  * docs/action.md#sharding: the results of `shard: i/n` runs as one result. Cases are concatenated
  * (deduplicated by id: the same shard given twice counts once), then KPIs, deltas and gates are
- * computed again over all cases with the thresholds the shards were judged by. Shards must
+ * computed again over all cases with the thresholds the shards were judged by: the merged pairs
+ * are replayed through one monitor in the order of the shared sequence. Shards must
  * agree on `schema_version` and `gates_config`; a missing shard makes the result partial.
  */
 export function mergeResults(shards: readonly ShardInput[]): EvalResult {
@@ -57,12 +60,15 @@ export function mergeResults(shards: readonly ShardInput[]): EvalResult {
     ? "fail"
     : undefined;
 
+  const sorted = [...cases.values()].sort((a, b) => compare(a.id, b.id));
+  const sequence = replaySequence(shards, sorted, gates);
   const merged = buildResult({
     selection: mergeSelections(shards.map((s) => s.result.selection)),
     warnings: [...warnings.values()],
     // Shards slice a sorted list of ids; sorted is also the one order every merge agrees on.
-    cases: [...cases.values()].sort((a, b) => compare(a.id, b.id)),
+    cases: sorted,
     gates,
+    ...sequence,
     stopped: stops.length ? { reason: stops.join("; ") } : undefined,
     forcedVerdict,
     simulated: shards.some((s) => s.result.simulated === true),
@@ -75,6 +81,41 @@ export function mergeResults(shards: readonly ShardInput[]): EvalResult {
     ...merged,
     ...(baseRef ? { base_ref: baseRef } : {}),
     ...(headRef ? { head_ref: headRef } : {}),
+  };
+}
+
+/**
+ * The merged pairs through one monitor, in the order of the sequence the shards share (their
+ * seed). Shards never stop early (they cannot see each other), so every pair they ran is
+ * judged; older files without a seed replay in ID order.
+ */
+function replaySequence(
+  shards: readonly ShardInput[],
+  cases: readonly CaseResult[],
+  gates: NonNullable<EvalResult["gates_config"]>,
+): { judged: ReturnType<GateMonitor["evaluate"]>; sequence?: SequenceSummary } {
+  const summaries = shards.flatMap((s) => (s.result.sequential ? [s.result.sequential] : []));
+  const seed = agreed(summaries.map((s) => s.seed));
+  const mode = gates.sequential === false ? "fixed" : gates.sequential ? "sequential" : undefined;
+  const byId = new Map(cases.map((c) => [c.id, c]));
+  const order = seed === undefined ? cases.map((c) => c.id) : sequenceOrder([...byId.keys()], seed);
+  const monitor = new GateMonitor(gates, { mode: mode ?? "fixed" });
+  for (const id of order) {
+    const c = byId.get(id);
+    if (c?.base && c.head) monitor.push({ id: c.id, route: c.route, base: c.base, head: c.head });
+  }
+  const judged = monitor.evaluate();
+  if (seed === undefined || mode === undefined) return { judged };
+  return {
+    judged,
+    sequence: {
+      mode,
+      seed,
+      planned_pairs: summaries.reduce((n, s) => n + s.planned_pairs, 0),
+      pairs: monitor.pairs,
+      stopped_early: false,
+      calls_saved: 0,
+    },
   };
 }
 

@@ -1,18 +1,21 @@
 import type OpenAI from "openai";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
-import { buildResult } from "../core/build-result.ts";
+import { buildResult, gatesConfigOf } from "../core/build-result.ts";
 import type { LocatedCase } from "../core/cases/schema.ts";
 import { renderTemplate } from "../core/cases/template.ts";
 import type { Classification } from "../core/classify/classify.ts";
 import type { Config } from "../core/config/schema.ts";
 import { coverageOf, coverageWarnings } from "../core/coverage.ts";
 import { UserError } from "../core/errors.ts";
+import { resolveOnInconclusive } from "../core/inconclusive.ts";
 import { priceOf } from "../core/pricing.ts";
 import type { CaseResult, CaseSideResult, EvalResult, Verdict, Warning } from "../core/result.ts";
-import { changedPathSet, resolveRoute, selectCases, shardOf } from "../core/selection.ts";
+import { changedPathSet, resolveRoute, selectCases, sequenceOrder, shardOf } from "../core/selection.ts";
+import { GateMonitor } from "../core/sequential/monitor.ts";
 import type { TreeSource } from "../core/source.ts";
 import type { AttemptCache } from "./cache.ts";
 import { type LoadedSide, loadSide, parseCases, parseCasesLeniently } from "./load-side.ts";
+import { PairSequence } from "./pair-sequence.ts";
 import { isOffered, listProviderModels, PreflightInterrupted } from "./preflight.ts";
 import type { RetryPolicy } from "./retry-policy.ts";
 import { type EvalTask, type RunTotals, runTasks, type Side } from "./runner.ts";
@@ -102,6 +105,18 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
       case_ids: shardOf(selection.case_ids, options.shard.index, options.shard.count),
     };
   }
+  // Cases run as pairs in the seeded sequence order (a sample is already its prefix; a shard
+  // runs its slice in the same order), so the judged pairs are always a prefix of the sequence.
+  selection = { ...selection, case_ids: sequenceOrder(selection.case_ids, config.evals.seed) };
+  const gatesConfig = gatesConfigOf({
+    ...config.gates,
+    sequential: config.evals.sequential,
+    on_inconclusive: resolveOnInconclusive(config.gates.on_inconclusive, options.classification.categories),
+  });
+  const mode = config.evals.sequential ? "sequential" : "fixed";
+  const monitor = new GateMonitor(gatesConfig, { mode });
+  let sequence: PairSequence | undefined;
+  let runnableTasks: readonly EvalTask[] = [];
   const byId = new Map(cases.map((c) => [c.case.id, c]));
   const selected = selection.case_ids
     .map((id) => byId.get(id))
@@ -121,7 +136,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
         ...(run.totals?.missingUsage ?? []).map((m) => ({ code: "missing_usage" as const, ...m })),
       ],
       cases: selected.map((c) => run.results?.get(c.case.id) ?? { id: c.case.id, route: c.case.route }),
-      gates: config.gates,
+      gates: gatesConfig,
+      ...(sequence ? { judged: monitor.evaluate(), sequence: sequenceSummary(sequence) } : {}),
+      checkpoint: run.checkpoint ?? false,
       stopped: run.stopped,
       forcedVerdict: run.forcedVerdict,
       // Cache hits carry the flag of the provider that answered them.
@@ -129,6 +146,18 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
       shard,
       coverage,
     });
+  /** Tasks never requested because the verdict settled: each would have sent at least one request. */
+  const sequenceSummary = (run: PairSequence): NonNullable<EvalResult["sequential"]> => {
+    const saved = run.stopping ? runnableTasks.filter((t) => !run.startedCases.has(t.testCase.id)).length : 0;
+    return {
+      mode,
+      seed: config.evals.seed,
+      planned_pairs: run.planned,
+      pairs: monitor.pairs,
+      stopped_early: saved > 0,
+      calls_saved: saved,
+    };
+  };
   if (selected.length === 0) return resultOf();
   const results = new Map<string, CaseResult>();
   let latestTotals: RunTotals | undefined;
@@ -156,7 +185,10 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   const cache = endpointSimulated && !options.simulated ? undefined : options.cache;
   const tasks: EvalTask[] = [];
   const skippedSides = new Set<Side>();
-  for (const located of selected) {
+  // Checked in file order, so the first mistake named is the first in the files; run in sequence order.
+  const position = new Map(selected.map((c, index) => [c.case.id, index]));
+  for (const located of cases.filter((c) => position.has(c.case.id))) {
+    let baseRenders = false;
     for (const [side, loaded] of [
       ["base", base],
       ["head", head],
@@ -183,6 +215,20 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
         continue;
       }
       const messages = renderMessages(located, prompts[side]);
+      if (side === "base" && messages) baseRenders = true;
+      if (!messages && side === "head" && baseRenders) {
+        // Fail closed: a case the base runs but the head cannot render (the PR removed its
+        // prompt file) is a head error in the pair, never a case quietly left out of the
+        // comparison. A prompt missing on both sides is a broken case, run on neither.
+        results.set(located.case.id, {
+          id: located.case.id,
+          route: located.case.route,
+          ...results.get(located.case.id),
+          head: headCannotRun(resolved.model, located.case.prompt),
+        });
+        warnings.push({ code: "case_one_side", id: located.case.id, side: "base" });
+        continue;
+      }
       if (!messages) {
         warnings.push({
           code: "case_one_side",
@@ -194,9 +240,20 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
       tasks.push({ side, testCase: located.case, route: located.case.route, resolved, messages });
     }
   }
+  tasks.sort((a, b) => (position.get(a.testCase.id) ?? 0) - (position.get(b.testCase.id) ?? 0));
   // An unknown model on the head side is a failing PR, found before anything is spent.
   if (skippedSides.has("head")) return resultOf({ forcedVerdict: "fail" });
   const runnable = skippedSides.has("base") ? tasks.filter((t) => t.side === "head") : tasks;
+  runnableTasks = runnable;
+  // The sequence: cases whose base runs and whose head runs or failed closed, in order.
+  const withBase = new Set(runnable.filter((t) => t.side === "base").map((t) => t.testCase.id));
+  const withHead = new Set(runnable.filter((t) => t.side === "head").map((t) => t.testCase.id));
+  const pairOrder = selected
+    .map((c) => c.case.id)
+    .filter((id) => withBase.has(id) && (withHead.has(id) || results.get(id)?.head !== undefined));
+  // A shard cannot see the other shards' pairs, and fixed-N mode judges once: neither stops early.
+  const pairs = new PairSequence(pairOrder, results, monitor, mode === "sequential" && !shard);
+  sequence = pairs;
   for (const model of new Set(runnable.map((t) => t.resolved.model))) {
     if (!priceOf(model, config.pricing)) warnings.push({ code: "missing_price", model });
   }
@@ -213,8 +270,10 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
     ...(cache ? { cache } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
+    mayStart: (task) => pairs.mayStart(task.testCase.id),
     onTaskDone: (task, side, totals) => {
       record(results, task, side);
+      pairs.advance();
       latestTotals = totals;
       done++;
       options.onProgress?.({
@@ -227,7 +286,14 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
       const now = Date.now();
       if (options.onCheckpoint && now - lastCheckpoint > CHECKPOINT_INTERVAL_MS) {
         lastCheckpoint = now;
-        options.onCheckpoint(resultOf({ results, totals, stopped: { reason: "run in progress" } }));
+        options.onCheckpoint(
+          resultOf({
+            results,
+            totals,
+            checkpoint: true,
+            stopped: { reason: "run in progress (deltas are computed when it ends)" },
+          }),
+        );
       }
     },
   });
@@ -239,6 +305,21 @@ interface RunState {
   totals?: RunTotals;
   stopped?: { reason: string; cap?: string } | undefined;
   forcedVerdict?: Verdict;
+  /** A checkpoint: cheap to build, without the bootstrap deltas. */
+  checkpoint?: boolean;
+}
+
+function headCannotRun(model: string, prompt: string | undefined): CaseSideResult {
+  return {
+    outcome: "error",
+    attempts: 0,
+    tokens: 0,
+    cost: 0,
+    model,
+    tool_calls: 0,
+    latencies_ms: [],
+    detail: `the head cannot run this case: its prompt ${prompt ?? "(none)"} is missing on the head`,
+  };
 }
 
 function record(results: Map<string, CaseResult>, task: EvalTask, side: CaseSideResult) {

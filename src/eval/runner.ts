@@ -75,6 +75,11 @@ export interface RunnerOptions {
   /** Retry budget and waits; server retries default to the client's `maxRetries`. */
   retry?: Partial<RetryPolicy>;
   onTaskDone?: (task: EvalTask, result: CaseSideResult, totals: RunTotals) => void;
+  /**
+   * Asked as each task reaches the front of the queue: false skips it unsent (no result, no
+   * request). A sequential eval says false once its verdict has settled.
+   */
+  mayStart?: (task: EvalTask) => boolean;
 }
 
 export interface RunTotals {
@@ -512,6 +517,7 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
       limit(async () => {
         try {
           if (stopped || options.signal?.aborted) return;
+          if (options.mayStart && !options.mayStart(task)) return;
           await runTask(task);
         } catch (error) {
           if (error instanceof RunStopped) {

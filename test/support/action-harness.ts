@@ -298,6 +298,18 @@ export function readResult(path: string | undefined): EvalResult {
   return JSON.parse(readFileSync(path, "utf8")) as EvalResult;
 }
 
+/**
+ * The exit code the eval alone gives the step: 1 for `fail`, or for `inconclusive` where the
+ * resolved `gates.on_inconclusive` is `fail` (a model change by default); else 0.
+ */
+export function stepCode(run: { outputs: Record<string, string> }): number {
+  const result = readResult(run.outputs["result-file"]);
+  const blocks =
+    result.verdict === "fail" ||
+    (result.verdict === "inconclusive" && result.gates_config?.on_inconclusive === "fail");
+  return blocks ? 1 : 0;
+}
+
 /** No stack trace ever reaches the user. */
 export function expectNoStack(text: string): void {
   expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);

@@ -1,6 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { runCli } from "../../src/cli/main.ts";
+import { resultBlocks } from "../../src/core/inconclusive.ts";
+import type { EvalResult } from "../../src/core/result.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -45,4 +47,13 @@ export interface CliOutcome {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+/**
+ * The exit code `modelgate eval`/`merge` gives a result: 1 when it blocks (fail, or inconclusive
+ * with a resolved `on_inconclusive: fail`, the default for a model change), else 0.
+ */
+export function expectedExit(result: EvalResult | undefined): number {
+  if (!result) throw new Error("no result file");
+  return resultBlocks(result) ? 1 : 0;
 }

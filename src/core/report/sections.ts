@@ -157,11 +157,17 @@ export function pairedCases(result: EvalResult): number {
   return result.cases.filter((c) => c.base !== undefined && c.head !== undefined).length;
 }
 
-/** Completion gates whose threshold is smaller than the change this run can detect. */
+/**
+ * Undecided completion gates whose threshold is smaller than the change this run can detect.
+ * A gate that passed or failed was decided, whatever the MDE (a rough fixed-N figure) says.
+ */
 function gatesTooSmallToDecide(result: EvalResult): GateResult[] {
   const mde = result.min_detectable_effect;
   return result.gates.filter(
-    (gate) => GATES[gate.name].completion && (!isFiniteNumber(mde) || mde > gate.threshold),
+    (gate) =>
+      gate.status === "inconclusive" &&
+      GATES[gate.name].completion &&
+      (!isFiniteNumber(mde) || mde > gate.threshold),
   );
 }
 
@@ -182,10 +188,37 @@ export function sampleSentence(result: EvalResult): string {
     return `${sentence} **This run is too small to decide ${thresholds.join(", ")}**: such a gate stays inconclusive until more cases run.`;
   }
   const tooSmall = result.warnings.find((w) => w.code === "too_small");
-  if (tooSmall?.code === "too_small") {
+  if (tooSmall?.code === "too_small" && result.gates.some((gate) => gate.status === "inconclusive")) {
     return `${sentence} **This run is too small to decide a gate:** ${escapeUntrusted(truncate(tooSmall.message, REASON_MAX))}`;
   }
   return sentence;
+}
+
+/**
+ * How far the pair sequence ran: where it stopped and what that saved, or that every planned
+ * pair was judged. Nothing for results written before the sequence existed.
+ */
+export function sequenceSentence(result: EvalResult): string {
+  const sequence = result.sequential;
+  if (!sequence) return "";
+  const of = `${formatCount(sequence.pairs)} of ${plural(sequence.planned_pairs, "pair")}`;
+  if (sequence.stopped_early) {
+    return `**Sequence:** stopped after ${of}: verdict settled; ${plural(sequence.calls_saved, "request")} saved.`;
+  }
+  const how =
+    sequence.mode === "fixed"
+      ? "fixed-N mode (`evals.sequential: false`) judges once, after every pair"
+      : "judged after every pair; the verdict did not settle earlier";
+  return `**Sequence:** ${of} judged; ${how}.`;
+}
+
+/** What an inconclusive verdict means for the PR: the check conclusion and the policy behind it. */
+export function inconclusiveSentence(result: EvalResult): string {
+  if (result.verdict !== "inconclusive") return "";
+  if (result.gates_config?.on_inconclusive === "fail") {
+    return "An inconclusive verdict is a **failing** check here (`gates.on_inconclusive: fail`, the default when the change includes a model change): the eval could not show the change is safe.";
+  }
+  return "An inconclusive verdict is a neutral check here (`gates.on_inconclusive: neutral`, the default when the change includes no model change); branch protection does not block on it.";
 }
 
 /** Marker, optional title, verdict line, verdict sentence, banners and the sample sentence. */
@@ -197,10 +230,11 @@ export function renderHeadline(result: EvalResult, marker: string, options: Head
     .join("\n");
   return [
     top,
-    verdictSentence(result),
+    [verdictSentence(result), inconclusiveSentence(result)].filter((s) => s !== "").join(" "),
     partialBanner(result),
     simulatedNotice(result),
     sampleSentence(result),
+    sequenceSentence(result),
   ]
     .filter((block) => block !== "")
     .join("\n\n");
@@ -253,6 +287,19 @@ function statusWord(status: string): string {
   return escapeUntrusted(status);
 }
 
+/** The reason, and for an undecided gate how many more pairs of the sequence would likely decide it. */
+function gateNote(gate: GateResult): string {
+  const parts = gate.reason ? [escapeUntrusted(truncate(gate.reason, REASON_MAX))] : [];
+  if (gate.status === "inconclusive" && gate.pairs_to_decide !== undefined) {
+    parts.push(
+      gate.pairs_to_decide === null
+        ? "more pairs are unlikely to decide it"
+        : `about ${formatCount(gate.pairs_to_decide)} more pairs would likely decide it`,
+    );
+  }
+  return parts.join("; ");
+}
+
 function gateRow(gate: GateResult): string {
   const { unit } = GATES[gate.name];
   return tableRow([
@@ -261,7 +308,7 @@ function gateRow(gate: GateResult): string {
     markdownSafe(formatValue(gate.value, unit)),
     markdownSafe(formatValue(gate.threshold, unit)),
     markdownSafe(formatInterval(gate.ci95, unit, false)),
-    gate.reason ? escapeUntrusted(truncate(gate.reason, REASON_MAX)) : "",
+    gateNote(gate),
   ]);
 }
 
@@ -336,7 +383,10 @@ function casesRunLine(result: EvalResult): string {
   const sampled = ran < selection.selected && selection.sample_seed;
   const seed = sampled ? `, sampled with seed ${inlineCode(selection.sample_seed ?? "", { max: 60 })}` : "";
   const scope = selection.all ? " (full suite requested)" : "";
-  return `- **Cases run:** ${formatCount(ran)} of ${formatCount(selection.selected)} selected${seed}${scope}.`;
+  const stopped = result.sequential?.stopped_early
+    ? `; ${formatCount(result.cases.filter((c) => c.base || c.head).length)} started before the verdict settled`
+    : "";
+  return `- **Cases run:** ${formatCount(ran)} of ${formatCount(selection.selected)} selected${seed}${scope}${stopped}.`;
 }
 
 function requestsLine(result: EvalResult): string {
