@@ -1,7 +1,7 @@
 /**
  * Anytime-valid one-sided tests for the mean of observations in [0, 1], by betting
  * (Waudby-Smith & Ramdas 2024, "Estimating means of bounded random variables by betting", JRSS-B;
- * the adaptive bet is their aGRAPA).
+ * the adaptive bet is their GRAPA, exact on the few values gate observations take).
  *
  * To show "the mean is above m" we start with capital 1 and, before each observation Y, stake a
  * fraction λ ≥ 0 chosen from the past only: capital × (1 + λ(Y − m)). If the mean were at most m,
@@ -19,40 +19,73 @@ export type Direction = "above" | "below";
  */
 const MAX_STAKE_SHARE = 0.8;
 
-/** Running moments the bets are computed from: strictly the past, never the observation bet on. */
+/**
+ * What the bets are computed from: how often each value has been seen, strictly in the past
+ * (never the observation bet on). Gate observations take two or three values ({0, 1} for errors,
+ * {0, ½, 1} for paired completion), so the histogram is tiny. A small prior at 0 and at 1 keeps
+ * the first bets from going all in on one early value; measured against half an observation
+ * each (Krichevsky–Trofimov), a tenth decides identical outcomes in ~100 pairs instead of ~110.
+ */
+const PRIOR_WEIGHT = 0.1;
+
 export class RunningMoments {
   n = 0;
+  readonly #values: number[] = [0, 1];
+  readonly #counts: number[] = [PRIOR_WEIGHT, PRIOR_WEIGHT];
   #sum = 0;
-  /**
-   * Σ (Yᵢ − mean before i)², plus a prior of 1/4 (the largest variance in [0, 1]) with weight 1,
-   * so the first bets are cautious until the data says the variance is small.
-   */
-  #squares = 0.25;
 
   get mean(): number {
     return this.n === 0 ? 0.5 : this.#sum / this.n;
   }
 
-  get variance(): number {
-    return this.#squares / (this.n + 1);
+  /** Distinct values seen (with the prior's) and their weights. */
+  get histogram(): { values: readonly number[]; counts: readonly number[] } {
+    return { values: this.#values, counts: this.#counts };
   }
 
   add(y: number): void {
-    const before = this.mean;
-    this.#squares += (y - before) * (y - before);
+    const at = this.#values.indexOf(y);
+    if (at >= 0) this.#counts[at] = (this.#counts[at] ?? 0) + 1;
+    else {
+      this.#values.push(y);
+      this.#counts.push(1);
+    }
     this.#sum += y;
     this.n++;
   }
 }
 
-/** The aGRAPA stake for testing against `boundary` in `direction`, clipped to [0, cap]. */
+/**
+ * The stake for testing against `boundary` in `direction`: the growth-optimal (Kelly) fraction
+ * for the values seen so far — GRAPA, Waudby-Smith & Ramdas 2024 — found by bisection on the
+ * derivative of Σ wᵢ log(1 + λ gᵢ), which is concave; clipped to [0, cap]. On skewed binary data
+ * (a 16 % error rate against a 2 % limit) it bets several times what the variance-based
+ * approximation (aGRAPA) does, and shows the breach in about half the pairs.
+ */
 export function stake(moments: RunningMoments, boundary: number, direction: Direction): number {
   if (moments.n === 0) return 0;
-  const edge = direction === "above" ? moments.mean - boundary : boundary - moments.mean;
-  if (edge <= 0) return 0;
+  const { values, counts } = moments.histogram;
+  const gains = values.map((y) => (direction === "above" ? y - boundary : boundary - y));
+  const slope = (lambda: number) => {
+    let total = 0;
+    for (let i = 0; i < gains.length; i++) {
+      const gain = gains[i] ?? 0;
+      total += ((counts[i] ?? 0) * gain) / (1 + lambda * gain);
+    }
+    return total;
+  };
+  if (!(slope(0) > 0)) return 0;
   const worstLoss = direction === "above" ? boundary : 1 - boundary;
-  const cap = worstLoss > 0 ? MAX_STAKE_SHARE / worstLoss : Number.POSITIVE_INFINITY;
-  return Math.min(edge / (moments.variance + edge * edge), cap);
+  const cap = worstLoss > 0 ? MAX_STAKE_SHARE / worstLoss : 1e6;
+  if (slope(cap) >= 0) return cap;
+  let low = 0;
+  let high = cap;
+  for (let i = 0; i < 30; i++) {
+    const mid = (low + high) / 2;
+    if (slope(mid) > 0) low = mid;
+    else high = mid;
+  }
+  return low;
 }
 
 /**
@@ -95,9 +128,18 @@ export class BettingTest {
   observationsToShow(moments: RunningMoments): number | null {
     if (this.shown) return 0;
     const lambda = stake(moments, this.boundary, this.direction);
-    const edge = this.direction === "above" ? moments.mean - this.boundary : this.boundary - moments.mean;
-    // Second-order expansion of E log(1 + λ(Y − m)).
-    const growth = lambda * edge - (lambda * lambda * (moments.variance + edge * edge)) / 2;
+    if (lambda <= 0) return null;
+    // Expected log-growth per observation if the values keep their observed frequencies.
+    const { values, counts } = moments.histogram;
+    let weight = 0;
+    let growth = 0;
+    for (let i = 0; i < values.length; i++) {
+      const y = values[i] ?? 0;
+      const gain = this.direction === "above" ? y - this.boundary : this.boundary - y;
+      growth += (counts[i] ?? 0) * Math.log1p(lambda * gain);
+      weight += counts[i] ?? 0;
+    }
+    growth /= weight;
     if (!(growth > 0)) return null;
     const remaining = Math.ceil((this.threshold - this.logCapital) / growth);
     return remaining > 1_000_000 ? null : Math.max(1, remaining);
