@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { combineVerdict, computeDeltas, computeRouteKpis, evaluateGates } from "../src/core/gates.ts";
+import {
+  combineVerdict,
+  computeDeltas,
+  computeRouteKpis,
+  evaluateGates,
+  pairedCases,
+} from "../src/core/gates.ts";
 import {
   type CaseResult,
   type CaseSideResult,
@@ -7,6 +13,7 @@ import {
   KPI_NAMES,
   type Outcome,
 } from "../src/core/result.ts";
+import { ascending, pairedBootstrapInterval, quantileSorted, seededRandom } from "../src/core/stats.ts";
 
 const gatesConfig: GatesConfig = {
   max_error_rate: 0.02,
@@ -304,5 +311,44 @@ describe("computeRouteKpis", () => {
     expect(routes.agentic_coding?.head.kpis.completion_rate).toBe(0.25);
     expect(routes.general_qna?.base.kpis.completion_rate).toBe(0);
     expect(routes.general_qna?.head.kpis.error_rate).toBeCloseTo(1 / 3, 12);
+  });
+});
+
+describe("latency quantile bootstrap", () => {
+  it("gives exactly the interval of the re-sorting paired bootstrap, with the same draws", () => {
+    const random = seededRandom("latency-test");
+    const cases: CaseResult[] = rows(60, "pass", "pass").map((c) => ({
+      ...c,
+      base: side("pass", {
+        latencies_ms: Array.from({ length: 1 + Math.floor(random() * 3) }, () => Math.round(random() * 900)),
+      }),
+      head: side("pass", {
+        latencies_ms: Array.from({ length: Math.floor(random() * 3) }, () => Math.round(random() * 1200)),
+      }),
+    }));
+    const pairs = pairedCases(cases);
+    const pooled = (sides: CaseSideResult[], q: number) =>
+      quantileSorted(ascending(sides.flatMap((s) => s.latencies_ms)), q);
+    for (const [kpi, q] of [
+      ["latency_p50_ms", 0.5],
+      ["latency_p95_ms", 0.95],
+    ] as const) {
+      const expected = pairedBootstrapInterval(
+        pairs,
+        (sample) => {
+          const b = pooled(
+            sample.map((p) => p.base),
+            q,
+          );
+          const h = pooled(
+            sample.map((p) => p.head),
+            q,
+          );
+          return b === null || h === null ? null : h - b;
+        },
+        { seed: `modelgate:${kpi}` },
+      );
+      expect(computeDeltas(cases)[kpi]?.ci95, kpi).toEqual(expected);
+    }
   });
 });

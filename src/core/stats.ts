@@ -361,7 +361,7 @@ export const DEFAULT_BOOTSTRAP_SEED = "modelgate";
  * Below this share of resamples with a defined statistic (e.g. a side with no completed case
  * drawn), the percentile interval would describe only the lucky resamples: report none.
  */
-const MIN_DEFINED_RESAMPLE_SHARE = 0.95;
+export const MIN_DEFINED_RESAMPLE_SHARE = 0.95;
 
 /**
  * Percentile bootstrap over cases: each resample draws n cases with replacement, both sides
