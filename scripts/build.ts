@@ -83,6 +83,9 @@ const result = await build({
   metafile: true,
   logLevel: "warning",
   plugins: [zodEnglishOnly, undiciViaNodeFetch],
+  // jsonc-parser's `main` is a UMD build whose require("./impl/…") calls a bundler cannot follow
+  // (the bundle failed at run time); its ES module build bundles cleanly.
+  alias: { "jsonc-parser": "jsonc-parser/lib/esm/main.js" },
   // Some CommonJS dependencies call require(); give the ESM bundle one.
   banner: {
     js: "import { createRequire as __modelgateRequire } from 'node:module'; const require = __modelgateRequire(import.meta.url);",
