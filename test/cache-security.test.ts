@@ -196,6 +196,17 @@ describe("a pull request cannot forge its own verdict through the attempt cache"
     const home = tempDir();
     const sim = await simulator();
     const repo = makeExampleRepo(tempDir()).dir;
+    // Fixed-N: both runs look up every case, so all four damaged entries are read (a sequence
+    // may settle before reaching one of them).
+    const policyPath = join(repo, ".github/modelgate.yml");
+    const policy = readFileSync(policyPath, "utf8").replace(
+      "  max_cases: 200\n",
+      "  max_cases: 200\n  sequential: false\n",
+    );
+    commitFiles(repo, { ".github/modelgate.yml": policy }, "fixed-N evals");
+    git(repo, "checkout", "--quiet", "migrate-agentic-coding");
+    commitFiles(repo, { ".github/modelgate.yml": policy }, "fixed-N evals");
+    git(repo, "checkout", "--quiet", "main");
     const cacheDir = tempDir();
     const args = ["--base", "main", "--head", "migrate-agentic-coding", "--cache-dir", cacheDir];
     const first = await evalRun(repo, args, loopback(sim, home));
@@ -229,6 +240,17 @@ describe("cached answers keep their provider, simulated flag and warnings", () =
   it("a simulator run does not answer for a real provider sharing the cache folder", async () => {
     const home = tempDir();
     const repo = makeExampleRepo(tempDir()).dir;
+    // Fixed-N: both runs look up every case, so all four damaged entries are read (a sequence
+    // may settle before reaching one of them).
+    const policyPath = join(repo, ".github/modelgate.yml");
+    const policy = readFileSync(policyPath, "utf8").replace(
+      "  max_cases: 200\n",
+      "  max_cases: 200\n  sequential: false\n",
+    );
+    commitFiles(repo, { ".github/modelgate.yml": policy }, "fixed-N evals");
+    git(repo, "checkout", "--quiet", "migrate-agentic-coding");
+    commitFiles(repo, { ".github/modelgate.yml": policy }, "fixed-N evals");
+    git(repo, "checkout", "--quiet", "main");
     const cacheDir = tempDir();
     const args = ["--base", "main", "--head", "migrate-agentic-coding", "--cache-dir", cacheDir];
     const builtin = [...args, "--simulator-profile", EXAMPLE_PROFILE, "--simulator-time-scale", "0"];
@@ -266,6 +288,17 @@ describe("cached answers keep their provider, simulated flag and warnings", () =
     const home = tempDir();
     const sim = await simulator({ models: { "gpt-5.5": { serve_as: { model: "gpt-5.4", rate: 1 } } } });
     const repo = makeExampleRepo(tempDir()).dir;
+    // Fixed-N: both runs look up every case, so all four damaged entries are read (a sequence
+    // may settle before reaching one of them).
+    const policyPath = join(repo, ".github/modelgate.yml");
+    const policy = readFileSync(policyPath, "utf8").replace(
+      "  max_cases: 200\n",
+      "  max_cases: 200\n  sequential: false\n",
+    );
+    commitFiles(repo, { ".github/modelgate.yml": policy }, "fixed-N evals");
+    git(repo, "checkout", "--quiet", "migrate-agentic-coding");
+    commitFiles(repo, { ".github/modelgate.yml": policy }, "fixed-N evals");
+    git(repo, "checkout", "--quiet", "main");
     const cacheDir = tempDir();
     const args = ["--base", "main", "--head", "migrate-agentic-coding", "--cache-dir", cacheDir];
     const mismatch = {
