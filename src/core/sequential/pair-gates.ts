@@ -69,41 +69,36 @@ function remaining(n: number, minPairs: number, ...estimates: Array<number | nul
 }
 
 /**
- * Head error rate. Fails when shown above `max_error_rate` (a breach beyond noise); passes when
- * shown below the coarse eval ceiling `eval_max_error_rate`. The fine 2 % is proven in production.
+ * What the two betting gates share: observations in [0, 1], a fail test and a pass test against
+ * their boundaries, the optional grid sequence for the reported interval, and the decision.
  */
-export class ErrorRateGate implements SequentialGate {
-  readonly name = "max_error_rate" as const;
-  readonly minPairs: number;
-  readonly #moments = new RunningMoments();
+class BettingGate {
+  readonly moments = new RunningMoments();
   readonly #fail: BettingTest;
   readonly #pass: BettingTest;
   readonly #sequence: BettingConfidenceSequence | undefined;
   readonly #decision = new Decision();
-  #errors = 0;
+  readonly #minPairs: number;
 
-  readonly limit: number;
-  readonly ceiling: number;
-
-  constructor(limit: number, ceiling: number, options: SequentialGateOptions) {
-    this.limit = limit;
-    this.ceiling = ceiling;
-    this.minPairs = Math.max(options.minPairs, GATE_MIN_PAIRS.max_error_rate);
-    this.#fail = new BettingTest(limit, "above", options.alphaFail);
-    this.#pass = new BettingTest(ceiling, "below", options.alphaPass);
-    this.#sequence = options.intervals
-      ? new BettingConfidenceSequence(options.alphaFail, options.alphaPass, [limit, ceiling], 0.001)
-      : undefined;
+  constructor(
+    fail: BettingTest,
+    pass: BettingTest,
+    sequence: BettingConfidenceSequence | undefined,
+    minPairs: number,
+  ) {
+    this.#fail = fail;
+    this.#pass = pass;
+    this.#sequence = sequence;
+    this.#minPairs = minPairs;
   }
 
-  push(pair: PairedCase): void {
-    const y = pair.head.outcome === "error" ? 1 : 0;
-    this.#errors += y;
-    this.#fail.observe(y, this.#moments);
-    this.#pass.observe(y, this.#moments);
-    this.#sequence?.observe(y, this.#moments);
-    this.#moments.add(y);
-    this.#decision.settle(this.#moments.n, this.minPairs, this.#fail.shown, this.#pass.shown);
+  /** One observation; `passAllowed` false keeps the gate from passing whatever its test shows. */
+  observe(y: number, passAllowed = true): void {
+    this.#fail.observe(y, this.moments);
+    this.#pass.observe(y, this.moments);
+    this.#sequence?.observe(y, this.moments);
+    this.moments.add(y);
+    this.#decision.settle(this.moments.n, this.#minPairs, this.#fail.shown, this.#pass.shown && passAllowed);
   }
 
   get decision() {
@@ -113,33 +108,89 @@ export class ErrorRateGate implements SequentialGate {
     return this.#decision.at;
   }
 
+  failLikelyIn(): number | null {
+    return this.#fail.observationsToShow(this.moments);
+  }
+
   pairsToDecide(): number | null {
     if (this.decision) return 0;
-    const n = this.#moments.n;
     return remaining(
-      n,
-      this.minPairs,
-      this.#fail.observationsToShow(this.#moments),
-      this.#pass.observationsToShow(this.#moments),
+      this.moments.n,
+      this.#minPairs,
+      this.#fail.observationsToShow(this.moments),
+      this.#pass.observationsToShow(this.moments),
     );
   }
 
-  result(): GateResult {
-    const n = this.#moments.n;
+  /** The interval on the observation scale, null before any observation or without intervals. */
+  interval(): [number, number] | null {
+    return this.#sequence && this.moments.n > 0 ? this.#sequence.interval() : null;
+  }
+
+  result(name: GateName, value: number | null, threshold: number, ci95: [number, number] | null): GateResult {
     return {
-      name: this.name,
+      name,
       status: statusOf(this.#decision),
-      value: n === 0 ? null : this.#errors / n,
-      threshold: this.limit,
-      ci95: this.#sequence && n > 0 ? this.#sequence.interval() : null,
-      min_pairs: this.minPairs,
+      value,
+      threshold,
+      ci95,
+      min_pairs: this.#minPairs,
       ...(this.#decision.at !== undefined ? { decided_at: this.#decision.at } : {}),
     };
+  }
+}
+
+/**
+ * Head error rate. Fails when shown above `max_error_rate` (a breach beyond noise); passes when
+ * shown below the coarse eval ceiling `eval_max_error_rate`. The fine 2 % is proven in production.
+ */
+export class ErrorRateGate implements SequentialGate {
+  readonly name = "max_error_rate" as const;
+  readonly minPairs: number;
+  readonly limit: number;
+  readonly ceiling: number;
+  readonly #gate: BettingGate;
+  #errors = 0;
+
+  constructor(limit: number, ceiling: number, options: SequentialGateOptions) {
+    this.limit = limit;
+    this.ceiling = ceiling;
+    this.minPairs = Math.max(options.minPairs, GATE_MIN_PAIRS.max_error_rate);
+    this.#gate = new BettingGate(
+      new BettingTest(limit, "above", options.alphaFail),
+      new BettingTest(ceiling, "below", options.alphaPass),
+      options.intervals
+        ? new BettingConfidenceSequence(options.alphaFail, options.alphaPass, [limit, ceiling], 0.001)
+        : undefined,
+      this.minPairs,
+    );
+  }
+
+  push(pair: PairedCase): void {
+    const y = pair.head.outcome === "error" ? 1 : 0;
+    this.#errors += y;
+    this.#gate.observe(y);
+  }
+
+  get decision() {
+    return this.#gate.decision;
+  }
+  get decidedAt() {
+    return this.#gate.decidedAt;
+  }
+
+  pairsToDecide(): number | null {
+    return this.#gate.pairsToDecide();
+  }
+
+  result(): GateResult {
+    const n = this.#gate.moments.n;
+    return this.#gate.result(this.name, n === 0 ? null : this.#errors / n, this.limit, this.#gate.interval());
   }
 
   /** Plain words for an open gate. */
   openReason(): string {
-    const n = this.#moments.n;
+    const n = this.#gate.moments.n;
     if (n === 0) return "no judged pairs, so no head error rate";
     if (n < this.minPairs) return `only ${n} judged pairs; this gate decides from ${this.minPairs}`;
     return `head error rate ${pct(this.#errors / n)} over ${n} pairs: not yet shown above the ${pct(this.limit)} limit, nor below the eval's ${pct(this.ceiling)} ceiling`;
@@ -153,26 +204,24 @@ export class ErrorRateGate implements SequentialGate {
 export class CompletionDropGate implements SequentialGate {
   readonly name = "max_completion_rate_drop" as const;
   readonly minPairs: number;
-  readonly #moments = new RunningMoments();
-  readonly #fail: BettingTest;
-  readonly #pass: BettingTest;
-  readonly #sequence: BettingConfidenceSequence | undefined;
-  readonly #decision = new Decision();
+  readonly limit: number;
+  readonly #gate: BettingGate;
   #baseCompleted = 0;
   #headCompleted = 0;
-
-  readonly limit: number;
 
   constructor(limit: number, options: SequentialGateOptions) {
     this.limit = limit;
     this.minPairs = Math.max(options.minPairs, GATE_MIN_PAIRS.max_completion_rate_drop);
     // head − base ≥ −limit  ⇔  (head − base + 1)/2 ≥ (1 − limit)/2
     const boundary = (1 - limit) / 2;
-    this.#pass = new BettingTest(boundary, "above", options.alphaPass);
-    this.#fail = new BettingTest(boundary, "below", options.alphaFail);
-    this.#sequence = options.intervals
-      ? new BettingConfidenceSequence(options.alphaPass, options.alphaFail, [boundary])
-      : undefined;
+    this.#gate = new BettingGate(
+      new BettingTest(boundary, "below", options.alphaFail),
+      new BettingTest(boundary, "above", options.alphaPass),
+      options.intervals
+        ? new BettingConfidenceSequence(options.alphaPass, options.alphaFail, [boundary])
+        : undefined,
+      this.minPairs,
+    );
   }
 
   push(pair: PairedCase): void {
@@ -180,62 +229,38 @@ export class CompletionDropGate implements SequentialGate {
     const head = pair.head.outcome === "pass" ? 1 : 0;
     this.#baseCompleted += base;
     this.#headCompleted += head;
-    const y = (head - base + 1) / 2;
-    this.#fail.observe(y, this.#moments);
-    this.#pass.observe(y, this.#moments);
-    this.#sequence?.observe(y, this.#moments);
-    this.#moments.add(y);
     // A head that completed nothing cannot pass, even against a base that completed nothing:
     // "as good as a suite nobody completes" says nothing about the migration.
-    this.#decision.settle(
-      this.#moments.n,
-      this.minPairs,
-      this.#fail.shown,
-      this.#pass.shown && this.#headCompleted > 0,
-    );
+    this.#gate.observe((head - base + 1) / 2, this.#headCompleted > 0);
   }
 
   get decision() {
-    return this.#decision.status;
+    return this.#gate.decision;
   }
   get decidedAt() {
-    return this.#decision.at;
+    return this.#gate.decidedAt;
   }
 
   pairsToDecide(): number | null {
-    if (this.decision) return 0;
-    if (
-      this.#moments.n > 0 &&
-      this.#headCompleted === 0 &&
-      this.#fail.observationsToShow(this.#moments) === null
-    ) {
+    if (this.#gate.moments.n > 0 && this.#headCompleted === 0 && this.#gate.failLikelyIn() === null)
       return null;
-    }
-    return remaining(
-      this.#moments.n,
-      this.minPairs,
-      this.#fail.observationsToShow(this.#moments),
-      this.#pass.observationsToShow(this.#moments),
-    );
+    return this.#gate.pairsToDecide();
   }
 
   result(): GateResult {
-    const n = this.#moments.n;
+    const n = this.#gate.moments.n;
     // drop = base − head = 1 − 2y
-    const interval = this.#sequence && n > 0 ? this.#sequence.interval() : null;
-    return {
-      name: this.name,
-      status: statusOf(this.#decision),
-      value: n === 0 ? null : negateZero((this.#baseCompleted - this.#headCompleted) / n),
-      threshold: this.limit,
-      ci95: interval ? [negateZero(1 - 2 * interval[1]), negateZero(1 - 2 * interval[0])] : null,
-      min_pairs: this.minPairs,
-      ...(this.#decision.at !== undefined ? { decided_at: this.#decision.at } : {}),
-    };
+    const interval = this.#gate.interval();
+    return this.#gate.result(
+      this.name,
+      n === 0 ? null : negateZero((this.#baseCompleted - this.#headCompleted) / n),
+      this.limit,
+      interval ? [negateZero(1 - 2 * interval[1]), negateZero(1 - 2 * interval[0])] : null,
+    );
   }
 
   openReason(): string {
-    const n = this.#moments.n;
+    const n = this.#gate.moments.n;
     if (n === 0) return "no judged pairs, so no completion-rate change";
     if (n < this.minPairs) return `only ${n} judged pairs; this gate decides from ${this.minPairs}`;
     if (this.#headCompleted === 0) {
