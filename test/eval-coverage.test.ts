@@ -3,9 +3,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeExampleRepo } from "../examples/make-example-repo.ts";
 import { runCli } from "../src/cli/main.ts";
-import type { EvalResult } from "../src/core/result.ts";
 import type { Simulator } from "../src/simulator/index.ts";
-import { ROOT } from "./support/cli.ts";
+import { type EvalInProcess, evalInProcess, ROOT } from "./support/cli.ts";
 import { commitFiles, git, tempDir } from "./support/git.ts";
 import { startExampleSimulator } from "./support/simulator.ts";
 
@@ -20,38 +19,12 @@ afterEach(async () => {
   await Promise.all(simulators.splice(0).map((s) => s.close()));
 });
 
-interface EvalRun {
-  code: number;
-  stderr: string;
-  result: EvalResult;
-  markdown: string;
-}
+type EvalRun = EvalInProcess;
 
 async function evalCli(repo: string, args: string[]): Promise<EvalRun> {
   const sim = await startExampleSimulator(undefined, 0);
   simulators.push(sim);
-  const out = join(tempDir(), "result.json");
-  const md = join(tempDir(), "comment.md");
-  let stderr = "";
-  let code: number;
-  try {
-    code = await runCli(["eval", "--repo", repo, "--out", out, "--markdown", md, "--no-cache", ...args], {
-      stdout: () => {},
-      stderr: (text) => {
-        stderr += text;
-      },
-      isTTY: false,
-      env: { OPENAI_BASE_URL: sim.url, OPENAI_API_KEY: "sk-test", MODELGATE_INTERNAL_RETRY_FLOOR_MS: "5" },
-    });
-  } catch (error) {
-    throw new Error(`runCli threw (should map to an exit code): ${String(error)}\n${stderr}`);
-  }
-  return {
-    code,
-    stderr,
-    result: existsSync(out) ? JSON.parse(readFileSync(out, "utf8")) : ({} as EvalResult),
-    markdown: existsSync(md) ? readFileSync(md, "utf8") : "",
-  };
+  return evalInProcess(repo, args, sim.url);
 }
 
 const examplePolicy = readFileSync(join(ROOT, "examples/acme-support/base/.github/modelgate.yml"), "utf8");

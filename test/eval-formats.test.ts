@@ -1,14 +1,12 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeExampleRepo } from "../examples/make-example-repo.ts";
-import { runCli } from "../src/cli/main.ts";
 import { defaultConfig } from "../src/core/config/load.ts";
 import { parseLlmDocument, resolveLlmConfig } from "../src/core/llm-config.ts";
-import type { EvalResult } from "../src/core/result.ts";
 import { rollbackEdit } from "../src/core/rollout/llm-edit.ts";
 import type { Simulator } from "../src/simulator/index.ts";
-import { expectedExit, ROOT } from "./support/cli.ts";
+import { type EvalInProcess, evalInProcess, expectedExit, ROOT } from "./support/cli.ts";
 import { commitFiles, git, tempDir } from "./support/git.ts";
 import { startExampleSimulator } from "./support/simulator.ts";
 
@@ -22,30 +20,12 @@ afterEach(async () => {
   await Promise.all(simulators.splice(0).map((s) => s.close()));
 });
 
-interface EvalRun {
-  code: number;
-  stderr: string;
-  result: EvalResult;
-}
+type EvalRun = EvalInProcess;
 
 async function evalCli(repo: string, args: string[]): Promise<EvalRun> {
   const sim = await startExampleSimulator(undefined, 0);
   simulators.push(sim);
-  const out = join(tempDir(), "result.json");
-  let stderr = "";
-  const code = await runCli(["eval", "--repo", repo, "--out", out, "--no-cache", ...args], {
-    stdout: () => {},
-    stderr: (text) => {
-      stderr += text;
-    },
-    isTTY: false,
-    env: { OPENAI_BASE_URL: sim.url, OPENAI_API_KEY: "sk-test", MODELGATE_INTERNAL_RETRY_FLOOR_MS: "5" },
-  });
-  return {
-    code,
-    stderr,
-    result: existsSync(out) ? JSON.parse(readFileSync(out, "utf8")) : ({} as EvalResult),
-  };
+  return evalInProcess(repo, args, sim.url);
 }
 
 const examplePolicy = readFileSync(join(ROOT, "examples/acme-support/base/.github/modelgate.yml"), "utf8");

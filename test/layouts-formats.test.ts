@@ -1,9 +1,9 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Classification } from "../src/core/classify/classify.ts";
 import { ROOT, runCliCaptured } from "./support/cli.ts";
-import { commitFiles, git, tempDir } from "./support/git.ts";
+import { commitFiles, git, readTree, tempDir } from "./support/git.ts";
 
 /**
  * Issue 11 evidence: repositories in the shapes real LLM apps keep their settings in (own content,
@@ -13,19 +13,6 @@ import { commitFiles, git, tempDir } from "./support/git.ts";
  */
 
 const LAYOUTS = join(ROOT, "test/fixtures/layouts");
-
-function filesUnder(dir: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  const walk = (at: string) => {
-    for (const name of readdirSync(at)) {
-      const path = join(at, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else files[relative(dir, path)] = readFileSync(path, "utf8");
-    }
-  };
-  walk(dir);
-  return files;
-}
 
 /** A text edit that must apply: a fixture drifting from the test fails loudly, not silently. */
 type Edit = (text: string) => string;
@@ -47,7 +34,7 @@ interface Scenario {
 }
 
 async function classifyShape(shape: string, scenario: Scenario, policy: boolean) {
-  const repo = filesUnder(join(LAYOUTS, shape, "repo"));
+  const repo = readTree(join(LAYOUTS, shape, "repo"));
   const dir = tempDir();
   git(dir, "init", "--quiet", "-b", "main");
   const files = policy

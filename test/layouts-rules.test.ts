@@ -1,8 +1,7 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runCliCaptured } from "./support/cli.ts";
-import { commitFiles, git, tempDir } from "./support/git.ts";
+import { commitFiles, git, readTree, tempDir } from "./support/git.ts";
 
 /**
  * Real repository shapes (issue 11): each fixture is committed to a real git repo, every kind of
@@ -12,19 +11,6 @@ import { commitFiles, git, tempDir } from "./support/git.ts";
 
 const FIXTURES = join(import.meta.dirname, "fixtures", "layouts");
 const POLICY_PATH = ".modelgate/policy.yml";
-
-function readTree(dir: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  const walk = (at: string) => {
-    for (const name of readdirSync(at)) {
-      const path = join(at, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else files[relative(dir, path)] = readFileSync(path, "utf8");
-    }
-  };
-  walk(dir);
-  return files;
-}
 
 interface Shape {
   repo: string;

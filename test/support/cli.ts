@@ -1,8 +1,10 @@
 import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../../src/cli/main.ts";
 import { resultBlocks } from "../../src/core/inconclusive.ts";
 import type { EvalResult } from "../../src/core/result.ts";
+import { tempDir } from "./git.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -56,4 +58,42 @@ export interface CliOutcome {
 export function expectedExit(result: EvalResult | undefined): number {
   if (!result) throw new Error("no result file");
   return resultBlocks(result) ? 1 : 0;
+}
+
+export interface EvalInProcess {
+  code: number;
+  stderr: string;
+  /** The result file (`{}` when the run wrote none, e.g. on a usage error). */
+  result: EvalResult;
+  markdown: string;
+}
+
+/**
+ * `modelgate eval --repo REPO … --no-cache` in this process against the provider at `baseUrl`,
+ * with the result file and the comment read back. A throw from the CLI (instead of an exit
+ * code) fails the test.
+ */
+export async function evalInProcess(repo: string, args: string[], baseUrl: string): Promise<EvalInProcess> {
+  const out = join(tempDir(), "result.json");
+  const md = join(tempDir(), "comment.md");
+  let stderr = "";
+  let code: number;
+  try {
+    code = await runCli(["eval", "--repo", repo, "--out", out, "--markdown", md, "--no-cache", ...args], {
+      stdout: () => {},
+      stderr: (text) => {
+        stderr += text;
+      },
+      isTTY: false,
+      env: { OPENAI_BASE_URL: baseUrl, OPENAI_API_KEY: "sk-test", MODELGATE_INTERNAL_RETRY_FLOOR_MS: "5" },
+    });
+  } catch (error) {
+    throw new Error(`runCli threw (should map to an exit code): ${String(error)}\n${stderr}`);
+  }
+  return {
+    code,
+    stderr,
+    result: existsSync(out) ? (JSON.parse(readFileSync(out, "utf8")) as EvalResult) : ({} as EvalResult),
+    markdown: existsSync(md) ? readFileSync(md, "utf8") : "",
+  };
 }

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 
 export function tempDir(prefix = "modelgate-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -35,4 +35,18 @@ export function commitFiles(dir: string, files: Record<string, string | null>, m
     message,
   );
   return git(dir, "rev-parse", "HEAD").trim();
+}
+
+/** Every file under `dir`, keyed by its path relative to `dir` (fixtures to commit into a repo). */
+export function readTree(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (at: string) => {
+    for (const name of readdirSync(at)) {
+      const path = join(at, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else files[relative(dir, path)] = readFileSync(path, "utf8");
+    }
+  };
+  walk(dir);
+  return files;
 }
