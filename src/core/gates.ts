@@ -11,7 +11,6 @@ import {
   DEFAULT_BOOTSTRAP_ITERATIONS,
   DEFAULT_BOOTSTRAP_SEED,
   MIN_DEFINED_RESAMPLE_SHARE,
-  pairedBootstrapInterval,
   pairedMeanDelta,
   pairedRateDelta,
   quantileSorted,
