@@ -262,7 +262,7 @@ describe("exit codes: flags, refs and files", () => {
       /profile\.yml:2:1: invalid YAML/,
     );
     expectUserError(cli(["simulate", "--profile", join(dir, "nope.yml")]), /nope\.yml does not exist/);
-  });
+  }, 120_000); // 13 CLI processes in a row: minutes on a loaded 2-core runner, not 30 s
 
   it("a nonexistent ref or a folder that is not a repository: exit 2", () => {
     expectUserError(cli(evalArgs("nope", "main")), /unknown revision 'nope'/);
