@@ -34,9 +34,23 @@ function repoWithPolicy(policy: string): string {
 
 async function evalRun(repo: string, sim: Simulator, args: string[], cacheHome: string) {
   const out = join(tempDir(), "result.json");
+  const md = join(tempDir(), "comment.md");
   let stderr = "";
   const code = await runCli(
-    ["eval", "--repo", repo, "--base", "main", "--head", "migrate-agentic-coding", "--out", out, ...args],
+    [
+      "eval",
+      "--repo",
+      repo,
+      "--base",
+      "main",
+      "--head",
+      "migrate-agentic-coding",
+      "--out",
+      out,
+      "--markdown",
+      md,
+      ...args,
+    ],
     {
       stdout: () => {},
       stderr: (text) => {
@@ -50,6 +64,7 @@ async function evalRun(repo: string, sim: Simulator, args: string[], cacheHome: 
     code,
     stderr,
     out,
+    markdown: existsSync(md) ? readFileSync(md, "utf8") : "",
     result: existsSync(out) ? (JSON.parse(readFileSync(out, "utf8")) as EvalResult) : undefined,
   };
 }
@@ -63,7 +78,9 @@ describe("pre-run cost estimate", () => {
     servers.push(sim);
     const run = await evalRun(repo, sim, [], tempDir());
     expect(run.code, run.stderr).toBe(2);
-    expect(run.stderr).toMatch(/cost estimate base: ~\d+ tokens, \$[\d.]+ \(from prompt_size 24; prompt sizes are approximate/);
+    expect(run.stderr).toMatch(
+      /cost estimate base: ~\d+ tokens, \$[\d.]+ \(from prompt_size 24; prompt sizes are approximate/,
+    );
     expect(run.stderr).toMatch(/cost estimate head: /);
     expect(run.stderr).toMatch(/cost estimate total: /);
     expect(run.stderr).toMatch(
@@ -91,6 +108,9 @@ describe("pre-run cost estimate", () => {
     // An upper bound: every selected pair, every attempt at the output cap.
     expect(actual?.total.cost_usd ?? Infinity).toBeLessThanOrEqual(recorded?.estimate.total.cost_usd ?? 0);
     expect(actual?.total.spend_usd).toBeCloseTo(actual?.total.cost_usd ?? -1, 10);
+    expect(first.markdown).toMatch(
+      /\*\*Cost:\*\* estimated at most \$[\d.]+ \(base \$[\d.]+ from prompt sizes, approximate; head \$[\d.]+ from prompt sizes, approximate\) · actual \$[\d.]+, of which new spend \$[\d.]+\./,
+    );
     const firstCompletions = completions(sim);
     expect(firstCompletions).toBeGreaterThan(0);
 

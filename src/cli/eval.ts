@@ -7,10 +7,10 @@ import { estimateLines } from "../core/cost-estimate.ts";
 import { endpointWarnings } from "../core/endpoint-warnings.ts";
 import { UserError } from "../core/errors.ts";
 import { resultBlocks } from "../core/inconclusive.ts";
-import { parseResultText } from "../core/result.ts";
 import { ownGet } from "../core/own.ts";
 import { renderComment } from "../core/report/markdown.ts";
 import type { EvalResult, Warning } from "../core/result.ts";
+import { parseResultText } from "../core/result.ts";
 import { directoryCache, trackedInCacheDir } from "../eval/cache.ts";
 import { evaluate } from "../eval/evaluate.ts";
 import { ProviderUnavailable } from "../eval/preflight.ts";
@@ -54,7 +54,9 @@ async function readBaseline(file: string): Promise<EvalResult> {
     text = await readFile(file, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(`--baseline: cannot read ${file}${code === "ENOENT" ? ": no such file" : ` (${code})`}`);
+    throw new UserError(
+      `--baseline: cannot read ${file}${code === "ENOENT" ? ": no such file" : ` (${code})`}`,
+    );
   }
   try {
     return parseResultText(text, file);

@@ -219,7 +219,8 @@ function describeSide(side: SideEstimate): string {
     .map(([name, n]) => `${name} ${n}`)
     .join(", ");
   const approx = side.approximate ? "; prompt sizes are approximate (characters / 4)" : "";
-  const unknown = side.reason && (side.tokens === null || side.cost_usd === null) ? `; unknown: ${side.reason}` : "";
+  const unknown =
+    side.reason && (side.tokens === null || side.cost_usd === null) ? `; unknown: ${side.reason}` : "";
   return `${tokens}, ${cost} (from ${sources || "no cases"}${approx}${unknown})`;
 }
 
