@@ -227,10 +227,11 @@ function describeSide(side: SideEstimate): string {
 /** The CLI's and the Action log's lines: one per side, then the total. */
 export function estimateLines(estimate: CostEstimate): string[] {
   const total = estimate.total;
+  const approximate = estimate.base.approximate || estimate.head.approximate;
   const spend = total.spend_usd === null ? "$?" : `$${usd(total.spend_usd)}`;
   return [
     `cost estimate base: ${describeSide(estimate.base)}`,
     `cost estimate head: ${describeSide(estimate.head)}`,
-    `cost estimate total: ${total.tokens === null ? "?" : total.tokens} tokens, ${total.cost_usd === null ? "$?" : `$${usd(total.cost_usd)}`}; new spend at most ${spend} (upper bound: every selected pair)`,
+    `cost estimate total: ${total.tokens === null ? "?" : `${approximate ? "~" : ""}${total.tokens}`} tokens, ${total.cost_usd === null ? "$?" : `$${usd(total.cost_usd)}`}; new spend at most ${spend} (upper bound: every selected pair)`,
   ];
 }
