@@ -215,9 +215,7 @@ const budget = z
       .number()
       .positive()
       .optional()
-      .describe(
-        "Stop new requests once a run cost this much; a run whose pre-run estimate is above it does not start without `--force`.",
-      ),
+      .describe("Stop new requests once a run cost this much."),
   })
   .describe("Caps that stop an eval early; the result is then marked partial.");
 
