@@ -3,6 +3,7 @@ import { classifySides } from "../core/classify/classify-sides.ts";
 import { formatWarnings } from "../core/classify/format-warnings.ts";
 import { policyFromBase } from "../core/config/policy.ts";
 import type { Config } from "../core/config/schema.ts";
+import type { CostEstimate } from "../core/cost-estimate.ts";
 import { endpointWarnings } from "../core/endpoint-warnings.ts";
 import type { EvalResult, Warning } from "../core/result.ts";
 import type { TreeSource } from "../core/source.ts";
@@ -91,6 +92,8 @@ export interface RunEvalOptions {
   signal: AbortSignal;
   onProgress: (progress: Progress) => void;
   onCheckpoint: (partial: EvalResult) => void;
+  /** The pre-run cost estimate, before any completion request. */
+  onEstimate?: (estimate: CostEstimate) => void;
   debug: (message: string) => void;
 }
 
@@ -114,6 +117,8 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
     warnings: prepared.warnings,
     onProgress: options.onProgress,
     onCheckpoint: options.onCheckpoint,
+    force: settings.force,
+    ...(options.onEstimate ? { onEstimate: options.onEstimate } : {}),
   });
   if (!prepared.truncated || settings.all) return result;
   // Say why every case ran: not a flag, but GitHub's cap on the file list.

@@ -21,6 +21,8 @@ export interface Settings {
   concurrency: number | undefined;
   shard: { index: number; count: number };
   all: boolean;
+  /** Run even when the cost estimate exceeds `budget.max_run_cost_usd`. */
+  force: boolean;
   comment: boolean;
   checkRun: boolean;
   /**
@@ -104,6 +106,7 @@ export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv): Setti
     concurrency: positiveInt(input, "concurrency"),
     shard,
     all: boolean(input, "all", false),
+    force: boolean(input, "force", false),
     comment: boolean(input, "comment", true),
     checkRun: boolean(input, "check-run", true),
     rollbackRehearsal: oneOf(input, "rollback-rehearsal", ["auto", "off"], "auto"),

@@ -1,4 +1,5 @@
 import * as core from "@actions/core";
+import { estimateLines } from "../core/cost-estimate.ts";
 import { errorMessage, UserError } from "../core/errors.ts";
 import { resultBlocks } from "../core/inconclusive.ts";
 import { renderComment } from "../core/report/markdown.ts";
@@ -144,6 +145,9 @@ async function evalPull(settings: Settings, pull: PullContext): Promise<void> {
         onProgress: progressLog("modelgate:"),
         onCheckpoint: (partial) => {
           checkpoint = partial;
+        },
+        onEstimate: (estimate) => {
+          for (const line of estimateLines(estimate)) core.info(`modelgate: ${line}`);
         },
         debug: (message) => core.debug(message),
       });

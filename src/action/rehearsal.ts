@@ -170,6 +170,8 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalOutco
         : {}),
       signal,
       simulated: provider.simulated,
+      // The same budget and the same `force` as the eval: a rehearsal is a run of its own.
+      force: settings.force,
       onProgress: options.onProgress,
     });
     return {

@@ -1,13 +1,16 @@
+import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { formatWarnings } from "../core/classify/format-warnings.ts";
 import { DEFAULT_CONFIG_PATH } from "../core/config/load.ts";
+import { estimateLines } from "../core/cost-estimate.ts";
 import { endpointWarnings } from "../core/endpoint-warnings.ts";
 import { UserError } from "../core/errors.ts";
 import { resultBlocks } from "../core/inconclusive.ts";
 import { ownGet } from "../core/own.ts";
 import { renderComment } from "../core/report/markdown.ts";
 import type { EvalResult, Warning } from "../core/result.ts";
+import { parseResultText } from "../core/result.ts";
 import { directoryCache, trackedInCacheDir } from "../eval/cache.ts";
 import { evaluate } from "../eval/evaluate.ts";
 import { ProviderUnavailable } from "../eval/preflight.ts";
@@ -27,6 +30,7 @@ import { progressReporter } from "./progress.ts";
 export const EVAL_USAGE = `Usage: modelgate eval --repo DIR --base REF [--head REF] [--out FILE] [--markdown FILE] [--all]
                       [--concurrency N] [--max-cases N] [--no-cache] [--cache-dir DIR] [--config PATH]
                       [--base-url URL] [--api-key-env NAME] [--simulator-profile FILE]
+                      [--baseline FILE] [--force]
 
 Runs the cases a change affects on the base and the head revision and compares their KPIs.
 --head REF: the revision to evaluate (default: HEAD, the last commit; uncommitted edits are not
@@ -36,9 +40,31 @@ built-in simulator answers (numbers are labelled simulated). An endpoint that is
 simulator ('modelgate simulate') needs no key, and its numbers are labelled simulated too.
 Attempt cache: --cache-dir, else $XDG_CACHE_HOME/modelgate, else ~/.cache/modelgate; never a
 folder holding files the head commit tracks (a pull request could forge entries there).
+Cost: before any completion request, an estimate per side goes to stderr (from cached attempts,
+else the base side of --baseline FILE, a previous result file, else prompt sizes and output caps);
+above budget.max_run_cost_usd the run does not start unless --force is given.
 Output: the result file (--out, else stdout) and the PR comment body (--markdown); progress on stderr.
 Exit: 0 pass/skipped or inconclusive with on_inconclusive neutral, 1 fail or inconclusive with
 on_inconclusive fail (the default for a model change), 2 usage or config error.`;
+
+/** `--baseline FILE`: a previous result file, checked whole by the result schema. */
+async function readBaseline(file: string): Promise<EvalResult> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UserError(
+      `--baseline: cannot read ${file}${code === "ENOENT" ? ": no such file" : ` (${code})`}`,
+    );
+  }
+  try {
+    return parseResultText(text, file);
+  } catch (error) {
+    if (error instanceof UserError) throw new UserError(`--baseline: ${error.message}`);
+    throw error;
+  }
+}
 
 /** How long after SIGTERM/SIGINT the process ends even if the run has not (the contract: within 5 s). */
 const FORCED_EXIT_MS = 4000;
@@ -70,6 +96,8 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
     "api-key-env": { type: "string" },
     "simulator-profile": { type: "string" },
     "simulator-time-scale": { type: "string" },
+    baseline: { type: "string" },
+    force: { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -88,7 +116,8 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
     );
   }
 
-  // Output paths are checked before anything is spent on the provider.
+  // Output paths and the baseline are checked before anything is spent on the provider.
+  const baseline = values.baseline === undefined ? undefined : await readBaseline(values.baseline);
   if (values.out) await assertWritable(values.out);
   if (values.markdown) await assertWritable(values.markdown);
   const repo = await openLocalRepo(values.repo);
@@ -154,6 +183,11 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
       simulated: provider.simulated,
       ...(provider.keyless ? { keyless: provider.keyless } : {}),
       warnings: [...endpointWarnings(classification), ...formatWarnings(classification)] satisfies Warning[],
+      ...(baseline ? { baseline } : {}),
+      force: values.force,
+      onEstimate: (estimate) => {
+        for (const line of estimateLines(estimate)) io.stderr(`modelgate: ${line}\n`);
+      },
       onProgress: (p) => progress.update(p),
       onCheckpoint: (partial) => {
         checkpointWrite = checkpointWrite.then(() => writeOut(partial)).catch(() => {});

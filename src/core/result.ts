@@ -248,6 +248,35 @@ const routeKpisSchema = z.strictObject({
   head: z.strictObject({ kpis: kpisSchema }),
 });
 
+const estimateSourceSchema = z.enum(["cache", "baseline", "prompt_size"]);
+const costFiguresSchema = z.strictObject({
+  tokens: count.nullable(),
+  cost_usd: finite.nullable(),
+});
+const sideEstimateSchema = costFiguresSchema.extend({
+  spend_usd: finite.nullable(),
+  source: z.enum(["cache", "baseline", "prompt_size", "mixed", "none"]),
+  sources: z.partialRecord(estimateSourceSchema, count),
+  approximate: z.boolean(),
+  reason: z.string().optional(),
+});
+const costTotalsSchema = costFiguresSchema.extend({ spend_usd: finite.nullable() });
+
+/** The pre-run estimate (an upper bound: every selected pair) and what the run actually used. */
+export const costEstimateSchema = z.strictObject({
+  estimate: z.strictObject({
+    base: sideEstimateSchema,
+    head: sideEstimateSchema,
+    total: costTotalsSchema,
+    source: z.string(),
+  }),
+  /** Absent while the run has not finished (a refused run, a checkpoint). */
+  actual: z
+    .strictObject({ base: costFiguresSchema, head: costFiguresSchema, total: costTotalsSchema })
+    .optional(),
+});
+export type CostEstimateRecord = z.infer<typeof costEstimateSchema>;
+
 export const evalResultSchema = z.strictObject({
   schema_version: z.literal(1),
   verdict: verdictSchema,
@@ -287,6 +316,8 @@ export const evalResultSchema = z.strictObject({
     .optional(),
   /** What the change touched that no case covers; absent in results of older versions. */
   coverage: coverageSchema.optional(),
+  /** The pre-run cost estimate and the actual figures (docs/results.md#cost-estimate). */
+  cost_estimate: costEstimateSchema.optional(),
   /** `i/n` when this result is one shard of a run. */
   shard: z
     .string()

@@ -41,7 +41,11 @@ export interface CacheHit extends CacheRecord {
 }
 
 export interface AttemptCache {
-  get(key: string): Promise<CacheHit | undefined>;
+  /**
+   * `quiet`: a look-ahead (the cost estimate, doctor) that must not count a malformed entry
+   * twice in the result's warnings; the runner's own lookup counts it.
+   */
+  get(key: string, options?: { quiet?: boolean }): Promise<CacheHit | undefined>;
   set(key: string, value: CacheRecord): Promise<void>;
   /** Warnings about the cache itself for the result file: malformed entries, counted. */
   warnings(): Warning[];
@@ -139,7 +143,7 @@ export function directoryCache(
   const pathOf = (stored: string) => join(dir, stored.slice(0, 2), `${stored}.json`);
   let invalid = 0;
   let firstInvalid = "";
-  const reject = (file: string, reason: string): undefined => {
+  const rejectCounted = (file: string, reason: string): undefined => {
     invalid++;
     if (invalid === 1) {
       firstInvalid = `${relative(dir, file)}: ${reason}`;
@@ -148,9 +152,10 @@ export function directoryCache(
     return undefined;
   };
   return {
-    async get(key) {
+    async get(key, options) {
       const stored = storageKey(key);
       const file = pathOf(stored);
+      const reject = options?.quiet ? (): undefined => undefined : rejectCounted;
       let text: string;
       try {
         text = await readSmall(file);

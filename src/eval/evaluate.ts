@@ -5,6 +5,7 @@ import type { LocatedCase } from "../core/cases/schema.ts";
 import { renderTemplate } from "../core/cases/template.ts";
 import type { Classification } from "../core/classify/classify.ts";
 import type { Config } from "../core/config/schema.ts";
+import { type CostEstimate, checkEstimateBudget, estimateCost } from "../core/cost-estimate.ts";
 import { coverageOf, coverageWarnings } from "../core/coverage.ts";
 import { UserError } from "../core/errors.ts";
 import { resolveOnInconclusive } from "../core/inconclusive.ts";
@@ -14,6 +15,7 @@ import { changedPathSet, resolveRoute, selectCases, sequenceOrder, shardOf } fro
 import { GateMonitor } from "../core/sequential/monitor.ts";
 import type { TreeSource } from "../core/source.ts";
 import type { AttemptCache } from "./cache.ts";
+import { estimateTasks } from "./estimate-tasks.ts";
 import { type LoadedSide, loadSide, parseCases, parseCasesLeniently } from "./load-side.ts";
 import { PairSequence } from "./pair-sequence.ts";
 import { isOffered, listProviderModels, PreflightInterrupted } from "./preflight.ts";
@@ -54,6 +56,12 @@ export interface EvaluateOptions {
    * that moment, so a door can write it even when something ignores the abort signal.
    */
   onSnapshot?: (snapshot: (reason: string) => EvalResult) => void;
+  /** The last result file (`--baseline`): its base side sizes the base when nothing is cached. */
+  baseline?: EvalResult;
+  /** Run even when the estimate exceeds `budget.max_run_cost_usd` (`--force`). */
+  force?: boolean;
+  /** Called with the pre-run cost estimate, before any completion request (and before a refusal). */
+  onEstimate?: (estimate: CostEstimate) => void;
   /** Pre-flight `GET /models` deadline (tests shorten it). */
   preflightTimeoutMs?: number;
 }
@@ -126,8 +134,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   // Set by pre-flight: the endpoint said it is a modelgate simulator.
   let endpointSimulated = false;
   /** The result file as of now: every selected case, with whatever sides have finished. */
-  const resultOf = (run: RunState = {}): EvalResult =>
-    buildResult({
+  let estimate: CostEstimate | undefined;
+  const resultOf = (run: RunState = {}): EvalResult => {
+    const built = buildResult({
       selection,
       warnings: [
         ...warnings,
@@ -146,6 +155,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
       shard,
       coverage,
     });
+    if (!estimate) return built;
+    return { ...built, cost_estimate: { estimate, ...(run.actual ? { actual: run.actual } : {}) } };
+  };
   /** Tasks never requested because the verdict settled: each would have sent at least one request. */
   const sequenceSummary = (run: PairSequence): NonNullable<EvalResult["sequential"]> => {
     const saved = run.stopping ? runnableTasks.filter((t) => !run.startedCases.has(t.testCase.id)).length : 0;
@@ -257,6 +269,14 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   for (const model of new Set(runnable.map((t) => t.resolved.model))) {
     if (!priceOf(model, config.pricing)) warnings.push({ code: "missing_price", model });
   }
+  // Every selected pair, before any completion request: an upper bound when the sequence stops early.
+  estimate = estimateCost(
+    await estimateTasks(runnable, { cache, baseline: options.baseline, maxSteps: config.evals.max_steps }),
+    config.pricing,
+  );
+  options.onEstimate?.(estimate);
+  const refusal = checkEstimateBudget(estimate, config.budget, options.force ?? false);
+  if (refusal) throw refusal;
 
   let done = 0;
   let lastCheckpoint = 0;
@@ -297,8 +317,41 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
       }
     },
   });
-  return resultOf({ results, totals: outcome.totals, stopped: outcome.stopped });
+  return resultOf({
+    results,
+    totals: outcome.totals,
+    stopped: outcome.stopped,
+    actual: actualCost(results, outcome.totals),
+  });
 }
+
+/** What the run reported per side (cached attempts included) and what it newly spent. */
+function actualCost(results: ReadonlyMap<string, CaseResult>, totals: RunTotals): ActualCost {
+  const sum = (side: Side) => {
+    let tokens: number | null = 0;
+    let cost: number | null = 0;
+    for (const result of results.values()) {
+      const ran = result[side];
+      if (!ran) continue;
+      tokens = tokens === null || ran.tokens === null ? null : tokens + ran.tokens;
+      cost = cost === null || ran.cost === null ? null : cost + ran.cost;
+    }
+    return { tokens, cost_usd: cost };
+  };
+  const base = sum("base");
+  const head = sum("head");
+  return {
+    base,
+    head,
+    total: {
+      tokens: base.tokens === null || head.tokens === null ? null : base.tokens + head.tokens,
+      cost_usd: base.cost_usd === null || head.cost_usd === null ? null : base.cost_usd + head.cost_usd,
+      spend_usd: totals.cost,
+    },
+  };
+}
+
+type ActualCost = NonNullable<NonNullable<EvalResult["cost_estimate"]>["actual"]>;
 
 interface RunState {
   results?: ReadonlyMap<string, CaseResult>;
@@ -307,6 +360,7 @@ interface RunState {
   forcedVerdict?: Verdict;
   /** A checkpoint: cheap to build, without the bootstrap deltas. */
   checkpoint?: boolean;
+  actual?: ActualCost;
 }
 
 function headCannotRun(model: string, prompt: string | undefined): CaseSideResult {

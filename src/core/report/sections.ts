@@ -7,6 +7,7 @@ import { GATES } from "../gates.ts";
 import { type EvalResult, type GateResult, KPI_NAMES, type KpiName, type Kpis } from "../result.ts";
 import type { Cuttable } from "./budget.ts";
 import { moreNotShown } from "./budget.ts";
+import { costSentence } from "./cost-line.ts";
 import { escapeUntrusted, inlineCode, markdownSafe, safeLink, truncate } from "./escape.ts";
 import {
   deltaUnit,
@@ -235,6 +236,7 @@ export function renderHeadline(result: EvalResult, marker: string, options: Head
     simulatedNotice(result),
     sampleSentence(result),
     sequenceSentence(result),
+    costSentence(result),
   ]
     .filter((block) => block !== "")
     .join("\n\n");

@@ -1,0 +1,27 @@
+import { type SideEstimate, usd } from "../cost-estimate.ts";
+import type { EvalResult } from "../result.ts";
+
+const SOURCE_LABELS: Record<SideEstimate["source"], string> = {
+  cache: "cached attempts",
+  baseline: "the last result",
+  prompt_size: "prompt sizes, approximate",
+  mixed: "mixed sources",
+  none: "no cases",
+};
+
+function money(value: number | null): string {
+  return value === null ? "unknown" : `$${usd(value)}`;
+}
+
+/** The header's one line on cost: the pre-run estimate (an upper bound) and what the run used. */
+export function costSentence(result: EvalResult): string {
+  const recorded = result.cost_estimate;
+  if (!recorded) return "";
+  const { base, head, total } = recorded.estimate;
+  const side = (name: string, s: SideEstimate) =>
+    `${name} ${money(s.cost_usd)} from ${SOURCE_LABELS[s.source]}`;
+  const actual = recorded.actual
+    ? ` · actual ${money(recorded.actual.total.cost_usd)}, of which new spend ${money(recorded.actual.total.spend_usd)}`
+    : "";
+  return `**Cost:** estimated at most ${money(total.cost_usd)} (${side("base", base)}; ${side("head", head)})${actual}.`;
+}
