@@ -215,7 +215,9 @@ const budget = z
       .number()
       .positive()
       .optional()
-      .describe("Stop new requests once a run cost this much."),
+      .describe(
+        "Refuse to start a run whose estimated new spend exceeds this (`--force` / input `force` overrides), and stop new requests once a run cost this much.",
+      ),
   })
   .describe("Caps that stop an eval early; the result is then marked partial.");
 
