@@ -8,6 +8,7 @@ import type { EvalResult, Warning } from "../core/result.ts";
 import type { TreeSource } from "../core/source.ts";
 import { directoryCache } from "../eval/cache.ts";
 import { evaluate, type Progress } from "../eval/evaluate.ts";
+import type { ProviderModels } from "../eval/preflight.ts";
 import type { Provider } from "../eval/provider.ts";
 import type { GitHub } from "../github/client.ts";
 import { listPullFiles } from "../github/pull-files.ts";
@@ -91,6 +92,7 @@ export interface RunEvalOptions {
   signal: AbortSignal;
   onProgress: (progress: Progress) => void;
   onCheckpoint: (partial: EvalResult) => void;
+  onPreflight?: (listed: ProviderModels) => void;
   debug: (message: string) => void;
 }
 
@@ -114,6 +116,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
     warnings: prepared.warnings,
     onProgress: options.onProgress,
     onCheckpoint: options.onCheckpoint,
+    ...(options.onPreflight ? { onPreflight: options.onPreflight } : {}),
   });
   if (!prepared.truncated || settings.all) return result;
   // Say why every case ran: not a flag, but GitHub's cap on the file list.
