@@ -67,7 +67,13 @@ export function renderComment(result: EvalResult, opts: RenderOptions = {}): str
   const flipped = flippedSection(result.cases);
   const warnings = warningsSection(result.warnings);
   const chart = chartPart(result);
-  const doctor: Cuttable = { items: opts.doctor ? [opts.doctor] : [], render: (shown) => shown.join("") };
+  const doctor: Cuttable = {
+    items: opts.doctor ? [opts.doctor] : [],
+    render: (shown, hidden) =>
+      hidden > 0
+        ? "_Readiness (modelgate doctor) not shown (comment size limit): run `modelgate doctor`._"
+        : shown.join(""),
+  };
   const parts: Part[] = [
     renderHeadline(result, COMMENT_MARKERS.eval, opts),
     coverageSection(result),
