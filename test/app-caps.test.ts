@@ -83,9 +83,21 @@ async function runWithCache(repo: string, sim: Simulator, cacheDir: string): Pro
 describe("the app's own token caps in the eval", () => {
   it("a head whose tasks exceed the app's per-task cap fails those cases with the cap and its key; the base runs under its own cap", async () => {
     const sim = await simulator();
-    const policy = { ".github/modelgate.yml": policyWith() };
+    // The other routes keep their own cap on both sides, so only agentic_coding is selected.
+    const keepOthers = (d: Doc) => {
+      d.budget_controls = {
+        ...d.budget_controls,
+        route_caps: { general_qna: 150_000, ticket_triage: 150_000 },
+      };
+    };
+    const policy = { ".github/modelgate.yml": policyWith(), "config/llm.json": llmJson(keepOthers) };
     const reference = await evalInProcess(
-      exampleWith(policy, { "config/llm.json": llmJson(headModel) }),
+      exampleWith(policy, {
+        "config/llm.json": llmJson((d) => {
+          keepOthers(d);
+          headModel(d);
+        }),
+      }),
       ["--base", "main", "--head", "pr"],
       sim.url,
     );
@@ -93,6 +105,7 @@ describe("the app's own token caps in the eval", () => {
     const capped = await evalInProcess(
       exampleWith(policy, {
         "config/llm.json": llmJson((d) => {
+          keepOthers(d);
           headModel(d);
           d.budget_controls = { ...d.budget_controls, per_task_token_cap: 1000 };
         }),
@@ -101,6 +114,7 @@ describe("the app's own token caps in the eval", () => {
       (await simulator()).url,
     );
     expect(capped.stderr).not.toMatch(/internal error/);
+    expect(capped.result.cases.every((c) => c.route === "agentic_coding")).toBe(true);
     // The base keeps the example's 150,000 cap: it answers exactly as without the head's cap.
     expect(sides(capped.result.cases, "base")).toEqual(sides(reference.result.cases, "base"));
     const over = capped.result.cases.filter((c) => /over the app's/.test(c.head?.detail ?? ""));
@@ -123,6 +137,31 @@ describe("the app's own token caps in the eval", () => {
       reference.result.head.kpis.completion_rate ?? 0,
     );
     expect(capped.code).toBe(1);
+  });
+
+  it("a change of the cap alone selects the routes it caps and judges them under the new cap", async () => {
+    const sim = await simulator();
+    const run = await evalInProcess(
+      exampleWith(
+        { ".github/modelgate.yml": policyWith() },
+        {
+          "config/llm.json": llmJson((d) => {
+            d.budget_controls = { ...d.budget_controls, route_caps: { agentic_coding: 1000 } };
+          }),
+        },
+      ),
+      ["--base", "main", "--head", "pr"],
+      sim.url,
+    );
+    expect(run.result.selection.reasons).toEqual([
+      { route: "agentic_coding", reason: "app token cap changed (150000 → 1000)" },
+    ]);
+    expect(run.result.cases.every((c) => c.route === "agentic_coding")).toBe(true);
+    const over = run.result.cases.filter((c) => c.head?.detail?.includes("over the app's route cap 1,000"));
+    expect(over.length).toBeGreaterThan(0);
+    expect(over.every((c) => c.head?.detail?.includes("(budget_controls.route_caps.agentic_coding)"))).toBe(
+      true,
+    );
   });
 
   it("a policy with custom key paths reads the route cap there; the route cap wins over the per-task cap", async () => {
@@ -198,7 +237,10 @@ describe("the app's own token caps in the eval", () => {
       true,
     );
     // The base's caps did not change, so its attempts are all cache hits.
-    expect(lowered.cases.every((c) => c.base?.cached === true)).toBe(true);
+    // Every route's cap moved, so every route is selected; agentic_coding's base ran before.
+    const coding = lowered.cases.filter((c) => c.route === "agentic_coding");
+    expect(coding.length).toBeGreaterThan(0);
+    expect(coding.every((c) => c.base?.cached === true)).toBe(true);
     expect(lowered.cases.some((c) => c.head?.cached !== true)).toBe(true);
   });
 });

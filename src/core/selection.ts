@@ -151,6 +151,12 @@ function describeRouteChange(
       changes.push(`${global ? "global " : ""}${setting} changed (${before[setting]} → ${after[setting]})`);
     }
   }
+  // The app's own cap changes what a case may spend before it fails (docs/cases.md).
+  const capBefore = before.token_cap?.tokens ?? null;
+  const capAfter = after.token_cap?.tokens ?? null;
+  if (capBefore !== capAfter) {
+    changes.push(`app token cap changed (${capBefore ?? "none"} → ${capAfter ?? "none"})`);
+  }
   return changes.length ? changes.join("; ") : undefined;
 }
 
