@@ -546,3 +546,25 @@ describe("renderComment: sequential gates and inconclusive verdicts", () => {
     expect(neutral).toMatch(/inconclusive verdict is a neutral check/);
   });
 });
+
+describe("readiness section (modelgate doctor)", () => {
+  const doctor = `<details>\n<summary>Readiness (modelgate doctor): not ready</summary>\n\n${"- ❌ **pinned_models**: floating\n".repeat(200)}\n</details>`;
+
+  it("sits before the evidence block, which stays last", () => {
+    const body = renderComment(smallResult(), { headSha: SHA, doctor });
+    const at = body.indexOf("<summary>Readiness");
+    expect(at).toBeGreaterThan(0);
+    expect(at).toBeLessThan(body.lastIndexOf("<!-- modelgate:evidence"));
+    expect(parseEvidence(body)?.head_sha).toBe(SHA);
+  });
+
+  it("counts within the size budget and is cut first when the comment is too long", () => {
+    const full = renderComment(smallResult(), { headSha: SHA });
+    const limit = full.length + 100;
+    const body = renderComment(smallResult(), { headSha: SHA, doctor, maxChars: limit });
+    expect(body.length).toBeLessThanOrEqual(limit);
+    expect(body).not.toContain("<summary>Readiness");
+    expect(body).toContain("Readiness (modelgate doctor) not shown (comment size limit)");
+    expect(parseEvidence(body)?.head_sha).toBe(SHA);
+  });
+});

@@ -9,6 +9,7 @@ import type { EvalResult, Warning } from "../core/result.ts";
 import type { TreeSource } from "../core/source.ts";
 import { directoryCache } from "../eval/cache.ts";
 import { evaluate, type Progress } from "../eval/evaluate.ts";
+import type { ProviderModels } from "../eval/preflight.ts";
 import type { Provider } from "../eval/provider.ts";
 import type { GitHub } from "../github/client.ts";
 import { listPullFiles } from "../github/pull-files.ts";
@@ -94,6 +95,7 @@ export interface RunEvalOptions {
   onCheckpoint: (partial: EvalResult) => void;
   /** The pre-run cost estimate, before any completion request. */
   onEstimate?: (estimate: CostEstimate) => void;
+  onPreflight?: (listed: ProviderModels) => void;
   debug: (message: string) => void;
 }
 
@@ -119,6 +121,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
     onCheckpoint: options.onCheckpoint,
     force: settings.force,
     ...(options.onEstimate ? { onEstimate: options.onEstimate } : {}),
+    ...(options.onPreflight ? { onPreflight: options.onPreflight } : {}),
   });
   if (!prepared.truncated || settings.all) return result;
   // Say why every case ran: not a flag, but GitHub's cap on the file list.

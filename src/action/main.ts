@@ -1,5 +1,6 @@
 import * as core from "@actions/core";
 import { estimateLines } from "../core/cost-estimate.ts";
+import type { BaselineFacts, ProviderFacts } from "../core/doctor/types.ts";
 import { errorMessage, UserError } from "../core/errors.ts";
 import { resultBlocks } from "../core/inconclusive.ts";
 import { renderComment } from "../core/report/markdown.ts";
@@ -9,6 +10,7 @@ import { ProviderUnavailable } from "../eval/preflight.ts";
 import { openProvider, type Provider } from "../eval/provider.ts";
 import { assertWritable, resultJson, writeFileAtomic } from "../eval/result-file.ts";
 import { assertWritableDirectory } from "../eval/writable.ts";
+import { baselineFacts, type DoctorSectionInput, doctorSection, isModelChange } from "./doctor.ts";
 import { type PreparedPull, preparePull, runEval } from "./eval-pr.ts";
 import { type PullContext, planEvent } from "./event.ts";
 import { createGitHub } from "./github-client.ts";
@@ -134,6 +136,11 @@ async function evalPull(settings: Settings, pull: PullContext): Promise<void> {
   process.once("SIGTERM", onTerm);
   let checkpoint: EvalResult | undefined;
   let result: EvalResult;
+  // A model change gets the readiness section (in the comment, which a shard does not post);
+  // its baseline is counted before the eval stores one.
+  const readiness =
+    isModelChange(prepared) && !sharded ? await readinessBefore(prepared, settings, provider) : undefined;
+  let listed: ProviderFacts = { kind: "unavailable", reason: "the eval did not list the provider's models" };
   let rehearsal: RehearsalOutcome | undefined;
   try {
     try {
@@ -148,6 +155,9 @@ async function evalPull(settings: Settings, pull: PullContext): Promise<void> {
         },
         onEstimate: (estimate) => {
           for (const line of estimateLines(estimate)) core.info(`modelgate: ${line}`);
+        },
+        onPreflight: (models) => {
+          listed = { kind: "listed", ids: models.ids };
         },
         debug: (message) => core.debug(message),
       });
@@ -185,7 +195,42 @@ async function evalPull(settings: Settings, pull: PullContext): Promise<void> {
     process.off("SIGTERM", onTerm);
     await provider.close();
   }
-  await finish(settings, result, publisher, { sharded }, rehearsal);
+  const doctor = readiness
+    ? () =>
+        readinessSection({
+          gh,
+          pull,
+          prepared,
+          settings,
+          result,
+          provider: listed,
+          baseline: readiness,
+        })
+    : undefined;
+  await finish(settings, result, publisher, { sharded, ...(doctor ? { doctor } : {}) }, rehearsal);
+}
+
+/** The baseline fact, or why it could not be counted: the readiness section never stops the eval. */
+async function readinessBefore(
+  prepared: PreparedPull,
+  settings: Settings,
+  provider: Provider,
+): Promise<BaselineFacts> {
+  try {
+    return await baselineFacts(prepared, settings, provider);
+  } catch (error) {
+    return { kind: "not_checked", reason: failureMessage(error) };
+  }
+}
+
+/** The readiness section, or none with a warning that says why (it is advice, not a gate). */
+async function readinessSection(input: DoctorSectionInput): Promise<string | undefined> {
+  try {
+    return await doctorSection(input);
+  } catch (error) {
+    core.warning(`modelgate: readiness section not added: ${failureMessage(error)}`);
+    return undefined;
+  }
 }
 
 /** Whether this run rehearses the rollback: `auto`, and the first (or only) shard. */
@@ -248,7 +293,7 @@ async function finish(
   settings: Settings,
   result: EvalResult,
   publisher: Publisher | undefined,
-  options: { sharded: boolean },
+  options: { sharded: boolean; doctor?: () => Promise<string | undefined> },
   rehearsal?: RehearsalOutcome,
 ): Promise<void> {
   await writeFileAtomic(settings.resultFile, resultJson(result));
@@ -256,8 +301,15 @@ async function finish(
   if (rehearsal?.kind === "done") await writeFileAtomic(rehearsalFile, resultJson(rehearsal.result));
   const checkUrl = rehearsal && publisher ? await publishRehearsal(publisher, rehearsal) : undefined;
   const section = rehearsal ? rehearsalSection(rehearsal, checkUrl ? { checkUrl } : {}) : undefined;
+  // After the rehearsal's check run is published, so the readiness section sees it.
+  const doctor = options.doctor ? await options.doctor() : undefined;
   const body = commentWithRehearsal(
-    (maxChars) => renderComment(result, { ...(publisher?.renderOptions() ?? {}), maxChars }),
+    (maxChars) =>
+      renderComment(result, {
+        ...(publisher?.renderOptions() ?? {}),
+        maxChars,
+        ...(doctor ? { doctor } : {}),
+      }),
     section,
   );
   await publisher?.report(result, body);

@@ -10,9 +10,34 @@ export interface ResolvedRoute {
   max_output_tokens: number | null;
   timeout_ms: number | null;
   retry_limit: number;
+  /**
+   * The app's own token cap for a task on this route (its route cap, else its per-task cap),
+   * applied inside the eval as production applies it. Absent or null: the app sets none.
+   */
+  token_cap?: TokenCap | null;
 }
 
-export type RouteSettings = Omit<ResolvedRoute, "model">;
+export type RouteSettings = Omit<ResolvedRoute, "model" | "token_cap">;
+
+/** One of the app's own token caps and the key it was read from, so a fail can name both. */
+export interface TokenCap {
+  tokens: number;
+  key: string;
+  /** Which of the two caps it is, for messages: a custom key path need not say. */
+  scope: "per-task" | "route";
+}
+
+/** The app's own caps from its LLM config (policy keys `llm.settings.per_task_token_cap`, `route_caps`). */
+export interface AppTokenCaps {
+  per_task: TokenCap | null;
+  /** Keyed by route names from the repo: built with `ownRecord`, read with `ownGet`. */
+  routes: Record<string, TokenCap>;
+  /**
+   * Why the caps could not be read (a cap that is not a positive number), else null. Then no
+   * cap is applied: the eval refuses such a config (`load-side.ts`), the doctor reports it.
+   */
+  problem: string | null;
+}
 
 export interface LlmConfig {
   /** The parsed document (a flat variable map for env files). */
@@ -21,6 +46,7 @@ export interface LlmConfig {
   settings: RouteSettings;
   /** Keyed by route names from the repo: built with `ownRecord`, read with `ownGet`. */
   routes: Record<string, ResolvedRoute>;
+  token_caps: AppTokenCaps;
 }
 
 /** Retries default to none: a config that does not say so should not multiply spend. */
@@ -174,17 +200,74 @@ export function resolveLlmConfig(doc: LlmDocument, config: Config): LlmConfig {
     retry_limit: readNumber(doc, keys.settings.retry_limit) ?? DEFAULT_RETRY_LIMIT,
   };
   const defaultModel = readString(doc, keys.default_model_key) ?? null;
+  const tokenCaps = readTokenCapsOrProblem(doc, keys.settings.per_task_token_cap, keys.settings.route_caps);
   const routes = ownRecord<ResolvedRoute>();
   for (const { route, entry } of routeEntries(doc, keys.routes_key)) {
-    routes[route] = resolveRoute(
+    const resolved = resolveRoute(
       route,
       entry,
       settings,
       defaultModel,
       `${doc.file} ${keys.routes_key}.${route}`,
     );
+    const cap = tokenCapFor(tokenCaps, route);
+    routes[route] = cap ? { ...resolved, token_cap: cap } : resolved;
   }
-  return { document: doc.value, default_model: defaultModel, settings, routes };
+  return { document: doc.value, default_model: defaultModel, settings, routes, token_caps: tokenCaps };
+}
+
+/** The cap production applies to a task on `route`: its route cap, else the per-task cap. */
+export function tokenCapFor(caps: AppTokenCaps, route: string): TokenCap | null {
+  return ownGet(caps.routes, route) ?? caps.per_task;
+}
+
+function readTokenCapsOrProblem(doc: LlmDocument, perTaskKey: string, routeCapsKey: string): AppTokenCaps {
+  try {
+    return readTokenCaps(doc, perTaskKey, routeCapsKey);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    return { per_task: null, routes: ownRecord<TokenCap>(), problem: error.message };
+  }
+}
+
+/**
+ * The app's own caps. A cap that is there but not a positive number cannot be applied as the
+ * app applies it, so it is the user's to fix (fail closed), never silently skipped.
+ */
+function readTokenCaps(doc: LlmDocument, perTaskKey: string, routeCapsKey: string): AppTokenCaps {
+  const routes = ownRecord<TokenCap>();
+  const perTask = readCap(doc, perTaskKey, valueAt(doc, perTaskKey), "per-task");
+  if (doc.kind === "env") {
+    // In an env file the route caps are variables under a prefix, like the route map.
+    const prefix = routeCapsKey.replace(/\*$/, "");
+    for (const [name, value] of Object.entries(doc.value as Record<string, string>)) {
+      if (!name.startsWith(prefix) || name === prefix) continue;
+      const cap = readCap(doc, name, value, "route");
+      if (cap) routes[name.slice(prefix.length).toLowerCase()] = cap;
+    }
+    return { per_task: perTask, routes, problem: null };
+  }
+  const map = getAtPath(doc.value, routeCapsKey);
+  if (map === undefined || map === null) return { per_task: perTask, routes, problem: null };
+  if (typeof map !== "object" || Array.isArray(map)) {
+    throw new UserError(
+      `${doc.file} ${routeCapsKey}: expected a mapping of route -> token cap, found ${Array.isArray(map) ? "a list" : typeof map}`,
+    );
+  }
+  for (const [route, value] of Object.entries(map as Record<string, unknown>)) {
+    const cap = readCap(doc, `${routeCapsKey}.${route}`, value, "route");
+    if (cap) routes[route] = cap;
+  }
+  return { per_task: perTask, routes, problem: null };
+}
+
+function readCap(doc: LlmDocument, key: string, value: unknown, scope: TokenCap["scope"]): TokenCap | null {
+  if (value === undefined || value === null) return null;
+  const number = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  if (typeof number !== "number" || !Number.isFinite(number) || number <= 0) {
+    throw new UserError(`${doc.file} ${key}: expected a positive token cap, found ${JSON.stringify(value)}`);
+  }
+  return { tokens: number, key, scope };
 }
 
 /** A config with no LLM config file: no routes, nothing set (cases then need a default model). */
@@ -194,6 +277,7 @@ export function emptyLlmConfig(): LlmConfig {
     default_model: null,
     settings: { max_output_tokens: null, timeout_ms: null, retry_limit: DEFAULT_RETRY_LIMIT },
     routes: ownRecord<ResolvedRoute>(),
+    token_caps: { per_task: null, routes: ownRecord<TokenCap>(), problem: null },
   };
 }
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { LocatedCase } from "./cases/schema.ts";
 import type { Classification } from "./classify/classify.ts";
 import { getAtPath } from "./keys.ts";
-import type { LlmConfig, ResolvedRoute } from "./llm-config.ts";
+import { type LlmConfig, type ResolvedRoute, tokenCapFor } from "./llm-config.ts";
 import { ownGet } from "./own.ts";
 import { sameModel } from "./pricing.ts";
 import type { Selection } from "./result.ts";
@@ -121,7 +121,9 @@ function shareText(value: unknown): string {
 export function resolveRoute(llm: LlmConfig, route: string): ResolvedRoute | undefined {
   const own = ownGet(llm.routes, route);
   if (own) return own;
-  return llm.default_model ? { model: llm.default_model, ...llm.settings } : undefined;
+  if (!llm.default_model) return undefined;
+  const cap = tokenCapFor(llm.token_caps, route);
+  return { model: llm.default_model, ...llm.settings, ...(cap ? { token_cap: cap } : {}) };
 }
 
 function describeRouteChange(
@@ -148,6 +150,12 @@ function describeRouteChange(
       const global = input.base.settings[setting] !== input.head.settings[setting];
       changes.push(`${global ? "global " : ""}${setting} changed (${before[setting]} → ${after[setting]})`);
     }
+  }
+  // The app's own cap changes what a case may spend before it fails (docs/cases.md).
+  const capBefore = before.token_cap?.tokens ?? null;
+  const capAfter = after.token_cap?.tokens ?? null;
+  if (capBefore !== capAfter) {
+    changes.push(`app token cap changed (${capBefore ?? "none"} → ${capAfter ?? "none"})`);
   }
   return changes.length ? changes.join("; ") : undefined;
 }

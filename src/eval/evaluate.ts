@@ -18,7 +18,7 @@ import type { AttemptCache } from "./cache.ts";
 import { estimateTasks } from "./estimate-tasks.ts";
 import { type LoadedSide, loadSide, parseCases, parseCasesLeniently } from "./load-side.ts";
 import { PairSequence } from "./pair-sequence.ts";
-import { isOffered, listProviderModels, PreflightInterrupted } from "./preflight.ts";
+import { isOffered, listProviderModels, PreflightInterrupted, type ProviderModels } from "./preflight.ts";
 import type { RetryPolicy } from "./retry-policy.ts";
 import { type EvalTask, type RunTotals, runTasks, type Side } from "./runner.ts";
 
@@ -62,6 +62,8 @@ export interface EvaluateOptions {
   force?: boolean;
   /** Called with the pre-run cost estimate, before any completion request (and before a refusal). */
   onEstimate?: (estimate: CostEstimate) => void;
+  /** Told the provider's model list once pre-flight read it (the Action's readiness section). */
+  onPreflight?: (listed: ProviderModels) => void;
   /** Pre-flight `GET /models` deadline (tests shorten it). */
   preflightTimeoutMs?: number;
 }
@@ -184,6 +186,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
     });
     offered = listed.ids;
     endpointSimulated = listed.simulated;
+    options.onPreflight?.(listed);
   } catch (error) {
     // Interrupted before anything was spent: still a (partial, empty) result, never a hang.
     if (error instanceof PreflightInterrupted) return resultOf({ stopped: { reason: "interrupted" } });

@@ -23,6 +23,8 @@ export async function loadSide(source: TreeSource, config: Config): Promise<Load
     text === null
       ? emptyLlmConfig()
       : readLlmConfig(text, config.llm.config, config, `${config.llm.config} (${source.label})`);
+  // The app's own caps are applied in the eval: one that cannot be read cannot be applied.
+  if (llm.token_caps.problem) throw new UserError(llm.token_caps.problem);
   const isCaseFile = picomatch(config.evals.cases, { dot: true });
   const casePaths = allPaths.filter((path) => isCaseFile(path)).sort();
   const caseTexts = await source.readFiles(casePaths);

@@ -49,6 +49,8 @@ export function taskAttemptKey(
     case: testCase,
     max_steps: testCase.max_steps ?? maxSteps,
     attempt,
+    // The app's own cap stops a task mid-loop, so it changes the outcome; absent, keys are unchanged.
+    ...(resolved.token_cap ? { app_token_cap: resolved.token_cap } : {}),
   });
 }
 
@@ -358,6 +360,15 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
           spent.model = answer.model;
           recordUsage(task, spent, answer);
           spent.text = answer.content;
+          const overCap = appCapExceeded(
+            task.resolved,
+            taskTokens() + spent.usage.prompt_tokens + spent.usage.completion_tokens,
+          );
+          if (overCap) {
+            // Production stops the task here: the case fails, like any fail (not a partial run).
+            state = { at: "store", outcome: { outcome: "fail", reason: overCap }, text: spent.text };
+            break;
+          }
           if (answer.calls.length === 0) {
             state = { at: "judge", answer: { text: spent.text, toolCalls: spent.toolCalls } };
             break;
@@ -499,6 +510,8 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
       else delete side.detail;
       if (!result.cached) allCached = false;
       if (result.outcome === "pass" || result.outcome === "takeover") break;
+      // Over the app's own cap the app stops the task: no retry (a cached attempt says so too).
+      if (appCapExceeded(task.resolved, spentTokens)) break;
       if (result.task_capped) {
         taskCapped ??= {
           reason: `a case reached the task token cap (${options.budget.max_task_tokens})`,
@@ -533,6 +546,16 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
   // A task-token cap stops that case only: the others run on, but the result is partial.
   stopped ??= taskCapped;
   return { results, totals, ...(stopped ? { stopped } : {}) };
+}
+
+/**
+ * Why a task that used `tokens` is over the app's own cap (route cap, else per-task cap, read
+ * from its LLM config), or undefined when it is not.
+ */
+export function appCapExceeded(resolved: ResolvedRoute, tokens: number): string | undefined {
+  const cap = resolved.token_cap;
+  if (!cap || tokens <= cap.tokens) return undefined;
+  return `used ${tokens.toLocaleString("en-US")} tokens, over the app's ${cap.scope} cap ${cap.tokens.toLocaleString("en-US")} (${cap.key})`;
 }
 
 /**

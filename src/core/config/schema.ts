@@ -126,6 +126,18 @@ const settingsKeys = z.strictObject({
     .describe("Key of the global output-token cap."),
   timeout_ms: z.string().default("llm.timeout_ms").describe("Key of the global per-attempt timeout."),
   retry_limit: z.string().default("llm.retry_limit").describe("Key of the global retry limit."),
+  per_task_token_cap: z
+    .string()
+    .default("budget_controls.per_task_token_cap")
+    .describe(
+      "Key of the app's own per-task token cap: a case whose tokens exceed it fails in the eval as the app would stop it.",
+    ),
+  route_caps: z
+    .string()
+    .default("budget_controls.route_caps")
+    .describe(
+      "Key of the app's own per-route token caps (a mapping route -> tokens; in an env file, a variable prefix); a route's cap wins over the per-task cap.",
+    ),
 });
 
 const llm = z.strictObject({

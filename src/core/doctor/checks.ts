@@ -4,7 +4,7 @@ import type { LlmConfig } from "../llm-config.ts";
 import { ownGet } from "../own.ts";
 import { modelFamily, sameModel } from "../pricing.ts";
 import { isPinnedModelId, offeredSnapshots } from "./pinned.ts";
-import { DEFAULT_APP_BUDGET_KEYS, type DoctorCheck, type DoctorInput } from "./types.ts";
+import type { DoctorCheck, DoctorInput } from "./types.ts";
 
 /**
  * The seven readiness checks of issue 13 part 2, each a pure function of the gathered facts.
@@ -306,7 +306,8 @@ export function laneChecks(ctx: Context): DoctorCheck[] {
 }
 
 export function appBudgetChecks(ctx: Context): DoctorCheck[] {
-  const keys = ctx.input.appBudgetKeys ?? DEFAULT_APP_BUDGET_KEYS;
+  // The policy's keys (llm.settings), the same ones the eval applies; the defaults match.
+  const keys = ctx.input.appBudgetKeys ?? ctx.input.config.llm.settings;
   const perTask = readKey(ctx.llm.document, keys.per_task_token_cap);
   const routeCaps = readKey(ctx.llm.document, keys.route_caps);
   const bad = (key: string, value: unknown): DoctorCheck => ({

@@ -60,7 +60,7 @@ export type MetricsFacts =
   | { kind: "read"; reading: ProductionReading; phase: number }
   | { kind: "not_checked"; reason: string; fix: string };
 
-/** Where the app's own token caps live in its LLM config (issue 13, part 3 makes these policy keys). */
+/** Where the app's own token caps live in its LLM config; by default the policy's `llm.settings` keys. */
 export interface AppBudgetKeys {
   per_task_token_cap: string;
   route_caps: string;

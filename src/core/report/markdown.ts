@@ -1,9 +1,10 @@
 /**
  * The sticky PR comment, rendered from an EvalResult (README.md, docs/results.md, docs/action.md#security). Sections in
- * order: headline, KPIs, gates, per route, selection, flipped cases, warnings, chart, and
- * the hidden evidence block. The body stays under `maxChars` by cutting lists (flipped
- * cases, then routes, then warnings, then selection reasons, then the chart), never the
- * headline, KPI table, gates or evidence.
+ * order: headline, KPIs, gates, per route, selection, flipped cases, warnings, chart, the
+ * readiness section (when given), and the hidden evidence block. The body stays under
+ * `maxChars` by cutting lists (the readiness section, then flipped cases, then routes, then
+ * warnings, then selection reasons, then the chart), never the headline, KPI table, gates or
+ * evidence.
  */
 
 import { COMMENT_MARKERS } from "../protocol.ts";
@@ -45,6 +46,11 @@ export interface RenderOptions {
   runUrl?: string;
   /** A heading above the verdict line. */
   title?: string;
+  /**
+   * The readiness section (`renderDoctorSection`), placed before the evidence block. It is
+   * cut first when the comment is too long: the eval's own results come before it.
+   */
+  doctor?: string;
 }
 
 /** A single-item list, so the chart can go last when even a bare comment is too long. */
@@ -61,6 +67,13 @@ export function renderComment(result: EvalResult, opts: RenderOptions = {}): str
   const flipped = flippedSection(result.cases);
   const warnings = warningsSection(result.warnings);
   const chart = chartPart(result);
+  const doctor: Cuttable = {
+    items: opts.doctor ? [opts.doctor] : [],
+    render: (shown, hidden) =>
+      hidden > 0
+        ? "_Readiness (modelgate doctor) not shown (comment size limit): run `modelgate doctor`._"
+        : shown.join(""),
+  };
   const parts: Part[] = [
     renderHeadline(result, COMMENT_MARKERS.eval, opts),
     coverageSection(result),
@@ -71,9 +84,10 @@ export function renderComment(result: EvalResult, opts: RenderOptions = {}): str
     flipped,
     warnings,
     chart,
+    doctor,
     embedEvidence(result, opts.headSha ?? ""),
   ];
-  return fitParts(parts, [flipped, routes, warnings, selection, chart], limit, measure);
+  return fitParts(parts, [doctor, flipped, routes, warnings, selection, chart], limit, measure);
 }
 
 export interface RunningOptions {
