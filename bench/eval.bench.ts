@@ -1,14 +1,8 @@
-import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { classifyChange, compilePolicy } from "../src/core/classify/classify.ts";
 import { defaultConfig } from "../src/core/config/load.ts";
-import type { TreeSource } from "../src/core/source.ts";
 import { evaluate } from "../src/eval/evaluate.ts";
-import { createOpenAIClient } from "../src/eval/openai-client.ts";
 import { type BenchResult, round, summarize } from "./harness.ts";
+import { simulatedMigration } from "./simulated-migration.ts";
 
 /**
  * Issue 3's benchmark: 200 cases × 2 sides at 100 ms simulated latency, concurrency 16.
@@ -20,45 +14,14 @@ const LATENCY_MS = 100;
 const CONCURRENCY = 16;
 const RUNS = 3;
 
-function memorySource(label: string, files: Record<string, string>): TreeSource {
-  return {
-    label,
-    readFiles: async (paths) => new Map(paths.map((p) => [p, files[p] ?? null])),
-    listFiles: async () => Object.keys(files),
-  };
-}
-
 export async function runEvalBench(): Promise<BenchResult[]> {
-  const cases = Array.from({ length: CASES }, (_, i) =>
-    JSON.stringify({
-      id: `case-${i}`,
-      route: "qna",
-      input: `Question number ${i}?`,
-      assert: [{ type: "contains", value: "About" }],
-    }),
-  ).join("\n");
-  const llm = (model: string) =>
-    JSON.stringify({ llm: { default_model: "gpt-5.4", routes: { qna: model }, retry_limit: 0 } });
-  const base = memorySource("base", { "config/llm.json": llm("gpt-5.4"), "evals/cases.jsonl": cases });
-  const head = memorySource("head", { "config/llm.json": llm("gpt-5.5"), "evals/cases.jsonl": cases });
-  const fixedLatency = {
-    latency: { base_ms: LATENCY_MS, per_token_ms: 0, jitter_ms: 0 },
-    errors: { server_error: 0, unavailable: 0, rate_limit: 0 },
-  };
-  // The provider runs in its own process, as a real one would, so it does not share our event loop.
-  const profile = join(tmpdir(), `modelgate-bench-${process.pid}.json`);
-  writeFileSync(
-    profile,
-    JSON.stringify({ version: 1, models: { "gpt-5.4": fixedLatency, "gpt-5.5": fixedLatency } }),
-  );
-  const simulator = await startSimulatorProcess(profile);
   const config = defaultConfig();
-  const classification = classifyChange(compilePolicy(config), {
-    changes: [{ path: "config/llm.json", status: "modified" }],
-    base: () => llm("gpt-5.4"),
-    head: () => llm("gpt-5.5"),
-  });
-  const client = createOpenAIClient({ baseURL: simulator.url, apiKey: "sk-bench", maxRetries: 0 });
+  const { base, head, classification, client, close } = await simulatedMigration(
+    CASES,
+    LATENCY_MS,
+    config,
+    "eval",
+  );
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -81,7 +44,7 @@ export async function runEvalBench(): Promise<BenchResult[]> {
     walls.push(performance.now() - started);
   }
   clearInterval(sampler);
-  await simulator.close();
+  await close();
   if (!result) throw new Error("no run");
   const requests = result.base.requests + result.head.requests;
   const ideal = (requests * LATENCY_MS) / CONCURRENCY;
@@ -100,32 +63,4 @@ export async function runEvalBench(): Promise<BenchResult[]> {
       },
     },
   ];
-}
-export async function startSimulatorProcess(
-  profile: string,
-): Promise<{ url: string; close(): Promise<void> }> {
-  const child = spawn(
-    process.execPath,
-    [join(import.meta.dirname, "../src/cli/bin.ts"), "simulate", "--profile", profile],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (\S+)/.exec(out);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once("exit", (code) => reject(new Error(`simulator exited with ${code}`)));
-  });
-  return {
-    url,
-    close: () =>
-      new Promise((resolve) => {
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
-  };
 }
