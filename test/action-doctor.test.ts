@@ -65,6 +65,9 @@ describe("the readiness section in the Action's comment", () => {
     expect(section).not.toMatch(/model list cannot be read|could not be read/);
     // The head's LLM config caps every route (the example's per_task_token_cap).
     expect(section).toMatch(/✅ \*\*app_budget\*\*/);
+    // The baseline is counted, and named, on the base's model (the PR moves the route to gpt-5.5).
+    expect(section).toMatch(/cached base run on gpt-5\.4\b/);
+    expect(section).not.toMatch(/cached base run on gpt-5\.5/);
     // The baseline's fix runs the base commit on itself.
     expect(section).toContain(`modelgate eval --base ${world.mainSha.slice(0, 12)}`);
     // Metrics are not read by the Action.

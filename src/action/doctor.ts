@@ -102,7 +102,8 @@ async function rehearsalFacts(gh: GitHub, pull: PullContext): Promise<RehearsalF
       (r) => r.name === CHECK_NAMES.rehearsal && r.head_sha === pull.headSha && r.status === "completed",
     )
     .sort((a, b) => Number(b.id) - Number(a.id))[0];
-  if (!run) return { kind: "unknown" };
+  if (!run)
+    return { kind: "unknown", reason: "no modelgate/rollback-rehearsal check on this head commit yet" };
   const passed = run.conclusion === "success";
   return {
     kind: "known",

@@ -13,17 +13,24 @@ import { taskAttemptKey } from "./runner.ts";
  * Read-only: only `get`, which never writes. The key is the runner's own, so a hit here is a
  * hit there.
  */
+/** Per route: cases, how many have a cached first attempt, and the (base) model they were counted on. */
+export interface BaselineCounts {
+  cached: number;
+  cases: number;
+  model?: string;
+}
+
 export async function countCachedBaseline(options: {
   source: TreeSource;
   config: Config;
   llm: LlmConfig;
   cases: readonly LocatedCase[];
   cache: AttemptCache;
-}): Promise<Map<string, { cached: number; cases: number }>> {
+}): Promise<Map<string, BaselineCounts>> {
   const { source, config, llm, cases, cache } = options;
   const paths = [...new Set(cases.flatMap((c) => (c.case.prompt ? [c.case.prompt] : [])))];
   const prompts = await source.readFiles(paths);
-  const counts = new Map<string, { cached: number; cases: number }>();
+  const counts = new Map<string, BaselineCounts>();
   for (const located of cases) {
     const route = located.case.route;
     const entry = counts.get(route) ?? { cached: 0, cases: 0 };
@@ -31,6 +38,7 @@ export async function countCachedBaseline(options: {
     entry.cases++;
     const resolved = resolveRoute(llm, route);
     if (!resolved) continue;
+    entry.model = resolved.model;
     let messages: ReturnType<typeof renderMessages>;
     try {
       messages = renderMessages(located, prompts);

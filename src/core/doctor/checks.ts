@@ -113,7 +113,7 @@ export function baselineChecks(ctx: Context): DoctorCheck[] {
     .filter((route) => (ctx.casesByRoute.get(route)?.length ?? 0) > 0)
     .map((route): DoctorCheck => {
       const counts = baseline.routes.get(route) ?? { cached: 0, cases: 0 };
-      const model = ownGet(ctx.llm.routes, route)?.model ?? ctx.llm.default_model ?? "?";
+      const model = counts.model ?? ownGet(ctx.llm.routes, route)?.model ?? ctx.llm.default_model ?? "?";
       if (counts.cases > 0 && counts.cached >= counts.cases) {
         return {
           id: "baseline",
@@ -203,7 +203,7 @@ export function rollbackChecks(ctx: Context): DoctorCheck[] {
     out.push({
       id: "rollback_rehearsal",
       status: "warn",
-      message: "rollback rehearsal not checked: it cannot be determined locally",
+      message: `rollback rehearsal not checked: ${rehearsal.reason ?? "it cannot be determined locally"}`,
       fix: `open the rollout PR (a change of ${keys.key} in ${ctx.llmFile}) with the modelgate Action installed: it evaluates the rollback config and publishes the modelgate/rollback-rehearsal check, which must pass before the second phase`,
     });
   }

@@ -49,11 +49,18 @@ export type ProviderFacts =
 
 /** Cached base attempts per route, read-only from the attempt cache, or why not looked at. */
 export type BaselineFacts =
-  | { kind: "counted"; routes: ReadonlyMap<string, { cached: number; cases: number }> }
+  | {
+      kind: "counted";
+      /** Per route; `model` is the model the base attempts were looked up on (the base side's). */
+      routes: ReadonlyMap<string, { cached: number; cases: number; model?: string }>;
+    }
   | { kind: "not_checked"; reason: string };
 
 /** A rollback rehearsal's outcome, when the door could learn it (the CLI cannot). */
-export type RehearsalFacts = { kind: "known"; passed: boolean; detail: string } | { kind: "unknown" };
+export type RehearsalFacts =
+  | { kind: "known"; passed: boolean; detail: string }
+  /** `reason`: why the door could not tell (default: the CLI cannot see check runs). */
+  | { kind: "unknown"; reason?: string };
 
 /** The production metrics wiring: a reading of every rollout query, or why none was taken. */
 export type MetricsFacts =
