@@ -98,6 +98,24 @@ const loopback = (sim: Simulator, home: string): NodeJS.ProcessEnv => ({
 });
 
 /** Every entry file of a cache folder (`<2 hex>/<key>.json`). */
+/**
+ * The example repo judged fixed-N (`evals.sequential: false`, on both branches so the policy is
+ * no change): every run looks up every case, so a test that damages cache entries or compares
+ * two runs' cache use sees all of them (a sequence may settle before reaching some).
+ */
+function fixedNExampleRepo(): string {
+  const repo = makeExampleRepo(tempDir()).dir;
+  const policy = readFileSync(join(repo, ".github/modelgate.yml"), "utf8").replace(
+    "  max_cases: 200\n",
+    "  max_cases: 200\n  sequential: false\n",
+  );
+  commitFiles(repo, { ".github/modelgate.yml": policy }, "fixed-N evals");
+  git(repo, "checkout", "--quiet", "migrate-agentic-coding");
+  commitFiles(repo, { ".github/modelgate.yml": policy }, "fixed-N evals");
+  git(repo, "checkout", "--quiet", "main");
+  return repo;
+}
+
 function entries(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: "utf8" })
     .filter((path) => path.endsWith(".json"))
@@ -195,18 +213,7 @@ describe("a pull request cannot forge its own verdict through the attempt cache"
   it("treats malformed entries as misses, counted in the result's warnings, never as hits", async () => {
     const home = tempDir();
     const sim = await simulator();
-    const repo = makeExampleRepo(tempDir()).dir;
-    // Fixed-N: both runs look up every case, so all four damaged entries are read (a sequence
-    // may settle before reaching one of them).
-    const policyPath = join(repo, ".github/modelgate.yml");
-    const policy = readFileSync(policyPath, "utf8").replace(
-      "  max_cases: 200\n",
-      "  max_cases: 200\n  sequential: false\n",
-    );
-    commitFiles(repo, { ".github/modelgate.yml": policy }, "fixed-N evals");
-    git(repo, "checkout", "--quiet", "migrate-agentic-coding");
-    commitFiles(repo, { ".github/modelgate.yml": policy }, "fixed-N evals");
-    git(repo, "checkout", "--quiet", "main");
+    const repo = fixedNExampleRepo();
     const cacheDir = tempDir();
     const args = ["--base", "main", "--head", "migrate-agentic-coding", "--cache-dir", cacheDir];
     const first = await evalRun(repo, args, loopback(sim, home));
@@ -239,18 +246,7 @@ describe("a pull request cannot forge its own verdict through the attempt cache"
 describe("cached answers keep their provider, simulated flag and warnings", () => {
   it("a simulator run does not answer for a real provider sharing the cache folder", async () => {
     const home = tempDir();
-    const repo = makeExampleRepo(tempDir()).dir;
-    // Fixed-N: both runs look up every case, so all four damaged entries are read (a sequence
-    // may settle before reaching one of them).
-    const policyPath = join(repo, ".github/modelgate.yml");
-    const policy = readFileSync(policyPath, "utf8").replace(
-      "  max_cases: 200\n",
-      "  max_cases: 200\n  sequential: false\n",
-    );
-    commitFiles(repo, { ".github/modelgate.yml": policy }, "fixed-N evals");
-    git(repo, "checkout", "--quiet", "migrate-agentic-coding");
-    commitFiles(repo, { ".github/modelgate.yml": policy }, "fixed-N evals");
-    git(repo, "checkout", "--quiet", "main");
+    const repo = fixedNExampleRepo();
     const cacheDir = tempDir();
     const args = ["--base", "main", "--head", "migrate-agentic-coding", "--cache-dir", cacheDir];
     const builtin = [...args, "--simulator-profile", EXAMPLE_PROFILE, "--simulator-time-scale", "0"];
@@ -287,18 +283,7 @@ describe("cached answers keep their provider, simulated flag and warnings", () =
   it("model_mismatch survives a cached re-run", async () => {
     const home = tempDir();
     const sim = await simulator({ models: { "gpt-5.5": { serve_as: { model: "gpt-5.4", rate: 1 } } } });
-    const repo = makeExampleRepo(tempDir()).dir;
-    // Fixed-N: both runs look up every case, so all four damaged entries are read (a sequence
-    // may settle before reaching one of them).
-    const policyPath = join(repo, ".github/modelgate.yml");
-    const policy = readFileSync(policyPath, "utf8").replace(
-      "  max_cases: 200\n",
-      "  max_cases: 200\n  sequential: false\n",
-    );
-    commitFiles(repo, { ".github/modelgate.yml": policy }, "fixed-N evals");
-    git(repo, "checkout", "--quiet", "migrate-agentic-coding");
-    commitFiles(repo, { ".github/modelgate.yml": policy }, "fixed-N evals");
-    git(repo, "checkout", "--quiet", "main");
+    const repo = fixedNExampleRepo();
     const cacheDir = tempDir();
     const args = ["--base", "main", "--head", "migrate-agentic-coding", "--cache-dir", cacheDir];
     const mismatch = {
