@@ -5,6 +5,7 @@ import {
   studentizedRatioBlocker,
   tangoPairedInterval,
 } from "./fixed-n.ts";
+import { negateZero, pct, points } from "./gate-wording.ts";
 import { combineVerdict, type GateEvaluation, outcomePairs, type PairedCase } from "./pairs.ts";
 import type { GateResult, GateStatus, GatesConfig } from "./result.ts";
 import { FAMILY_ALPHA, GATE_MIN_PAIRS } from "./sequential/pair-gates.ts";
@@ -165,16 +166,4 @@ function costGate(pairs: readonly PairedCase[], limit: number, levels: Levels): 
     ...gate,
     reason: `cost per completed task: not shown beyond the +${pct(limit)} limit, nor within it`,
   };
-}
-
-function negateZero(x: number): number {
-  return x === 0 ? 0 : x;
-}
-
-function pct(rate: number): string {
-  return `${(rate * 100).toFixed(1)} %`;
-}
-
-function points(change: number): string {
-  return `${(change * 100).toFixed(1)} points`;
 }

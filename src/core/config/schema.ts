@@ -37,32 +37,25 @@ const keyPatterns = z
   .describe(
     'Key paths in structured files, or `{file, keys}` to scope some to one file. Segments are joined by `.`; `*` is one segment, `**` any number, `*` inside a segment globs one key (`llm.*_model`); a key holding dots is quoted (`pricing."gpt-4.1".input`); a list item is `[name=value]` by its `name`, `id` or `model` field (`models[name=gpt-4o].edit_format`), else its index. The most specific matching pattern wins, whatever its category.',
   );
-const filePatterns = z
-  .array(
-    z
-      .string()
-      .min(1)
-      .superRefine((pattern, ctx) => {
-        const problem = filePatternProblem(pattern);
-        if (problem) ctx.addIssue({ code: "custom", message: problem });
-      }),
-  )
-  .describe(
-    "File globs relative to the repo root, read in order like .gitignore: a later `!glob` takes back files an earlier glob matched.",
-  );
-const envPatterns = z
-  .array(
-    z
-      .string()
-      .min(1)
-      .superRefine((pattern, ctx) => {
-        const problem = filePatternProblem(pattern);
-        if (problem) ctx.addIssue({ code: "custom", message: problem });
-      }),
-  )
-  .describe(
-    "Variable-name globs matched against KEY=VALUE lines of `.env` and `.env.*` files, in order: a later `!glob` takes names back.",
-  );
+/** Globs read in order like .gitignore; each is checked when the policy loads. */
+const orderedGlobs = (description: string) =>
+  z
+    .array(
+      z
+        .string()
+        .min(1)
+        .superRefine((pattern, ctx) => {
+          const problem = filePatternProblem(pattern);
+          if (problem) ctx.addIssue({ code: "custom", message: problem });
+        }),
+    )
+    .describe(description);
+const filePatterns = orderedGlobs(
+  "File globs relative to the repo root, read in order like .gitignore: a later `!glob` takes back files an earlier glob matched.",
+);
+const envPatterns = orderedGlobs(
+  "Variable-name globs matched against KEY=VALUE lines of `.env` and `.env.*` files, in order: a later `!glob` takes names back.",
+);
 
 const categoryRule = z
   .strictObject({

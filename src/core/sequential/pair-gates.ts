@@ -1,3 +1,4 @@
+import { negateZero, pct, points, signedPct } from "../gate-wording.ts";
 import type { PairedCase } from "../gates.ts";
 import type { GateName, GateResult, GateStatus } from "../result.ts";
 import { BettingConfidenceSequence, BettingTest, RunningMoments } from "./betting.ts";
@@ -355,20 +356,4 @@ export class CostIncreaseGate implements SequentialGate {
     }
     return `cost per completed task ${signedPct(Math.expm1(this.#sequence.logRatio() ?? 0))}: not yet shown beyond the +${pct(this.limit)} limit, nor within it`;
   }
-}
-
-function negateZero(x: number): number {
-  return x === 0 ? 0 : x;
-}
-
-function pct(rate: number): string {
-  return `${(rate * 100).toFixed(1)} %`;
-}
-
-function signedPct(rate: number): string {
-  return `${rate >= 0 ? "+" : ""}${pct(rate)}`;
-}
-
-function points(change: number): string {
-  return `${(change * 100).toFixed(1)} points`;
 }
