@@ -1,5 +1,12 @@
 import { coverageFails } from "./coverage.ts";
-import { computeDeltas, computeRouteKpis, type GateEvaluation, outcomePairs, pairedCases } from "./gates.ts";
+import {
+  computeDeltas,
+  computeRouteKpis,
+  evaluateGates,
+  type GateEvaluation,
+  outcomePairs,
+  pairedCases,
+} from "./gates.ts";
 import { computeKpis } from "./kpis.ts";
 import type {
   CaseResult,
@@ -11,7 +18,6 @@ import type {
   Verdict,
   Warning,
 } from "./result.ts";
-import { GateMonitor } from "./sequential/monitor.ts";
 import { minDetectableEffect } from "./stats.ts";
 
 /** How far the pair sequence ran (result field `sequential`). */
@@ -56,7 +62,7 @@ export function buildResult(parts: ResultParts): EvalResult {
   const config = gatesConfigOf(parts.gates);
   const ran = cases.some((c) => c.base || c.head);
   const gates = ran
-    ? (parts.judged ?? replay(cases, config))
+    ? (parts.judged ?? evaluateGates(cases, config, { mode: "fixed" }))
     : { gates: [], verdict: "inconclusive" as const };
   let verdict: Verdict = parts.forcedVerdict ?? (ran || stopped ? gates.verdict : "skipped");
   // A partial run can fail, but it cannot pass: the cases it did not run might have failed.
@@ -86,13 +92,6 @@ export function buildResult(parts: ResultParts): EvalResult {
     ...(parts.coverage ? { coverage: parts.coverage } : {}),
     ...(parts.shard ? { shard: parts.shard } : {}),
   };
-}
-
-/** The paired cases, in the order given, through a monitor that judges once at the end. */
-function replay(cases: readonly CaseResult[], config: GatesConfig): GateEvaluation {
-  const monitor = new GateMonitor(config, { mode: "fixed" });
-  for (const { id, route, base, head } of cases) if (base && head) monitor.push({ id, route, base, head });
-  return monitor.evaluate();
 }
 
 function sideSummary(cases: readonly CaseResult[], side: "base" | "head"): SideSummary {

@@ -42,16 +42,17 @@ export const GATES: Readonly<Record<GateName, { unit: Unit; signed: boolean; com
 
 /**
  * Judge the eval gates on cases given in sequence order (docs/gates.md): replays them through a
- * `GateMonitor`, sequentially unless the gates were configured fixed-N (`sequential: false`).
+ * `GateMonitor`, sequentially unless the gates were configured fixed-N (`sequential: false`) or
+ * the caller asks for one judgement at the end (`mode: "fixed"`).
  */
 export function evaluateGates(
   cases: readonly CaseResult[],
   config: GatesConfig,
-  options: { intervals?: boolean } = {},
+  options: { intervals?: boolean; mode?: "sequential" | "fixed" } = {},
 ): GateEvaluation {
   const monitor = new GateMonitor(config, {
-    mode: config.sequential === false ? "fixed" : "sequential",
     ...options,
+    mode: options.mode ?? (config.sequential === false ? "fixed" : "sequential"),
   });
   for (const pair of pairsInOrder(cases)) monitor.push(pair);
   return monitor.evaluate();
