@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   commentsOn,
@@ -7,13 +5,13 @@ import {
   migrateChange,
   openPull,
   pullRequestPayload,
-  ROOT,
   readResult,
   runAction,
   startWorld,
   stepCode,
   type World,
 } from "./support/action-harness.ts";
+import { EXAMPLE_POLICY } from "./support/cli.ts";
 
 /**
  * Issue 14, part 1, through the Action: the estimate is logged before any completion, a budget
@@ -25,8 +23,7 @@ afterEach(async () => {
   world = undefined;
 });
 
-const policy = readFileSync(join(ROOT, "examples/acme-support/base/.github/modelgate.yml"), "utf8");
-const withBudget = { ".github/modelgate.yml": `${policy}budget: { max_run_cost_usd: 1 }\n` };
+const withBudget = { ".github/modelgate.yml": `${EXAMPLE_POLICY}budget: { max_run_cost_usd: 1 }\n` };
 const completions = (w: World) => Object.values(w.sim.stats.byModel).reduce((a, b) => a + b, 0);
 
 describe("Action: pre-run cost estimate", () => {

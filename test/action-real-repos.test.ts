@@ -1,18 +1,16 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   commentsOn,
   expectNoStack,
   openPull,
   pullRequestPayload,
-  ROOT,
   readResult,
   runAction,
   startWorld,
   stepCode,
   type World,
 } from "./support/action-harness.ts";
+import { EXAMPLE_POLICY } from "./support/cli.ts";
 
 /**
  * Issue 11, items 9 and 10, through the Action (sources in a child process, the GitHub REST
@@ -25,8 +23,6 @@ afterEach(async () => {
   await world?.close();
   world = undefined;
 });
-
-const examplePolicy = readFileSync(join(ROOT, "examples/acme-support/base/.github/modelgate.yml"), "utf8");
 
 const yamlConfig = (coding: string) => `llm:
   default_model: gpt-5.4
@@ -45,7 +41,7 @@ describe("the Action on real repository layouts", () => {
     world = await startWorld({
       baseOverrides: {
         "config/llm.yaml": yamlConfig("gpt-5.4"),
-        ".github/modelgate.yml": examplePolicy.replace("config: config/llm.json", "config: config/llm.yaml"),
+        ".github/modelgate.yml": EXAMPLE_POLICY.replace("config: config/llm.json", "config: config/llm.yaml"),
       },
     });
     const { number } = openPull(world, "migrate-yaml", { "config/llm.yaml": yamlConfig("gpt-5.5") });

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseEvidence } from "../src/core/report/markdown.ts";
@@ -18,6 +17,7 @@ import {
   stepCode,
   type World,
 } from "./support/action-harness.ts";
+import { EXAMPLE_POLICY } from "./support/cli.ts";
 import { tempDir } from "./support/git.ts";
 
 /** Issue 4 points 2, 5, 7, 8 and 11, through the committed dist/index.js. */
@@ -85,7 +85,7 @@ describe("Action at scale", () => {
   });
 
   it("fails the step after posting when a gate fails", async () => {
-    const policy = readFileSync(join(ROOT, "examples/acme-support/base/.github/modelgate.yml"), "utf8");
+    const policy = EXAMPLE_POLICY;
     world = await startWorld({
       // gpt-5.5 never gets an answer right: the completion rate collapses on the migrated route.
       profileExtra: `

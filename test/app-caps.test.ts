@@ -5,7 +5,7 @@ import { makeExampleRepo } from "../examples/make-example-repo.ts";
 import { runCli } from "../src/cli/main.ts";
 import type { CaseResult, EvalResult } from "../src/core/result.ts";
 import type { Simulator } from "../src/simulator/index.ts";
-import { type EvalInProcess, evalInProcess, ROOT } from "./support/cli.ts";
+import { type EvalInProcess, EXAMPLE_POLICY, evalInProcess, ROOT } from "./support/cli.ts";
 import { commitFiles, git, tempDir } from "./support/git.ts";
 import { startExampleSimulator } from "./support/simulator.ts";
 
@@ -36,10 +36,9 @@ function llmJson(mutate: (doc: Doc) => void): string {
   return JSON.stringify(doc, null, 2);
 }
 
-const POLICY = readFileSync(join(ROOT, "examples/acme-support/base/.github/modelgate.yml"), "utf8");
 /** Every selected case runs (fixed-N), so which cases a cap fails is the same on every run. */
 function policyWith(settings = ""): string {
-  return POLICY.replace("evals:\n", "evals:\n  sequential: false\n").replace(
+  return EXAMPLE_POLICY.replace("evals:\n", "evals:\n  sequential: false\n").replace(
     "    retry_limit: llm.retry_limit\n",
     `    retry_limit: llm.retry_limit\n${settings}`,
   );

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { makeExampleRepo } from "../examples/make-example-repo.ts";
 import { runCli } from "../src/cli/main.ts";
 import type { Simulator } from "../src/simulator/index.ts";
-import { type EvalInProcess, evalInProcess, ROOT } from "./support/cli.ts";
+import { type EvalInProcess, EXAMPLE_POLICY, evalInProcess, ROOT } from "./support/cli.ts";
 import { commitFiles, git, tempDir } from "./support/git.ts";
 import { startExampleSimulator } from "./support/simulator.ts";
 
@@ -27,7 +27,6 @@ async function evalCli(repo: string, args: string[]): Promise<EvalRun> {
   return evalInProcess(repo, args, sim.url);
 }
 
-const examplePolicy = readFileSync(join(ROOT, "examples/acme-support/base/.github/modelgate.yml"), "utf8");
 const exampleLlm = readFileSync(join(ROOT, "examples/acme-support/base/config/llm.json"), "utf8");
 
 function llmWithRoutes(routes: Record<string, string>): string {
@@ -133,7 +132,7 @@ describe("changes no case covers", () => {
   });
 
   it("evals.require_coverage: false reports it and does not fail", async () => {
-    const policy = examplePolicy.replace("  max_cases: 200", "  max_cases: 200\n  require_coverage: false");
+    const policy = EXAMPLE_POLICY.replace("  max_cases: 200", "  max_cases: 200\n  require_coverage: false");
     expect(policy).toContain("require_coverage: false");
     const dir = repo(
       { "config/llm.json": llmWithRoutes(withSummarize), ".github/modelgate.yml": policy },
@@ -148,7 +147,7 @@ describe("changes no case covers", () => {
   });
 
   it("no case file matching evals.cases fails a model change, saying where cases were looked for", async () => {
-    const policy = examplePolicy.replace('cases: ["evals/**/*.jsonl"]', 'cases: ["tests/evals/**/*.jsonl"]');
+    const policy = EXAMPLE_POLICY.replace('cases: ["evals/**/*.jsonl"]', 'cases: ["tests/evals/**/*.jsonl"]');
     expect(policy).toContain("tests/evals/");
     const dir = repo(
       { ".github/modelgate.yml": policy },

@@ -1,12 +1,10 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeExampleRepo } from "../examples/make-example-repo.ts";
 import { defaultConfig } from "../src/core/config/load.ts";
 import { parseLlmDocument, resolveLlmConfig } from "../src/core/llm-config.ts";
 import { rollbackEdit } from "../src/core/rollout/llm-edit.ts";
 import type { Simulator } from "../src/simulator/index.ts";
-import { type EvalInProcess, evalInProcess, expectedExit, ROOT } from "./support/cli.ts";
+import { type EvalInProcess, EXAMPLE_POLICY, evalInProcess, expectedExit } from "./support/cli.ts";
 import { commitFiles, git, tempDir } from "./support/git.ts";
 import { startExampleSimulator } from "./support/simulator.ts";
 
@@ -28,8 +26,6 @@ async function evalCli(repo: string, args: string[]): Promise<EvalRun> {
   return evalInProcess(repo, args, sim.url);
 }
 
-const examplePolicy = readFileSync(join(ROOT, "examples/acme-support/base/.github/modelgate.yml"), "utf8");
-
 /**
  * The example repo with its LLM config replaced by `file` (and the policy pointed at it), and a
  * branch `pr` that moves the agentic_coding route from gpt-5.4 to gpt-5.5.
@@ -41,7 +37,7 @@ function repoWithLlmConfig(shape: {
   policy?: (policy: string) => string;
 }): string {
   const dir = makeExampleRepo(tempDir()).dir;
-  const policy = examplePolicy.replace("config: config/llm.json", `config: ${shape.file}`);
+  const policy = EXAMPLE_POLICY.replace("config: config/llm.json", `config: ${shape.file}`);
   commitFiles(
     dir,
     {

@@ -6,7 +6,7 @@ import { makeExampleRepo } from "../examples/make-example-repo.ts";
 import { runCli } from "../src/cli/main.ts";
 import type { CaseResult, EvalResult } from "../src/core/result.ts";
 import type { Simulator, SimulatorProfiles } from "../src/simulator/index.ts";
-import { expectedExit, ROOT } from "./support/cli.ts";
+import { EXAMPLE_POLICY, expectedExit, ROOT } from "./support/cli.ts";
 import { commitFiles, git, tempDir } from "./support/git.ts";
 import { startExampleSimulator } from "./support/simulator.ts";
 
@@ -245,7 +245,7 @@ describe("modelgate eval", () => {
 
   it("a run budget stops new requests and marks the result partial with the cap that stopped it", async () => {
     const sim = await simulator();
-    const policy = readFileSync(join(ROOT, "examples/acme-support/base/.github/modelgate.yml"), "utf8");
+    const policy = EXAMPLE_POLICY;
     const repo = exampleWith(
       { ".github/modelgate.yml": `${policy}budget:\n  max_run_tokens: 3000\n` },
       { "config/llm.json": moveCoding },
@@ -264,7 +264,7 @@ describe("modelgate eval", () => {
 
   it("a task token cap ends that case only; the others run and the result is partial", async () => {
     const sim = await simulator();
-    const policy = readFileSync(join(ROOT, "examples/acme-support/base/.github/modelgate.yml"), "utf8");
+    const policy = EXAMPLE_POLICY;
     const repo = exampleWith(
       { ".github/modelgate.yml": `${policy}budget:\n  max_task_tokens: 400\n` },
       { "config/llm.json": moveCoding },

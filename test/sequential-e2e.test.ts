@@ -11,7 +11,7 @@ import type { TreeSource } from "../src/core/source.ts";
 import { evaluate } from "../src/eval/evaluate.ts";
 import { createOpenAIClient } from "../src/eval/openai-client.ts";
 import type { Simulator } from "../src/simulator/index.ts";
-import { ROOT } from "./support/cli.ts";
+import { EXAMPLE_POLICY } from "./support/cli.ts";
 import { commitFiles, git, tempDir } from "./support/git.ts";
 import { startExampleSimulator } from "./support/simulator.ts";
 
@@ -55,7 +55,7 @@ function generatedCases(count: number): string {
 /** The example repo with `count` generated cases on main, and a PR moving general_qna to gpt-5.5. */
 function repoWith(count: number, policy: (yml: string) => string = (yml) => yml): string {
   const dir = makeExampleRepo(tempDir()).dir;
-  const yml = readFileSync(join(ROOT, "examples/acme-support/base/.github/modelgate.yml"), "utf8");
+  const yml = EXAMPLE_POLICY;
   commitFiles(
     dir,
     {

@@ -1,10 +1,8 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeExampleRepo } from "../examples/make-example-repo.ts";
 import { runCli } from "../src/cli/main.ts";
 import type { Simulator } from "../src/simulator/index.ts";
-import { ROOT } from "./support/cli.ts";
+import { EXAMPLE_POLICY } from "./support/cli.ts";
 import { commitFiles, git, tempDir } from "./support/git.ts";
 import { startExampleSimulator } from "./support/simulator.ts";
 
@@ -29,7 +27,6 @@ const ALIAS_BOMB = [
   "h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]",
   "",
 ].join("\n");
-const POLICY = readFileSync(join(ROOT, "examples/acme-support/base/.github/modelgate.yml"), "utf8");
 const DEEP_JSON = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
 const DEEP_YAML = `x: ${"[".repeat(10_000)}${"]".repeat(10_000)}\n`;
 const HUGE_JSON = `{"llm": {"default_model": "gpt-5.4"}, "pad": "${"x".repeat(33 * 1024 * 1024)}"}`;
@@ -74,7 +71,7 @@ describe("hostile structured files", () => {
     [
       "a YAML alias bomb in a case file",
       {
-        ".github/modelgate.yml": POLICY.replace(
+        ".github/modelgate.yml": EXAMPLE_POLICY.replace(
           'cases: ["evals/**/*.jsonl"]',
           'cases: ["evals/**/*.jsonl", "evals/**/*.yaml"]',
         ),
@@ -91,7 +88,7 @@ describe("hostile structured files", () => {
       expect(run.errors).toHaveLength(1);
       expect(run.errors[0]).toContain(file);
       expect(run.ms).toBeLessThan(20_000);
-      if (file === "evals/bomb.yaml") expect(POLICY).toContain('cases: ["evals/**/*.jsonl"]');
+      if (file === "evals/bomb.yaml") expect(EXAMPLE_POLICY).toContain('cases: ["evals/**/*.jsonl"]');
     },
     60_000,
   );

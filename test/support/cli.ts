@@ -8,6 +8,12 @@ import { tempDir } from "./git.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 
+/** The bundled example's policy (`examples/acme-support/base/.github/modelgate.yml`), as text. */
+export const EXAMPLE_POLICY = readFileSync(
+  join(ROOT, "examples/acme-support/base/.github/modelgate.yml"),
+  "utf8",
+);
+
 export interface CliRun {
   code: number | null;
   stdout: string;
