@@ -1,11 +1,11 @@
 import type { Config } from "../../core/config/schema.ts";
 import { errorMessage, UserError } from "../../core/errors.ts";
-import { type LlmDocument, parseLlmDocument } from "../../core/llm-config.ts";
+import { parseLlmDocument } from "../../core/llm-config.ts";
 import { CHECK_NAMES, decisionMarker, hasPromotionTrailers } from "../../core/protocol.ts";
 import { type Decision, decide } from "../../core/rollout/decide.ts";
 import { pickEvidence } from "../../core/rollout/evidence.ts";
-import { parseRolloutLabel, ROLLBACK_PR_LABEL } from "../../core/rollout/labels.ts";
-import { readModel, readShare, rollbackEdit, rolloutKeys, setShare } from "../../core/rollout/llm-edit.ts";
+import { parseRolloutLabel } from "../../core/rollout/labels.ts";
+import { readModel, readShare, rolloutKeys, setShare } from "../../core/rollout/llm-edit.ts";
 import {
   type Audit,
   checkTitle,
@@ -15,13 +15,10 @@ import {
   noticeTitle,
   type PromotionCommit,
   type PromotionReport,
-  type RollbackCause,
   type RollbackLink,
   renderDecision,
   renderNotice,
   renderRollbackNotice,
-  rollbackBody,
-  rollbackTitle,
 } from "../../core/rollout/render.ts";
 import {
   gateSentence,
@@ -31,7 +28,6 @@ import {
   judgeProduction,
   notRequired,
   type ProductionJudgement,
-  type ProductionReading,
   type Step,
 } from "../../core/rollout/steps.ts";
 import { upsertCheckRun } from "../../github/check-runs.ts";
@@ -41,21 +37,17 @@ import { readFileAt } from "../../github/contents.ts";
 import { canWrite, latestLabeling, permissionOf, removeLabel } from "../../github/labels.ts";
 import { loadPolicy } from "../../github/policy.ts";
 import { getPullRequest, type PullRequestState } from "../../github/pulls.ts";
-import { upsertStickyComment } from "../../github/sticky-comment.ts";
-import { readMetricsFile } from "../../metrics/file.ts";
-import { PrometheusError, prometheusClient, readPrometheusArms } from "../../metrics/prometheus.ts";
 import {
-  addLabels,
   branchSha,
   commitFile,
-  createPull,
   currentLabels,
   evidenceCandidates,
   fastForward,
   getGitCommit,
-  openPullFrom,
-  setBranch,
-} from "./github.ts";
+} from "../../github/rollout-api.ts";
+import { upsertStickyComment } from "../../github/sticky-comment.ts";
+import { readProduction } from "../../rollout/production.ts";
+import { openRollback } from "../../rollout/rollback-pr.ts";
 
 /**
  * Label-driven promotion and rollback (issue 6). One label event, one decision: the App reads
@@ -383,40 +375,6 @@ async function headMoved(
   return await notice(deps, repo, trigger, { kind: "head_moved", audit, head_sha: head });
 }
 
-/** Production counts of the current phase, from Prometheus or the metrics file at the base. */
-async function readProduction(
-  deps: RolloutDeps,
-  repo: RepoRef,
-  config: Config,
-  baseSha: string,
-  current: number,
-): Promise<ProductionReading> {
-  const metrics = config.rollout.metrics;
-  if (metrics.source === "file") {
-    const text = await readFileAt(deps.gh, { ...repo, path: metrics.file, ref: baseSha });
-    return readMetricsFile(text, metrics.file, current);
-  }
-  const url = deps.env.PROMETHEUS_URL?.trim();
-  if (!url) {
-    return {
-      kind: "missing",
-      source: "Prometheus",
-      reason: "PROMETHEUS_URL is not set in the App's environment",
-    };
-  }
-  try {
-    const client = prometheusClient({
-      url,
-      bearerToken: deps.env.PROMETHEUS_BEARER_TOKEN,
-      ...(deps.fetch ? { fetch: deps.fetch } : {}),
-    });
-    return await readPrometheusArms(client, metrics, current);
-  } catch (error) {
-    if (!(error instanceof PrometheusError)) throw error;
-    return { kind: "missing", source: "Prometheus", reason: error.message };
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Rollback
 
@@ -446,93 +404,6 @@ async function rollbackByLabel(
     `rollback ${trigger.label} on ${repo.owner}/${repo.repo}#${trigger.number} by ${trigger.sender}: ${link.kind}${"number" in link ? ` #${link.number}` : ""}`,
   );
   return { kind: "rollback", link };
-}
-
-/**
- * The rollback PR against `baseRef`: the LLM config at the branch's tip with the share → 0 and
- * the candidate's routes → the rollback model. One per candidate: an open one is reused, so a
- * second breach or a redelivery links the same PR. modelgate never merges it.
- */
-export async function openRollback(
-  deps: RolloutDeps,
-  repo: RepoRef,
-  config: Config,
-  baseRef: string,
-  cause: RollbackCause,
-): Promise<RollbackLink> {
-  const { gh } = deps;
-  try {
-    const tip = await branchSha(gh, repo, baseRef);
-    if (!tip) return { kind: "failed", reason: `there is no branch ${baseRef}` };
-    const llmFile = config.llm.config;
-    const text = await readFileAt(gh, { ...repo, path: llmFile, ref: tip });
-    if (text === null) return { kind: "nothing", reason: `${llmFile} does not exist on ${baseRef}` };
-    let doc: LlmDocument;
-    let edit: ReturnType<typeof rollbackEdit>;
-    try {
-      doc = parseLlmDocument(text, llmFile);
-      edit = rollbackEdit(doc, rolloutKeys(config));
-    } catch (error) {
-      if (error instanceof UserError) return { kind: "failed", reason: error.message };
-      throw error;
-    }
-    if (edit.edits.length === 0) {
-      return {
-        kind: "nothing",
-        reason: `${baseRef} already has the share at 0 % and no route on the candidate`,
-      };
-    }
-    const branch = `modelgate/rollback-${slug(edit.candidate ?? "candidate")}`;
-    const existing = await openPullFrom(gh, repo, branch, baseRef);
-    if (existing) return { kind: "existing", number: existing.number, url: existing.html_url };
-    const plan = {
-      edits: edit.edits,
-      llm_file: llmFile,
-      candidate: edit.candidate,
-      rollback: edit.rollback,
-      base_ref: baseRef,
-      base_sha: tip,
-    };
-    const sha = await commitFile(gh, repo, {
-      parent: tip,
-      path: llmFile,
-      text: edit.text,
-      message: `${rollbackTitle(plan)}\n\n${edit.edits.map((e) => `${e.key}: ${JSON.stringify(e.from)} -> ${JSON.stringify(e.to)}`).join("\n")}\n\nAsked for on #${cause.source_number} (${cause.kind === "breach" ? "production gate breach" : `label ${cause.audit.label} by @${cause.audit.actor}`}).`,
-    });
-    await setBranch(gh, repo, branch, sha);
-    let pull: { number: number; html_url: string };
-    try {
-      pull = await createPull(gh, repo, {
-        title: rollbackTitle(plan),
-        head: branch,
-        base: baseRef,
-        body: rollbackBody(plan, cause),
-      });
-    } catch (error) {
-      // Another replica opened it a moment ago.
-      const raced = httpStatus(error) === 422 ? await openPullFrom(gh, repo, branch, baseRef) : undefined;
-      if (!raced) throw error;
-      return { kind: "existing", number: raced.number, url: raced.html_url };
-    }
-    try {
-      await addLabels(gh, repo, pull.number, [ROLLBACK_PR_LABEL]);
-    } catch (error) {
-      deps.log.warn(`could not label rollback PR #${pull.number}: ${errorMessage(error)}`);
-    }
-    return { kind: "opened", number: pull.number, url: pull.html_url };
-  } catch (error) {
-    deps.log.error(`rollback PR on ${repo.owner}/${repo.repo} failed: ${errorMessage(error)}`);
-    return { kind: "failed", reason: errorMessage(error) };
-  }
-}
-
-function slug(model: string): string {
-  return (
-    model
-      .replace(/[^A-Za-z0-9._-]+/g, "-")
-      .replace(/^[-.]+|[-.]+$/g, "")
-      .slice(0, 60) || "candidate"
-  );
 }
 
 // ---------------------------------------------------------------------------------------------

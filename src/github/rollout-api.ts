@@ -1,6 +1,6 @@
-import { CHECK_NAMES, EVIDENCE_OPEN } from "../../core/protocol.ts";
-import { type EvidenceCandidate, type EvidenceKind, isEvidenceComment } from "../../core/rollout/evidence.ts";
-import { type GitHub, httpStatus, type RepoRef } from "../../github/client.ts";
+import { CHECK_NAMES, EVIDENCE_OPEN } from "../core/protocol.ts";
+import { type EvidenceCandidate, type EvidenceKind, isEvidenceComment } from "../core/rollout/evidence.ts";
+import { type GitHub, httpStatus, type RepoRef } from "./client.ts";
 
 /**
  * The GitHub reads and writes of the rollout handlers that `src/github` has no helper for:
