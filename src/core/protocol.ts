@@ -28,6 +28,8 @@ export const COMMENT_MARKERS = {
   attribution: "<!-- modelgate:attribution -->",
   /** The body of a rollback PR the App opened. */
   rollbackPr: "<!-- modelgate:rollback-pr -->",
+  /** The production watch's latest judgement, one comment on the rollback PR it opened. */
+  watch: "<!-- modelgate:watch -->",
 } as const;
 
 /** Every rollout decision comment starts with this, followed by the delivery that caused it. */

@@ -74,7 +74,7 @@ export async function openRollback(
       parent: tip,
       path: llmFile,
       text: edit.text,
-      message: `${rollbackTitle(plan)}\n\n${edit.edits.map((e) => `${e.key}: ${JSON.stringify(e.from)} -> ${JSON.stringify(e.to)}`).join("\n")}\n\nAsked for on #${cause.source_number} (${cause.kind === "breach" ? "production gate breach" : `label ${cause.audit.label} by @${cause.audit.actor}`}).`,
+      message: `${rollbackTitle(plan)}\n\n${edit.edits.map((e) => `${e.key}: ${JSON.stringify(e.from)} -> ${JSON.stringify(e.to)}`).join("\n")}\n\n${commitCause(cause)}`,
     });
     await setBranch(gh, repo, branch, sha);
     let pull: { number: number; html_url: string };
@@ -110,4 +110,15 @@ function slug(model: string): string {
       .replace(/^[-.]+|[-.]+$/g, "")
       .slice(0, 60) || "candidate"
   );
+}
+
+function commitCause(cause: RollbackCause): string {
+  switch (cause.kind) {
+    case "breach":
+      return `Asked for on #${cause.source_number} (production gate breach).`;
+    case "label":
+      return `Asked for on #${cause.source_number} (label ${cause.audit.label} by @${cause.audit.actor}).`;
+    case "watch":
+      return `Asked for by the production watch (${cause.watch.trigger.replace(/[\r\n]+/g, " ").slice(0, 200)}): a gate breached at ${cause.watch.share} %.`;
+  }
 }

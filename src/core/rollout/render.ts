@@ -361,16 +361,56 @@ export function rollbackTitle(plan: RollbackPlan): string {
 /** Why the rollback was asked for, in words, for its PR body and comment. */
 export type RollbackCause =
   | { kind: "label"; source_number: number; audit: Audit }
-  | { kind: "breach"; source_number: number; audit: Audit; gates: string[] };
+  | { kind: "breach"; source_number: number; audit: Audit; gates: string[] }
+  | { kind: "watch"; watch: WatchAudit; gates: string[] };
+
+/** What a watch (an alert, `modelgate watch`, the Action's watch mode) judged, for the record. */
+export interface WatchAudit {
+  /** Who asked, in words: `Alertmanager alert ModelgateRollbackRule (fingerprint …)`, `modelgate watch`. */
+  trigger: string;
+  base_ref: string;
+  base_sha: string;
+  llm_file: string;
+  share_key: string;
+  share: number;
+  metrics_source: string;
+  /** When the judgement was made (ISO 8601). */
+  judged_at: string;
+}
+
+/** Why a rollback was asked for, as one sentence (PR body, commit message). */
+export function rollbackReason(cause: RollbackCause): string {
+  switch (cause.kind) {
+    case "breach":
+      return `A production gate failed beyond noise while #${cause.source_number} was evaluated: ${cause.gates.join("; ")}.`;
+    case "label":
+      return `${login(cause.audit.actor)} asked for a rollback with ${inlineCode(cause.audit.label, { max: 60 })} on #${cause.source_number}.`;
+    case "watch":
+      return `A production gate failed beyond noise at ${cause.watch.share} % (${escapeUntrusted(cause.watch.trigger)}, re-judged by modelgate): ${cause.gates.join("; ")}.`;
+  }
+}
+
+/** The watch's record, in the place label-driven rollbacks show their audit. */
+export function watchAuditLines(watch: WatchAudit): string[] {
+  return [
+    "<details><summary>Watch record</summary>",
+    "",
+    `- trigger: ${escapeUntrusted(watch.trigger)}`,
+    `- judged at: ${escapeUntrusted(watch.judged_at)}`,
+    `- base: ${inlineCode(watch.base_ref, { max: 80 })} at \`${shortSha(watch.base_sha) ?? "?"}\``,
+    `- share: ${inlineCode(watch.share_key, { max: 120 })} = ${watch.share} % in ${inlineCode(watch.llm_file, { max: 120 })}`,
+    `- metrics: ${escapeUntrusted(watch.metrics_source)}`,
+    "",
+    "</details>",
+  ];
+}
 
 export function rollbackBody(plan: RollbackPlan, cause: RollbackCause): string {
   const lines = [
     COMMENT_MARKERS.rollbackPr,
     `### Rollback: candidate share to 0 %${plan.candidate ? `, ${inlineCode(plan.candidate)} routes back to ${inlineCode(plan.rollback)}` : ""}`,
     "",
-    cause.kind === "breach"
-      ? `A production gate failed beyond noise while #${cause.source_number} was evaluated: ${cause.gates.join("; ")}.`
-      : `${login(cause.audit.actor)} asked for a rollback with ${inlineCode(cause.audit.label, { max: 60 })} on #${cause.source_number}.`,
+    rollbackReason(cause),
     "",
     `This PR changes ${inlineCode(plan.llm_file, { max: 120 })} on ${inlineCode(plan.base_ref, { max: 80 })} (from \`${shortSha(plan.base_sha) ?? "?"}\`):`,
     "",
@@ -383,9 +423,23 @@ export function rollbackBody(plan: RollbackPlan, cause: RollbackCause): string {
     "",
     "It is the same change the Action's rollback rehearsal evaluates. modelgate does not merge it: review and merge it to roll back.",
     "",
-    ...auditLines(cause.audit),
+    ...(cause.kind === "watch" ? watchAuditLines(cause.watch) : auditLines(cause.audit)),
   ];
   return lines.join("\n");
+}
+
+/** The watch's one comment on the rollback PR: what the latest judgement saw, updated in place. */
+export function renderWatchUpdate(judgement: ProductionJudgement, watch: WatchAudit): string {
+  return [
+    COMMENT_MARKERS.watch,
+    "### modelgate watch: the breach is still there",
+    "",
+    `Latest judgement (${escapeUntrusted(watch.judged_at)}): ${judgement.detail}`,
+    "",
+    "This comment is updated each time the watch sees the breach again; no second rollback PR is opened.",
+    "",
+    ...watchAuditLines(watch),
+  ].join("\n");
 }
 
 /** The comment on the PR or issue that asked for a rollback with the label. */
