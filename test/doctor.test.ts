@@ -1,11 +1,10 @@
 import { readdirSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeExampleRepo } from "../examples/make-example-repo.ts";
 import type { DoctorCheck, DoctorReport } from "../src/core/doctor/types.ts";
 import type { Simulator } from "../src/simulator/index.ts";
 import { runCliCaptured } from "./support/cli.ts";
+import { fakePrometheus } from "./support/fake-prometheus.ts";
 import { commitFiles, git, tempDir } from "./support/git.ts";
 import { startExampleSimulator } from "./support/simulator.ts";
 
@@ -287,36 +286,3 @@ describe("modelgate doctor on a repo that is not ready", () => {
     expect(badConfig.stderr).not.toContain("    at ");
   });
 });
-
-/** The part of Prometheus' HTTP API the metrics client uses: POST /api/v1/query, form-encoded. */
-async function fakePrometheus(answer: (query: string) => number | null) {
-  let count = 0;
-  const server: Server = createServer((request, response) => {
-    let body = "";
-    request.on("data", (chunk: Buffer) => {
-      body += chunk.toString("utf8");
-    });
-    request.on("end", () => {
-      count++;
-      const query = new URLSearchParams(body).get("query") ?? "";
-      const value = answer(query);
-      response.setHeader("content-type", "application/json");
-      response.end(
-        JSON.stringify({
-          status: "success",
-          data: {
-            resultType: "vector",
-            result: value === null ? [] : [{ metric: {}, value: [0, String(value)] }],
-          },
-        }),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    queries: () => count,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}

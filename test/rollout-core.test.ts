@@ -554,12 +554,13 @@ describe("Prometheus client", () => {
   });
 
   test("the eight counts: placeholders filled, missing series hold, inconsistent counts hold", async () => {
+    const WINDOW = { phase_window: "7200s" };
     expect(renderQuery('x{arm="{{arm}}",phase="{{ phase }}"}', { arm: "canary", phase: 30 })).toBe(
       'x{arm="canary",phase="30"}',
     );
     const metrics = config.rollout.metrics;
     const q = (count: "requests" | "errors" | "tasks" | "completed", arm: string) =>
-      renderQuery(metrics.queries[count], { arm, phase: 10 });
+      renderQuery(metrics.queries[count], { arm, phase: 10, ...WINDOW });
     const full = {
       [q("requests", "control")]: vector(1000),
       [q("errors", "control")]: vector(10),
@@ -574,6 +575,7 @@ describe("Prometheus client", () => {
       prometheusClient({ url: "http://p:9090", fetch: fakePrometheus(full) }),
       metrics,
       10,
+      WINDOW,
     );
     expect(ok).toMatchObject({
       kind: "counts",
@@ -584,6 +586,7 @@ describe("Prometheus client", () => {
       prometheusClient({ url: "http://p:9090", fetch: fakePrometheus(partial) }),
       metrics,
       10,
+      WINDOW,
     );
     expect(missing).toMatchObject({
       kind: "missing",
@@ -595,6 +598,7 @@ describe("Prometheus client", () => {
       prometheusClient({ url: "http://p:9090", fetch: fakePrometheus(withoutTasks) }),
       metrics,
       10,
+      WINDOW,
     );
     expect(noTasks).toMatchObject({
       kind: "missing",
@@ -607,9 +611,21 @@ describe("Prometheus client", () => {
       }),
       metrics,
       10,
+      WINDOW,
     );
     expect(wrong).toMatchObject({ kind: "missing" });
     expect(wrong.kind === "missing" && wrong.reason).toContain("do not add up");
+    // The default queries need the phase's start; unknown, they hold and say so, asking nothing.
+    const unknown = await readPrometheusArms(
+      prometheusClient({ url: "http://p:9090", fetch: fakePrometheus(full) }),
+      metrics,
+      10,
+      { unknown_reason: "no commit on main set rollout.candidate_percent in config/llm.json to 10" },
+    );
+    expect(unknown).toMatchObject({ kind: "missing" });
+    expect(unknown.kind === "missing" && unknown.reason).toMatch(
+      /start of the 10 % phase is not known.*rollout\.metrics\.queries\.requests.*\{\{phase_window\}\}.*no commit on main/,
+    );
   });
 });
 

@@ -179,7 +179,9 @@ async function readMetrics(
   }
   try {
     const client = prometheusClient({ url, bearerToken: env.PROMETHEUS_BEARER_TOKEN });
-    return { kind: "read", reading: await readPrometheusArms(client, metrics, phase), phase };
+    // Doctor checks the wiring, not a phase's evidence: `{{phase_window}}` asks for the last hour.
+    const reading = await readPrometheusArms(client, metrics, phase, { phase_window: "1h" });
+    return { kind: "read", reading, phase };
   } catch (error) {
     if (!(error instanceof PrometheusError)) throw error;
     return {

@@ -146,11 +146,29 @@ export type MetricsConfig = Config["rollout"]["metrics"];
 const ARMS = ["control", "candidate"] as const;
 const COUNTS = ["requests", "errors", "tasks", "completed"] as const;
 
-/** A configured query for one arm: `{{arm}}` and `{{phase}}` filled in. */
-export function renderQuery(template: string, values: { arm: string; phase: number }): string {
-  return template.replace(/\{\{\s*(arm|phase)\s*\}\}/g, (_match, name: string) =>
-    name === "arm" ? values.arm : String(values.phase),
-  );
+/** The values a configured query's placeholders take for one arm. */
+export interface QueryValues {
+  arm: string;
+  phase: number;
+  /** Prometheus duration since the phase began (`5400s`); undefined when it is not known. */
+  phase_window?: string | undefined;
+}
+
+const PLACEHOLDER = /\{\{\s*(arm|phase_window|phase)\s*\}\}/g;
+
+/** Whether a query needs to know when the phase began. */
+export function usesPhaseWindow(template: string): boolean {
+  return /\{\{\s*phase_window\s*\}\}/.test(template);
+}
+
+/** A configured query for one arm: `{{arm}}`, `{{phase}}` and `{{phase_window}}` filled in. */
+export function renderQuery(template: string, values: QueryValues): string {
+  return template.replace(PLACEHOLDER, (_match, name: string) => {
+    if (name === "arm") return values.arm;
+    if (name === "phase") return String(values.phase);
+    if (values.phase_window === undefined) throw new Error("renderQuery: phase_window is not known");
+    return values.phase_window;
+  });
 }
 
 /**
@@ -161,14 +179,29 @@ export async function readPrometheusArms(
   client: PrometheusClient,
   metrics: MetricsConfig,
   phase: number,
+  window: { phase_window?: string | undefined; unknown_reason?: string | undefined } = {},
 ): Promise<ProductionReading> {
   // The address stays out of PR comments: it is the App's infrastructure, not the repo's.
   const source = "Prometheus (the App's PROMETHEUS_URL)";
+  if (window.phase_window === undefined) {
+    const needing = COUNTS.filter((count) => usesPhaseWindow(metrics.queries[count]));
+    if (needing.length > 0) {
+      return {
+        kind: "missing",
+        source,
+        reason: `the start of the ${phase} % phase is not known, and ${needing.map((c) => `rollout.metrics.queries.${c}`).join(", ")} need it for {{phase_window}}${window.unknown_reason ? ` (${window.unknown_reason})` : ""}`,
+      };
+    }
+  }
   const jobs = ARMS.flatMap((arm) =>
     COUNTS.map((count) => ({
       arm,
       count,
-      query: renderQuery(metrics.queries[count], { arm: metrics.arms[arm], phase }),
+      query: renderQuery(metrics.queries[count], {
+        arm: metrics.arms[arm],
+        phase,
+        phase_window: window.phase_window,
+      }),
     })),
   );
   let values: Array<number | null>;

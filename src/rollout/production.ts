@@ -3,7 +3,13 @@ import type { ProductionReading } from "../core/rollout/steps.ts";
 import type { GitHub, RepoRef } from "../github/client.ts";
 import { readFileAt } from "../github/contents.ts";
 import { readMetricsFile } from "../metrics/file.ts";
-import { PrometheusError, prometheusClient, readPrometheusArms } from "../metrics/prometheus.ts";
+import {
+  PrometheusError,
+  prometheusClient,
+  readPrometheusArms,
+  usesPhaseWindow,
+} from "../metrics/prometheus.ts";
+import { phaseStart, phaseWindow } from "./phase-start.ts";
 
 /**
  * Where the production gates get their counts, shared by every door that judges a phase (the
@@ -15,6 +21,7 @@ export interface ProductionDeps {
   /** `PROMETHEUS_URL`, `PROMETHEUS_BEARER_TOKEN`: the door's environment, never the repo's. */
   env: Readonly<Record<string, string | undefined>>;
   fetch?: typeof fetch | undefined;
+  now?: () => Date;
 }
 
 /** Production counts of the current phase, from Prometheus or the metrics file at `baseSha`. */
@@ -44,9 +51,34 @@ export async function readProduction(
       bearerToken: deps.env.PROMETHEUS_BEARER_TOKEN,
       ...(deps.fetch ? { fetch: deps.fetch } : {}),
     });
-    return await readPrometheusArms(client, metrics, current);
+    return await readPrometheusArms(
+      client,
+      metrics,
+      current,
+      await windowOf(deps, repo, config, baseSha, current),
+    );
   } catch (error) {
     if (!(error instanceof PrometheusError)) throw error;
     return { kind: "missing", source: "Prometheus", reason: error.message };
   }
+}
+
+/** `{{phase_window}}`: the running totals since the commit that set the current share. */
+async function windowOf(
+  deps: ProductionDeps,
+  repo: RepoRef,
+  config: Config,
+  baseSha: string,
+  share: number,
+): Promise<{ phase_window?: string; unknown_reason?: string }> {
+  if (!Object.values(config.rollout.metrics.queries).some(usesPhaseWindow)) return {};
+  const start = await phaseStart(deps.gh, {
+    ...repo,
+    ref: baseSha,
+    file: config.llm.config,
+    key: config.rollout.key,
+    share,
+  });
+  if (start.kind === "unknown") return { unknown_reason: start.reason };
+  return { phase_window: phaseWindow(start.since, deps.now?.() ?? new Date()) };
 }

@@ -284,7 +284,7 @@ const metricQuery = (fallback: string, what: string) =>
     .min(1)
     .default(fallback)
     .describe(
-      `PromQL instant query: ${what} of one arm during the current phase. \`{{arm}}\` is replaced by the arm's label value (rollout.metrics.arms), \`{{phase}}\` by the current share.`,
+      `PromQL instant query: ${what} of one arm during the current phase. \`{{arm}}\` is replaced by the arm's label value (rollout.metrics.arms), \`{{phase}}\` by the current share, \`{{phase_window}}\` by the time since the commit on the base branch that set the current share (a Prometheus duration such as \`5400s\`): running totals since the phase began, which the always-valid production gates need.`,
     );
 
 const rolloutMetrics = z
@@ -297,17 +297,17 @@ const rolloutMetrics = z
       ),
     queries: z
       .strictObject({
-        requests: metricQuery('sum(increase(llm_requests_total{arm="{{arm}}"}[1h]))', "requests"),
+        requests: metricQuery('sum(increase(llm_requests_total{arm="{{arm}}"}[{{phase_window}}]))', "requests"),
         errors: metricQuery(
-          'sum(increase(llm_requests_total{arm="{{arm}}",outcome="error"}[1h]))',
+          'sum(increase(llm_requests_total{arm="{{arm}}",outcome="error"}[{{phase_window}}]))',
           "requests that got no model answer",
         ),
         tasks: metricQuery(
-          'sum(increase(llm_tasks_total{arm="{{arm}}"}[1h]))',
+          'sum(increase(llm_tasks_total{arm="{{arm}}"}[{{phase_window}}]))',
           "user tasks started (the completion rate is completed tasks / tasks, never / requests: a task can take several requests)",
         ),
         completed: metricQuery(
-          'sum(increase(llm_tasks_total{arm="{{arm}}",outcome="completed"}[1h]))',
+          'sum(increase(llm_tasks_total{arm="{{arm}}",outcome="completed"}[{{phase_window}}]))',
           "completed tasks",
         ),
       })

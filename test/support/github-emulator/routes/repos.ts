@@ -1,6 +1,6 @@
 /** Repository metadata, collaborator permission, single commits and compare. */
 import { repoFor } from "../access.ts";
-import { type Ctx, HttpError, notFound, type Reply, type Route } from "../http.ts";
+import { type Ctx, HttpError, notFound, paginate, type Reply, type Route } from "../http.ts";
 import { commitDiff, threeDotDiff } from "../ops.ts";
 import {
   collaboratorPermissionJson,
@@ -46,6 +46,28 @@ function getCommit(ctx: Ctx): Reply {
       files: files.map((f) => diffEntryJson(ctx, repo, sha, f)),
     },
   };
+}
+
+/**
+ * `GET /repos/{owner}/{repo}/commits?sha=&path=`: newest first (by committer date, as GitHub
+ * orders them), only commits that changed `path` against their first parent when it is given.
+ */
+function listCommits(ctx: Ctx): Reply {
+  const repo = repoFor(ctx);
+  const start = resolveCommit(ctx.state, repo, ctx.query.get("sha") ?? `refs/heads/${repo.defaultBranch}`);
+  if (!start) throw new HttpError(404, "No commit found for SHA");
+  const { store } = ctx.state;
+  const path = ctx.query.get("path");
+  const blobAt = (sha: string | undefined) => {
+    const tree = sha ? store.commit(sha)?.tree : undefined;
+    return tree ? store.lookup(tree, path ?? "")?.sha : undefined;
+  };
+  const shas = store
+    .log(start)
+    .reverse()
+    .filter((sha) => path === null || blobAt(sha) !== blobAt(store.commit(sha)?.parents[0]));
+  const { items, headers } = paginate(ctx, shas);
+  return { body: items.map((sha) => commitJson(ctx, repo, sha)), headers };
 }
 
 /** One side of `base...head`: a ref or sha, optionally `owner:ref` for a fork with the same name. */
@@ -101,6 +123,7 @@ function compare(ctx: Ctx): Reply {
 export const repoRoutes: Route[] = [
   { method: "GET", pattern: "/repos/:owner/:repo", handler: getRepo },
   { method: "GET", pattern: "/repos/:owner/:repo/collaborators/:user/permission", handler: getPermission },
+  { method: "GET", pattern: "/repos/:owner/:repo/commits", handler: listCommits },
   { method: "GET", pattern: "/repos/:owner/:repo/commits/*ref", handler: getCommit },
   { method: "GET", pattern: "/repos/:owner/:repo/compare/*spec", handler: compare },
 ];
