@@ -297,7 +297,10 @@ const rolloutMetrics = z
       ),
     queries: z
       .strictObject({
-        requests: metricQuery('sum(increase(llm_requests_total{arm="{{arm}}"}[{{phase_window}}]))', "requests"),
+        requests: metricQuery(
+          'sum(increase(llm_requests_total{arm="{{arm}}"}[{{phase_window}}]))',
+          "requests",
+        ),
         errors: metricQuery(
           'sum(increase(llm_requests_total{arm="{{arm}}",outcome="error"}[{{phase_window}}]))',
           "requests that got no model answer",
