@@ -398,12 +398,12 @@ const LLM_JSON = `{
 `;
 
 describe("LLM config edits", () => {
-  test("the share: read (missing is 0), written in the file's own indentation", () => {
+  test("the share: read (missing is 0), written in place, the rest of the file untouched", () => {
     const doc = parseLlmDocument(LLM_JSON, "config/llm.json");
     expect(readShare(doc, keys.key)).toBe(30);
     expect(readShare(parseLlmDocument("{}", "config/llm.json"), keys.key)).toBe(0);
     const text = setShare(doc, keys.key, 50);
-    expect(text).toContain('\n    "rollout": {\n        "candidate_percent": 50\n    }\n}\n');
+    expect(text).toBe(LLM_JSON.replace('"candidate_percent": 30', '"candidate_percent": 50'));
     expect(() =>
       readShare(parseLlmDocument('{"rollout":{"candidate_percent":"lots"}}', "c.json"), keys.key),
     ).toThrow(UserError);

@@ -1,9 +1,9 @@
-import { isMap, parseDocument } from "yaml";
 import type { Config } from "../config/schema.ts";
 import { UserError } from "../errors.ts";
+import { splitKeyPath, unquoteSegment } from "../keys.ts";
 import { type LlmDocument, routeEntries, valueAt } from "../llm-config.ts";
-import { ownGet, ownRecord } from "../own.ts";
 import { sameModel } from "../pricing.ts";
+import { editStructured } from "../structured-edit.ts";
 
 /**
  * Reading and writing the rollout state in the app's LLM config (issue 6, points 1 and 6):
@@ -85,7 +85,8 @@ export function rollbackEdit(doc: LlmDocument, keys: RolloutKeys): RollbackEdit 
   const candidate = readModel(doc, keys.candidate_key);
   const edits: Array<KeyEdit & { segments: string[] }> = [];
   const share = valueAt(doc, keys.key);
-  if (share !== 0 && share !== "0") {
+  // A missing share is 0 already (readShare): nothing to write.
+  if (share !== undefined && share !== 0 && share !== "0") {
     edits.push({ segments: segmentsOf(doc, keys.key), key: keys.key, from: share, to: 0 });
   }
   if (candidate !== undefined && !sameModel(rollback, candidate)) {
@@ -110,78 +111,14 @@ export function rollbackEdit(doc: LlmDocument, keys: RolloutKeys): RollbackEdit 
 }
 
 function segmentsOf(doc: LlmDocument, key: string): string[] {
-  return doc.kind === "env" ? [key] : key.split(".");
+  if (doc.kind === "env") return [key];
+  return splitKeyPath(key).map((segment) => unquoteSegment(segment) ?? segment);
 }
 
 function applyEdits(doc: LlmDocument, edits: ReadonlyArray<KeyEdit & { segments: string[] }>): string {
-  switch (doc.kind) {
-    case "json":
-      return editJson(doc, edits);
-    case "yaml":
-      return editYaml(doc, edits);
-    case "env":
-      return editEnv(doc.text, edits);
-    case "toml":
-      // No TOML writer keeps comments and layout yet; rewriting the file would bury the change.
-      throw new UserError(
-        `${doc.file}: modelgate cannot edit TOML LLM configs yet (rollout share and rollback); keep the rollout keys in a JSON, YAML or .env file`,
-      );
-    default:
-      // A format the reader learns (TOML, JSONC…) is not writable until an editor keeps its shape.
-      throw new UserError(`${doc.file}: modelgate cannot edit this format; change the file by hand`);
-  }
-}
-
-function editJson(doc: LlmDocument, edits: ReadonlyArray<KeyEdit & { segments: string[] }>): string {
-  const value = structuredClone(doc.value);
-  for (const edit of edits) setIn(value, edit.segments, edit.to, doc.file, edit.key);
-  const indent = /^[{[][^\S\n]*\n([ \t]+)/.exec(doc.text)?.[1] ?? (doc.text.includes("\n") ? "  " : "");
-  const text = JSON.stringify(value, null, indent);
-  return doc.text.endsWith("\n") ? `${text}\n` : text;
-}
-
-function setIn(root: unknown, segments: readonly string[], to: unknown, file: string, key: string): void {
-  if (root === null || typeof root !== "object" || Array.isArray(root)) {
-    throw new UserError(`${file}: the top level is not a mapping, so ${key} cannot be set`);
-  }
-  // Segments are repo text: own entries only, and defined rather than assigned, so `__proto__`
-  // or `constructor` is an ordinary key and never reaches (or rewrites) Object.prototype.
-  let node = root as Record<string, unknown>;
-  for (const segment of segments.slice(0, -1)) {
-    const next = ownGet(node, segment);
-    if (next === undefined) {
-      const created = ownRecord<unknown>();
-      defineOwn(node, segment, created);
-      node = created;
-    } else if (next !== null && typeof next === "object" && !Array.isArray(next)) {
-      node = next as Record<string, unknown>;
-    } else {
-      throw new UserError(`${file} ${key}: ${segment} is not a mapping, so ${key} cannot be set`);
-    }
-  }
-  const last = segments.at(-1);
-  if (last === undefined) throw new UserError(`${file}: cannot set the key ${key}`);
-  defineOwn(node, last, to);
-}
-
-function defineOwn(node: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(node, key, { value, writable: true, enumerable: true, configurable: true });
-}
-
-function editYaml(doc: LlmDocument, edits: ReadonlyArray<KeyEdit & { segments: string[] }>): string {
-  const document = parseDocument(doc.text);
-  if (document.contents !== null && !isMap(document.contents)) {
-    throw new UserError(`${doc.file}: the top level is not a mapping`);
-  }
-  for (const edit of edits) {
-    try {
-      document.setIn(edit.segments, edit.to);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new UserError(`${doc.file} ${edit.key}: cannot be set (${reason})`);
-    }
-  }
-  return document.toString();
+  if (doc.kind === "env") return editEnv(doc.text, edits);
+  const values = edits.map((edit) => ({ path: edit.segments, to: edit.to, key: edit.key }));
+  return editStructured(doc.kind, doc.text, values, doc.file);
 }
 
 function editEnv(text: string, edits: ReadonlyArray<KeyEdit>): string {
