@@ -3,7 +3,11 @@
  * on loopback against the GitHub REST emulator, requests over real HTTP. The real Prometheus and
  * Alertmanager drive it in test/watch-alertmanager.test.ts.
  */
+import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { defaultConfig } from "../src/core/config/load.ts";
+import { renderQuery } from "../src/metrics/prometheus.ts";
 import { type AppHarness, OWNER, REPO, startAppHarness } from "./support/app-harness.ts";
 import { freePort } from "./support/net.ts";
 
@@ -341,5 +345,34 @@ test("without MODELGATE_ALERTMANAGER_TOKEN the route is off: 503 saying so", asy
     });
   } finally {
     await app.close();
+  }
+});
+
+test("the shipped rule file alerts on the gates' default queries and limits, with the labels the receiver reads", () => {
+  const config = defaultConfig();
+  const { queries, arms } = config.rollout.metrics;
+  const rules = (
+    parseYaml(readFileSync("docs/prometheus/modelgate-rollout-rules.yml", "utf8")) as {
+      groups: Array<{
+        rules: Array<{ alert: string; expr: string; for: string; labels: Record<string, string> }>;
+      }>;
+    }
+  ).groups.flatMap((g) => g.rules);
+  const flat = (text: string) => text.replace(/\s+/g, "");
+  const byName = new Map(rules.map((r) => [r.alert, { ...r, expr: flat(r.expr) }]));
+  const q = (template: string, arm: string) => flat(renderQuery(template, { arm, phase: 0 }));
+  const errors = byName.get("ModelgateCandidateErrorRate");
+  const completion = byName.get("ModelgateCandidateCompletionDrop");
+  expect(errors?.expr).toContain(
+    `(${q(queries.errors, arms.candidate)}/${q(queries.requests, arms.candidate)})>${config.gates.max_error_rate}`,
+  );
+  expect(errors?.expr).toContain(`${q(queries.requests, arms.candidate)}>=${config.gates.min_requests}`);
+  expect(completion?.expr).toContain(
+    `(${q(queries.completed, arms.control)}/${q(queries.tasks, arms.control)})-(${q(queries.completed, arms.candidate)}/${q(queries.tasks, arms.candidate)})>${config.gates.max_completion_rate_drop}`,
+  );
+  expect(completion?.expr).toContain(`${q(queries.requests, arms.control)}>=${config.gates.min_requests}`);
+  for (const rule of rules) {
+    expect(rule.labels).toMatchObject({ modelgate_repo: "your-org/your-app", modelgate_rule: "rollback" });
+    expect(rule.for).toBe("10m");
   }
 });
