@@ -226,6 +226,20 @@ describe("with the token configured", () => {
     expect(openPulls()).toEqual([]);
   });
 
+  test("labels named like Object.prototype members are plain labels, never inherited values", async () => {
+    const raw = JSON.stringify(payload([alert({ labels: { alertname: "X" }, fingerprint: "ab" })])).replace(
+      '"labels":{"alertname":"X"}',
+      '"labels":{"__proto__":"acme/support-bot","constructor":"rollback","toString":"x","alertname":"X"}',
+    );
+    expect(raw).toContain('"__proto__":"acme/support-bot"');
+    const answer = await post(undefined, { raw });
+    expect(answer.status).toBe(200);
+    expect(answer.json()).toMatchObject({
+      handled: [],
+      ignored: [{ fingerprint: "ab", reason: expect.stringMatching(/not a modelgate alert/) }],
+    });
+  });
+
   test("a repository the App is not installed on: 200, said in the answer (a retry cannot help)", async () => {
     const answer = await post(
       payload([alert({ labels: { modelgate_repo: "elsewhere/app", modelgate_rule: "rollback" } })]),
@@ -343,6 +357,17 @@ test("without MODELGATE_ALERTMANAGER_TOKEN the route is off: 503 saying so", asy
       error:
         "the Alertmanager receiver is off: MODELGATE_ALERTMANAGER_TOKEN is not set in the App's environment",
     });
+  } finally {
+    await app.close();
+  }
+});
+
+test("a token shorter than 16 characters keeps the route off too", async () => {
+  app = await startAppHarness({ env: { MODELGATE_ALERTMANAGER_TOKEN: "short" } });
+  try {
+    const answer = await post(payload([alert()]), { token: "short" });
+    expect(answer.status).toBe(503);
+    expect(answer.body).toMatch(/MODELGATE_ALERTMANAGER_TOKEN is shorter than 16 characters/);
   } finally {
     await app.close();
   }

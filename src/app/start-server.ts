@@ -64,7 +64,8 @@ export function reliableOctokit(
 /**
  * The App as a server: Probot's webhook middleware at `/api/github/webhooks` (signatures
  * checked by `@octokit/webhooks`: a missing or wrong `X-Hub-Signature-256` gets a 4xx before
- * any handler runs), `GET /healthz` for load balancers, 404 for the rest.
+ * any handler runs), `GET /healthz` for load balancers, Alertmanager's webhook at
+ * `/api/alertmanager` (its own token and cap: `alertmanager/receiver.ts`), 404 for the rest.
  */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const env = options.env ?? process.env;

@@ -15,7 +15,10 @@ export const TOKEN_ENV = "MODELGATE_ALERTMANAGER_TOKEN";
 /** Shorter tokens are guessable; the receiver stays off rather than take one. */
 export const MIN_TOKEN_LENGTH = 16;
 
-export type ReceiverConfig = { on: true; token: string } | { on: false; reason: string };
+export type ReceiverConfig =
+  | { on: true; token: string }
+  /** `misconfigured`: a token is set but refused (an error, not the quiet default of no token). */
+  | { on: false; reason: string; misconfigured: boolean };
 
 export function receiverConfig(env: Readonly<Record<string, string | undefined>>): ReceiverConfig {
   const token = env[TOKEN_ENV]?.trim();
@@ -23,12 +26,14 @@ export function receiverConfig(env: Readonly<Record<string, string | undefined>>
     return {
       on: false,
       reason: `the Alertmanager receiver is off: ${TOKEN_ENV} is not set in the App's environment`,
+      misconfigured: false,
     };
   }
   if (token.length < MIN_TOKEN_LENGTH) {
     return {
       on: false,
       reason: `the Alertmanager receiver is off: ${TOKEN_ENV} is shorter than ${MIN_TOKEN_LENGTH} characters`,
+      misconfigured: true,
     };
   }
   return { on: true, token };

@@ -1,5 +1,5 @@
 import type { AlertTarget } from "../../core/alertmanager/match.ts";
-import { planAlerts, targetKey } from "../../core/alertmanager/match.ts";
+import { planAlerts, repoKey } from "../../core/alertmanager/match.ts";
 import type { Alert, AlertmanagerPayload } from "../../core/alertmanager/payload.ts";
 import { alertTrigger, renderResolvedComment, resolvedMarker } from "../../core/alertmanager/render.ts";
 import { errorMessage, UserError } from "../../core/errors.ts";
@@ -33,7 +33,7 @@ export interface AlertDeps {
   /** The App's environment: `PROMETHEUS_URL`, `PROMETHEUS_BEARER_TOKEN`. */
   env: Readonly<Record<string, string | undefined>>;
   log: AlertLog;
-  /** One task at a time per repository and branch. */
+  /** One task at a time per repository. */
   queue: KeyedQueue;
   fetch?: typeof fetch;
 }
@@ -77,7 +77,7 @@ export async function handleAlerts(deps: AlertDeps, payload: AlertmanagerPayload
       result: "",
     };
     try {
-      entry.result = await deps.queue.run(targetKey(target), async () => {
+      entry.result = await deps.queue.run(repoKey(target), async () => {
         const gh = await deps.installation(target);
         if (!gh) {
           const message = `the App is not installed on ${target.owner}/${target.repo}: nothing to do (install it, or fix the modelgate_repo label)`;

@@ -25,7 +25,7 @@ export interface ReceiverOptions {
 
 /**
  * The receiver as a request handler for `start-server.ts`, which routes the exact path here
- * before Probot. Its own queue (one task per repository and branch); label handlers key theirs
+ * before Probot. Its own queue (one task per repository); label handlers key theirs
  * by PR, so sharing one queue would not order the two anyway: the rollback PR's lookup by branch
  * is what keeps a label and an alert to one PR.
  */
@@ -35,7 +35,8 @@ export function alertmanagerReceiver(
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const config = receiverConfig(options.env);
   if (config.on) probot.log.info(`Alertmanager receiver on at POST ${ALERTMANAGER_PATH}`);
-  else probot.log.warn(config.reason);
+  else if (config.misconfigured) probot.log.error(config.reason);
+  else probot.log.info(config.reason);
   const whoAmI = appIdentity(probot);
   const deps: AlertDeps = {
     env: options.env,

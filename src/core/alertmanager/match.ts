@@ -78,9 +78,14 @@ export function matchAlert(alert: Alert): AlertMatch {
   return { kind: "ours", alert, name, target: { owner, repo, branch: branch || undefined } };
 }
 
-/** `owner/name@branch` in lower case: one watch at a time per repository and branch. */
+/** `owner/name@branch` in lower case: alerts for one target are judged once per payload. */
 export function targetKey(target: AlertTarget): string {
   return `${target.owner}/${target.repo}@${target.branch ?? ""}`.toLowerCase();
+}
+
+/** `owner/name` in lower case: one task at a time per repository, whatever the branch. */
+export function repoKey(target: AlertTarget): string {
+  return `${target.owner}/${target.repo}`.toLowerCase();
 }
 
 /** The firing alerts grouped by target (one re-judgement each), and the resolved ones. */
