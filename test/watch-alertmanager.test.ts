@@ -10,6 +10,8 @@
  * queries stay the rule file's queries).
  */
 import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { defaultConfig } from "../src/core/config/load.ts";
 import { type AlertmanagerServer, startAlertmanager } from "./support/alertmanager.ts";
@@ -102,6 +104,48 @@ function policy(): string {
   ].join("\n");
 }
 
+/**
+ * Between Alertmanager and the App: forwards each delivery as is and records the App's status
+ * and handling time (Alertmanager's own metrics count deliveries but do not time them).
+ */
+interface Delivery {
+  status: number;
+  ms: number;
+  firing: number;
+  resolved: number;
+}
+async function timingProxy(target: string): Promise<{ url: string; deliveries: Delivery[]; server: Server }> {
+  const deliveries: Delivery[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", async () => {
+      const body = Buffer.concat(chunks);
+      const alerts = (JSON.parse(body.toString("utf8")) as { alerts: Array<{ status: string }> }).alerts;
+      const started = performance.now();
+      const response = await fetch(`${target}${req.url}`, {
+        method: req.method ?? "POST",
+        headers: {
+          "content-type": req.headers["content-type"] ?? "",
+          authorization: req.headers.authorization ?? "",
+        },
+        body,
+      });
+      const text = await response.text();
+      deliveries.push({
+        status: response.status,
+        ms: performance.now() - started,
+        firing: alerts.filter((a) => a.status === "firing").length,
+        resolved: alerts.filter((a) => a.status === "resolved").length,
+      });
+      res.writeHead(response.status, { "content-type": "application/json" }).end(text);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, deliveries, server };
+}
+
+let proxy: Awaited<ReturnType<typeof timingProxy>>;
 let exporter: MetricsExporter;
 let traffic: ReturnType<typeof trafficExporter>;
 let app: AppHarness;
@@ -118,8 +162,9 @@ beforeAll(async () => {
     env: { MODELGATE_ALERTMANAGER_TOKEN: TOKEN, PROMETHEUS_URL: `http://127.0.0.1:${prometheusPort}` },
   });
   app.push("main", { ".github/modelgate.yml": policy() });
+  proxy = await timingProxy(app.server.url);
   alertmanager = await startAlertmanager({
-    webhookUrl: `${app.server.url}/api/alertmanager`,
+    webhookUrl: `${proxy.url}/api/alertmanager`,
     bearerToken: TOKEN,
   });
   prometheus = await startPrometheus({
@@ -138,6 +183,8 @@ afterAll(async () => {
   await alertmanager?.stop();
   await app?.close();
   await exporter?.close();
+  proxy?.server.closeAllConnections();
+  await new Promise((resolve) => proxy?.server.close(resolve));
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -247,6 +294,14 @@ test("a breach in Prometheus becomes one rollback PR without a label; resolving 
   expect(note.body).toMatch(/the rollback is not reverted/);
   expect(pulls()).toEqual([expect.objectContaining({ number: pr.number, state: "open" })]);
   expect(mainSha()).toBe(mainBefore);
-  // Alertmanager never had to retry: every answer was a 2xx.
+  // Alertmanager never had to retry: every answer was a 200.
   expect((await alertmanager.notifications()).failed).toBe(0);
+  expect(proxy.deliveries.length).toBeGreaterThanOrEqual(3);
+  expect(proxy.deliveries.every((d) => d.status === 200)).toBe(true);
+  const handling = proxy.deliveries.map((d) => d.ms).sort((a, b) => a - b);
+  const firstFiring = proxy.deliveries.find((d) => d.firing > 0);
+  process.stdout.write(
+    `watch: ${proxy.deliveries.length} deliveries, App handling: first firing (opens the PR) ${firstFiring?.ms.toFixed(0)} ms, ` +
+      `median ${handling[Math.floor(handling.length / 2)]?.toFixed(0)} ms, max ${handling.at(-1)?.toFixed(0)} ms\n`,
+  );
 }, 180_000);
