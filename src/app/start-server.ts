@@ -10,6 +10,7 @@ import {
 } from "../github/octokit-options.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, withRequestTimeout } from "../github/request-timeout.ts";
 import { noBlindRepeats } from "../github/retry-rules.ts";
+import { alertmanagerReceiver, isAlertmanagerPath } from "./alertmanager/receiver.ts";
 import appFn from "./index.ts";
 import { readSignedBody } from "./webhook-body.ts";
 
@@ -63,7 +64,8 @@ export function reliableOctokit(
 /**
  * The App as a server: Probot's webhook middleware at `/api/github/webhooks` (signatures
  * checked by `@octokit/webhooks`: a missing or wrong `X-Hub-Signature-256` gets a 4xx before
- * any handler runs), `GET /healthz` for load balancers, 404 for the rest.
+ * any handler runs), `GET /healthz` for load balancers, Alertmanager's webhook at
+ * `/api/alertmanager` (its own token and cap: `alertmanager/receiver.ts`), 404 for the rest.
  */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const env = options.env ?? process.env;
@@ -93,9 +95,18 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const middleware = await createNodeMiddleware(appFn, { probot, webhooksPath });
   const log = probot.log;
   const secret = env.WEBHOOK_SECRET;
+  const alertmanager = alertmanagerReceiver(probot, { env });
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (req.method === "GET" && (req.url === "/healthz" || req.url === "/ping")) {
       res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
+      return;
+    }
+    // Alertmanager's webhook (issue 13): its own bearer token and body cap, never Probot's path.
+    if (isAlertmanagerPath(req.url)) {
+      alertmanager(req, res).catch((error: unknown) => {
+        log.error({ err: error }, "alertmanager request failed");
+        if (!res.headersSent) res.writeHead(500).end();
+      });
       return;
     }
     // Probot's manifest flow registers the App with its webhook at the server's root URL.

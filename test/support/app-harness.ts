@@ -131,6 +131,8 @@ export async function startAppHarness(
     logLevel?: NodeJS.ProcessEnv["LOG_LEVEL"];
     /** Per-request timeout of the App's Octokit (default: production's). */
     requestTimeoutMs?: number;
+    /** More of the App's environment (e.g. MODELGATE_ALERTMANAGER_TOKEN, PROMETHEUS_URL). */
+    env?: Record<string, string>;
   } = {},
 ): Promise<AppHarness> {
   const emu = await startGitHubEmulator();
@@ -153,6 +155,7 @@ export async function startAppHarness(
       GHE_PROTOCOL: "http",
       LOG_LEVEL: options.logLevel ?? "fatal",
       NODE_ENV: "test",
+      ...options.env,
     },
     client: options.client ?? { throttle: false, retries: 3, retryAfterBaseValue: 20 },
     ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),

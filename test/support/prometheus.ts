@@ -31,6 +31,14 @@ export interface PrometheusOptions {
   scrapeIntervalSeconds?: number;
   /** Default: `prometheus` on PATH; `PROMETHEUS_BIN` overrides. */
   binary?: string;
+  /** Alerting rule files' contents, written next to the config and loaded as `rule_files`. */
+  ruleFiles?: string[];
+  /** Listen on this port (e.g. reserved with `freePort()` so another server can be told first). */
+  port?: number;
+  /** `host:port` of Alertmanagers that firing alerts are sent to. */
+  alertmanagers?: string[];
+  /** How often firing alerts are sent again (`--rules.alert.resend-delay`); Prometheus' default is 1m. */
+  resendDelay?: string;
 }
 
 const INSTALL_HINT =
@@ -52,12 +60,27 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   const interval = `${options.scrapeIntervalSeconds ?? 1}s`;
   const dir = mkdtempSync(join(tmpdir(), "modelgate-prometheus-"));
   const config = join(dir, "prometheus.yml");
+  const rules = (options.ruleFiles ?? []).map((text, i) => {
+    const file = join(dir, `rules-${i}.yml`);
+    writeFileSync(file, text);
+    return file;
+  });
+  const alerting = options.alertmanagers?.length
+    ? [
+        "alerting:",
+        "  alertmanagers:",
+        "    - static_configs:",
+        `        - targets: [${options.alertmanagers.map((t) => JSON.stringify(t)).join(", ")}]`,
+      ]
+    : [];
   writeFileSync(
     config,
     [
       "global:",
       `  scrape_interval: ${interval}`,
       `  evaluation_interval: ${interval}`,
+      ...(rules.length ? ["rule_files:", ...rules.map((file) => `  - ${JSON.stringify(file)}`)] : []),
+      ...alerting,
       "scrape_configs:",
       "  - job_name: exporter",
       `    scrape_interval: ${interval}`,
@@ -69,10 +92,10 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   );
   let lastError: Error | undefined;
   // A free port can be taken between the probe and the bind: try a few.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+  for (let attempt = 0; attempt < (options.port ? 1 : 3); attempt++) {
+    const port = options.port ?? (await freePort());
     try {
-      return await launch(binary, dir, config, port);
+      return await launch(binary, dir, config, port, options.resendDelay);
     } catch (error) {
       lastError = error instanceof Error ? error : new Error(String(error));
     }
@@ -81,7 +104,13 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   throw lastError ?? new Error("prometheus did not start");
 }
 
-async function launch(binary: string, dir: string, config: string, port: number): Promise<PrometheusServer> {
+async function launch(
+  binary: string,
+  dir: string,
+  config: string,
+  port: number,
+  resendDelay: string | undefined,
+): Promise<PrometheusServer> {
   const data = join(dir, `data-${port}`);
   const child: ChildProcess = spawn(
     binary,
@@ -90,6 +119,7 @@ async function launch(binary: string, dir: string, config: string, port: number)
       `--storage.tsdb.path=${data}`,
       `--web.listen-address=127.0.0.1:${port}`,
       "--log.level=warn",
+      ...(resendDelay ? [`--rules.alert.resend-delay=${resendDelay}`] : []),
     ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );

@@ -25,6 +25,18 @@ export const SERVICE_SUITES: ServiceSuite[] = [
     install: "`sudo apt-get install prometheus` (or `bash .ci/services`), or set PROMETHEUS_BIN",
   },
   {
+    service: "prometheus-alertmanager",
+    // Also needs prometheus (the same skip applies when that one is missing).
+    files: ["test/watch-alertmanager.test.ts"],
+    available: () =>
+      runs(process.env.PROMETHEUS_BIN || "prometheus") &&
+      (process.env.ALERTMANAGER_BIN
+        ? runs(process.env.ALERTMANAGER_BIN)
+        : runs("prometheus-alertmanager") || runs("alertmanager")),
+    install:
+      "`sudo apt-get install prometheus prometheus-alertmanager` (or `bash .ci/services`), or set ALERTMANAGER_BIN",
+  },
+  {
     service: "redis-server",
     files: ["test/app-replicas.test.ts"],
     available: () => runs(process.env.REDIS_SERVER_BIN || "redis-server"),
