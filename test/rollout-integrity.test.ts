@@ -279,6 +279,17 @@ describe("a hand edit of rollout.key", () => {
     expect(wordCheck?.output.summary).toContain(
       'rollout.candidate\\_percent: expected a traffic share from 0 to 100, found "all"',
     );
+
+    // GitHub failing the read past its retries: no judgement, so the check fails and says why.
+    const down = h.openPR("down", { [LLM]: atShare(30, moveQna) });
+    h.emu.failNext({ method: "GET", pathIncludes: "llm.json" }, 502, 10);
+    await pushed(down, "opened");
+    const [downCheck] = rolloutChecks(h.headSha(down));
+    expect(downCheck).toMatchObject({ conclusion: "failure" });
+    expect(downCheck?.output.title).toBe("Cannot read the rollout share in config/llm.json");
+    expect(downCheck?.output.summary).toContain(
+      "fails closed: cannot read config/llm.json on main or at the head: Server Error",
+    );
   }, 30_000);
 });
 

@@ -24,6 +24,9 @@ import { branchSha } from "../../github/rollout-api.ts";
  * is never flagged.
  */
 
+const POLICY_FILE = ".github/modelgate.yml";
+const DEFAULT_KEY = "rollout.candidate_percent";
+
 export interface HandEditTrigger extends RepoRef {
   number: number;
   /** `pull_request.synchronize`, `re-run by @alice`…: for logs and the check's footer. */
@@ -59,31 +62,32 @@ export async function runHandEdit(deps: HandEditDeps, trigger: HandEditTrigger):
   }
   if (pr.state === "closed") return { kind: "skipped", reason: `PR #${pr.number} is closed` };
   // The rule is the base branch's, as for a label: its policy names the file and the key.
-  const baseTip = (await branchSha(gh, repo, pr.base_ref)) ?? pr.base_sha;
-  let config: Config;
-  try {
-    config = (await loadPolicy(gh, { ...repo, ref: baseTip })).config;
-  } catch (error) {
-    // Without a valid policy there is no file or key to read; the attribution check fails on
-    // the same policy and says why.
-    if (error instanceof UserError)
-      return { kind: "skipped", reason: `invalid modelgate config on ${pr.base_ref}` };
-    throw error;
-  }
-  const file = config.llm.config;
-  const key = config.rollout.key;
-  // The PR's own change is head vs the merge base (what GitHub's diff shows); a share that
-  // moved on the base branch since is not this PR's doing.
-  const base = await mergeBase(gh, { ...repo, base: baseTip, head: pr.head_sha });
+  // Anything unreadable from here on fails closed, naming what could not be read.
+  let file = POLICY_FILE;
+  let config: Config | undefined;
   let judgement: HandEdit;
   try {
+    const baseTip = (await branchSha(gh, repo, pr.base_ref)) ?? pr.base_sha;
+    try {
+      config = (await loadPolicy(gh, { ...repo, ref: baseTip })).config;
+    } catch (error) {
+      // Without a valid policy there is no file or key to read; the attribution check fails
+      // on the same policy and says why.
+      if (error instanceof UserError)
+        return { kind: "skipped", reason: `invalid modelgate config on ${pr.base_ref}` };
+      throw error;
+    }
+    file = config.llm.config;
+    // The PR's own change is head vs the merge base (what GitHub's diff shows); a share that
+    // moved on the base branch since is not this PR's doing.
+    const base = await mergeBase(gh, { ...repo, base: baseTip, head: pr.head_sha });
     const [baseText, headText] = await Promise.all([
       readFileAt(gh, { ...repo, path: file, ref: base }),
       readFileAt(gh, { ...repo, path: file, ref: pr.head_sha }),
     ]);
     judgement = judgeHandEdit({
       file,
-      key,
+      key: config.rollout.key,
       base: baseText,
       head: headText,
       base_sha: base,
@@ -93,9 +97,10 @@ export async function runHandEdit(deps: HandEditDeps, trigger: HandEditTrigger):
     const id = requestId(error);
     judgement = {
       kind: "unreadable",
-      message: `cannot read ${file}: ${errorMessage(error)}${id ? ` (GitHub request id ${id})` : ""}`,
+      message: `cannot read ${file} on ${pr.base_ref} or at the head: ${errorMessage(error)}${id ? ` (GitHub request id ${id})` : ""}`,
     };
   }
+  const key = config?.rollout.key ?? DEFAULT_KEY;
   const outcome = (check: "written" | "none" | "kept"): HandEditOutcome => {
     deps.log.info(
       `rollout hand-edit rule on ${repo.owner}/${repo.repo}#${pr.number} at ${pr.head_sha.slice(0, 7)} (${trigger.reason}): ${judgement.kind}; check ${check}`,
@@ -124,8 +129,8 @@ export async function runHandEdit(deps: HandEditDeps, trigger: HandEditTrigger):
     judgement,
     file,
     key,
-    label_prefix: config.rollout.label_prefix,
-    phases: config.rollout.phases,
+    label_prefix: config?.rollout.label_prefix ?? "rollout:",
+    phases: config?.rollout.phases ?? [],
     base_ref: pr.base_ref,
     head_sha: pr.head_sha,
     reason: trigger.reason,
