@@ -4,8 +4,11 @@
  * loopback, signed `@octokit/webhooks-examples` payloads, the GitHub REST emulator.
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { promotionTrailers } from "../src/core/protocol.ts";
 import { embedEvidence } from "../src/core/report/evidence.ts";
 import type { EvalResult, Kpis } from "../src/core/result.ts";
+import { readCheckRecord, withCheckRecord } from "../src/core/rollout/check-record.ts";
+import { isAppPromotionCommit, judgeHandEdit } from "../src/core/rollout/hand-edit.ts";
 import { type AppHarness, BASE_FILES, OWNER, REPO, startAppHarness } from "./support/app-harness.ts";
 import { WORKFLOW_TOKEN } from "./support/github-emulator.ts";
 
@@ -374,4 +377,77 @@ describe("re-running the modelgate/rollout check", () => {
     // The flag on the old commit stays: that commit does raise the share.
     expect(rolloutChecks(flagged)[0]).toMatchObject({ conclusion: "failure" });
   }, 30_000);
+});
+
+describe("the pure parts", () => {
+  const sides = { base_sha: "a".repeat(40), head_sha: "b".repeat(40) };
+
+  test("judgeHandEdit reads every LLM config format; a missing file or key is 0 %", () => {
+    const yaml = (share: number) =>
+      `llm:\n  default_model: gpt-5.4\nrollout:\n  candidate_percent: ${share}\n`;
+    const key = "rollout.candidate_percent";
+    expect(judgeHandEdit({ file: "llm.yaml", key, base: yaml(10), head: yaml(30), ...sides })).toEqual({
+      kind: "increase",
+      from: 10,
+      to: 30,
+    });
+    expect(
+      judgeHandEdit({
+        file: ".env",
+        key: "CANDIDATE_PERCENT",
+        base: "CANDIDATE_PERCENT=50\n",
+        head: "CANDIDATE_PERCENT=0\n",
+        ...sides,
+      }),
+    ).toEqual({ kind: "decrease", from: 50, to: 0 });
+    expect(judgeHandEdit({ file: "llm.yaml", key, base: null, head: yaml(10), ...sides })).toEqual({
+      kind: "increase",
+      from: 0,
+      to: 10,
+    });
+    expect(judgeHandEdit({ file: "llm.yaml", key, base: yaml(10), head: null, ...sides })).toEqual({
+      kind: "decrease",
+      from: 10,
+      to: 0,
+    });
+    // The same text on both sides is not parsed: a broken file the PR leaves alone is not flagged.
+    expect(judgeHandEdit({ file: "llm.json", key, base: "{", head: "{", ...sides }).kind).toBe("unchanged");
+    const broken = judgeHandEdit({ file: "llm.json", key, base: "{}", head: "{", ...sides });
+    expect(broken.kind).toBe("unreadable");
+    expect(broken.kind === "unreadable" && broken.message).toMatch(
+      /^llm\.json \(head bbbbbbb\): cannot parse/,
+    );
+  });
+
+  test("isAppPromotionCommit needs the trailers, the one parent they pin and the bot as author and committer", () => {
+    const parent = "c".repeat(40);
+    const bot = { name: "modelgate[bot]", email: "41+modelgate[bot]@users.noreply.github.com" };
+    const commit = {
+      message: ["rollout: candidate to 30 %", "", ...promotionTrailers(30, parent)].join("\n"),
+      parents: [parent],
+      author: bot,
+      committer: bot,
+    };
+    expect(isAppPromotionCommit(commit, 30, "modelgate[bot]")).toBe(true);
+    expect(isAppPromotionCommit(commit, 50, "modelgate[bot]")).toBe(false);
+    expect(isAppPromotionCommit({ ...commit, parents: [parent, parent] }, 30, "modelgate[bot]")).toBe(false);
+    expect(isAppPromotionCommit({ ...commit, parents: ["d".repeat(40)] }, 30, "modelgate[bot]")).toBe(false);
+    const dev = { name: "dev", email: "7+dev@users.noreply.github.com" };
+    expect(isAppPromotionCommit({ ...commit, committer: dev }, 30, "modelgate[bot]")).toBe(false);
+    expect(
+      isAppPromotionCommit({ ...commit, author: { ...bot, email: "bot@example.com" } }, 30, "modelgate[bot]"),
+    ).toBe(false);
+  });
+
+  test("the check record survives only as the summary's first line, and only well-formed", () => {
+    const summary = withCheckRecord("### modelgate rollout", { kind: "promotion", target: 30 });
+    expect(readCheckRecord(summary)).toEqual({ kind: "promotion", target: 30 });
+    expect(readCheckRecord(withCheckRecord("x", { kind: "hand_edit" }))).toEqual({ kind: "hand_edit" });
+    expect(readCheckRecord(`text\n${summary}`)).toBeUndefined();
+    expect(
+      readCheckRecord('<!-- modelgate:rollout-check {"kind":"promotion","target":300} -->'),
+    ).toBeUndefined();
+    expect(readCheckRecord("<!-- modelgate:rollout-check {nope -->")).toBeUndefined();
+    expect(readCheckRecord(null)).toBeUndefined();
+  });
 });
