@@ -354,6 +354,26 @@ describe("re-running the modelgate/rollout check", () => {
     );
   }, 30_000);
 
+  test("a re-run of a check on a commit that is no longer the head refuses and writes no check", async () => {
+    setMain(0, () => {});
+    const number = h.openPR("stale", { [LLM]: atShare(0, moveQna) });
+    const pinned = h.headSha(number);
+    await labelAndDeliver(number, "rollout:10");
+    await publishEval(number, pinned);
+    const newer = h.push("stale", { "README.md": "# support bot\n\nNewer.\n" });
+    await rerun(pinned);
+    expect(h.headSha(number)).toBe(newer);
+    expect(rolloutChecks(newer)).toHaveLength(0);
+    expect(await commitsOn(number)).toHaveLength(2);
+    const body = decisionComments(number).at(-1)?.body ?? "";
+    expect(body).toContain(
+      "### modelgate rollout: Re-run for rollout:10 refused: new commits since the check",
+    );
+    expect(body).toContain(
+      `The re-run check was on \`${pinned.slice(0, 7)}\`, but the PR's head is now \`${newer.slice(0, 7)}\``,
+    );
+  }, 30_000);
+
   test("a hand-edit flag re-run after the edit is reverted turns neutral on the PR's head", async () => {
     setMain(10);
     const number = h.openPR("revert", { [LLM]: atShare(100, moveQna) });
