@@ -262,6 +262,16 @@ describe("a hand edit of rollout.key", () => {
     const back = h.openPR("back", { [LLM]: atShare(0, moveQna) });
     await pushed(back, "opened");
     expect(rolloutChecks()).toHaveLength(0);
+
+    // The rollback PR the App opens itself (share → 0, routes back) is a decrease too.
+    await labelAndDeliver(readme, "rollout:rollback");
+    const repo = h.emu.state.repos.get(`${OWNER}/${REPO}`.toLowerCase());
+    const rollback = [...(repo?.issues.values() ?? [])].find((i) =>
+      i.pull?.headRef.startsWith("modelgate/rollback-"),
+    );
+    if (!rollback) throw new Error("no rollback PR");
+    await pushed(rollback.number, "opened", BOT);
+    expect(rolloutChecks()).toHaveLength(0);
   }, 30_000);
 
   test("an unreadable LLM config fails closed, naming the file", async () => {
