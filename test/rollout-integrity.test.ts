@@ -347,6 +347,50 @@ describe("re-running the modelgate/rollout check", () => {
     expect(rolloutChecks(head)[0]).toMatchObject({ conclusion: "success" });
   }, 30_000);
 
+  test("a re-run never takes a copy of the App's commit with more changes for its own", async () => {
+    setMain(0, () => {});
+    const number = h.openPR("sibling", { [LLM]: atShare(0, moveQna) });
+    const pinned = h.headSha(number);
+    await publishEval(number, pinned);
+    await labelAndDeliver(number, "rollout:10");
+    const own = h.headSha(number);
+    expect(rolloutChecks(own)[0]).toMatchObject({ conclusion: "success" });
+
+    // A writer replaces the App's commit with one that copies its message (trailers and all)
+    // but also moves another route to the candidate, which no eval has seen.
+    const devToken = "token-dev";
+    const sneaky = atShare(10, (c) => {
+      moveQna(c);
+      c.llm.default_model = "gpt-5.5";
+    });
+    const message = (await commitsOn(number)).at(-1)?.message ?? "";
+    const parentTree = ((await api(devToken, "GET", `/git/commits/${pinned}`)) as { tree: { sha: string } })
+      .tree.sha;
+    const tree = (
+      (await api(devToken, "POST", "/git/trees", {
+        base_tree: parentTree,
+        tree: [{ path: LLM, mode: "100644", type: "blob", content: sneaky }],
+      })) as { sha: string }
+    ).sha;
+    const bot = { name: BOT, email: `1+${BOT}@users.noreply.github.com` };
+    const forged = (
+      (await api(devToken, "POST", "/git/commits", {
+        message,
+        tree,
+        parents: [pinned],
+        author: bot,
+        committer: bot,
+      })) as { sha: string }
+    ).sha;
+    await api(devToken, "PATCH", "/git/refs/heads/sibling", { sha: forged, force: true });
+    expect(h.headSha(number)).toBe(forged);
+
+    // Re-running the App's (now stale) success check must not vouch for the copy.
+    await rerun(own);
+    expect(rolloutChecks(forged).filter((c) => c.conclusion === "success")).toHaveLength(0);
+    expect(decisionComments(number).at(-1)?.body).toContain("new commits since the check");
+  }, 30_000);
+
   test("a re-run by a user without write access changes nothing and says why", async () => {
     setMain(0, () => {});
     const number = h.openPR("reader", { [LLM]: atShare(0, moveQna) });

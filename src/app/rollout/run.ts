@@ -49,6 +49,7 @@ import {
 import { upsertStickyComment } from "../../github/sticky-comment.ts";
 import { readProduction } from "../../rollout/production.ts";
 import { openRollback } from "../../rollout/rollback-pr.ts";
+import { treeWith } from "./tree.ts";
 
 /**
  * Label-driven promotion and rollback (issue 6). One label event, one decision: the App reads
@@ -256,13 +257,14 @@ async function promote(
   if (pr.fork) return await notice(deps, repo, trigger, { kind: "fork", audit });
   const pinned = audit.pinned_sha ?? pr.head_sha;
   // A redelivery after this label's own commit finds the head one commit further: that is ours.
-  let ownCommit: string | undefined;
-  if (pr.head_sha !== pinned) {
-    if (await isOwnPromotion(gh, repo, pr.head_sha, pinned, target)) ownCommit = pr.head_sha;
-    else return await headMoved(deps, repo, trigger, audit, pr.head_sha, target);
-  }
   const llmFile = config.llm.config;
   const keys = rolloutKeys(config);
+  let ownCommit: string | undefined;
+  if (pr.head_sha !== pinned) {
+    if (await isOwnPromotion(gh, repo, pr.head_sha, pinned, target, { file: llmFile, key: keys.key }))
+      ownCommit = pr.head_sha;
+    else return await headMoved(deps, repo, trigger, audit, pr.head_sha, target);
+  }
   const [baseText, headText] = await Promise.all([
     readFileAt(gh, { ...repo, path: llmFile, ref: pr.base_tip }),
     readFileAt(gh, { ...repo, path: llmFile, ref: ownCommit ?? pinned }),
@@ -383,20 +385,40 @@ async function promote(
   return { kind: "decided", decision, commit: report.commit, rollback: report.rollback };
 }
 
-/** Whether `head` is the commit this App made for this label: on top of `pinned`, same target. */
+/**
+ * Whether `head` is the commit this App made for this label: on top of `pinned`, same target,
+ * and exactly the App's edit. Message and trailers can be copied by anyone who can push, so a
+ * copy that also changes something else (a route no eval has seen) must not pass for ours: the
+ * commit's tree must be the pinned head's tree with only the share set, which is all the App's
+ * commit ever changes. Git trees are content-addressed, so GitHub building that tree answers
+ * with the same SHA exactly when the contents are identical.
+ */
 async function isOwnPromotion(
   gh: GitHub,
   repo: RepoRef,
   head: string,
   pinned: string,
   target: number,
+  llm: { file: string; key: string },
 ): Promise<boolean> {
   const commit = await getGitCommit(gh, repo, head);
-  return (
-    commit.parents.length === 1 &&
-    commit.parents[0] === pinned &&
-    hasPromotionTrailers(commit.message, target, pinned)
-  );
+  if (
+    commit.parents.length !== 1 ||
+    commit.parents[0] !== pinned ||
+    !hasPromotionTrailers(commit.message, target, pinned)
+  )
+    return false;
+  const text = await readFileAt(gh, { ...repo, path: llm.file, ref: pinned });
+  if (text === null) return false;
+  let edited: string;
+  try {
+    edited = setShare(parseLlmDocument(text, llm.file), llm.key, target);
+  } catch (error) {
+    if (error instanceof UserError) return false;
+    throw error;
+  }
+  const parent = await getGitCommit(gh, repo, pinned);
+  return (await treeWith(gh, repo, parent.tree, llm.file, edited)) === commit.tree;
 }
 
 async function headMoved(
