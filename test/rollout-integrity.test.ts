@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { promotionTrailers } from "../src/core/protocol.ts";
 import { embedEvidence } from "../src/core/report/evidence.ts";
 import type { EvalResult, Kpis } from "../src/core/result.ts";
-import { readCheckRecord, withCheckRecord } from "../src/core/rollout/check-record.ts";
+import { readCheckRecord, targetFromTitle, withCheckRecord } from "../src/core/rollout/check-record.ts";
 import { isAppPromotionCommit, judgeHandEdit } from "../src/core/rollout/hand-edit.ts";
 import { type AppHarness, BASE_FILES, OWNER, REPO, startAppHarness } from "./support/app-harness.ts";
 import { WORKFLOW_TOKEN } from "./support/github-emulator.ts";
@@ -523,5 +523,17 @@ describe("the pure parts", () => {
     ).toBeUndefined();
     expect(readCheckRecord("<!-- modelgate:rollout-check {nope -->")).toBeUndefined();
     expect(readCheckRecord(null)).toBeUndefined();
+  });
+
+  test("a check from before the record is re-judged for the target its title names", () => {
+    expect(targetFromTitle("Promoted to 30 % (phase 2 of 4)")).toBe(30);
+    expect(targetFromTitle("Hold at 10 %: not enough production evidence for 30 %")).toBe(30);
+    expect(targetFromTitle("rollout:50 refused: next phase failed")).toBe(50);
+    expect(targetFromTitle("rollout:30% refused: new commits after the label")).toBe(30);
+    expect(targetFromTitle("deploy-30 could not be evaluated")).toBe(30);
+    expect(targetFromTitle("Invalid modelgate config on the base branch")).toBeUndefined();
+    expect(targetFromTitle("Share changed by hand: 10 % → 100 %")).toBeUndefined();
+    expect(targetFromTitle("rollout:300 refused: next phase failed")).toBeUndefined();
+    expect(targetFromTitle(null)).toBeUndefined();
   });
 });

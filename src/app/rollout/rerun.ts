@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CHECK_NAMES, decisionMarker } from "../../core/protocol.ts";
-import { readCheckRecord } from "../../core/rollout/check-record.ts";
+import { type CheckRecord, readCheckRecord, targetFromTitle } from "../../core/rollout/check-record.ts";
 import { isAppPromotionCommit } from "../../core/rollout/hand-edit.ts";
 import { type Audit, renderNotice } from "../../core/rollout/render.ts";
 import { httpStatus, type RepoRef } from "../../github/client.ts";
@@ -81,7 +81,7 @@ export async function runRerun(deps: RolloutDeps, trigger: RerunTrigger): Promis
     head_sha: string;
     external_id: string | null;
     app?: { slug?: string } | null;
-    output: { summary: string | null };
+    output: { title: string | null; summary: string | null };
   };
   try {
     ({ data: run } = await gh.request("GET /repos/{owner}/{repo}/check-runs/{check_run_id}", {
@@ -103,7 +103,7 @@ export async function runRerun(deps: RolloutDeps, trigger: RerunTrigger): Promis
       kind: "skipped",
       reason: `check run ${trigger.check_run_id} is not this App's modelgate/rollout check`,
     };
-  const record = readCheckRecord(run.output.summary);
+  const record = readCheckRecord(run.output.summary) ?? legacyRecord(run.output.title);
   if (!record) {
     deps.log.warn(
       `rollout re-run on ${repo.owner}/${repo.repo}#${trigger.number}: check run ${trigger.check_run_id} records nothing to re-judge (written before re-runs were recorded); apply the label again`,
@@ -170,4 +170,10 @@ export async function runRerun(deps: RolloutDeps, trigger: RerunTrigger): Promis
     delivery: trigger.delivery,
     rerun: { target: record.target, check_sha: trigger.check_sha },
   });
+}
+
+/** A promotion check written before the record line: its target is in its title. */
+function legacyRecord(title: string | null): CheckRecord | undefined {
+  const target = targetFromTitle(title);
+  return target === undefined ? undefined : { kind: "promotion", target };
 }

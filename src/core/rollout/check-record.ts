@@ -33,3 +33,19 @@ export function readCheckRecord(summary: string | null | undefined): CheckRecord
     return undefined;
   }
 }
+
+/**
+ * The target of a promotion check written before the record existed, from its title (the
+ * titles `checkTitle` and `noticeTitle` in render.ts write): `Promoted to 30 % (phase 2 of 4)`,
+ * `Hold at 10 %: not enough production evidence for 30 %`, `rollout:30 refused: …`,
+ * `rollout:30 could not be evaluated`. Undefined for anything else.
+ */
+export function targetFromTitle(title: string | null | undefined): number | undefined {
+  const text = title ?? "";
+  const match =
+    /^Promoted to (\d{1,3}) % \(phase \d+ of \d+\)$/.exec(text) ??
+    /^Hold at \d{1,3} %: not enough production evidence for (\d{1,3}) %$/.exec(text) ??
+    /^\S*?(\d{1,3})\s*%? (?:refused: |could not be evaluated$)/.exec(text);
+  const target = match ? Number(match[1]) : Number.NaN;
+  return Number.isInteger(target) && target >= 1 && target <= 100 ? target : undefined;
+}
