@@ -345,6 +345,13 @@ describe("re-running the modelgate/rollout check", () => {
     expect(h.headSha(number)).toBe(head);
     expect(rolloutChecks(head)).toHaveLength(1);
     expect(rolloutChecks(head)[0]).toMatchObject({ conclusion: "success" });
+
+    // Re-running the success on the App's own commit judges the head below it (where the
+    // evidence is) and finds its own commit: still a success, still nothing new committed.
+    await rerun(head);
+    expect(await commitsOn(number)).toHaveLength(2);
+    expect(rolloutChecks(head)[0]).toMatchObject({ conclusion: "success" });
+    expect(decisionComments(number).at(-1)?.body).toContain("nothing new was committed");
   }, 30_000);
 
   test("a re-run never takes a copy of the App's commit with more changes for its own", async () => {

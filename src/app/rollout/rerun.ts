@@ -1,7 +1,6 @@
 import { z } from "zod";
-import { CHECK_NAMES, decisionMarker } from "../../core/protocol.ts";
+import { CHECK_NAMES, decisionMarker, hasPromotionTrailers } from "../../core/protocol.ts";
 import { type CheckRecord, readCheckRecord, targetFromTitle } from "../../core/rollout/check-record.ts";
-import { isAppPromotionCommit } from "../../core/rollout/hand-edit.ts";
 import { type Audit, renderNotice } from "../../core/rollout/render.ts";
 import { httpStatus, type RepoRef } from "../../github/client.ts";
 import { canWrite, permissionOf } from "../../github/labels.ts";
@@ -151,12 +150,12 @@ export async function runRerun(deps: RolloutDeps, trigger: RerunTrigger): Promis
   }
   // A check on the App's own promotion commit judged the commit below it (the pinned head
   // its trailers name), where the eval evidence is: re-judge that one, as a redelivery would.
+  // The trailers are enough to pick it: the pipeline then accepts the check's commit as the
+  // App's only if its tree is exactly the pinned head's with the share set.
   const commit = await gitCommit(gh, repo, trigger.check_sha);
-  const parent = commit.parents[0];
+  const parent = commit.parents.length === 1 ? commit.parents[0] : undefined;
   const pinned =
-    parent && isAppPromotionCommit(commit, record.target, deps.identity.bot_login)
-      ? parent
-      : trigger.check_sha;
+    parent && hasPromotionTrailers(commit.message, record.target, parent) ? parent : trigger.check_sha;
   return await runRollout(deps, {
     ...repo,
     number: trigger.number,
