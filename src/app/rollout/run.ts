@@ -2,9 +2,10 @@ import type { Config } from "../../core/config/schema.ts";
 import { errorMessage, UserError } from "../../core/errors.ts";
 import { parseLlmDocument } from "../../core/llm-config.ts";
 import { CHECK_NAMES, decisionMarker, hasPromotionTrailers } from "../../core/protocol.ts";
+import { withCheckRecord } from "../../core/rollout/check-record.ts";
 import { type Decision, decide } from "../../core/rollout/decide.ts";
 import { pickEvidence } from "../../core/rollout/evidence.ts";
-import { parseRolloutLabel } from "../../core/rollout/labels.ts";
+import { parseRolloutLabel, type RolloutLabel } from "../../core/rollout/labels.ts";
 import { readModel, readShare, rolloutKeys, setShare } from "../../core/rollout/llm-edit.ts";
 import {
   type Audit,
@@ -48,6 +49,7 @@ import {
 import { upsertStickyComment } from "../../github/sticky-comment.ts";
 import { readProduction } from "../../rollout/production.ts";
 import { openRollback } from "../../rollout/rollback-pr.ts";
+import { treeWith } from "./tree.ts";
 
 /**
  * Label-driven promotion and rollback (issue 6). One label event, one decision: the App reads
@@ -72,6 +74,12 @@ export interface RolloutTrigger extends RepoRef {
   default_branch?: string | undefined;
   /** `X-GitHub-Delivery`: the key of the decision comment, kept by redeliveries. */
   delivery: string;
+  /**
+   * A re-run of the `modelgate/rollout` check instead of a label (`check_run.rerequested`): the
+   * target its last decision recorded and the commit the check was on. Everything else is the
+   * label's pipeline; only the label itself (presence, event log, removal) is left out.
+   */
+  rerun?: { target: number; check_sha: string } | undefined;
 }
 
 export interface RolloutLog {
@@ -118,7 +126,7 @@ export async function runRollout(deps: RolloutDeps, trigger: RolloutTrigger): Pr
       return { kind: "skipped", reason: `#${trigger.number} does not exist (GitHub answered 404)` };
     throw error;
   }
-  if (!labels.some((name) => name.toLowerCase() === trigger.label.toLowerCase()))
+  if (!trigger.rerun && !labels.some((name) => name.toLowerCase() === trigger.label.toLowerCase()))
     return {
       kind: "skipped",
       reason: `label ${JSON.stringify(trigger.label)} is no longer there (acted on, or removed)`,
@@ -132,6 +140,7 @@ export async function runRollout(deps: RolloutDeps, trigger: RolloutTrigger): Pr
     delivery: trigger.delivery,
     pinned_sha: pr ? (trigger.pinned_sha ?? pr.head_sha) : undefined,
     base_ref: pr?.base_ref ?? trigger.default_branch,
+    ...(trigger.rerun ? { rerun: true } : {}),
   };
   // A rollout decides about production now, so the policy, the current share and the metrics
   // file come from the base branch's tip, not from `pull.base.sha` (GitHub leaves that where
@@ -154,8 +163,9 @@ export async function runRollout(deps: RolloutDeps, trigger: RolloutTrigger): Pr
     config = (await loadPolicy(gh, { ...repo, ref: baseRef })).config;
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
-    // The prefix lives in the config that failed: only a label with the default prefix is ours.
-    if (!trigger.label.toLowerCase().startsWith(DEFAULT_PREFIX))
+    // The prefix lives in the config that failed: only a label with the default prefix is ours
+    // (a re-run is of our own check, so it is ours whatever the prefix).
+    if (!trigger.rerun && !trigger.label.toLowerCase().startsWith(DEFAULT_PREFIX))
       return { kind: "skipped", reason: "invalid config" };
     const permission = await permissionOf(gh, { ...repo, username: trigger.sender });
     audit.permission = permission;
@@ -167,13 +177,23 @@ export async function runRollout(deps: RolloutDeps, trigger: RolloutTrigger): Pr
       head_sha: pr?.head_sha,
     });
   }
-  const parsed = parseRolloutLabel(trigger.label, config.rollout.label_prefix);
+  const parsed: RolloutLabel | undefined = trigger.rerun
+    ? rerunLabel(config.rollout.label_prefix, trigger.rerun.target)
+    : parseRolloutLabel(trigger.label, config.rollout.label_prefix);
   if (!parsed)
     return { kind: "skipped", reason: `label ${JSON.stringify(trigger.label)} is not a rollout label` };
+  audit.label = parsed.label;
 
-  // The event log says when (the payload does not); who comes from the signed payload.
-  const labeling = await latestLabeling(gh, { ...repo, issue_number: trigger.number, label: trigger.label });
-  if (labeling?.actor.toLowerCase() === trigger.sender.toLowerCase()) audit.labeled_at = labeling.created_at;
+  if (!trigger.rerun) {
+    // The event log says when (the payload does not); who comes from the signed payload.
+    const labeling = await latestLabeling(gh, {
+      ...repo,
+      issue_number: trigger.number,
+      label: trigger.label,
+    });
+    if (labeling?.actor.toLowerCase() === trigger.sender.toLowerCase())
+      audit.labeled_at = labeling.created_at;
+  }
   const permission = await permissionOf(gh, { ...repo, username: trigger.sender });
   audit.permission = permission;
   if (!canWrite(permission)) return await notice(deps, repo, trigger, { kind: "permission", audit });
@@ -203,8 +223,19 @@ export async function runRollout(deps: RolloutDeps, trigger: RolloutTrigger): Pr
     deps.log.error(
       `rollout ${trigger.label} on ${repo.owner}/${repo.repo}#${trigger.number} failed: ${message}`,
     );
-    return await notice(deps, repo, trigger, { kind: "error", audit, message, head_sha: pr?.head_sha });
+    return await notice(deps, repo, trigger, {
+      kind: "error",
+      audit,
+      message,
+      head_sha: pr?.head_sha,
+      target: parsed.kind === "promote" ? parsed.share : undefined,
+    });
   }
+}
+
+/** The label a re-run stands for: the one that would ask for the same target today. */
+function rerunLabel(prefix: string, target: number): RolloutLabel {
+  return { kind: "promote", label: `${prefix}${target}`, share: target };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -226,13 +257,14 @@ async function promote(
   if (pr.fork) return await notice(deps, repo, trigger, { kind: "fork", audit });
   const pinned = audit.pinned_sha ?? pr.head_sha;
   // A redelivery after this label's own commit finds the head one commit further: that is ours.
-  let ownCommit: string | undefined;
-  if (pr.head_sha !== pinned) {
-    if (await isOwnPromotion(gh, repo, pr.head_sha, pinned, target)) ownCommit = pr.head_sha;
-    else return await headMoved(deps, repo, trigger, audit, pr.head_sha);
-  }
   const llmFile = config.llm.config;
   const keys = rolloutKeys(config);
+  let ownCommit: string | undefined;
+  if (pr.head_sha !== pinned) {
+    if (await isOwnPromotion(gh, repo, pr.head_sha, pinned, target, { file: llmFile, key: keys.key }))
+      ownCommit = pr.head_sha;
+    else return await headMoved(deps, repo, trigger, audit, pr.head_sha, target);
+  }
   const [baseText, headText] = await Promise.all([
     readFileAt(gh, { ...repo, path: llmFile, ref: pr.base_tip }),
     readFileAt(gh, { ...repo, path: llmFile, ref: ownCommit ?? pinned }),
@@ -317,7 +349,7 @@ async function promote(
       // Only a fast-forward from the pinned head: a push since then wins, and the label is void.
       if (!(await fastForward(gh, repo, headRef, sha))) {
         const now = await getPullRequest(gh, { ...repo, pull_number: pr.number });
-        return await headMoved(deps, repo, trigger, audit, now.head_sha);
+        return await headMoved(deps, repo, trigger, audit, now.head_sha, target);
       }
       report.commit = { action: "committed", sha };
     }
@@ -332,7 +364,11 @@ async function promote(
       external_id: `rollout:${pr.number}`,
       status: "completed",
       conclusion: decision.outcome === "promote" ? "success" : "failure",
-      output: { title: checkTitle(report), summary: renderDecision(report) },
+      // The target goes on record, so a re-run of this check judges the same promotion again.
+      output: {
+        title: checkTitle(report),
+        summary: withCheckRecord(renderDecision(report), { kind: "promotion", target }),
+      },
     },
     { app_slug: deps.identity.app_slug },
   );
@@ -342,27 +378,47 @@ async function promote(
     { ...repo, issue_number: pr.number, marker, author: deps.identity.bot_login },
     renderDecision(report, marker),
   );
-  await removeLabel(gh, { ...repo, issue_number: pr.number, name: trigger.label });
+  if (!trigger.rerun) await removeLabel(gh, { ...repo, issue_number: pr.number, name: trigger.label });
   deps.log.info(
     `rollout ${trigger.label} on ${repo.owner}/${repo.repo}#${pr.number} at ${pinned.slice(0, 7)} by ${trigger.sender}: ${decision.outcome}${decision.blocking ? ` (${decision.blocking.name})` : ""}${report.commit ? `, ${report.commit.action} ${report.commit.sha.slice(0, 7)}` : ""}${report.rollback ? `, rollback ${report.rollback.kind}` : ""}`,
   );
   return { kind: "decided", decision, commit: report.commit, rollback: report.rollback };
 }
 
-/** Whether `head` is the commit this App made for this label: on top of `pinned`, same target. */
+/**
+ * Whether `head` is the commit this App made for this label: on top of `pinned`, same target,
+ * and exactly the App's edit. Message and trailers can be copied by anyone who can push, so a
+ * copy that also changes something else (a route no eval has seen) must not pass for ours: the
+ * commit's tree must be the pinned head's tree with only the share set, which is all the App's
+ * commit ever changes. Git trees are content-addressed, so GitHub building that tree answers
+ * with the same SHA exactly when the contents are identical.
+ */
 async function isOwnPromotion(
   gh: GitHub,
   repo: RepoRef,
   head: string,
   pinned: string,
   target: number,
+  llm: { file: string; key: string },
 ): Promise<boolean> {
   const commit = await getGitCommit(gh, repo, head);
-  return (
-    commit.parents.length === 1 &&
-    commit.parents[0] === pinned &&
-    hasPromotionTrailers(commit.message, target, pinned)
-  );
+  if (
+    commit.parents.length !== 1 ||
+    commit.parents[0] !== pinned ||
+    !hasPromotionTrailers(commit.message, target, pinned)
+  )
+    return false;
+  const text = await readFileAt(gh, { ...repo, path: llm.file, ref: pinned });
+  if (text === null) return false;
+  let edited: string;
+  try {
+    edited = setShare(parseLlmDocument(text, llm.file), llm.key, target);
+  } catch (error) {
+    if (error instanceof UserError) return false;
+    throw error;
+  }
+  const parent = await getGitCommit(gh, repo, pinned);
+  return (await treeWith(gh, repo, parent.tree, llm.file, edited)) === commit.tree;
 }
 
 async function headMoved(
@@ -371,8 +427,9 @@ async function headMoved(
   trigger: RolloutTrigger,
   audit: Audit,
   head: string,
+  target: number,
 ): Promise<RolloutOutcome> {
-  return await notice(deps, repo, trigger, { kind: "head_moved", audit, head_sha: head });
+  return await notice(deps, repo, trigger, { kind: "head_moved", audit, head_sha: head, target });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -399,7 +456,8 @@ async function rollbackByLabel(
     { ...repo, issue_number: trigger.number, marker, author: deps.identity.bot_login },
     renderRollbackNotice(link, audit, marker),
   );
-  await removeLabel(deps.gh, { ...repo, issue_number: trigger.number, name: trigger.label });
+  if (!trigger.rerun)
+    await removeLabel(deps.gh, { ...repo, issue_number: trigger.number, name: trigger.label });
   deps.log.info(
     `rollback ${trigger.label} on ${repo.owner}/${repo.repo}#${trigger.number} by ${trigger.sender}: ${link.kind}${"number" in link ? ` #${link.number}` : ""}`,
   );
@@ -413,23 +471,33 @@ async function notice(
   deps: RolloutDeps,
   repo: RepoRef,
   trigger: RolloutTrigger,
-  spec: Notice & { head_sha?: string | undefined },
+  spec: Notice & { head_sha?: string | undefined; target?: number | undefined },
 ): Promise<RolloutOutcome> {
   const { gh } = deps;
   // A refused promotion leaves a failing check on the head it judged; a stranger's label, or
-  // one on a closed PR, changes no check (it must not be able to flip one).
-  const checkFor = spec.kind === "head_moved" || spec.kind === "error" || spec.kind === "invalid_config";
-  if (checkFor && trigger.is_pull && spec.head_sha) {
+  // one on a closed PR, changes no check (it must not be able to flip one). A re-run writes
+  // only on the commit its check was on: a stale check's re-run must not overwrite the
+  // verdict on a newer head (which may be a promotion's success).
+  const checkFor = trigger.rerun
+    ? spec.kind === "error" || spec.kind === "invalid_config"
+    : spec.kind === "head_moved" || spec.kind === "error" || spec.kind === "invalid_config";
+  const checkSha = trigger.rerun ? trigger.rerun.check_sha : spec.head_sha;
+  const target = spec.target ?? trigger.rerun?.target ?? promotionTarget(trigger.label);
+  if (checkFor && trigger.is_pull && checkSha) {
+    const summary = renderNotice(spec);
     await upsertCheckRun(
       gh,
       repo,
       {
         name: CHECK_NAMES.rollout,
-        head_sha: spec.head_sha,
+        head_sha: checkSha,
         external_id: `rollout:${trigger.number}`,
         status: "completed",
         conclusion: "failure",
-        output: { title: noticeTitle(spec), summary: renderNotice(spec) },
+        output: {
+          title: noticeTitle(spec),
+          summary: target === undefined ? summary : withCheckRecord(summary, { kind: "promotion", target }),
+        },
       },
       { app_slug: deps.identity.app_slug },
     );
@@ -440,11 +508,17 @@ async function notice(
     { ...repo, issue_number: trigger.number, marker, author: deps.identity.bot_login },
     renderNotice(spec, marker),
   );
-  await removeLabel(gh, { ...repo, issue_number: trigger.number, name: trigger.label });
+  if (!trigger.rerun) await removeLabel(gh, { ...repo, issue_number: trigger.number, name: trigger.label });
   deps.log.info(
     `rollout ${trigger.label} on ${repo.owner}/${repo.repo}#${trigger.number} by ${trigger.sender}: ${spec.kind}`,
   );
   return { kind: "notice", notice: spec.kind };
+}
+
+/** The target of a promotion label with the default prefix (the policy that names another failed). */
+function promotionTarget(label: string): number | undefined {
+  const parsed = parseRolloutLabel(label, DEFAULT_PREFIX);
+  return parsed?.kind === "promote" ? parsed.share : undefined;
 }
 
 async function defaultBranch(gh: GitHub, repo: RepoRef): Promise<string> {

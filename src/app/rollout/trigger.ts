@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { HandEditTrigger } from "./hand-edit.ts";
 import type { RolloutTrigger } from "./run.ts";
 
 /**
@@ -84,4 +85,33 @@ export function rolloutTrigger(name: string, payload: unknown, delivery: string)
     };
   }
   return { skip: `${name} events are not handled` };
+}
+
+const pullRequestPushed = z.object({
+  action: z.enum(["opened", "synchronize", "reopened"]),
+  repository,
+  sender: sender.optional(),
+  pull_request: z.object({
+    number: z.number().int().positive(),
+    head: z.object({ sha: z.string() }),
+  }),
+});
+
+/** The hand-edit rule's trigger: a PR opened, reopened or pushed to. */
+export function handEditTrigger(name: string, payload: unknown): { run: HandEditTrigger } | { skip: string } {
+  if (name !== "pull_request") return { skip: `${name} events are not handled` };
+  const parsed = pullRequestPushed.safeParse(payload);
+  if (!parsed.success) return { skip: "not a pull_request opened/synchronize/reopened payload" };
+  const event = parsed.data;
+  return {
+    run: {
+      owner: event.repository.owner.login,
+      repo: event.repository.name,
+      number: event.pull_request.number,
+      reason: `pull_request.${event.action}`,
+      sender: event.sender?.login,
+      event_head_sha: event.pull_request.head.sha,
+      rerun: false,
+    },
+  };
 }

@@ -42,6 +42,12 @@ export interface Audit {
   thresholds?: Thresholds | undefined;
   /** Where production numbers came from, in words. */
   metrics_source?: string | undefined;
+  /**
+   * A re-run of the `modelgate/rollout` check asked for this judgement (not a label): `label`
+   * is then the label that would ask for the same target, `actor` who clicked re-run, and
+   * `pinned_sha` the commit the re-run check was on.
+   */
+  rerun?: boolean | undefined;
 }
 
 export type RollbackLink =
@@ -100,14 +106,14 @@ export function renderDecision(report: PromotionReport, marker?: string): string
       lines.push(
         `### modelgate rollout: hold at ${audit.current ?? 0} %`,
         "",
-        `${label} is not acted on yet: ${holdReason(decision.blocking)} The label was removed; apply it again once more traffic has been served. Nothing was committed.`,
+        `${label} is not acted on yet: ${holdReason(decision.blocking)} ${audit.rerun ? "Re-run the check or apply the label" : "The label was removed; apply it"} again once more traffic has been served. Nothing was committed.`,
       );
       break;
     case "refuse":
       lines.push(
         `### modelgate rollout: ${label} refused`,
         "",
-        `The candidate stays at ${audit.current ?? 0} %. ${decision.blocking ? `${STEP_TITLES[decision.blocking.name]} failed (see below).` : ""} The label was removed; nothing was committed.`,
+        `The candidate stays at ${audit.current ?? 0} %. ${decision.blocking ? `${STEP_TITLES[decision.blocking.name]} failed (see below).` : ""} ${audit.rerun ? "Nothing" : "The label was removed; nothing"} was committed.`,
       );
       break;
   }
@@ -203,11 +209,13 @@ export function auditLines(audit: Audit, commit?: PromotionCommit): string[] {
   const lines = ["**Audit**", ""];
   const at = audit.labeled_at ? ` at ${escapeUntrusted(audit.labeled_at)}` : "";
   lines.push(
-    `- Label ${inlineCode(audit.label, { max: 60 })} applied by ${login(audit.actor)} (permission: ${escapeUntrusted(audit.permission)})${at}; webhook delivery ${inlineCode(audit.delivery, { max: 80 })}.`,
+    audit.rerun
+      ? `- Re-run of the \`modelgate/rollout\` check (for ${inlineCode(audit.label, { max: 60 })}) requested by ${login(audit.actor)} (permission: ${escapeUntrusted(audit.permission)}); webhook delivery ${inlineCode(audit.delivery, { max: 80 })}.`
+      : `- Label ${inlineCode(audit.label, { max: 60 })} applied by ${login(audit.actor)} (permission: ${escapeUntrusted(audit.permission)})${at}; webhook delivery ${inlineCode(audit.delivery, { max: 80 })}.`,
   );
   if (audit.pinned_sha)
     lines.push(
-      `- Pinned head: \`${escapeUntrusted(audit.pinned_sha)}\` (the commit the label was applied at).`,
+      `- Pinned head: \`${escapeUntrusted(audit.pinned_sha)}\` (${audit.rerun ? "the commit the re-run check judged" : "the commit the label was applied at"}).`,
     );
   if (audit.base_sha && audit.llm_file && audit.share_key) {
     lines.push(
@@ -232,7 +240,7 @@ export function commitMessage(report: PromotionReport): string {
   const lines = [
     `rollout: candidate to ${target} % (phase ${report.position} of ${report.phases})`,
     "",
-    `Label ${audit.label} by @${audit.actor} on ${audit.pinned_sha ?? "?"}; base ${audit.base_ref ?? "?"} at ${audit.current ?? 0} %.`,
+    `${audit.rerun ? `Re-run of modelgate/rollout for ${audit.label}` : `Label ${audit.label}`} by @${audit.actor} on ${audit.pinned_sha ?? "?"}; base ${audit.base_ref ?? "?"} at ${audit.current ?? 0} %.`,
     "",
   ];
   for (const step of report.decision.steps) {
@@ -275,9 +283,11 @@ export function noticeTitle(notice: Notice): string {
   const label = plainLabel(notice.audit.label);
   switch (notice.kind) {
     case "permission":
-      return `${label} ignored: @${notice.audit.actor} lacks write access`;
+      return `${notice.audit.rerun ? `Re-run for ${label}` : label} ignored: @${notice.audit.actor} lacks write access`;
     case "head_moved":
-      return `${label} refused: new commits after the label`;
+      return notice.audit.rerun
+        ? `Re-run for ${label} refused: new commits since the check`
+        : `${label} refused: new commits after the label`;
     case "fork":
       return `${label} refused: the PR's branch is in a fork`;
     case "closed":
@@ -301,12 +311,16 @@ export function renderNotice(notice: Notice, marker?: string): string {
   switch (notice.kind) {
     case "permission":
       lines.push(
-        `${login(audit.actor)} applied ${label} but has ${escapeUntrusted(audit.permission)} permission on this repository; a rollout label counts only from a user with write access. The label was removed and nothing else changed.`,
+        audit.rerun
+          ? `${login(audit.actor)} asked to re-run the \`modelgate/rollout\` check (for ${label}) but has ${escapeUntrusted(audit.permission)} permission on this repository; a re-run counts only from a user with write access. Nothing changed.`
+          : `${login(audit.actor)} applied ${label} but has ${escapeUntrusted(audit.permission)} permission on this repository; a rollout label counts only from a user with write access. The label was removed and nothing else changed.`,
       );
       break;
     case "head_moved":
       lines.push(
-        `${label} was applied at \`${shortSha(audit.pinned_sha) ?? "?"}\`, but the PR's head is now \`${shortSha(notice.head_sha) ?? "?"}\`. A label vouches for the commit its author saw, so it does not carry over to new commits. The label was removed; once the eval has run on the new head, apply it again.`,
+        audit.rerun
+          ? `The re-run check was on \`${shortSha(audit.pinned_sha) ?? "?"}\`, but the PR's head is now \`${shortSha(notice.head_sha) ?? "?"}\`. A re-run judges the commit its check was on, and that is no longer what this PR would merge; nothing changed. Once the eval has run on the new head, apply ${label}.`
+          : `${label} was applied at \`${shortSha(audit.pinned_sha) ?? "?"}\`, but the PR's head is now \`${shortSha(notice.head_sha) ?? "?"}\`. A label vouches for the commit its author saw, so it does not carry over to new commits. The label was removed; once the eval has run on the new head, apply it again.`,
       );
       break;
     case "fork":
