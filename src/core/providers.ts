@@ -79,7 +79,9 @@ export function parseProviderMap(text: string, source: string): ProviderMap {
     }
     for (const key of Object.keys(entry)) {
       if (key !== "base_url" && key !== "api_key_env") {
-        const hint = /key/i.test(key) ? " (the key itself goes in the environment variable api_key_env names)" : "";
+        const hint = /key/i.test(key)
+          ? " (the key itself goes in the environment variable api_key_env names)"
+          : "";
         throw new UserError(`${at}.${key}: unknown key; expected base_url and api_key_env${hint}`);
       }
     }
@@ -141,7 +143,11 @@ export function policyProviderWarnings(rules: readonly object[], policyFile: str
   rules.forEach((rule, index) => {
     for (const key of Object.keys(rule)) {
       if (isWorkflowOnlySetting(key)) {
-        warnings.push({ code: "endpoint_in_repo", file: policyFile, key: `evals.providers[${index}].${key}` });
+        warnings.push({
+          code: "endpoint_in_repo",
+          file: policyFile,
+          key: `evals.providers[${index}].${key}`,
+        });
       }
     }
   });

@@ -10,11 +10,7 @@ import { coverageOf, coverageWarnings } from "../core/coverage.ts";
 import { UserError } from "../core/errors.ts";
 import { resolveOnInconclusive } from "../core/inconclusive.ts";
 import { priceOf } from "../core/pricing.ts";
-import {
-  checkPolicyProviders,
-  DEFAULT_PROVIDER,
-  policyProviderWarnings,
-} from "../core/providers.ts";
+import { checkPolicyProviders, DEFAULT_PROVIDER, policyProviderWarnings } from "../core/providers.ts";
 import type { CaseResult, CaseSideResult, EvalResult, Verdict, Warning } from "../core/result.ts";
 import { changedPathSet, resolveRoute, selectCases, sequenceOrder, shardOf } from "../core/selection.ts";
 import { GateMonitor } from "../core/sequential/monitor.ts";
@@ -271,7 +267,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
         });
         continue;
       }
-      const judgeProviders = routing.judgeIdentities(routing.judgeModels(located.case, config.evals.judge_model));
+      const judgeProviders = routing.judgeIdentities(
+        routing.judgeModels(located.case, config.evals.judge_model),
+      );
       tasks.push({
         side,
         testCase: located.case,
@@ -397,7 +395,10 @@ function modelsOf(
 }
 
 /** Which provider answered each side, overall and per route (docs/results.md#providers). */
-function providersOf(tasks: readonly EvalTask[], routing: ProviderRouting): NonNullable<EvalResult["providers"]> {
+function providersOf(
+  tasks: readonly EvalTask[],
+  routing: ProviderRouting,
+): NonNullable<EvalResult["providers"]> {
   const sides = { base: new Set<string>(), head: new Set<string>() };
   const routes: NonNullable<EvalResult["providers"]>["routes"] = {};
   for (const task of tasks) {

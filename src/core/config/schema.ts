@@ -185,7 +185,9 @@ const providerRule = z
     provider: z
       .string()
       .regex(PROVIDER_NAME, "expected a provider name: lowercase letters, digits, '-' and '_'")
-      .describe("A provider name defined by the workflow (`providers` input / `MODELGATE_PROVIDERS`), or `default`."),
+      .describe(
+        "A provider name defined by the workflow (`providers` input / `MODELGATE_PROVIDERS`), or `default`.",
+      ),
   })
   .catchall(z.unknown())
   .superRefine((rule, ctx) => {
@@ -225,7 +227,7 @@ const evals = z.strictObject({
     .array(providerRule)
     .default([])
     .describe(
-      "Which provider answers which model, by name: the first rule whose `models` glob matches the model ID wins, else `default` (OPENAI_BASE_URL / OPENAI_API_KEY, or the built-in simulator). Applies to both sides and to the judge. Endpoints and keys are never set here: the workflow defines each name in the `providers` input or `MODELGATE_PROVIDERS`; a name it lacks fails the eval. Example: `[{models: \"claude-*\", provider: anthropic}]`.",
+      'Which provider answers which model, by name: the first rule whose `models` glob matches the model ID wins, else `default` (OPENAI_BASE_URL / OPENAI_API_KEY, or the built-in simulator). Applies to both sides and to the judge. Endpoints and keys are never set here: the workflow defines each name in the `providers` input or `MODELGATE_PROVIDERS`; a name it lacks fails the eval. Example: `[{models: "claude-*", provider: anthropic}]`.',
     ),
   require_coverage: z
     .boolean()
