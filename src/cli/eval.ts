@@ -21,6 +21,7 @@ import {
   parseProviderMapText,
   providerMapText,
   readProvidersFlag,
+  routeTargets,
 } from "../eval/providers.ts";
 import { assertWritable, resultJson, writeFileAtomic, writeFileAtomicSync } from "../eval/result-file.ts";
 import type { RetryPolicy } from "../eval/retry-policy.ts";
@@ -200,16 +201,7 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
       ...(maxCases ? { maxCases } : {}),
       ...(concurrency ? { concurrency } : {}),
       ...(cacheDir ? { cache: directoryCache(cacheDir, provider.identity, cacheLog) } : {}),
-      providers: new Map(
-        [...named].map(([name, other]) => [
-          name,
-          {
-            ...other,
-            identity: other.identity.text,
-            cache: cacheDir ? directoryCache(cacheDir, other.identity, cacheLog) : undefined,
-          },
-        ]),
-      ),
+      providers: routeTargets(named, cacheDir, cacheLog),
       ...(mapText ? { providerSource: mapText.source } : {}),
       policyFile: values.config,
       signal: controller.signal,

@@ -3,16 +3,12 @@ import { UserError } from "../core/errors.ts";
 import { ownGet } from "../core/own.ts";
 import { type ProviderMap, parseProviderMap } from "../core/providers.ts";
 import { redactUrl } from "../core/text/redact-url.ts";
-import type { AttemptCache } from "./cache.ts";
+import { directoryCache } from "./cache.ts";
 import { openProvider, type Provider } from "./provider.ts";
+import type { RouteTarget } from "./provider-routing.ts";
 
 /** The environment variable that holds the provider map when no input or flag sets one. */
 export const PROVIDERS_ENV = "MODELGATE_PROVIDERS";
-
-/** A provider of the map, opened, with its own cache (a door builds it from `identity`). */
-export interface RoutedProvider extends Provider {
-  cache?: AttemptCache | undefined;
-}
 
 export interface ProviderMapText {
   /** How errors name it: `MODELGATE_PROVIDERS`, `providers` (the input), `--providers`. */
@@ -85,4 +81,25 @@ export async function openProviderMap(
 
 export async function closeAll(providers: Iterable<Provider>): Promise<void> {
   await Promise.all([...providers].map((provider) => provider.close()));
+}
+
+/** What `evaluate()` takes per provider of the map: its client and its own cache in `cacheDir`. */
+export function routeTargets(
+  named: ReadonlyMap<string, Provider>,
+  cacheDir: string | undefined,
+  log: (message: string) => void,
+): Map<string, RouteTarget> {
+  return new Map(
+    [...named].map(([name, provider]) => [
+      name,
+      {
+        client: provider.client,
+        simulated: provider.simulated,
+        keyless: provider.keyless,
+        label: provider.label,
+        identity: provider.identity.text,
+        cache: cacheDir ? directoryCache(cacheDir, provider.identity, log) : undefined,
+      },
+    ]),
+  );
 }
