@@ -7,8 +7,8 @@
 import { UserError } from "./errors.ts";
 import { FormatError } from "./formats/read-result.ts";
 import { readYaml } from "./formats/yaml.ts";
-import { ownGet } from "./own.ts";
-import type { Warning } from "./result.ts";
+import { ownGet, ownRecord } from "./own.ts";
+import type { EvalResult, Warning } from "./result.ts";
 
 /** The provider of `OPENAI_BASE_URL` / `OPENAI_API_KEY` (or the built-in simulator). */
 export const DEFAULT_PROVIDER = "default";
@@ -196,4 +196,21 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return "a list";
   if (value === null || value === undefined) return "nothing";
   return `a ${typeof value}`;
+}
+
+type ProvidersRecord = NonNullable<EvalResult["providers"]>;
+
+/** Shards of one run name the providers of their slices: the merged result names them all. */
+export function mergeProviders(
+  records: ReadonlyArray<ProvidersRecord | undefined>,
+): ProvidersRecord | undefined {
+  const present = records.filter((record): record is ProvidersRecord => record !== undefined);
+  if (present.length === 0) return undefined;
+  const routes = ownRecord<ProvidersRecord["routes"][string]>();
+  for (const record of present) {
+    for (const [route, sides] of Object.entries(record.routes))
+      routes[route] = { ...ownGet(routes, route), ...sides };
+  }
+  const union = (side: "base" | "head") => [...new Set(present.flatMap((record) => record[side]))].sort();
+  return { base: union("base"), head: union("head"), routes };
 }
