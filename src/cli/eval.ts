@@ -248,8 +248,7 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
     progress.done();
     if (error instanceof ProviderUnavailable) {
       // A provider of the map names itself in the message.
-      const named = (error as { provider?: string }).provider !== undefined;
-      io.stderr(`modelgate: ${named ? "" : `provider ${provider.label}: `}${error.message}\n`);
+      io.stderr(`modelgate: ${error.provider ? "" : `provider ${provider.label}: `}${error.message}\n`);
       return 1;
     }
     throw error;

@@ -85,9 +85,9 @@ export class ProviderRouting {
           // Without a key, a refused or failed listing is first of all the missing key.
           if (target.keyless) throw new UserError(target.keyless);
           if (error instanceof ProviderUnavailable && name !== DEFAULT_PROVIDER) {
-            throw Object.assign(new ProviderUnavailable(`provider ${target.label}: ${error.message}`), {
-              provider: name,
-            });
+            const named = new ProviderUnavailable(`provider ${target.label}: ${error.message}`);
+            named.provider = name;
+            throw named;
           }
           throw error;
         }
