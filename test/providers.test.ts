@@ -19,6 +19,7 @@ import { exampleProfiles } from "./support/simulator.ts";
 const CLAUDE = "claude-sonnet-4-6";
 const OPENAI_KEY = "sk-openai-test";
 const ANTHROPIC_KEY = "sk-ant-test";
+const JUDGE = "judge-mini";
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -26,12 +27,21 @@ afterEach(async () => {
 });
 
 /** The example's answers; the Claude instance serves one model only (a copy of gpt-5.5's profile). */
-async function anthropicProfiles(models: string[] = [CLAUDE]): Promise<SimulatorProfiles> {
+async function anthropicProfiles(models: string[] = [CLAUDE, JUDGE]): Promise<SimulatorProfiles> {
   const example = await exampleProfiles();
   const source = example.models?.["gpt-5.5"];
   if (!source) throw new Error("the example profiles lost gpt-5.5");
   const { aliases: _aliases, serve_as: _serveAs, ...profile } = source;
-  return { ...example, models: ownRecordFrom(models.map((id) => [id, profile])) };
+  // The judge always answers the verdict, terse and clean.
+  const judge = { ...profile, quality: { easy: 1, hard: 1 }, verbosity: 1, format_drift: 0, takeover: 0 };
+  return {
+    ...example,
+    answers: [
+      { match: "^Rubric:", answer: '{"pass": true, "reason": "it does"}' },
+      ...(example.answers ?? []),
+    ],
+    models: ownRecordFrom(models.map((id) => [id, id === JUDGE ? judge : profile])),
+  };
 }
 
 async function startProviders(claudeModels?: string[]) {
@@ -86,11 +96,16 @@ function policy(extraRule = ""): string {
 
 /** A real git repo: the example app on `main`, and a PR branch that moves general_qna to `headModel`. */
 function makeRepo(
-  options: { policy?: string; headModel?: string; headLlmExtra?: Record<string, unknown> } = {},
+  options: {
+    policy?: string;
+    headModel?: string;
+    headLlmExtra?: Record<string, unknown>;
+    files?: Record<string, string>;
+  } = {},
 ) {
   const dir = tempDir();
   git(dir, "init", "--quiet", "--initial-branch=main");
-  const files = readTree(join(ROOT, "examples/acme-support/base"));
+  const files = { ...readTree(join(ROOT, "examples/acme-support/base")), ...options.files };
   files[".github/modelgate.yml"] = options.policy ?? policy();
   commitFiles(dir, files, "base");
   git(dir, "checkout", "--quiet", "-b", "move-qna");
@@ -173,6 +188,30 @@ describe("cross-provider eval (provider map + evals.providers)", () => {
       expect(c.base?.model).toMatch(/^gpt-5\.4/);
       expect(c.base?.cost ?? 0).toBeLessThan(((c.base?.tokens ?? 0) * 100) / 1e6);
     }
+  });
+
+  it("sends the judge to the provider its model maps to, on both sides", async () => {
+    const { openai, anthropic } = await startProviders();
+    const judged = JSON.stringify({
+      id: "qna-judged",
+      route: "general_qna",
+      input: "How do I reset my password?",
+      assert: [{ type: "judge", rubric: "It says how to reset the password." }],
+    });
+    const repo = makeRepo({
+      policy: policy('    - { models: "judge-*", provider: anthropic }\n').replace(
+        "  max_cases: 200\n",
+        `  max_cases: 200\n  judge_model: ${JUDGE}\n  sequential: false\n`,
+      ),
+      files: { "evals/judged.jsonl": `${judged}\n` },
+    });
+    const run = await evalPr(repo, { ...keys(openai.url), MODELGATE_PROVIDERS: YAML_MAP(anthropic.url) });
+    expect(run.code, run.stderr).toBe(expectedExit(run.result));
+    expect(openai.stats.byModel[JUDGE]).toBeUndefined();
+    expect(anthropic.stats.byModel[JUDGE]).toBeGreaterThanOrEqual(1);
+    const c = run.result?.cases.find((x) => x.id === "qna-judged");
+    expect(c?.base?.detail ?? "").not.toMatch(/judge/);
+    expect(c?.base?.outcome).toMatch(/pass|fail/);
   });
 
   it("reads the map as inline JSON from --providers (over MODELGATE_PROVIDERS)", async () => {
