@@ -214,6 +214,33 @@ describe("cross-provider eval (provider map + evals.providers)", () => {
     expect(c?.base?.outcome).toMatch(/pass|fail/);
   });
 
+  it("doctor looks a model up in the lists of the map's providers too", async () => {
+    const { openai, anthropic } = await startProviders();
+    const repo = makeRepo();
+    const llm = JSON.parse(
+      readFileSync(join(ROOT, "examples/acme-support/base/config/llm.json"), "utf8"),
+    ) as {
+      models: Record<string, string>;
+    };
+    llm.models.rollback = CLAUDE;
+    commitFiles(repo, { "config/llm.json": JSON.stringify(llm) }, "roll back to claude");
+    const doctor = async (env: NodeJS.ProcessEnv) => {
+      let stdout = "";
+      await runCli(["doctor", "--repo", repo, "--no-cache", "--format", "json"], {
+        stdout: (text) => {
+          stdout += text;
+        },
+        stderr: () => {},
+        isTTY: false,
+        env: { ...keys(openai.url), ...env },
+      });
+      const report = JSON.parse(stdout) as { checks: Array<{ id: string; status: string; message: string }> };
+      return report.checks.find((check) => check.id === "rollback_model");
+    };
+    expect((await doctor({}))?.status).toBe("fail");
+    expect((await doctor({ MODELGATE_PROVIDERS: YAML_MAP(anthropic.url) }))?.status).toBe("pass");
+  });
+
   it("reads the map as inline JSON from --providers (over MODELGATE_PROVIDERS)", async () => {
     const { openai, anthropic } = await startProviders();
     const repo = makeRepo();
