@@ -9,6 +9,7 @@ import { type CostEstimate, checkEstimateBudget, estimateCost } from "../core/co
 import { coverageOf, coverageWarnings } from "../core/coverage.ts";
 import { UserError } from "../core/errors.ts";
 import { resolveOnInconclusive } from "../core/inconclusive.ts";
+import { ownGet, ownRecord } from "../core/own.ts";
 import { priceOf } from "../core/pricing.ts";
 import { checkPolicyProviders, DEFAULT_PROVIDER, policyProviderWarnings } from "../core/providers.ts";
 import type { CaseResult, CaseSideResult, EvalResult, Verdict, Warning } from "../core/result.ts";
@@ -400,17 +401,12 @@ function providersOf(
   routing: ProviderRouting,
 ): NonNullable<EvalResult["providers"]> {
   const sides = { base: new Set<string>(), head: new Set<string>() };
-  const routes: NonNullable<EvalResult["providers"]>["routes"] = {};
+  // Keyed by route names from the repo: no prototype, so `__proto__` is a route like any other.
+  const routes = ownRecord<NonNullable<EvalResult["providers"]>["routes"][string]>();
   for (const task of tasks) {
     const name = routing.nameOf(task.resolved.model);
     sides[task.side].add(name);
-    const entry = Object.hasOwn(routes, task.route) ? routes[task.route] : undefined;
-    Object.defineProperty(routes, task.route, {
-      value: { ...entry, [task.side]: name },
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    routes[task.route] = { ...ownGet(routes, task.route), [task.side]: name };
   }
   return { base: [...sides.base].sort(), head: [...sides.head].sort(), routes };
 }
