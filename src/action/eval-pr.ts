@@ -11,6 +11,7 @@ import { directoryCache } from "../eval/cache.ts";
 import { evaluate, type Progress } from "../eval/evaluate.ts";
 import type { ProviderModels } from "../eval/preflight.ts";
 import type { Provider } from "../eval/provider.ts";
+import { routeTargets } from "../eval/providers.ts";
 import type { GitHub } from "../github/client.ts";
 import { listPullFiles } from "../github/pull-files.ts";
 import { mergeBase } from "../github/pulls.ts";
@@ -89,6 +90,8 @@ export async function preparePull(gh: GitHub, pull: PullContext, settings: Setti
 export interface RunEvalOptions {
   prepared: PreparedPull;
   provider: Provider;
+  /** The providers of the workflow's provider map, by name (`provider` is `default`). */
+  providers?: ReadonlyMap<string, Provider>;
   settings: Settings;
   signal: AbortSignal;
   onProgress: (progress: Progress) => void;
@@ -116,6 +119,9 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
       : {}),
     signal: options.signal,
     simulated: provider.simulated,
+    providers: routeTargets(options.providers ?? new Map(), settings.cacheDir, options.debug),
+    providerSource: settings.providerSource,
+    policyFile: settings.config,
     warnings: prepared.warnings,
     onProgress: options.onProgress,
     onCheckpoint: options.onCheckpoint,

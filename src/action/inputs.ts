@@ -2,8 +2,11 @@ import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { DEFAULT_CONFIG_PATH } from "../core/config/load.ts";
 import { UserError } from "../core/errors.ts";
+import { ownGet, ownRecordFrom } from "../core/own.ts";
+import type { ProviderMap } from "../core/providers.ts";
 import { redactUrl } from "../core/text/redact-url.ts";
 import { overlaps } from "../eval/cache.ts";
+import { parseProviderMapText, providerMapText } from "../eval/providers.ts";
 
 /** Everything the Action was asked to do, parsed and checked once, before any work starts. */
 export interface Settings {
@@ -14,6 +17,15 @@ export interface Settings {
   /** From the `openai-base-url` input, else `OPENAI_BASE_URL`; never from repository files. */
   baseUrl: string | undefined;
   simulatorProfile: string | undefined;
+  /**
+   * The provider map (input `providers`, else `MODELGATE_PROVIDERS`): name → base URL and the
+   * environment variable holding its key. Empty when neither is set.
+   */
+  providerMap: ProviderMap;
+  /** How errors name where the map came from. */
+  providerSource: string;
+  /** The map's key variables (`api_key_env`) and their values, read once here: secrets, masked. */
+  providerKeys: NodeJS.ProcessEnv;
   githubToken: string;
   config: string;
   failOnGate: boolean;
@@ -87,6 +99,8 @@ export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv): Setti
       `Invalid input 'simulator-profile': it only applies with 'provider: simulator' (the provider is '${provider}').`,
     );
   }
+  const mapText = providerMapText({ source: "input providers", text: input("providers") }, env);
+  const providerMap = parseProviderMapText(mapText);
   const shard = parseShard(input("shard") || "1/1");
   const resultFile = input("result-file");
   const defaultResult = join(
@@ -99,6 +113,11 @@ export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv): Setti
     apiKey,
     baseUrl,
     simulatorProfile,
+    providerMap,
+    providerKeys: ownRecordFrom(
+      [...providerMap.values()].map((spec) => [spec.api_key_env, ownGet(env, spec.api_key_env)?.trim()]),
+    ),
+    providerSource: mapText?.source ?? "the workflow's providers input or MODELGATE_PROVIDERS",
     githubToken,
     config: input("config") || DEFAULT_CONFIG_PATH,
     failOnGate: boolean(input, "fail-on-gate", true),

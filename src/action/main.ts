@@ -8,6 +8,7 @@ import type { EvalResult } from "../core/result.ts";
 import type { Progress } from "../eval/evaluate.ts";
 import { ProviderUnavailable } from "../eval/preflight.ts";
 import { openProvider, type Provider } from "../eval/provider.ts";
+import { closeAll, openProviderMap } from "../eval/providers.ts";
 import { assertWritable, resultJson, writeFileAtomic } from "../eval/result-file.ts";
 import { assertWritableDirectory } from "../eval/writable.ts";
 import { baselineFacts, type DoctorSectionInput, doctorSection, isModelChange } from "./doctor.ts";
@@ -41,6 +42,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       if (secret) core.setSecret(secret.trim());
     }
     const settings = parseSettings(input, env);
+    for (const key of Object.values(settings.providerKeys)) if (key) core.setSecret(key);
     // An unwritable result-file is an input error now, not after the whole eval has run.
     await assertResultFileWritable(settings);
     const plan = planEvent(settings);
@@ -128,6 +130,14 @@ async function evalPull(settings: Settings, pull: PullContext): Promise<void> {
 
   const provider = await openProviderFor(settings);
   core.info(`modelgate: provider: ${provider.label}`);
+  let providers: Map<string, Provider>;
+  try {
+    providers = await openProviderMap(settings.providerMap, settings.providerKeys, settings.providerSource);
+  } catch (error) {
+    await provider.close();
+    throw error;
+  }
+  for (const other of providers.values()) core.info(`modelgate: provider: ${other.label}`);
   const controller = new AbortController();
   const stop = (signal: string) => () => controller.abort(new Error(`stopped by ${signal}`));
   const onInt = stop("SIGINT");
@@ -147,6 +157,7 @@ async function evalPull(settings: Settings, pull: PullContext): Promise<void> {
       result = await runEval({
         prepared,
         provider,
+        providers,
         settings,
         signal: controller.signal,
         onProgress: progressLog("modelgate:"),
@@ -183,6 +194,7 @@ async function evalPull(settings: Settings, pull: PullContext): Promise<void> {
         plan,
         prepared,
         provider,
+        providers,
         settings,
         signal: controller.signal,
         onProgress: progressLog("modelgate: rollback rehearsal:"),
@@ -193,7 +205,7 @@ async function evalPull(settings: Settings, pull: PullContext): Promise<void> {
   } finally {
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);
-    await provider.close();
+    await Promise.all([provider.close(), closeAll(providers.values())]);
   }
   const doctor = readiness
     ? () =>

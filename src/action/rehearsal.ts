@@ -13,6 +13,7 @@ import type { TreeSource } from "../core/source.ts";
 import { directoryCache } from "../eval/cache.ts";
 import { evaluate, type Progress } from "../eval/evaluate.ts";
 import type { Provider } from "../eval/provider.ts";
+import { routeTargets } from "../eval/providers.ts";
 import { CHECK_OUTPUT_LIMIT, type CheckConclusion } from "../github/check-runs.ts";
 import type { PreparedPull } from "./eval-pr.ts";
 import type { Settings } from "./inputs.ts";
@@ -133,6 +134,8 @@ export interface RehearseOptions {
   plan: Extract<RehearsalPlan, { kind: "run" }>;
   prepared: PreparedPull;
   provider: Provider;
+  /** The providers of the workflow's provider map, by name (`provider` is `default`). */
+  providers?: ReadonlyMap<string, Provider>;
   settings: Settings;
   signal: AbortSignal;
   onProgress: (progress: Progress) => void;
@@ -170,6 +173,9 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalOutco
         : {}),
       signal,
       simulated: provider.simulated,
+      providers: routeTargets(options.providers ?? new Map(), settings.cacheDir, options.debug),
+      providerSource: settings.providerSource,
+      policyFile: settings.config,
       // The same budget and the same `force` as the eval: a rehearsal is a run of its own.
       force: settings.force,
       onProgress: options.onProgress,

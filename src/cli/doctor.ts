@@ -13,6 +13,7 @@ import { directoryCache } from "../eval/cache.ts";
 import { loadSide, parseCases } from "../eval/load-side.ts";
 import { listProviderModels, ProviderUnavailable } from "../eval/preflight.ts";
 import { openProvider, type Provider } from "../eval/provider.ts";
+import { closeAll, openProviderMap, parseProviderMapText, providerMapText } from "../eval/providers.ts";
 import { loadPolicyAt } from "../git/classify-refs.ts";
 import { openLocalRepo } from "../git/local-repo.ts";
 import { commitSource } from "../git/tree-source.ts";
@@ -32,7 +33,8 @@ explicit routes, budget caps, production metrics that answer, structured output 
 Each line is pass, warn or fail, with the fix.
 --ref REF: the revision to check (default: HEAD). The policy is read from it.
 Provider (for GET /v1/models): as in 'modelgate eval' (OPENAI_BASE_URL / OPENAI_API_KEY, or
---base-url / --api-key-env; with neither, the built-in simulator).
+--base-url / --api-key-env; with neither, the built-in simulator), and the providers of
+MODELGATE_PROVIDERS: a model is looked up in the list of the provider evals.providers maps it to.
 Attempt cache (read only, for the baseline): as in 'modelgate eval'.
 Metrics: checked when PROMETHEUS_URL is set (rollout.metrics.source: prometheus) or the
 metrics file exists at REF (source: file).
@@ -67,14 +69,18 @@ export async function doctorCommand(argv: string[], io: CommandIo): Promise<numb
   const llm = llmText === null ? null : readLlmConfig(llmText, llmFile, config, `${llmFile} (${values.ref})`);
   const cases = parseCases(await loadSide(source, config));
 
+  const mapText = providerMapText(undefined, io.env);
+  const providerMap = parseProviderMapText(mapText);
   const apiKeyEnv = values["api-key-env"] ?? "OPENAI_API_KEY";
   const provider = await openProvider({
     baseURL: values["base-url"] ?? io.env.OPENAI_BASE_URL,
     apiKey: ownGet(io.env, apiKeyEnv),
     simulatorProfile: values["simulator-profile"],
   });
+  let named = new Map<string, Provider>();
   try {
-    const { facts: providerFacts, endpointSimulated } = await listModels(provider);
+    named = await openProviderMap(providerMap, io.env, mapText?.source ?? "MODELGATE_PROVIDERS");
+    const { facts: providerFacts, endpointSimulated } = await listAllModels(provider, named);
     let baseline: BaselineFacts;
     if (values["no-cache"]) baseline = { kind: "not_checked", reason: "--no-cache" };
     else if (llm === null) baseline = { kind: "not_checked", reason: `${llmFile} does not exist` };
@@ -126,8 +132,33 @@ export async function doctorCommand(argv: string[], io: CommandIo): Promise<numb
     io.stdout(format === "json" ? `${JSON.stringify(report, null, 2)}\n` : renderDoctorText(report));
     return report.ready ? 0 : 1;
   } finally {
-    await provider.close();
+    await Promise.all([provider.close(), closeAll(named.values())]);
   }
+}
+
+/**
+ * Cross-provider: every provider's list together (a model is offered when some provider lists
+ * it; `modelgate eval` checks each against its own). One unavailable provider makes the facts
+ * unavailable, naming it.
+ */
+async function listAllModels(
+  provider: Provider,
+  named: ReadonlyMap<string, Provider>,
+): Promise<{ facts: ProviderFacts; endpointSimulated: boolean }> {
+  const main = await listModels(provider);
+  if (named.size === 0 || main.facts.kind !== "listed") return main;
+  const ids = new Set(main.facts.ids);
+  for (const [name, other] of named) {
+    const listed = await listModels(other);
+    if (listed.facts.kind !== "listed") {
+      return {
+        facts: { kind: "unavailable", reason: `provider ${name}: ${listed.facts.reason}` },
+        endpointSimulated: false,
+      };
+    }
+    for (const id of listed.facts.ids) ids.add(id);
+  }
+  return { facts: { kind: "listed", ids }, endpointSimulated: main.endpointSimulated };
 }
 
 async function listModels(provider: Provider): Promise<{ facts: ProviderFacts; endpointSimulated: boolean }> {

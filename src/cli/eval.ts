@@ -14,7 +14,15 @@ import { parseResultText } from "../core/result.ts";
 import { directoryCache, trackedInCacheDir } from "../eval/cache.ts";
 import { evaluate } from "../eval/evaluate.ts";
 import { ProviderUnavailable } from "../eval/preflight.ts";
-import { openProvider } from "../eval/provider.ts";
+import { openProvider, type Provider } from "../eval/provider.ts";
+import {
+  closeAll,
+  openProviderMap,
+  parseProviderMapText,
+  providerMapText,
+  readProvidersFlag,
+  routeTargets,
+} from "../eval/providers.ts";
 import { assertWritable, resultJson, writeFileAtomic, writeFileAtomicSync } from "../eval/result-file.ts";
 import type { RetryPolicy } from "../eval/retry-policy.ts";
 import { assertWritableDirectory } from "../eval/writable.ts";
@@ -30,7 +38,7 @@ import { progressReporter } from "./progress.ts";
 export const EVAL_USAGE = `Usage: modelgate eval --repo DIR --base REF [--head REF] [--out FILE] [--markdown FILE] [--all]
                       [--concurrency N] [--max-cases N] [--no-cache] [--cache-dir DIR] [--config PATH]
                       [--base-url URL] [--api-key-env NAME] [--simulator-profile FILE]
-                      [--baseline FILE] [--force]
+                      [--baseline FILE] [--force] [--providers FILE|JSON]
 
 Runs the cases a change affects on the base and the head revision and compares their KPIs.
 --head REF: the revision to evaluate (default: HEAD, the last commit; uncommitted edits are not
@@ -38,6 +46,10 @@ included, and a warning on stderr says how many there are).
 Provider: OPENAI_BASE_URL / OPENAI_API_KEY (or --base-url / --api-key-env); with neither, the
 built-in simulator answers (numbers are labelled simulated). An endpoint that is a modelgate
 simulator ('modelgate simulate') needs no key, and its numbers are labelled simulated too.
+Other providers (cross-provider comparisons): --providers FILE|JSON, else MODELGATE_PROVIDERS,
+a JSON or YAML map {name: {base_url: "https://…/v1", api_key_env: "NAME"}}; the policy's
+evals.providers sends models to them by name (e.g. claude-* → anthropic), the rest to the
+provider above ('default'). Each key is read from the variable its entry names.
 Attempt cache: --cache-dir, else $XDG_CACHE_HOME/modelgate, else ~/.cache/modelgate; never a
 folder holding files the head commit tracks (a pull request could forge entries there).
 Cost: before any completion request, an estimate per side goes to stderr (from cached attempts,
@@ -98,6 +110,7 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
     "simulator-time-scale": { type: "string" },
     baseline: { type: "string" },
     force: { type: "boolean", default: false },
+    providers: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -116,6 +129,12 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
     );
   }
 
+  // The provider map is the user's own text: a mistake in it stops before anything else.
+  const mapText = providerMapText(
+    values.providers === undefined ? undefined : await readProvidersFlag(values.providers),
+    io.env,
+  );
+  const providerMap = parseProviderMapText(mapText);
   // Output paths and the baseline are checked before anything is spent on the provider.
   const baseline = values.baseline === undefined ? undefined : await readBaseline(values.baseline);
   if (values.out) await assertWritable(values.out);
@@ -139,6 +158,15 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
     simulatorTimeScale: timeScale,
   });
   io.stderr(`modelgate: provider: ${provider.label}\n`);
+  let named: Map<string, Provider>;
+  try {
+    named = await openProviderMap(providerMap, io.env, mapText?.source ?? "MODELGATE_PROVIDERS");
+  } catch (error) {
+    await provider.close();
+    throw error;
+  }
+  for (const other of named.values()) io.stderr(`modelgate: provider: ${other.label}\n`);
+  const cacheLog = (message: string) => io.stderr(`modelgate: ${message}\n`);
 
   const controller = new AbortController();
   let snapshot: ((reason: string) => EvalResult) | undefined;
@@ -172,13 +200,10 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
       all: values.all,
       ...(maxCases ? { maxCases } : {}),
       ...(concurrency ? { concurrency } : {}),
-      ...(cacheDir
-        ? {
-            cache: directoryCache(cacheDir, provider.identity, (message) =>
-              io.stderr(`modelgate: ${message}\n`),
-            ),
-          }
-        : {}),
+      ...(cacheDir ? { cache: directoryCache(cacheDir, provider.identity, cacheLog) } : {}),
+      providers: routeTargets(named, cacheDir, cacheLog),
+      ...(mapText ? { providerSource: mapText.source } : {}),
+      policyFile: values.config,
       signal: controller.signal,
       simulated: provider.simulated,
       ...(provider.keyless ? { keyless: provider.keyless } : {}),
@@ -222,14 +247,15 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
   } catch (error) {
     progress.done();
     if (error instanceof ProviderUnavailable) {
-      io.stderr(`modelgate: provider ${provider.label}: ${error.message}\n`);
+      // A provider of the map names itself in the message.
+      io.stderr(`modelgate: ${error.provider ? "" : `provider ${provider.label}: `}${error.message}\n`);
       return 1;
     }
     throw error;
   } finally {
     process.off("SIGINT", interrupt);
     process.off("SIGTERM", interrupt);
-    await provider.close();
+    await Promise.all([provider.close(), closeAll(named.values())]);
   }
 }
 

@@ -1,5 +1,6 @@
 import { buildResult, type SequenceSummary } from "./build-result.ts";
 import { UserError } from "./errors.ts";
+import { mergeProviders } from "./providers.ts";
 import {
   type CaseResult,
   type EvalResult,
@@ -77,8 +78,10 @@ export function mergeResults(shards: readonly ShardInput[]): EvalResult {
   });
   const baseRef = agreed(shards.map((s) => s.result.base_ref));
   const headRef = agreed(shards.map((s) => s.result.head_ref));
+  const providers = mergeProviders(shards.map((s) => s.result.providers));
   return {
     ...merged,
+    ...(providers ? { providers } : {}),
     ...(baseRef ? { base_ref: baseRef } : {}),
     ...(headRef ? { head_ref: headRef } : {}),
   };

@@ -131,7 +131,14 @@ export const warningSchema = z.discriminatedUnion("code", [
     requested: z.string(),
     returned: z.string(),
   }),
-  z.strictObject({ code: z.literal("unknown_model"), route: z.string(), model: z.string(), side }),
+  z.strictObject({
+    code: z.literal("unknown_model"),
+    route: z.string(),
+    model: z.string(),
+    side,
+    /** The provider whose model list lacks it, when the run used a provider map. */
+    provider: z.string().optional(),
+  }),
   z.strictObject({ code: z.literal("missing_price"), model: z.string() }),
   z.strictObject({ code: z.literal("missing_usage"), route: z.string(), model: z.string() }),
   z.strictObject({ code: z.literal("partial"), reason: z.string(), cap: z.string().optional() }),
@@ -318,6 +325,21 @@ export const evalResultSchema = z.strictObject({
   coverage: coverageSchema.optional(),
   /** The pre-run cost estimate and the actual figures (docs/results.md#cost-estimate). */
   cost_estimate: costEstimateSchema.optional(),
+  /**
+   * Which providers answered each side (names from the provider map; `default` is
+   * OPENAI_BASE_URL or the built-in simulator), and per route where a side's model went.
+   * Present when the policy maps models to providers (`evals.providers`).
+   */
+  providers: z
+    .strictObject({
+      base: z.array(z.string()),
+      head: z.array(z.string()),
+      routes: z.record(
+        z.string(),
+        z.strictObject({ base: z.string().optional(), head: z.string().optional() }),
+      ),
+    })
+    .optional(),
   /** `i/n` when this result is one shard of a run. */
   shard: z
     .string()

@@ -10,12 +10,19 @@ import { type EvalTask, taskAttemptKey } from "./runner.ts";
  */
 export async function estimateTasks(
   tasks: readonly EvalTask[],
-  options: { cache?: AttemptCache | undefined; baseline?: EvalResult | undefined; maxSteps: number },
+  options: {
+    cache?: AttemptCache | undefined;
+    /** Cross-provider runs: the cache of the provider that answers the task. */
+    cacheFor?: ((task: EvalTask) => AttemptCache | undefined) | undefined;
+    baseline?: EvalResult | undefined;
+    maxSteps: number;
+  },
 ): Promise<EstimateTask[]> {
   const baselineCases = new Map((options.baseline?.cases ?? []).map((c: CaseResult) => [c.id, c]));
   return Promise.all(
     tasks.map(async (task) => {
-      const cached = options.cache ? await cachedChain(task, options.cache, options.maxSteps) : undefined;
+      const cache = options.cacheFor ? options.cacheFor(task) : options.cache;
+      const cached = cache ? await cachedChain(task, cache, options.maxSteps) : undefined;
       const last: CaseSideResult | undefined =
         task.side === "base" ? baselineCases.get(task.testCase.id)?.base : undefined;
       return {

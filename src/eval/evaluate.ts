@@ -9,7 +9,9 @@ import { type CostEstimate, checkEstimateBudget, estimateCost } from "../core/co
 import { coverageOf, coverageWarnings } from "../core/coverage.ts";
 import { UserError } from "../core/errors.ts";
 import { resolveOnInconclusive } from "../core/inconclusive.ts";
+import { ownGet, ownRecord } from "../core/own.ts";
 import { priceOf } from "../core/pricing.ts";
+import { checkPolicyProviders, DEFAULT_PROVIDER, policyProviderWarnings } from "../core/providers.ts";
 import type { CaseResult, CaseSideResult, EvalResult, Verdict, Warning } from "../core/result.ts";
 import { changedPathSet, resolveRoute, selectCases, sequenceOrder, shardOf } from "../core/selection.ts";
 import { GateMonitor } from "../core/sequential/monitor.ts";
@@ -18,7 +20,8 @@ import type { AttemptCache } from "./cache.ts";
 import { estimateTasks } from "./estimate-tasks.ts";
 import { type LoadedSide, loadSide, parseCases, parseCasesLeniently } from "./load-side.ts";
 import { PairSequence } from "./pair-sequence.ts";
-import { isOffered, listProviderModels, PreflightInterrupted, type ProviderModels } from "./preflight.ts";
+import { PreflightInterrupted, type ProviderModels } from "./preflight.ts";
+import { ProviderRouting, type RouteTarget } from "./provider-routing.ts";
 import type { RetryPolicy } from "./retry-policy.ts";
 import { type EvalTask, type RunTotals, runTasks, type Side } from "./runner.ts";
 
@@ -46,6 +49,15 @@ export interface EvaluateOptions {
    * this message (a UserError) before any completion.
    */
   keyless?: string;
+  /**
+   * The providers of the workflow's provider map by name; `default` is `client` above. The
+   * policy's `evals.providers` sends each model (both sides, the judge) to one of them.
+   */
+  providers?: ReadonlyMap<string, RouteTarget>;
+  /** Where the map came from, for errors (`MODELGATE_PROVIDERS`, input `providers`). */
+  providerSource?: string;
+  /** The policy file's path, for warnings about endpoint settings in it. */
+  policyFile?: string;
   /** Extra warnings found by the door (e.g. an endpoint set in repo files). */
   warnings?: Warning[];
   onProgress?: (progress: Progress) => void;
@@ -78,6 +90,7 @@ export interface Progress {
 
 export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   const { config } = options;
+  const routing = providerRoutingOf(options);
   const [base, head] = await Promise.all([loadSide(options.base, config), loadSide(options.head, config)]);
   const cases = parseCases(head);
   const rollout = { key: config.rollout.key, candidateKey: config.rollout.candidate_key };
@@ -96,6 +109,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   });
   const warnings: Warning[] = [
     ...(options.warnings ?? []),
+    ...policyProviderWarnings(config.evals.providers, options.policyFile ?? ".github/modelgate.yml"),
     ...caseChangeWarnings(base, cases),
     ...coverageWarnings(coverage),
   ];
@@ -137,13 +151,14 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   let endpointSimulated = false;
   /** The result file as of now: every selected case, with whatever sides have finished. */
   let estimate: CostEstimate | undefined;
+  let providersUsed: EvalResult["providers"];
   const resultOf = (run: RunState = {}): EvalResult => {
     const built = buildResult({
       selection,
       warnings: [
         ...warnings,
         ...(run.totals?.mismatches ?? []).map((m) => ({ code: "model_mismatch" as const, ...m })),
-        ...(options.cache?.warnings() ?? []),
+        ...routing.caches().flatMap((cache) => cache.warnings()),
         ...(run.totals?.missingUsage ?? []).map((m) => ({ code: "missing_usage" as const, ...m })),
       ],
       cases: selected.map((c) => run.results?.get(c.case.id) ?? { id: c.case.id, route: c.case.route }),
@@ -157,8 +172,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
       shard,
       coverage,
     });
-    if (!estimate) return built;
-    return { ...built, cost_estimate: { estimate, ...(run.actual ? { actual: run.actual } : {}) } };
+    const withProviders = providersUsed ? { ...built, providers: providersUsed } : built;
+    if (!estimate) return withProviders;
+    return { ...withProviders, cost_estimate: { estimate, ...(run.actual ? { actual: run.actual } : {}) } };
   };
   /** Tasks never requested because the verdict settled: each would have sent at least one request. */
   const sequenceSummary = (run: PairSequence): NonNullable<EvalResult["sequential"]> => {
@@ -178,26 +194,20 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   options.onSnapshot?.((reason) => resultOf({ results, totals: latestTotals, stopped: { reason } }));
   const prompts = await readPrompts(selected, base, head);
 
-  let offered: Set<string>;
   try {
-    const listed = await listProviderModels(options.client, {
+    // Each model against its own provider's list; a keyless provider must prove it is a simulator.
+    await routing.preflight(modelsOf(selected, base, head, config.evals.judge_model, routing), {
       signal: options.signal,
-      ...(options.preflightTimeoutMs !== undefined ? { timeoutMs: options.preflightTimeoutMs } : {}),
+      timeoutMs: options.preflightTimeoutMs,
     });
-    offered = listed.ids;
-    endpointSimulated = listed.simulated;
-    options.onPreflight?.(listed);
+    endpointSimulated = routing.endpointSimulated;
+    options.onPreflight?.(routing.listed());
   } catch (error) {
     // Interrupted before anything was spent: still a (partial, empty) result, never a hang.
     if (error instanceof PreflightInterrupted) return resultOf({ stopped: { reason: "interrupted" } });
-    // Without a key, a refused or failed listing is first of all the missing key.
-    if (options.keyless) throw new UserError(options.keyless);
     throw error;
   }
-  if (options.keyless && !endpointSimulated) throw new UserError(options.keyless);
-  // The cache was keyed as a real endpoint before anyone knew: simulated answers are never
-  // stored where a real provider at the same address could later read them as its own.
-  const cache = endpointSimulated && !options.simulated ? undefined : options.cache;
+  const cacheFor = (task: EvalTask) => routing.cacheOf(task.resolved.model);
   const tasks: EvalTask[] = [];
   const skippedSides = new Set<Side>();
   // Checked in file order, so the first mistake named is the first in the files; run in sequence order.
@@ -218,13 +228,19 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
         warnings.push({ code: "case_one_side", id: located.case.id, side: "head" });
         continue;
       }
-      if (!isOffered(resolved.model, offered)) {
+      if (!routing.offers(resolved.model)) {
         if (
           !warnings.some(
             (w) => w.code === "unknown_model" && w.side === side && w.route === located.case.route,
           )
         ) {
-          warnings.push({ code: "unknown_model", route: located.case.route, model: resolved.model, side });
+          warnings.push({
+            code: "unknown_model",
+            route: located.case.route,
+            model: resolved.model,
+            side,
+            ...(routing.active ? { provider: routing.nameOf(resolved.model) } : {}),
+          });
         }
         skippedSides.add(side);
         continue;
@@ -252,7 +268,17 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
         });
         continue;
       }
-      tasks.push({ side, testCase: located.case, route: located.case.route, resolved, messages });
+      const judgeProviders = routing.judgeIdentities(
+        routing.judgeModels(located.case, config.evals.judge_model),
+      );
+      tasks.push({
+        side,
+        testCase: located.case,
+        route: located.case.route,
+        resolved,
+        messages,
+        ...(judgeProviders ? { judgeProviders } : {}),
+      });
     }
   }
   tasks.sort((a, b) => (position.get(a.testCase.id) ?? 0) - (position.get(b.testCase.id) ?? 0));
@@ -260,6 +286,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   if (skippedSides.has("head")) return resultOf({ forcedVerdict: "fail" });
   const runnable = skippedSides.has("base") ? tasks.filter((t) => t.side === "head") : tasks;
   runnableTasks = runnable;
+  if (routing.active) providersUsed = providersOf(runnable, routing);
   // The sequence: cases whose base runs and whose head runs or failed closed, in order.
   const withBase = new Set(runnable.filter((t) => t.side === "base").map((t) => t.testCase.id));
   const withHead = new Set(runnable.filter((t) => t.side === "head").map((t) => t.testCase.id));
@@ -274,7 +301,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   }
   // Every selected pair, before any completion request: an upper bound when the sequence stops early.
   estimate = estimateCost(
-    await estimateTasks(runnable, { cache, baseline: options.baseline, maxSteps: config.evals.max_steps }),
+    await estimateTasks(runnable, { cacheFor, baseline: options.baseline, maxSteps: config.evals.max_steps }),
     config.pricing,
   );
   options.onEstimate?.(estimate);
@@ -285,12 +312,13 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   let lastCheckpoint = 0;
   const outcome = await runTasks(runnable, {
     client: options.client,
+    clientFor: routing.clientFor,
     concurrency: options.concurrency ?? config.evals.concurrency,
     maxSteps: config.evals.max_steps,
     pricing: config.pricing,
     budget: config.budget,
     ...(config.evals.judge_model ? { judgeModel: config.evals.judge_model } : {}),
-    ...(cache ? { cache } : {}),
+    cacheFor,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
     mayStart: (task) => pairs.mayStart(task.testCase.id),
@@ -326,6 +354,61 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
     stopped: outcome.stopped,
     actual: actualCost(results, outcome.totals),
   });
+}
+
+/** `default` is the door's `client`; the others come from the workflow's provider map. */
+function providerRoutingOf(options: EvaluateOptions): ProviderRouting {
+  const rules = options.config.evals.providers;
+  const named = options.providers ?? new Map<string, RouteTarget>();
+  checkPolicyProviders(
+    rules,
+    new Set(named.keys()),
+    options.providerSource ?? "the workflow's providers input or MODELGATE_PROVIDERS",
+  );
+  const targets = new Map<string, RouteTarget>(named);
+  targets.set(DEFAULT_PROVIDER, {
+    client: options.client,
+    simulated: options.simulated ?? false,
+    keyless: options.keyless,
+    label: DEFAULT_PROVIDER,
+    cache: options.cache,
+  });
+  return new ProviderRouting(rules, targets);
+}
+
+/** Every model the selected cases may call on either side, judges included: what pre-flight lists. */
+function modelsOf(
+  selected: readonly LocatedCase[],
+  base: LoadedSide,
+  head: LoadedSide,
+  judgeModel: string | undefined,
+  routing: ProviderRouting,
+): Set<string> {
+  const models = new Set<string>();
+  for (const located of selected) {
+    for (const side of [base, head]) {
+      const resolved = resolveRoute(side.llm, located.case.route);
+      if (resolved) models.add(resolved.model);
+    }
+    for (const model of routing.judgeModels(located.case, judgeModel)) models.add(model);
+  }
+  return models;
+}
+
+/** Which provider answered each side, overall and per route (docs/results.md#providers). */
+function providersOf(
+  tasks: readonly EvalTask[],
+  routing: ProviderRouting,
+): NonNullable<EvalResult["providers"]> {
+  const sides = { base: new Set<string>(), head: new Set<string>() };
+  // Keyed by route names from the repo: no prototype, so `__proto__` is a route like any other.
+  const routes = ownRecord<NonNullable<EvalResult["providers"]>["routes"][string]>();
+  for (const task of tasks) {
+    const name = routing.nameOf(task.resolved.model);
+    sides[task.side].add(name);
+    routes[task.route] = { ...ownGet(routes, task.route), [task.side]: name };
+  }
+  return { base: [...sides.base].sort(), head: [...sides.head].sort(), routes };
 }
 
 /** What the run reported per side (cached attempts included) and what it newly spent. */

@@ -58,4 +58,7 @@ export function isOffered(model: string, offered: ReadonlySet<string>): boolean 
   return false;
 }
 
-export class ProviderUnavailable extends Error {}
+export class ProviderUnavailable extends Error {
+  /** The provider map's name of the provider that failed (absent: the `default` provider). */
+  provider?: string;
+}

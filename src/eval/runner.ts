@@ -51,6 +51,8 @@ export function taskAttemptKey(
     attempt,
     // The app's own cap stops a task mid-loop, so it changes the outcome; absent, keys are unchanged.
     ...(resolved.token_cap ? { app_token_cap: resolved.token_cap } : {}),
+    // A judge served by another provider grades differently; absent, keys are unchanged.
+    ...(task.judgeProviders ? { judge_providers: task.judgeProviders } : {}),
   });
 }
 
@@ -61,6 +63,8 @@ export interface EvalTask {
   route: string;
   resolved: ResolvedRoute;
   messages: ChatCompletionMessageParam[];
+  /** Identities of the non-default providers serving this task's judge models, when any. */
+  judgeProviders?: string[];
 }
 
 export interface RunnerOptions {
@@ -71,6 +75,12 @@ export interface RunnerOptions {
   budget: Config["budget"];
   judgeModel?: string;
   cache?: AttemptCache;
+  /**
+   * Cross-provider runs: the client that serves a model (a task's or the judge's), and the
+   * cache of the provider that answers a task. Absent: `client` and `cache` serve everything.
+   */
+  clientFor?: (model: string) => OpenAI;
+  cacheFor?: (task: EvalTask) => AttemptCache | undefined;
   signal?: AbortSignal;
   /** Longest a run waits out rate limits in total before it gives up and reports partial. */
   maxRateLimitWaitMs?: number;
@@ -150,7 +160,7 @@ interface AttemptProgress {
 
 export async function runTasks(tasks: readonly EvalTask[], options: RunnerOptions): Promise<RunOutcome> {
   const limit = createLimiter(options.concurrency);
-  const cache = options.cache ?? noCache;
+  const cacheOf = (task: EvalTask) => (options.cacheFor ? options.cacheFor(task) : options.cache) ?? noCache;
   const policy: RetryPolicy = {
     ...DEFAULT_RETRY_POLICY,
     serverRetries: options.client.maxRetries,
@@ -210,7 +220,8 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
       let body: unknown;
       let failure: { error: unknown } | undefined;
       try {
-        body = await options.client.chat.completions.create(params, {
+        const client = options.clientFor?.(params.model) ?? options.client;
+        body = await client.chat.completions.create(params, {
           timeout: budgetMs,
           // The runner owns every retry: SDK retries restarted after each 429 never ran out.
           maxRetries: 0,
@@ -286,6 +297,7 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
     const maxSteps = testCase.max_steps ?? options.maxSteps;
     const deadline = resolved.timeout_ms ?? NO_DEADLINE_MS;
     const key = taskAttemptKey(task, attempt, options.maxSteps);
+    const cache = cacheOf(task);
     const spent: AttemptProgress = {
       messages: [...task.messages],
       usage: { prompt_tokens: 0, cached_tokens: 0, completion_tokens: 0 },

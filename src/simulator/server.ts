@@ -57,6 +57,11 @@ export interface SimulatorOptions {
    * stand-in for a real provider turn it off.
    */
   announce?: boolean;
+  /**
+   * When set, every request must carry `Authorization: Bearer <this>`; others get OpenAI's 401
+   * (`invalid_api_key`). Tests use it to prove a request reached the provider with its own key.
+   */
+  requireApiKey?: string;
 }
 
 export interface SimulatorStats {
@@ -93,6 +98,26 @@ class HttpError extends Error {
     super(body.error.message);
     this.status = status;
     this.body = body;
+  }
+}
+
+/** OpenAI's answers to a missing or wrong key (the key itself is never echoed). */
+function checkApiKey(req: IncomingMessage, expected: string): void {
+  const header = req.headers.authorization;
+  if (!header?.startsWith("Bearer ")) {
+    throw new HttpError(
+      401,
+      errorBody(
+        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+        "invalid_request_error",
+      ),
+    );
+  }
+  if (header.slice("Bearer ".length) !== expected) {
+    throw new HttpError(
+      401,
+      errorBody("Incorrect API key provided.", "invalid_request_error", "invalid_api_key"),
+    );
   }
 }
 
@@ -439,6 +464,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const path = url.pathname.replace(/\/+$/, "");
     const method = req.method ?? "GET";
     try {
+      if (opts.requireApiKey !== undefined && path !== "/health") checkApiKey(req, opts.requireApiKey);
       if (path === "/health" && method === "GET") {
         sendJson(res, 200, { ok: true, simulated: true }, headers);
       } else if (path === "/v1/models" && method === "GET") {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { filePatternProblem } from "../classify/file-globs.ts";
 import { DEFAULT_LITERAL_SKIP_FILES, literalPatternProblem } from "../classify/model-literals.ts";
 import { keyPatternProblem } from "../keys.ts";
+import { isWorkflowOnlySetting, PROVIDER_NAME } from "../providers.ts";
 
 /**
  * `.github/modelgate.yml`: the policy of a repo. Every field has a default that fits the
@@ -171,6 +172,32 @@ const changes = z.strictObject({
   }),
 });
 
+/**
+ * One `evals.providers` rule. Endpoint or key settings copied in from a workflow's map (`url`,
+ * `base_url`, `api_key_env`…) are tolerated so the policy still loads, ignored, and warned about
+ * (`policyProviderWarnings`); any other unknown key is a mistake.
+ */
+const providerRule = z
+  .object({
+    models: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .describe("Model-ID glob (or list of globs): `*` any characters, `?` one, e.g. `claude-*`."),
+    provider: z
+      .string()
+      .regex(PROVIDER_NAME, "expected a provider name: lowercase letters, digits, '-' and '_'")
+      .describe(
+        "A provider name defined by the workflow (`providers` input / `MODELGATE_PROVIDERS`), or `default`.",
+      ),
+  })
+  .catchall(z.unknown())
+  .superRefine((rule, ctx) => {
+    for (const key of Object.keys(rule)) {
+      if (key === "models" || key === "provider" || isWorkflowOnlySetting(key)) continue;
+      ctx.addIssue({ code: "custom", path: [key], message: "unknown key (expected models and provider)" });
+    }
+  })
+  .describe("Models matching `models` are sent to the provider named `provider`.");
+
 const evals = z.strictObject({
   cases: z.array(z.string().min(1)).default(["evals/**/*.jsonl", "evals/**/*.yaml", "evals/**/*.yml"]),
   max_cases: z
@@ -195,6 +222,12 @@ const evals = z.strictObject({
     .default(true)
     .describe(
       "Judge the gates after every pair with anytime-valid confidence sequences and stop once the verdict is settled; false runs every selected case and judges once with fixed-N intervals.",
+    ),
+  providers: z
+    .array(providerRule)
+    .default([])
+    .describe(
+      'Which provider answers which model, by name: the first rule whose `models` glob matches the model ID wins, else `default` (OPENAI_BASE_URL / OPENAI_API_KEY, or the built-in simulator). Applies to both sides and to the judge. Endpoints and keys are never set here: the workflow defines each name in the `providers` input or `MODELGATE_PROVIDERS`; a name it lacks fails the eval. Example: `[{models: "claude-*", provider: anthropic}]`.',
     ),
   require_coverage: z
     .boolean()

@@ -22,6 +22,7 @@ import {
   plural,
   shortSha,
 } from "./format.ts";
+import { providersSentence, routeProviders } from "./providers-line.ts";
 import { tableHeader, tableRow } from "./table.ts";
 
 export interface HeadlineOptions {
@@ -234,6 +235,7 @@ export function renderHeadline(result: EvalResult, marker: string, options: Head
     [verdictSentence(result), inconclusiveSentence(result)].filter((s) => s !== "").join(" "),
     partialBanner(result),
     simulatedNotice(result),
+    providersSentence(result),
     sampleSentence(result),
     sequenceSentence(result),
     costSentence(result),
@@ -344,11 +346,15 @@ function sortedRoutes(result: EvalResult): string[] {
   return Object.keys(result.routes).sort((a, b) => key(a) - key(b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
-function routeRow(route: string, sides: { base: { kpis: Kpis }; head: { kpis: Kpis } }): string {
+function routeRow(
+  route: string,
+  sides: { base: { kpis: Kpis }; head: { kpis: Kpis } },
+  providers: string,
+): string {
   const delta = completionChange(sides);
   const completion = change(sides.base.kpis, sides.head.kpis, "completion_rate");
   return tableRow([
-    inlineCode(route, { max: 60, table: true }),
+    inlineCode(route, { max: 60, table: true }) + escapeUntrusted(providers),
     delta === null ? completion : `${completion} (${markdownSafe(formatSigned(delta, "pp"))})`,
     change(sides.base.kpis, sides.head.kpis, "cost_per_completed_task"),
     change(sides.base.kpis, sides.head.kpis, "error_rate"),
@@ -360,7 +366,7 @@ export function routesSection(result: EvalResult): Cuttable {
   return {
     items: routes.flatMap((route) => {
       const sides = result.routes[route];
-      return sides ? [routeRow(route, sides)] : [];
+      return sides ? [routeRow(route, sides, routeProviders(result, route))] : [];
     }),
     render(shown, hidden) {
       if (shown.length === 0 && hidden === 0) return "";

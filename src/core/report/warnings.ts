@@ -54,7 +54,7 @@ function describe(warning: Warning): string {
     case "unknown_model":
       return (
         `**Unknown model** ${inlineCode(warning.model)} on route ${inlineCode(warning.route)} (${text(warning.side)}): ` +
-        "the provider does not list it, so that side stopped before spending anything."
+        `${warning.provider ? `provider ${inlineCode(warning.provider)}` : "the provider"} does not list it, so that side stopped before spending anything.`
       );
     case "missing_price":
       return `**No price** for ${inlineCode(warning.model)}: its cost shows as n/a. Add it under \`pricing\` in the policy.`;
