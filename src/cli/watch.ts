@@ -1,7 +1,7 @@
 import { errorMessage, UserError } from "../core/errors.ts";
 import { httpStatus } from "../github/client.ts";
 import { resolveCommentAuthor } from "../github/comment-author.ts";
-import { createRestClient } from "../github/rest-client.ts";
+import { clientPolicyFromEnv, createRestClient } from "../github/rest-client.ts";
 import { watchRollout } from "../rollout/watch.ts";
 import { renderWatchText, watchFails, watchJson, watchState } from "../rollout/watch-report.ts";
 import { oneOf, parseCommandArgs } from "./args.ts";
@@ -59,7 +59,13 @@ export async function watchCommand(argv: string[], io: CommandIo): Promise<numbe
     );
   }
   const warn = (message: string) => io.stderr(`modelgate: ${message}\n`);
-  const gh = createRestClient({ token, baseUrl, userAgent: "modelgate-cli-watch", log: { warn } });
+  const gh = createRestClient({
+    token,
+    baseUrl,
+    userAgent: "modelgate-cli-watch",
+    log: { warn },
+    policy: clientPolicyFromEnv(io.env),
+  });
   const dryRun = values["dry-run"];
   try {
     // A dry run writes nothing, so it need not know who it would write as.
@@ -114,8 +120,10 @@ function gitHubFailure(error: unknown, repo: string, baseUrl: string, io: Comman
     );
   }
   if (status === undefined && route === "GitHub" && !isNetworkError(error)) throw error;
+  // Octokit reports a connection that failed as status 500 without a response.
+  const answered = status !== undefined && hasResponse(error);
   io.stderr(
-    `modelgate: watch: cannot judge ${repo}: GitHub at ${baseUrl} ${status === undefined ? "did not answer" : `answered ${status}`} on ${route}: ${first}\n`,
+    `modelgate: watch: cannot judge ${repo}: GitHub at ${baseUrl} ${answered ? `answered ${status}` : "did not answer"} on ${route}: ${first}\n`,
   );
   return 1;
 }
@@ -124,6 +132,10 @@ function requestRoute(error: unknown): string {
   const request = (error as { request?: { method?: unknown; url?: unknown } } | null)?.request;
   if (typeof request?.method !== "string" || typeof request.url !== "string") return "GitHub";
   return `${request.method} ${new URL(request.url).pathname}`;
+}
+
+function hasResponse(error: unknown): boolean {
+  return (error as { response?: unknown } | null)?.response !== undefined;
 }
 
 function isNetworkError(error: unknown): boolean {

@@ -3,7 +3,12 @@ import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
 import { apiVersion } from "./api-version.ts";
 import type { GitHub } from "./client.ts";
-import { DEFAULT_CLIENT_POLICY, type LimitLog, reliabilityOptions } from "./octokit-options.ts";
+import {
+  type ClientPolicy,
+  DEFAULT_CLIENT_POLICY,
+  type LimitLog,
+  reliabilityOptions,
+} from "./octokit-options.ts";
 import { withRequestTimeout } from "./request-timeout.ts";
 import { noBlindRepeats } from "./retry-rules.ts";
 
@@ -13,6 +18,19 @@ export interface RestClientOptions {
   baseUrl: string;
   userAgent: string;
   log: LimitLog;
+  /** Default: GitHub's rules (`DEFAULT_CLIENT_POLICY`); tests shrink the waits. */
+  policy?: ClientPolicy;
+}
+
+/**
+ * `MODELGATE_GITHUB_SECOND_MS` shrinks retry back-offs and rate-limit waits for the test suite
+ * (as in the Action), which cannot wait GitHub's real seconds; it is not a user setting.
+ */
+export function clientPolicyFromEnv(env: Readonly<Record<string, string | undefined>>): ClientPolicy {
+  const raw = env.MODELGATE_GITHUB_SECOND_MS;
+  const secondMs = raw === undefined || raw === "" ? Number.NaN : Number(raw);
+  if (!Number.isFinite(secondMs) || secondMs < 0) return DEFAULT_CLIENT_POLICY;
+  return { ...DEFAULT_CLIENT_POLICY, retryAfterBaseValue: secondMs, limits: { secondMs } };
 }
 
 /**
@@ -28,7 +46,7 @@ export function createRestClient(options: RestClientOptions): GitHub {
       auth: options.token,
       baseUrl: options.baseUrl.replace(/\/+$/, ""),
       userAgent: options.userAgent,
-      ...reliabilityOptions(DEFAULT_CLIENT_POLICY, options.log),
+      ...reliabilityOptions(options.policy ?? DEFAULT_CLIENT_POLICY, options.log),
     }),
   );
 }

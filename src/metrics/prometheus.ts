@@ -163,7 +163,7 @@ export async function readPrometheusArms(
   phase: number,
 ): Promise<ProductionReading> {
   // The address stays out of PR comments: it is the App's infrastructure, not the repo's.
-  const source = "Prometheus (the App's PROMETHEUS_URL)";
+  const source = "Prometheus (PROMETHEUS_URL)";
   const jobs = ARMS.flatMap((arm) =>
     COUNTS.map((count) => ({
       arm,
