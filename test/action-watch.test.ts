@@ -11,6 +11,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { parse } from "yaml";
 import {
   commentsOn,
   expectNoStack,
@@ -212,4 +213,27 @@ describe("mode: watch on a schedule", () => {
       /::error::Invalid input 'mode': 'wach'\. Expected one of: eval, merge, watch\./,
     );
   }, 60_000);
+});
+
+describe("the example workflow (docs/workflows/modelgate-watch.yml)", () => {
+  test("runs on a schedule with write access to contents and pull requests, and only known inputs", () => {
+    const workflow = parse(readFileSync(join(ROOT, "docs/workflows/modelgate-watch.yml"), "utf8")) as {
+      on: { schedule: Array<{ cron: string }> };
+      permissions: Record<string, string>;
+      jobs: Record<string, { steps: Array<{ uses?: string; with?: Record<string, string>; env?: object }> }>;
+    };
+    const action = parse(readFileSync(join(ROOT, "action.yml"), "utf8")) as {
+      inputs: Record<string, unknown>;
+      outputs: Record<string, unknown>;
+    };
+    expect(workflow.on.schedule[0]?.cron).toMatch(/^\S+ \S+ \S+ \S+ \S+$/);
+    expect(workflow.permissions).toEqual({ contents: "write", "pull-requests": "write" });
+    const step = Object.values(workflow.jobs)
+      .flatMap((job) => job.steps)
+      .find((s) => s.uses?.startsWith("modelgate/modelgate@"));
+    expect(step?.with?.mode).toBe("watch");
+    expect(Object.keys(step?.with ?? {}).filter((name) => !(name in action.inputs))).toEqual([]);
+    expect(Object.keys(step?.env ?? {})).toContain("PROMETHEUS_URL");
+    expect(Object.keys(action.outputs)).toEqual(expect.arrayContaining(["watch_outcome", "rollback_pr"]));
+  });
 });
