@@ -179,7 +179,7 @@ describe("breach (real Prometheus)", () => {
     const writesBefore = emu.requests.filter((r) => r.method !== "GET").length;
     const run = await watch(["--dry-run"]);
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/breach on main at 10 %: no rollback PR: judged only \(dry run\)/);
+    expect(run.stdout).toMatch(/^modelgate watch: breach on main at 10 %: dry run, no rollback PR opened\n/);
     expect(openPulls()).toEqual([]);
     expect(watchComments()).toEqual([]);
     expect(emu.requests.filter((r) => r.method !== "GET").length).toBe(writesBefore);
@@ -195,6 +195,17 @@ describe("breach (real Prometheus)", () => {
     expect(comments[0]?.user).toBe("alice");
     expect(openPulls()).toHaveLength(1);
   }, 60_000);
+
+  test("a token that cannot write: still exit 1, and the failed rollback says so", async () => {
+    emu.state.tokens["pat-reader"] = { login: "reader", type: "User" };
+    emu.setPermission(OWNER, REPO, "reader", "read");
+    const run = await watch([], { GITHUB_TOKEN: "pat-reader" });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /^modelgate watch: breach on main at 10 %: opening the rollback PR failed: Must have push access to this repository\..*; roll back by hand/,
+    );
+    expect(openPulls()).toEqual([]);
+  });
 
   test("--format json is the outcome: kind, share, gates with numbers, rollback link, audit", async () => {
     const run = await watch(["--format", "json"]);

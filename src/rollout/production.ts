@@ -35,7 +35,8 @@ export async function readProduction(
     return {
       kind: "missing",
       source: "Prometheus",
-      reason: "PROMETHEUS_URL is not set in the environment modelgate runs in (the App's, the CLI's or the Action step's)",
+      reason:
+        "PROMETHEUS_URL is not set in the environment modelgate runs in (the App's, the CLI's or the Action step's)",
     };
   }
   try {

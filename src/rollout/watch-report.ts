@@ -52,7 +52,7 @@ export function watchHeadline(outcome: WatchOutcome): string {
       return `undecided: ${plain(reason)} (${where}); the next run judges again`;
     }
     case "breach":
-      return `breach on ${where}: ${rollbackLine(outcome.rollback)}`;
+      return `breach on ${where}: ${outcome.dry_run ? "dry run, no rollback PR opened" : rollbackLine(outcome.rollback)}`;
   }
 }
 
