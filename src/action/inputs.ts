@@ -10,7 +10,10 @@ import { parseProviderMapText, providerMapText } from "../eval/providers.ts";
 
 /** Everything the Action was asked to do, parsed and checked once, before any work starts. */
 export interface Settings {
-  mode: "eval" | "merge";
+  /** `watch`: judge the live rollout phase of this repository (no pull request, no eval). */
+  mode: "eval" | "merge" | "watch";
+  /** Watch mode: the branch production is deployed from; undefined = the default branch. */
+  base: string | undefined;
   /** `openai` (inputs / environment) or the built-in simulator, which only a workflow can choose. */
   provider: "openai" | "simulator";
   apiKey: string | undefined;
@@ -82,7 +85,7 @@ export function envInputReader(env: NodeJS.ProcessEnv): InputReader {
 
 export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv): Settings {
   const runner = runnerEnv(env);
-  const mode = oneOf(input, "mode", ["eval", "merge"], "eval");
+  const mode = oneOf(input, "mode", ["eval", "merge", "watch"], "eval");
   const provider = oneOf(input, "provider", ["openai", "simulator"], "openai");
   const apiKey = input("openai-api-key") || env.OPENAI_API_KEY?.trim() || undefined;
   const baseUrl = url(input("openai-base-url") || env.OPENAI_BASE_URL?.trim() || "", "openai-base-url");
@@ -109,6 +112,7 @@ export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv): Setti
   );
   return {
     mode,
+    base: input("base") || undefined,
     provider,
     apiKey,
     baseUrl,

@@ -29,6 +29,7 @@ import {
   rehearse,
 } from "./rehearsal.ts";
 import { errorComment, gateFailureMessage, skippedSummary } from "./report.ts";
+import { watchMode } from "./watch-mode.ts";
 
 /**
  * The Action: inputs → settings → event → (eval | merge) → comment, check run, job summary,
@@ -38,11 +39,15 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   try {
     // Mask the secrets before anything can print them.
     const input = envInputReader(env);
-    for (const secret of [input("openai-api-key"), env.OPENAI_API_KEY, input("github-token")]) {
+    const secrets = [input("openai-api-key"), env.OPENAI_API_KEY, input("github-token")];
+    for (const secret of [...secrets, env.PROMETHEUS_BEARER_TOKEN]) {
       if (secret) core.setSecret(secret.trim());
     }
     const settings = parseSettings(input, env);
     for (const key of Object.values(settings.providerKeys)) if (key) core.setSecret(key);
+    // The watch judges the repository's live rollout, whatever event started the job (a
+    // schedule, by design): no pull request, no eval, no result file.
+    if (settings.mode === "watch") return await watchMode(settings, env, writeSummary);
     // An unwritable result-file is an input error now, not after the whole eval has run.
     await assertResultFileWritable(settings);
     const plan = planEvent(settings);

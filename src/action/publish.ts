@@ -4,8 +4,8 @@ import { renderComment, renderRunningComment } from "../core/report/markdown.ts"
 import type { EvalResult } from "../core/result.ts";
 import { CHECK_OUTPUT_LIMIT, type CheckConclusion, upsertCheckRun } from "../github/check-runs.ts";
 import { type GitHub, httpStatus } from "../github/client.ts";
+import { resolveCommentAuthor } from "../github/comment-author.ts";
 import { findStickyComments, upsertStickyComment } from "../github/sticky-comment.ts";
-import { resolveCommentAuthor } from "./author.ts";
 import type { PullContext } from "./event.ts";
 
 export interface Log {

@@ -7,6 +7,7 @@ import { type CommandIo, CommandUsageError } from "./io.ts";
 import { mergeCommand } from "./merge.ts";
 import { simulateCommand } from "./simulate.ts";
 import { VERSION } from "./version.ts";
+import { watchCommand } from "./watch.ts";
 
 type Command = (argv: string[], io: CommandIo) => Promise<number>;
 
@@ -21,6 +22,10 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   simulate: {
     run: simulateCommand,
     summary: "start the built-in OpenAI-compatible simulator (no key needed)",
+  },
+  watch: {
+    run: watchCommand,
+    summary: "judge the live rollout phase from production metrics; open the rollback PR on a breach",
   },
 };
 

@@ -182,7 +182,7 @@ export async function readPrometheusArms(
   window: { phase_window?: string | undefined; unknown_reason?: string | undefined } = {},
 ): Promise<ProductionReading> {
   // The address stays out of PR comments: it is the App's infrastructure, not the repo's.
-  const source = "Prometheus (the App's PROMETHEUS_URL)";
+  const source = "Prometheus (PROMETHEUS_URL)";
   if (window.phase_window === undefined) {
     const needing = COUNTS.filter((count) => usesPhaseWindow(metrics.queries[count]));
     if (needing.length > 0) {

@@ -42,7 +42,8 @@ export async function readProduction(
     return {
       kind: "missing",
       source: "Prometheus",
-      reason: "PROMETHEUS_URL is not set in the App's environment",
+      reason:
+        "PROMETHEUS_URL is not set in the environment modelgate runs in (the App's, the CLI's or the Action step's)",
     };
   }
   try {

@@ -36,6 +36,11 @@ export interface WatchRequest extends RepoRef {
   base_ref?: string | undefined;
   /** Who asked, in words, for the record: `Alertmanager alert X`, `modelgate watch`. */
   trigger: string;
+  /**
+   * false: judge only (`modelgate watch --dry-run`): a breach is reported, but no rollback PR is
+   * opened and no comment is written. Absent or true: open it, as every door did before.
+   */
+  open_rollback?: boolean | undefined;
 }
 
 export type WatchOutcome =
@@ -43,7 +48,15 @@ export type WatchOutcome =
   | { kind: "idle"; reason: string; audit: WatchAudit }
   /** Gates pass, or cannot yet tell (`judgement.status === "hold"`; missing data is a hold too). */
   | { kind: "healthy" | "hold"; judgement: ProductionJudgement; audit: WatchAudit }
-  | { kind: "breach"; judgement: ProductionJudgement; audit: WatchAudit; rollback: RollbackLink };
+  | {
+      kind: "breach";
+      judgement: ProductionJudgement;
+      audit: WatchAudit;
+      /** `nothing` with the reason when the request said `open_rollback: false`. */
+      rollback: RollbackLink;
+      /** Set when the request said `open_rollback: false`: nothing was written. */
+      dry_run?: true;
+    };
 
 export async function watchRollout(deps: WatchDeps, request: WatchRequest): Promise<WatchOutcome> {
   const { gh } = deps;
@@ -82,6 +95,10 @@ export async function watchRollout(deps: WatchDeps, request: WatchRequest): Prom
   const judgement = judgeProduction(reading, config.gates, share);
   if (!judgement.breach) return { kind: judgement.status === "pass" ? "healthy" : "hold", judgement, audit };
 
+  if (request.open_rollback === false) {
+    const reason = "judged only (dry run): the rollback PR was not opened";
+    return { kind: "breach", judgement, audit, rollback: { kind: "nothing", reason }, dry_run: true };
+  }
   const gates = judgement.gates.filter((g) => g.status === "fail").map(gateSentence);
   const rollback = await openRollback(deps, repo, config, baseRef, { kind: "watch", watch: audit, gates });
   if (rollback.kind === "opened" || rollback.kind === "existing") {

@@ -20,7 +20,7 @@ function runs(binary: string): boolean {
 export const SERVICE_SUITES: ServiceSuite[] = [
   {
     service: "prometheus",
-    files: ["test/rollout.test.ts"],
+    files: ["test/rollout.test.ts", "test/cli-watch.test.ts", "test/action-watch.test.ts"],
     available: () => runs(process.env.PROMETHEUS_BIN || "prometheus"),
     install: "`sudo apt-get install prometheus` (or `bash .ci/services`), or set PROMETHEUS_BIN",
   },

@@ -19,6 +19,7 @@ import { gitRoutes } from "./routes/git.ts";
 import { issueRoutes } from "./routes/issues.ts";
 import { pullRoutes } from "./routes/pulls.ts";
 import { repoRoutes } from "./routes/repos.ts";
+import { userRoutes } from "./routes/users.ts";
 import { type Concurrency, createEmulatorServer, type FaultRule, type RequestLogEntry } from "./server.ts";
 import { type PullRequest, pullJson, repoJson, type View } from "./shapes.ts";
 import {
@@ -53,6 +54,7 @@ const ROUTES: Route[] = [
   ...pullRoutes,
   ...issueRoutes,
   ...gitRoutes,
+  ...userRoutes,
 ];
 
 export interface OpenPullRequestOptions {

@@ -1,4 +1,4 @@
-import type { GitHub } from "../github/client.ts";
+import type { GitHub } from "./client.ts";
 
 /** The login GitHub gives the workflow's own `GITHUB_TOKEN`. */
 export const WORKFLOW_BOT = "github-actions[bot]";
