@@ -120,6 +120,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
     onProgress: options.onProgress,
     onCheckpoint: options.onCheckpoint,
     force: settings.force,
+    ...(settings.batch ? { mode: "batch" as const, batch: { onEvent: options.debug } } : {}),
     ...(options.onEstimate ? { onEstimate: options.onEstimate } : {}),
     ...(options.onPreflight ? { onPreflight: options.onPreflight } : {}),
   });

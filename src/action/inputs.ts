@@ -23,6 +23,8 @@ export interface Settings {
   all: boolean;
   /** Run even when the cost estimate exceeds `budget.max_run_cost_usd`. */
   force: boolean;
+  /** Send the eval's requests through the Batch API (`evals.mode: batch` for this run). */
+  batch: boolean;
   comment: boolean;
   checkRun: boolean;
   /**
@@ -107,6 +109,7 @@ export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv): Setti
     shard,
     all: boolean(input, "all", false),
     force: boolean(input, "force", false),
+    batch: boolean(input, "batch", false),
     comment: boolean(input, "comment", true),
     checkRun: boolean(input, "check-run", true),
     rollbackRehearsal: oneOf(input, "rollback-rehearsal", ["auto", "off"], "auto"),

@@ -30,7 +30,7 @@ import { progressReporter } from "./progress.ts";
 export const EVAL_USAGE = `Usage: modelgate eval --repo DIR --base REF [--head REF] [--out FILE] [--markdown FILE] [--all]
                       [--concurrency N] [--max-cases N] [--no-cache] [--cache-dir DIR] [--config PATH]
                       [--base-url URL] [--api-key-env NAME] [--simulator-profile FILE]
-                      [--baseline FILE] [--force]
+                      [--baseline FILE] [--force] [--batch]
 
 Runs the cases a change affects on the base and the head revision and compares their KPIs.
 --head REF: the revision to evaluate (default: HEAD, the last commit; uncommitted edits are not
@@ -43,6 +43,10 @@ folder holding files the head commit tracks (a pull request could forge entries 
 Cost: before any completion request, an estimate per side goes to stderr (from cached attempts,
 else the base side of --baseline FILE, a previous result file, else prompt sizes and output caps);
 above budget.max_run_cost_usd the run does not start unless --force is given.
+Batch: --batch (or evals.mode: batch) sends the requests through the Batch API (/v1/files,
+/v1/batches) at the batch price (pricing.<model>.batch_discount, default 0.5): rounds of
+batches until every tool loop ends, up to the 24h window each; every selected pair runs (no
+early stop). The attempt cache is shared with interactive runs.
 Output: the result file (--out, else stdout) and the PR comment body (--markdown); progress on stderr.
 Exit: 0 pass/skipped or inconclusive with on_inconclusive neutral, 1 fail or inconclusive with
 on_inconclusive fail (the default for a model change), 2 usage or config error.`;
@@ -79,6 +83,16 @@ function retryOverrides(env: NodeJS.ProcessEnv): { retry?: Partial<RetryPolicy> 
   return { retry: { rateLimitFloorMs: floor, backoffBaseMs: floor } };
 }
 
+/**
+ * Tests shorten the batch polling (`MODELGATE_INTERNAL_BATCH_POLL_MS`); not a user setting: the
+ * product polls from 5 s up to once a minute, which is plenty for a 24h window.
+ */
+function batchPolling(env: NodeJS.ProcessEnv): { pollIntervalMs?: number; maxPollIntervalMs?: number } {
+  const ms = Number(env.MODELGATE_INTERNAL_BATCH_POLL_MS);
+  if (env.MODELGATE_INTERNAL_BATCH_POLL_MS === undefined || !(ms > 0)) return {};
+  return { pollIntervalMs: ms, maxPollIntervalMs: ms };
+}
+
 export async function evalCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values } = parseCommandArgs("eval", argv, {
     repo: { type: "string", default: "." },
@@ -98,6 +112,7 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
     "simulator-time-scale": { type: "string" },
     baseline: { type: "string" },
     force: { type: "boolean", default: false },
+    batch: { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -185,6 +200,11 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
       warnings: [...endpointWarnings(classification), ...formatWarnings(classification)] satisfies Warning[],
       ...(baseline ? { baseline } : {}),
       force: values.force,
+      ...(values.batch ? { mode: "batch" as const } : {}),
+      batch: {
+        onEvent: (message) => io.stderr(`modelgate: ${message.replace(/\p{Cc}/gu, "?")}\n`),
+        ...batchPolling(io.env),
+      },
       onEstimate: (estimate) => {
         for (const line of estimateLines(estimate)) io.stderr(`modelgate: ${line}\n`);
       },

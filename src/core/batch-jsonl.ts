@@ -125,7 +125,9 @@ function lineResult(
 
 /** Error codes of a line the batch never ran: the batch ended before it (not a model failure). */
 export function neverRan(result: BatchLineResult): boolean {
-  return result.kind === "line_error" && (result.code === "batch_expired" || result.code === "batch_cancelled");
+  return (
+    result.kind === "line_error" && (result.code === "batch_expired" || result.code === "batch_cancelled")
+  );
 }
 
 /** Terminal statuses of a batch; only `completed` ran every line. */
