@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -7,8 +7,9 @@ import { runCli } from "../src/cli/main.ts";
 import type { CaseResult, EvalResult } from "../src/core/result.ts";
 import type { Simulator } from "../src/simulator/index.ts";
 import { type BatchStub, startBatchStub } from "./support/batch-stub.ts";
-import { expectedExit } from "./support/cli.ts";
+import { expectedExit, ROOT } from "./support/cli.ts";
 import { tempDir } from "./support/git.ts";
+import { waitForOutput } from "./support/net.ts";
 import { startExampleSimulator } from "./support/simulator.ts";
 
 /**
@@ -46,7 +47,7 @@ async function providers(): Promise<{ sim: Simulator; stub: BatchStub }> {
   return { sim, stub };
 }
 
-async function evalRun(repo: string, url: string, args: string[], cacheHome: string, signal?: AbortSignal) {
+async function evalRun(repo: string, url: string, args: string[], cacheHome: string) {
   const out = join(tempDir(), "result.json");
   let stderr = "";
   const run = runCli(
@@ -65,7 +66,6 @@ async function evalRun(repo: string, url: string, args: string[], cacheHome: str
       },
     },
   );
-  signal?.addEventListener("abort", () => process.emit("SIGTERM"));
   const code = await run;
   return {
     code,
@@ -138,4 +138,135 @@ describe("eval --batch", () => {
     expect(batch.stderr).toMatch(/modelgate: batch batch_\d+: round 1, \d+ requests submitted/);
     expect(completions(sim)).toBeGreaterThan(0);
   });
+
+  it("shares the cache both ways: a run after the other sends nothing", async () => {
+    const repo = exampleRepo({ fixed: true });
+    const cacheHome = tempDir();
+    const first = await providers();
+    const batch = await evalRun(repo, first.stub.url, ["--batch"], cacheHome);
+    expect(batch.code, batch.stderr).toBe(expectedExit(batch.result));
+    expect(first.stub.created.length).toBeGreaterThan(1);
+    // Interactive after batch, same provider address: every attempt is a cache hit.
+    const interactive = await evalRun(repo, first.stub.url, [], cacheHome);
+    const sent = completions(first.sim);
+    expect(interactive.code, interactive.stderr).toBe(expectedExit(interactive.result));
+    expect(interactive.result?.head.requests).toBe(0);
+    expect(interactive.result?.base.requests).toBe(0);
+    expect(interactive.result?.cases.map((c) => c.head?.outcome)).toEqual(
+      batch.result?.cases.map((c) => c.head?.outcome),
+    );
+    // And batch after interactive: no batch at all.
+    const cacheHome2 = tempDir();
+    const interactiveFirst = await evalRun(repo, first.stub.url, [], cacheHome2);
+    expect(interactiveFirst.result?.head.requests).toBeGreaterThan(0);
+    const created = first.stub.created.length;
+    const batchAfter = await evalRun(repo, first.stub.url, ["--batch"], cacheHome2);
+    expect(batchAfter.code, batchAfter.stderr).toBe(expectedExit(batchAfter.result));
+    expect(first.stub.created.length).toBe(created);
+    expect(batchAfter.result?.batch).toEqual({ rounds: 0, batches: [] });
+    expect(batchAfter.result?.head.cache_hits).toBeGreaterThan(0);
+    expect(sent).toBeGreaterThan(0);
+  });
+
+  it("a retryable error line goes into the next round, as an interactive retry would", async () => {
+    const repo = exampleRepo({ fixed: true });
+    const { stub } = await providers();
+    stub.fault = { status: { code: 500, count: 3 } };
+    const run = await evalRun(repo, stub.url, ["--batch"], tempDir());
+    expect(run.code, run.stderr).toBe(expectedExit(run.result));
+    const result = run.result as EvalResult;
+    expect(result.partial).toBe(false);
+    // The three retried requests are in round 2 with the tool-loop steps; no case erred for them.
+    expect(result.cases.every((c) => c.base?.outcome !== "error" && c.head?.outcome !== "error")).toBe(true);
+    expect(stub.created[1]?.lines).toBeGreaterThanOrEqual(3);
+  });
+
+  for (const endAs of ["expired", "cancelled", "failed"] as const) {
+    it(`a ${endAs} batch leaves a partial result: answered lines kept and cached, the rest not run`, async () => {
+      const repo = exampleRepo({ fixed: true });
+      const cacheHome = tempDir();
+      const { stub } = await providers();
+      // Every case (--all): the Q&A cases end in round 1, the coding cases need more rounds.
+      stub.fault = { endAs, answerFirst: endAs === "failed" ? 0 : 60 };
+      const run = await evalRun(repo, stub.url, ["--batch", "--all"], cacheHome);
+      const result = run.result as EvalResult;
+      expect(result.partial).toBe(true);
+      const id = stub.created[0]?.id ?? "";
+      expect(result.partial_reason).toContain(`batch ${id} ${endAs}`);
+      expect(result.warnings).toContainEqual(expect.objectContaining({ code: "partial" }));
+      expect(result.batch?.batches[0]).toMatchObject({ id, status: endAs, round: 1 });
+      // Never a pass: exit code and message as for any partial run.
+      expect(result.verdict).not.toBe("pass");
+      expect(run.code, run.stderr).toBe(expectedExit(result));
+      expect(run.stderr).toContain(`(partial: batch ${id} ${endAs}`);
+      expect(run.stderr).not.toMatch(/internal error|\n\s+at /);
+      // Only one round: nothing was sent after the batch ended.
+      expect(stub.created).toHaveLength(1);
+      const ran = result.cases.flatMap((c) => [c.base, c.head]).filter((s) => s !== undefined);
+      const notRun = result.cases.length * 2 - ran.length;
+      expect(notRun).toBeGreaterThan(0);
+      if (endAs !== "failed") {
+        // Answers of the first lines that needed no further step are results (and cached).
+        expect(ran.length).toBeGreaterThan(0);
+        const again = await evalRun(repo, stub.url, ["--batch", "--all"], cacheHome);
+        expect(again.result?.partial, again.stderr).toBe(false);
+        // Every side that finished (errors are never cached) is a cache hit now.
+        for (const [index, c] of result.cases.entries()) {
+          for (const side of ["base", "head"] as const) {
+            if (!c[side] || c[side]?.outcome === "error") continue;
+            expect(again.result?.cases[index]?.[side]?.cached, `${c.id} ${side}`).toBe(true);
+          }
+        }
+      } else {
+        expect(ran).toHaveLength(0);
+        expect(result.partial_reason).toContain("stub failure");
+      }
+    });
+  }
+
+  it("SIGTERM while polling: the CLI cancels the batch and writes a partial result naming it (exit 130)", async () => {
+    const repo = exampleRepo({ fixed: true });
+    const { stub } = await providers();
+    stub.fault = { stayInProgress: true };
+    const out = join(tempDir(), "result.json");
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, "src/cli/bin.ts"), "eval", "--repo", repo, "--base", "main"].concat([
+        "--head",
+        "migrate-agentic-coding",
+        "--out",
+        out,
+        "--no-cache",
+        "--batch",
+      ]),
+      {
+        env: {
+          ...process.env,
+          OPENAI_BASE_URL: stub.url,
+          OPENAI_API_KEY: "sk-test",
+          MODELGATE_INTERNAL_BATCH_POLL_MS: "20",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    try {
+      await waitForOutput(child, /batch batch_\d+: in_progress/);
+      child.kill("SIGTERM");
+      const code = await Promise.race([
+        exited,
+        new Promise((r) => setTimeout(() => r("still running"), 5000)),
+      ]);
+      expect(code).toBe(130);
+      const result = JSON.parse(readFileSync(out, "utf8")) as EvalResult;
+      const id = stub.created[0]?.id ?? "";
+      expect(result.partial).toBe(true);
+      expect(result.partial_reason).toBe(`interrupted while batch ${id} was in_progress (cancel requested)`);
+      expect(stub.cancelled).toEqual([id]);
+      expect(result.batch?.batches).toEqual([expect.objectContaining({ id, status: "in_progress" })]);
+      expect(result.cases.every((c) => !c.base && !c.head)).toBe(true);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 30_000);
 });

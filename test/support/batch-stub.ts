@@ -14,7 +14,13 @@ export interface BatchStub {
   /** Every batch created, with its input lines. */
   created: Array<{ id: string; lines: number }>;
   /** Ends the next batch(es) early. */
-  fault: { endAs?: "expired" | "cancelled" | "failed"; answerFirst?: number; stayInProgress?: boolean };
+  fault: {
+    endAs?: "expired" | "cancelled" | "failed";
+    answerFirst?: number;
+    stayInProgress?: boolean;
+    /** The first `count` lines of the next batch get this HTTP status instead of an answer. */
+    status?: { code: number; count: number };
+  };
   cancelled: string[];
   close(): Promise<void>;
 }
@@ -52,7 +58,27 @@ export async function startBatchStub(upstream: string): Promise<BatchStub> {
       const request = JSON.parse(line) as { custom_id: string; body: unknown };
       if (fault.endAs && index >= (fault.answerFirst ?? 0)) {
         const code = fault.endAs === "cancelled" ? "batch_cancelled" : "batch_expired";
-        errored.push(JSON.stringify({ custom_id: request.custom_id, response: null, error: { code, message: "not run" } }));
+        errored.push(
+          JSON.stringify({
+            custom_id: request.custom_id,
+            response: null,
+            error: { code, message: "not run" },
+          }),
+        );
+        continue;
+      }
+      if (fault.status && index < fault.status.count) {
+        errored.push(
+          JSON.stringify({
+            custom_id: request.custom_id,
+            response: {
+              status_code: fault.status.code,
+              request_id: newId("req"),
+              body: { error: { message: "stub server error", type: "server_error" } },
+            },
+            error: null,
+          }),
+        );
         continue;
       }
       const res = await fetch(`${upstream}/chat/completions`, {
@@ -122,10 +148,18 @@ export async function startBatchStub(upstream: string): Promise<BatchStub> {
         body: raw,
       }).formData();
       const file = form.get("file");
-      if (form.get("purpose") !== "batch" || !(file instanceof Blob)) return json(res, 400, { error: { message: "bad upload" } });
+      if (form.get("purpose") !== "batch" || !(file instanceof Blob))
+        return json(res, 400, { error: { message: "bad upload" } });
       const id = newId("file");
       files.set(id, await file.text());
-      return json(res, 200, { id, object: "file", bytes: file.size, created_at: 0, filename: "x", purpose: "batch" });
+      return json(res, 200, {
+        id,
+        object: "file",
+        bytes: file.size,
+        created_at: 0,
+        filename: "x",
+        purpose: "batch",
+      });
     }
     const content = /^\/v1\/files\/([^/]+)\/content$/.exec(path);
     if (req.method === "GET" && content) {
@@ -135,9 +169,17 @@ export async function startBatchStub(upstream: string): Promise<BatchStub> {
       return res.end(text);
     }
     if (req.method === "POST" && path === "/v1/batches") {
-      const body = JSON.parse(raw.toString("utf8")) as { input_file_id: string; completion_window: string; endpoint: string };
+      const body = JSON.parse(raw.toString("utf8")) as {
+        input_file_id: string;
+        completion_window: string;
+        endpoint: string;
+      };
       const text = files.get(body.input_file_id);
-      if (text === undefined || body.completion_window !== "24h" || body.endpoint !== "/v1/chat/completions") {
+      if (
+        text === undefined ||
+        body.completion_window !== "24h" ||
+        body.endpoint !== "/v1/chat/completions"
+      ) {
         return json(res, 400, { error: { message: "bad batch" } });
       }
       const lines = text.split("\n").filter((l) => l !== "");
