@@ -401,6 +401,36 @@ describe("batches", () => {
     expect(errors.every((l) => l.error?.code === "batch_expired" && l.response === null)).toBe(true);
   });
 
+  it("a hook picks one batch; its unanswered lines re-sent in a new batch get the interactive answers", async () => {
+    const bodies = QUESTIONS.map((q) => request(q, "gpt-5.5"));
+    const interactive = await start();
+    const answers: ChatCompletion[] = [];
+    for (const body of bodies) answers.push(await client(interactive).chat.completions.create(body));
+    const sim = await start({ batch: { expireAt: (b) => (b.ordinal === 1 ? 0.4 : undefined) } });
+    const c = client(sim);
+    const first = await runBatch(c, bodies);
+    expect(first.batch.status).toBe("expired");
+    const rest = bodies.slice(first.output.length);
+    const second = await runBatch(c, rest);
+    expect(second.batch.status).toBe("completed");
+    const strip = ({ created: _, ...rest }: ChatCompletion) => rest;
+    const got = [...first.output, ...second.output].map((l) => strip(l.response?.body as ChatCompletion));
+    expect(got).toEqual(answers.map(strip));
+  });
+
+  it("a hook that throws fails the batch with the reason instead of leaving it in progress", async () => {
+    const sim = await start({
+      batch: {
+        stopAt: () => {
+          throw new Error("hook broke");
+        },
+      },
+    });
+    const { batch } = await runBatch(client(sim), [request("a")]);
+    expect(batch.status).toBe("failed");
+    expect(batch.errors?.data?.[0]).toMatchObject({ code: "simulator_error", message: "hook broke" });
+  });
+
   it("expires by the (scaled) completion window", async () => {
     const sim = await start({
       timeScale: 1,

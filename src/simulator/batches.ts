@@ -41,10 +41,23 @@ export interface BatchSettings {
   /** The 24 h completion window, scaled, ms; undefined = never (time scale 0). */
   windowMs: number | undefined;
   /** Test hook: the batch expires once this fraction of its lines has finished. */
-  expireAt?: number;
+  expireAt?: BatchHook;
   /** Test hook: processing stops (status stays `in_progress`) once this fraction has finished. */
-  stopAt?: number;
+  stopAt?: BatchHook;
 }
+
+/** What a test hook sees of a batch when it starts. */
+export interface BatchHookInfo {
+  /** 1 for the server's first batch, 2 for the second… */
+  ordinal: number;
+  id: string;
+  model: string;
+  total: number;
+  metadata: Record<string, string> | null;
+}
+
+/** A fraction (0–1) for every batch, or per batch (undefined = not this one). */
+export type BatchHook = number | ((batch: BatchHookInfo) => number | undefined);
 
 export interface BatchDeps {
   files: FileStore;
@@ -63,6 +76,7 @@ export interface CreateBatchParams {
 }
 
 interface BatchState {
+  ordinal: number;
   batch: Batch;
   lines: BatchInputLine[];
   results: Array<BatchOutputLine | undefined>;
@@ -179,6 +193,7 @@ export class BatchStore {
       metadata,
     };
     const state: BatchState = {
+      ordinal: this.#counter,
       batch,
       lines: file.lines,
       results: new Array(file.lines.length).fill(undefined),
@@ -186,8 +201,17 @@ export class BatchStore {
       windowClosed: false,
     };
     this.#batches.set(batch.id, state);
-    const run = this.#run(state).catch(() => {
-      // Only a closing server ends a run early; nothing is left to report to.
+    const run = this.#run(state).catch((err: unknown) => {
+      // A closing server ends a run early (nothing is left to report to); anything else is a
+      // simulator fault, shown on the batch rather than leaving it in progress for ever.
+      if (this.#deps.closing.aborted) return;
+      batch.status = "failed";
+      batch.failed_at = nowS();
+      const message = err instanceof Error ? err.message : String(err);
+      batch.errors = {
+        object: "list",
+        data: [{ code: "simulator_error", line: null, message, param: null }],
+      };
     });
     this.#running.add(run);
     void run.finally(() => this.#running.delete(run));
@@ -265,8 +289,20 @@ export class BatchStore {
     }
     try {
       const total = lines.length;
-      const limitOf = (fraction: number | undefined) =>
-        fraction === undefined ? total : Math.min(total, Math.max(0, Math.floor(fraction * total)));
+      const info: BatchHookInfo = {
+        ordinal: state.ordinal,
+        id: batch.id,
+        model: batch.model ?? "",
+        total,
+        metadata: batch.metadata ?? null,
+      };
+      const limitOf = (hook: BatchHook | undefined) => {
+        const fraction = typeof hook === "function" ? hook(info) : hook;
+        if (fraction === undefined) return total;
+        if (!(fraction >= 0 && fraction <= 1))
+          throw new Error(`batch hook: ${fraction} is not a fraction from 0 to 1`);
+        return Math.min(total, Math.floor(fraction * total));
+      };
       const expireLimit = limitOf(settings.expireAt);
       const stopLimit = Math.min(limitOf(settings.stopAt), expireLimit);
       let next = 0;

@@ -8,7 +8,7 @@ export {
   MAX_BATCH_LINES,
   parseBatchInput,
 } from "./batch-input.ts";
-export type { BatchOutputLine } from "./batches.ts";
+export type { BatchHook, BatchHookInfo, BatchOutputLine } from "./batches.ts";
 export {
   FAULT_NAMES,
   type FaultName,

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ownRecord } from "../core/own.ts";
 import { batchRoute, isBatchPath } from "./batch-routes.ts";
-import { BatchStore, type LineOutcome } from "./batches.ts";
+import { type BatchHook, BatchStore, type LineOutcome } from "./batches.ts";
 import { type ForcedFaults, type Plan, parseFaultHeader, planCompletion } from "./behaviour.ts";
 import { builtinProfiles } from "./builtin-profiles.ts";
 import { FileStore } from "./files.ts";
@@ -76,10 +76,14 @@ export interface SimulatorBatchOptions {
    * latency; with time scale 0 a batch never expires by time.
    */
   windowMs?: number;
-  /** Test hook: every batch expires once this fraction (0–1) of its lines has finished. */
-  expireAt?: number;
-  /** Test hook: every batch stops at this fraction (0–1) and stays `in_progress` until cancelled. */
-  stopAt?: number;
+  /**
+   * Test hook: a batch expires once this fraction (0–1) of its lines has finished (lines start in
+   * file order, so exactly the first ⌊fraction × total⌋ are answered). A number applies to every
+   * batch; a function picks per batch (by ordinal, model, metadata), undefined = runs normally.
+   */
+  expireAt?: BatchHook;
+  /** Test hook: a batch stops at this fraction and stays `in_progress` until cancelled (or its window closes). */
+  stopAt?: BatchHook;
 }
 
 export interface SimulatorStats {
@@ -169,8 +173,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return (await readBytes(req, MAX_BODY_BYTES)).toString("utf8");
 }
 
-function fraction(value: number | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
+function fraction(value: BatchHook | undefined, name: string): BatchHook | undefined {
+  if (value === undefined || typeof value === "function") return value;
   if (!(value >= 0 && value <= 1)) throw new Error(`batch.${name} must be a fraction from 0 to 1`);
   return value;
 }
