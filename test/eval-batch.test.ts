@@ -1,20 +1,25 @@
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeExampleRepo } from "../examples/make-example-repo.ts";
 import { runCli } from "../src/cli/main.ts";
 import type { CaseResult, EvalResult } from "../src/core/result.ts";
-import type { Simulator } from "../src/simulator/index.ts";
-import { type BatchStub, startBatchStub } from "./support/batch-stub.ts";
+import {
+  type Simulator,
+  type SimulatorBatchOptions,
+  type SimulatorProfiles,
+  startSimulator,
+} from "../src/simulator/index.ts";
 import { expectedExit, ROOT } from "./support/cli.ts";
 import { tempDir } from "./support/git.ts";
 import { waitForOutput } from "./support/net.ts";
-import { startExampleSimulator } from "./support/simulator.ts";
+import { exampleProfiles } from "./support/simulator.ts";
 
 /**
  * Issue 14, part 3: `modelgate eval --batch` over the real wire (CLI → `openai` SDK files and
- * batches clients → a loopback Batch API whose lines the simulator answers) on the example repo.
+ * batches clients → the simulator's `/v1/files` and `/v1/batches`) on the example repo.
  */
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -37,17 +42,33 @@ function exampleRepo(policy: { fixed?: boolean; extra?: string } = {}): string {
   return dir;
 }
 
-async function providers(): Promise<{ sim: Simulator; stub: BatchStub }> {
-  const sim = await startExampleSimulator();
-  const stub = await startBatchStub(sim.url);
-  closers.push(
-    () => stub.close(),
-    () => sim.close(),
-  );
-  return { sim, stub };
+/** The example's simulator as a real provider (no simulated label), with the Batch API's test hooks. */
+async function simulator(batch: SimulatorBatchOptions = {}, overrides?: Partial<SimulatorProfiles>) {
+  const sim = await startSimulator({
+    profiles: await exampleProfiles(overrides),
+    timeScale: 0,
+    announce: false,
+    batch,
+  });
+  closers.push(() => sim.close());
+  return sim;
 }
 
-async function evalRun(repo: string, url: string, args: string[], cacheHome: string) {
+/** The batches the simulator holds, oldest first (read with the SDK, as a person would). */
+async function batchesOf(sim: Simulator) {
+  const client = new OpenAI({ baseURL: sim.url, apiKey: "sk-test" });
+  const all = [];
+  for await (const batch of client.batches.list()) all.push(batch);
+  return all.sort((a, b) => a.created_at - b.created_at || a.id.localeCompare(b.id));
+}
+
+async function evalRun(
+  repo: string,
+  url: string,
+  args: string[],
+  cacheHome: string,
+  extraEnv: Record<string, string> = {},
+) {
   const out = join(tempDir(), "result.json");
   let stderr = "";
   const run = runCli(
@@ -63,6 +84,7 @@ async function evalRun(repo: string, url: string, args: string[], cacheHome: str
         OPENAI_API_KEY: "sk-test",
         XDG_CACHE_HOME: cacheHome,
         MODELGATE_INTERNAL_BATCH_POLL_MS: "5",
+        ...extraEnv,
       },
     },
   );
@@ -91,32 +113,20 @@ function sideFacts(side: CaseResult["base"]) {
 describe("eval --batch", () => {
   it("gives the interactive run's case results at half the cost, tool loops in later rounds", async () => {
     const repo = exampleRepo({ fixed: true });
-    // Two fresh simulators: its answers depend on how often it saw a request (retries), so each
-    // run starts from the same state.
-    const first = await providers();
-    const interactive = await evalRun(repo, first.stub.url, [], tempDir());
+    // Two fresh simulators: an answer depends on how often the simulator saw the request
+    // (retries), so each run starts from the same state.
+    const first = await simulator();
+    const interactive = await evalRun(repo, first.url, [], tempDir());
     expect(interactive.code, interactive.stderr).toBe(expectedExit(interactive.result));
-    expect(first.stub.created).toEqual([]);
-    const { sim, stub } = await providers();
-    const batch = await evalRun(repo, stub.url, ["--batch"], tempDir());
+    expect(await batchesOf(first)).toEqual([]);
+    const sim = await simulator();
+    const batch = await evalRun(repo, sim.url, ["--batch"], tempDir());
     expect(batch.code, batch.stderr).toBe(expectedExit(batch.result));
     const a = interactive.result as EvalResult;
     const b = batch.result as EvalResult;
-    expect(b.partial).toBe(false);
+    expectSameCases(a, b);
     expect(b.verdict).toBe(a.verdict);
     expect(b.cases.length).toBeGreaterThan(10);
-    expect(b.cases.map((c) => c.id)).toEqual(a.cases.map((c) => c.id));
-    for (const [index, c] of b.cases.entries()) {
-      const i = a.cases[index] as CaseResult;
-      expect(sideFacts(c.base), c.id).toEqual(sideFacts(i.base));
-      expect(sideFacts(c.head), c.id).toEqual(sideFacts(i.head));
-      // Batch pricing: the same tokens at half the list price.
-      for (const side of ["base", "head"] as const) {
-        expect(c[side]?.cost ?? Number.NaN, c.id).toBeCloseTo((i[side]?.cost ?? 0) * 0.5, 12);
-        // A batch answer has no latency of its own: unknown, never 0.
-        expect(c[side]?.latencies_ms, c.id).toEqual([]);
-      }
-    }
     expect(b.cost_estimate?.actual?.total.cost_usd ?? 0).toBeCloseTo(
       (a.cost_estimate?.actual?.total.cost_usd ?? 0) * 0.5,
       10,
@@ -129,27 +139,34 @@ describe("eval --batch", () => {
     expect(b.mode).toBe("batch");
     expect(a.mode).toBeUndefined();
     // Round 1: every case's first step on both sides; the coding cases' tool loops go on after.
-    const rounds = b.batch?.rounds ?? 0;
-    expect(rounds).toBeGreaterThan(1);
-    expect(b.batch?.batches.map((x) => x.id)).toEqual(stub.created.map((x) => x.id));
+    expect(b.batch?.rounds ?? 0).toBeGreaterThan(1);
+    const held = await batchesOf(sim);
+    expect(b.batch?.batches.map((x) => x.id)).toEqual(held.map((x) => x.id));
+    expect(held.every((x) => x.status === "completed" && x.endpoint === "/v1/chat/completions")).toBe(true);
     expect(b.batch?.batches.every((x) => x.status === "completed")).toBe(true);
-    expect(stub.created[0]?.lines).toBe(b.cases.length * 2);
+    // One model per batch file (OpenAI's rule): round 1 is a batch per side.
+    const roundOne = b.batch?.batches.filter((x) => x.round === 1) ?? [];
+    expect(roundOne.map((x) => x.requests)).toEqual([b.cases.length, b.cases.length]);
+    // Every request was a batch line: none went to the interactive endpoint.
+    expect(sim.stats.batchLines).toBe(completions(first));
+    expect(completions(sim)).toBe(sim.stats.batchLines);
     expect(b.head.requests + b.base.requests).toBe(a.head.requests + a.base.requests);
-    expect(batch.stderr).toMatch(/modelgate: batch batch_\d+: round 1, \d+ requests submitted/);
-    expect(completions(sim)).toBeGreaterThan(0);
+    expect(batch.stderr).toMatch(/modelgate: batch batch_\w+: round 1, \d+ requests submitted/);
   });
 
   it("shares the cache both ways: a run after the other sends nothing", async () => {
     const repo = exampleRepo({ fixed: true });
     const cacheHome = tempDir();
-    const first = await providers();
-    const batch = await evalRun(repo, first.stub.url, ["--batch"], cacheHome);
+    const sim = await simulator();
+    const batch = await evalRun(repo, sim.url, ["--batch"], cacheHome);
     expect(batch.code, batch.stderr).toBe(expectedExit(batch.result));
-    expect(first.stub.created.length).toBeGreaterThan(1);
-    // Interactive after batch, same provider address: every attempt is a cache hit.
-    const interactive = await evalRun(repo, first.stub.url, [], cacheHome);
-    const sent = completions(first.sim);
+    const batches = (await batchesOf(sim)).length;
+    expect(batches).toBeGreaterThan(1);
+    // Interactive after batch, same provider: every attempt is a cache hit, nothing is sent.
+    const sent = completions(sim);
+    const interactive = await evalRun(repo, sim.url, [], cacheHome);
     expect(interactive.code, interactive.stderr).toBe(expectedExit(interactive.result));
+    expect(completions(sim)).toBe(sent);
     expect(interactive.result?.head.requests).toBe(0);
     expect(interactive.result?.base.requests).toBe(0);
     expect(interactive.result?.cases.map((c) => c.head?.outcome)).toEqual(
@@ -157,77 +174,100 @@ describe("eval --batch", () => {
     );
     // And batch after interactive: no batch at all.
     const cacheHome2 = tempDir();
-    const interactiveFirst = await evalRun(repo, first.stub.url, [], cacheHome2);
+    const interactiveFirst = await evalRun(repo, sim.url, [], cacheHome2);
     expect(interactiveFirst.result?.head.requests).toBeGreaterThan(0);
-    const created = first.stub.created.length;
-    const batchAfter = await evalRun(repo, first.stub.url, ["--batch"], cacheHome2);
+    const sentBefore = completions(sim);
+    const batchAfter = await evalRun(repo, sim.url, ["--batch"], cacheHome2);
     expect(batchAfter.code, batchAfter.stderr).toBe(expectedExit(batchAfter.result));
-    expect(first.stub.created.length).toBe(created);
+    expect(completions(sim)).toBe(sentBefore);
+    expect((await batchesOf(sim)).length).toBe(batches);
     expect(batchAfter.result?.batch).toEqual({ rounds: 0, batches: [] });
-    expect(batchAfter.result?.head.cache_hits).toBeGreaterThan(0);
-    expect(sent).toBeGreaterThan(0);
+    expect(batchAfter.result?.head.requests).toBe(0);
   });
 
-  it("a retryable error line goes into the next round, as an interactive retry would", async () => {
+  it("server errors and rate limits in error lines are retried in the next round: the interactive results", async () => {
     const repo = exampleRepo({ fixed: true });
-    const { stub } = await providers();
-    stub.fault = { status: { code: 500, count: 3 } };
-    const run = await evalRun(repo, stub.url, ["--batch"], tempDir());
-    expect(run.code, run.stderr).toBe(expectedExit(run.result));
-    const result = run.result as EvalResult;
-    expect(result.partial).toBe(false);
-    // The three retried requests are in round 2 with the tool-loop steps; no case erred for them.
-    expect(result.cases.every((c) => c.base?.outcome !== "error" && c.head?.outcome !== "error")).toBe(true);
-    expect(stub.created[1]?.lines).toBeGreaterThanOrEqual(3);
+    const faulty = { version: 1 as const, defaults: { errors: { server_error: 0.15, rate_limit: 0.1 } } };
+    const env = { MODELGATE_INTERNAL_RETRY_FLOOR_MS: "0" };
+    const first = await simulator({}, faulty);
+    const interactive = await evalRun(repo, first.url, [], tempDir(), env);
+    const sim = await simulator({}, faulty);
+    const batch = await evalRun(repo, sim.url, ["--batch"], tempDir(), env);
+    expect(batch.code, batch.stderr).toBe(expectedExit(batch.result));
+    expect(first.stats.byStatus["500"] ?? 0).toBeGreaterThan(0);
+    expect(first.stats.byStatus["429"] ?? 0).toBeGreaterThan(0);
+    expectSameCases(interactive.result as EvalResult, batch.result as EvalResult);
+    expect(batch.result?.partial).toBe(false);
   });
 
-  for (const endAs of ["expired", "cancelled", "failed"] as const) {
-    it(`a ${endAs} batch leaves a partial result: answered lines kept and cached, the rest not run`, async () => {
-      const repo = exampleRepo({ fixed: true });
-      const cacheHome = tempDir();
-      const { stub } = await providers();
-      // Every case (--all): the Q&A cases end in round 1, the coding cases need more rounds.
-      stub.fault = { endAs, answerFirst: endAs === "failed" ? 0 : 60 };
-      const run = await evalRun(repo, stub.url, ["--batch", "--all"], cacheHome);
-      const result = run.result as EvalResult;
-      expect(result.partial).toBe(true);
-      const id = stub.created[0]?.id ?? "";
-      expect(result.partial_reason).toContain(`batch ${id} ${endAs}`);
-      expect(result.warnings).toContainEqual(expect.objectContaining({ code: "partial" }));
-      expect(result.batch?.batches[0]).toMatchObject({ id, status: endAs, round: 1 });
-      // Never a pass: exit code and message as for any partial run.
-      expect(result.verdict).not.toBe("pass");
-      expect(run.code, run.stderr).toBe(expectedExit(result));
-      expect(run.stderr).toContain(`(partial: batch ${id} ${endAs}`);
-      expect(run.stderr).not.toMatch(/internal error|\n\s+at /);
-      // Only one round: nothing was sent after the batch ended.
-      expect(stub.created).toHaveLength(1);
-      const ran = result.cases.flatMap((c) => [c.base, c.head]).filter((s) => s !== undefined);
-      const notRun = result.cases.length * 2 - ran.length;
-      expect(notRun).toBeGreaterThan(0);
-      if (endAs !== "failed") {
-        // Answers of the first lines that needed no further step are results (and cached).
-        expect(ran.length).toBeGreaterThan(0);
-        const again = await evalRun(repo, stub.url, ["--batch", "--all"], cacheHome);
-        expect(again.result?.partial, again.stderr).toBe(false);
-        // Every side that finished (errors are never cached) is a cache hit now.
-        for (const [index, c] of result.cases.entries()) {
-          for (const side of ["base", "head"] as const) {
-            if (!c[side] || c[side]?.outcome === "error") continue;
-            expect(again.result?.cases[index]?.[side]?.cached, `${c.id} ${side}`).toBe(true);
-          }
-        }
-      } else {
-        expect(ran).toHaveLength(0);
-        expect(result.partial_reason).toContain("stub failure");
+  it("an expired batch leaves a partial result: answered lines kept and cached, the rest not run", async () => {
+    const repo = exampleRepo({ fixed: true });
+    const cacheHome = tempDir();
+    // Every case (--all): the Q&A cases end in round 1, the coding cases need more rounds.
+    const sim = await simulator({ expireAt: (b) => (b.ordinal === 1 ? 0.6 : undefined) });
+    const run = await evalRun(repo, sim.url, ["--batch", "--all"], cacheHome);
+    const result = expectPartial(run, "expired");
+    const ran = result.cases.flatMap((c) => [c.base, c.head]).filter((s) => s !== undefined);
+    expect(ran.length).toBeGreaterThan(0);
+    expect(ran.length).toBeLessThan(result.cases.length * 2);
+    // Only round 1 (a batch per model): nothing was sent after the batch ended.
+    expect(await batchesOf(sim)).toHaveLength(2);
+    expect(result.batch?.batches.map((x) => x.round)).toEqual([1, 1]);
+    // The answered lines were cached: a second run does not send those sides again. (A case
+    // whose sides send the same request, same model on both, shares one cache entry: the side
+    // written last wins, even by a side the batch's end left unfinished: only sides whose twin
+    // finished and agrees are checked.)
+    const again = await evalRun(repo, sim.url, ["--batch", "--all"], cacheHome);
+    expect(again.result?.partial, again.stderr).toBe(false);
+    let checked = 0;
+    for (const [index, c] of result.cases.entries()) {
+      for (const [side, twin] of [
+        ["base", "head"],
+        ["head", "base"],
+      ] as const) {
+        const ran = c[side];
+        if (!ran || ran.outcome === "error" || ran.attempts !== 1) continue;
+        const other = c[twin];
+        if (!other || (other.model === ran.model && other.outcome !== ran.outcome)) continue;
+        checked++;
+        expect(again.result?.cases[index]?.[side]?.cached, `${c.id} ${side}`).toBe(true);
       }
+    }
+    expect(checked).toBeGreaterThan(10);
+  });
+
+  it("a batch cancelled by someone else leaves a partial result naming it", async () => {
+    const repo = exampleRepo({ fixed: true });
+    const sim = await simulator({ stopAt: (b) => (b.ordinal === 1 ? 0.5 : undefined) });
+    const running = evalRun(repo, sim.url, ["--batch", "--all"], tempDir());
+    const client = new OpenAI({ baseURL: sim.url, apiKey: "sk-test" });
+    let id: string | undefined;
+    for (let i = 0; i < 500 && !id; i++) {
+      const [batch] = await batchesOf(sim);
+      if (batch?.status === "in_progress" && (batch.request_counts?.completed ?? 0) > 0) id = batch.id;
+      else await new Promise((r) => setTimeout(r, 10));
+    }
+    if (!id) throw new Error("the batch never ran");
+    await client.batches.cancel(id);
+    const result = expectPartial(await running, "cancelled");
+    expect(result.cases.some((c) => c.base || c.head)).toBe(true);
+  });
+
+  it("a failed batch leaves a partial result with the provider's reason", async () => {
+    const repo = exampleRepo({ fixed: true });
+    const sim = await simulator({
+      stopAt: () => {
+        throw new Error("validation broke");
+      },
     });
-  }
+    const result = expectPartial(await evalRun(repo, sim.url, ["--batch"], tempDir()), "failed");
+    expect(result.partial_reason).toContain("validation broke");
+    expect(result.cases.every((c) => !c.base && !c.head)).toBe(true);
+  });
 
   it("SIGTERM while polling: the CLI cancels the batch and writes a partial result naming it (exit 130)", async () => {
     const repo = exampleRepo({ fixed: true });
-    const { stub } = await providers();
-    stub.fault = { stayInProgress: true };
+    const sim = await simulator({ stopAt: 0.5 });
     const out = join(tempDir(), "result.json");
     const child = spawn(
       process.execPath,
@@ -242,7 +282,7 @@ describe("eval --batch", () => {
       {
         env: {
           ...process.env,
-          OPENAI_BASE_URL: stub.url,
+          OPENAI_BASE_URL: sim.url,
           OPENAI_API_KEY: "sk-test",
           MODELGATE_INTERNAL_BATCH_POLL_MS: "20",
         },
@@ -251,7 +291,7 @@ describe("eval --batch", () => {
     );
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     try {
-      await waitForOutput(child, /batch batch_\d+: in_progress/);
+      await waitForOutput(child, /batch batch_\w+: in_progress/);
       child.kill("SIGTERM");
       const code = await Promise.race([
         exited,
@@ -259,14 +299,52 @@ describe("eval --batch", () => {
       ]);
       expect(code).toBe(130);
       const result = JSON.parse(readFileSync(out, "utf8")) as EvalResult;
-      const id = stub.created[0]?.id ?? "";
+      const held = await batchesOf(sim);
+      expect(held).toHaveLength(2);
       expect(result.partial).toBe(true);
-      expect(result.partial_reason).toBe(`interrupted while batch ${id} was in_progress (cancel requested)`);
-      expect(stub.cancelled).toEqual([id]);
-      expect(result.batch?.batches).toEqual([expect.objectContaining({ id, status: "in_progress" })]);
+      for (const batch of held) {
+        expect(result.partial_reason).toContain(
+          `interrupted while batch ${batch.id} was in_progress (cancel requested)`,
+        );
+        // Nothing keeps spending on answers no one will read.
+        expect(["cancelling", "cancelled"]).toContain(batch.status);
+      }
+      expect(result.batch?.batches.map((x) => x.id)).toEqual(held.map((x) => x.id));
       expect(result.cases.every((c) => !c.base && !c.head)).toBe(true);
     } finally {
       child.kill("SIGKILL");
     }
   }, 30_000);
 });
+
+/** Both runs have the same cases with the same outcomes and tokens; the batch one at half the price and without latencies. */
+function expectSameCases(a: EvalResult, b: EvalResult) {
+  expect(b.partial).toBe(false);
+  expect(b.cases.map((c) => c.id)).toEqual(a.cases.map((c) => c.id));
+  for (const [index, c] of b.cases.entries()) {
+    const i = a.cases[index] as CaseResult;
+    for (const side of ["base", "head"] as const) {
+      expect(sideFacts(c[side]), `${c.id} ${side}`).toEqual(sideFacts(i[side]));
+      // Batch pricing: the same tokens at half the list price.
+      expect(c[side]?.cost ?? Number.NaN, c.id).toBeCloseTo((i[side]?.cost ?? 0) * 0.5, 12);
+      // A batch answer has no latency of its own: unknown, never 0.
+      expect(c[side]?.latencies_ms, c.id).toEqual([]);
+    }
+  }
+}
+
+/** A partial batch run: the batch named with its status, never a pass, the exit of any partial run. */
+function expectPartial(run: Awaited<ReturnType<typeof evalRun>>, status: string): EvalResult {
+  const result = run.result as EvalResult;
+  expect(result.partial, run.stderr).toBe(true);
+  const id = result.batch?.batches[0]?.id ?? "";
+  expect(id).toMatch(/^batch_/);
+  expect(result.partial_reason).toContain(`batch ${id} ${status}`);
+  expect(result.warnings).toContainEqual(expect.objectContaining({ code: "partial" }));
+  expect(result.batch?.batches[0]).toMatchObject({ id, status, round: 1 });
+  expect(result.verdict).not.toBe("pass");
+  expect(run.code, run.stderr).toBe(expectedExit(result));
+  expect(run.stderr).toContain(`(partial: batch ${id} ${status}`);
+  expect(run.stderr).not.toMatch(/internal error|\n\s+at /);
+  return result;
+}

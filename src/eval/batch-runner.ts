@@ -20,7 +20,7 @@ import { sleep } from "./limiter.ts";
  * Batch mode's transport for the runner (docs/batch.md). The runner's attempt state machine is
  * unchanged: each step still calls one function for one chat completion. Here that call parks
  * the request; once every running task is parked (or done), the parked requests become one
- * round: JSONL files under OpenAI's limits, one batch each, polled with a growing interval until
+ * round: JSONL files under OpenAI's limits (one model per file), one batch each, polled with a growing interval until
  * they end. Each output line then answers its request exactly as an interactive answer would
  * (the runner validates it, continues the tool loop, retries), and whatever asks for another
  * request parks it for the next round. Rounds go on until no task is running.
@@ -131,16 +131,25 @@ export class BatchRounds implements CompletionBatch {
     const round = ++this.#rounds;
     const ids = parked.map((_, index) => `modelgate-r${round}-${index}`);
     const waiting = new Map(ids.map((id, index) => [id, parked[index] as Parked]));
-    const files = splitBatchFiles(
-      parked.map((item, index) => batchInputLine(ids[index] as string, item.params)),
-      this.#options.limits ?? BATCH_FILE_LIMITS,
-    );
-    // Which requests each batch holds: files keep the lines' order.
+    // OpenAI takes one model per batch file: the lines are grouped by model (in first-seen
+    // order, each group in sequence order), then split under the file limits.
+    const byModel = new Map<string, number[]>();
+    for (const [index, item] of parked.entries()) {
+      const group = byModel.get(item.params.model) ?? [];
+      group.push(index);
+      byModel.set(item.params.model, group);
+    }
+    const files: string[][] = [];
+    // Which requests each batch holds: files keep their group's order.
     const groups: string[][] = [];
-    let offset = 0;
-    for (const file of files) {
-      groups.push(ids.slice(offset, offset + file.length));
-      offset += file.length;
+    for (const indexes of byModel.values()) {
+      let offset = 0;
+      const lines = indexes.map((index) => batchInputLine(ids[index] as string, parked[index]?.params));
+      for (const file of splitBatchFiles(lines, this.#options.limits ?? BATCH_FILE_LIMITS)) {
+        files.push(file);
+        groups.push(indexes.slice(offset, offset + file.length).map((index) => ids[index] as string));
+        offset += file.length;
+      }
     }
 
     const submitted: Array<{ batch: Batch; record: BatchRecord; ids: string[] }> = [];
@@ -160,7 +169,11 @@ export class BatchRounds implements CompletionBatch {
     }
 
     const ended = await Promise.allSettled(submitted.map((s) => this.#awaitEnd(s.batch, s.record)));
+    // Everything is read before any request is answered: an answered task parks its next step
+    // at once, and once a batch of the round has ended badly that step must not be sent.
     const halts: string[] = [];
+    const answers: Array<{ item: Parked; result: BatchLineResult; batchId: string }> = [];
+    const lost: Array<{ item: Parked; why: string }> = [];
     for (const [index, settled] of ended.entries()) {
       const entry = submitted[index];
       if (!entry) continue;
@@ -169,31 +182,34 @@ export class BatchRounds implements CompletionBatch {
         continue;
       }
       const batch = settled.value;
-      const answered = await this.#readResults(batch);
+      const read = await this.#readResults(batch);
       for (const id of entry.ids) {
         const item = waiting.get(id);
-        const result = answered.results.get(id);
+        const result = read.results.get(id);
         if (!item || !result || neverRan(result)) continue;
         waiting.delete(id);
-        settle(item, result, batch.id);
+        answers.push({ item, result, batchId: batch.id });
       }
       if (batch.status !== "completed") halts.push(haltReason(batch));
       else {
         // A completed batch that lost a line: that request failed, named, never a silent pass.
-        const why = answered.malformed[0] ?? answered.unread[0] ?? "no result line for this request";
+        const why = read.malformed[0] ?? read.unread[0] ?? "no result line for this request";
         for (const id of entry.ids) {
           const item = waiting.get(id);
           if (!item) continue;
           waiting.delete(id);
-          item.reject(new Error(`batch ${batch.id}: ${why}`));
+          lost.push({ item, why: `batch ${batch.id}: ${why}` });
         }
       }
     }
     if (halts.length > 0) {
       this.#halted = halts.join("; ");
       onEvent?.(this.#halted);
-      for (const item of waiting.values()) item.reject(new BatchHalted(this.#halted));
     }
+    for (const { item, result, batchId } of answers) settle(item, result, batchId);
+    for (const { item, why } of lost) item.reject(new Error(why));
+    const halted = this.#halted;
+    if (halted !== undefined) for (const item of waiting.values()) item.reject(new BatchHalted(halted));
   }
 
   async #cancelAll(ids: readonly string[]): Promise<void> {
