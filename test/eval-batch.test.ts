@@ -27,13 +27,25 @@ afterEach(async () => {
 });
 
 /** The example repo; `fixed` runs every selected pair (no sequential stop) so runs compare case by case. */
-function exampleRepo(policy: { fixed?: boolean; extra?: string } = {}): string {
+function exampleRepo(policy: { fixed?: boolean; extra?: string; judge?: string } = {}): string {
   const dir = makeExampleRepo(tempDir()).dir;
   const git = (...args: string[]) => execFileSync("git", ["-C", dir, ...args], { stdio: "pipe" });
   const file = join(dir, ".github/modelgate.yml");
   let text = readFileSync(file, "utf8");
   if (policy.fixed) text = text.replace("  max_cases: 200\n", "  max_cases: 200\n  sequential: false\n");
   if (policy.extra) text += `${policy.extra}\n`;
+  if (policy.judge) {
+    text = text.replace("  max_cases: 200\n", `  max_cases: 200\n  judge_model: ${policy.judge}\n`);
+    const judged = (id: string) =>
+      JSON.stringify({
+        id,
+        route: "general_qna",
+        input: `How do I reset my password? (${id})`,
+        assert: [{ type: "judge", rubric: "Mentions the reset link." }],
+      });
+    writeFileSync(join(dir, "evals/judged.jsonl"), `${judged("judged-1")}\n${judged("judged-2")}\n`);
+    git("add", "evals/judged.jsonl");
+  }
   writeFileSync(file, text);
   git("commit", "--quiet", "-am", "policy");
   git("checkout", "--quiet", "migrate-agentic-coding");
@@ -152,6 +164,22 @@ describe("eval --batch", () => {
     expect(completions(sim)).toBe(sim.stats.batchLines);
     expect(b.head.requests + b.base.requests).toBe(a.head.requests + a.base.requests);
     expect(batch.stderr).toMatch(/modelgate: batch batch_\w+: round 1, \d+ requests submitted/);
+  });
+
+  it("judge calls are batched too (a round of their own model): the interactive verdicts", async () => {
+    const repo = exampleRepo({ fixed: true, judge: "gpt-5.4-mini" });
+    const first = await simulator();
+    const interactive = await evalRun(repo, first.url, ["--all"], tempDir());
+    const sim = await simulator();
+    const batch = await evalRun(repo, sim.url, ["--batch", "--all"], tempDir());
+    expect(batch.code, batch.stderr).toBe(expectedExit(batch.result));
+    expectSameCases(interactive.result as EvalResult, batch.result as EvalResult);
+    expect(sim.stats.byModel["gpt-5.4-mini"] ?? 0).toBeGreaterThan(0);
+    expect(sim.stats.byModel["gpt-5.4-mini"]).toBe(first.stats.byModel["gpt-5.4-mini"]);
+    expect(completions(sim)).toBe(sim.stats.batchLines);
+    const judged = batch.result?.cases.find((c) => c.id === "judged-1");
+    expect(judged?.base?.outcome).toBeDefined();
+    expect(judged?.base?.detail ?? "").not.toContain("judge: HTTP");
   });
 
   it("shares the cache both ways: a run after the other sends nothing", async () => {
@@ -317,16 +345,26 @@ describe("eval --batch", () => {
   }, 30_000);
 });
 
-/** Both runs have the same cases with the same outcomes and tokens; the batch one at half the price and without latencies. */
+/**
+ * Both runs have the same cases with the same outcomes and tokens; the batch one at half the
+ * price and without latencies. A case whose sides send the same request (same model on both)
+ * is compared as an unordered pair: the simulator answers a repeated request by how often it saw
+ * it, and which side's identical request arrives first is not fixed in either mode.
+ */
 function expectSameCases(a: EvalResult, b: EvalResult) {
   expect(b.partial).toBe(false);
   expect(b.cases.map((c) => c.id)).toEqual(a.cases.map((c) => c.id));
+  const facts = (c: CaseResult) => {
+    const sides = [sideFacts(c.base), sideFacts(c.head)];
+    return c.base?.model === c.head?.model ? sides.map((x) => JSON.stringify(x)).sort() : sides;
+  };
   for (const [index, c] of b.cases.entries()) {
     const i = a.cases[index] as CaseResult;
+    expect(facts(c), c.id).toEqual(facts(i));
+    // Batch pricing: the same tokens at half the list price.
+    const cost = (x: CaseResult) => (x.base?.cost ?? 0) + (x.head?.cost ?? 0);
+    expect(cost(c), c.id).toBeCloseTo(cost(i) * 0.5, 12);
     for (const side of ["base", "head"] as const) {
-      expect(sideFacts(c[side]), `${c.id} ${side}`).toEqual(sideFacts(i[side]));
-      // Batch pricing: the same tokens at half the list price.
-      expect(c[side]?.cost ?? Number.NaN, c.id).toBeCloseTo((i[side]?.cost ?? 0) * 0.5, 12);
       // A batch answer has no latency of its own: unknown, never 0.
       expect(c[side]?.latencies_ms, c.id).toEqual([]);
     }
