@@ -11,6 +11,7 @@ import { ownGet } from "../core/own.ts";
 import { renderComment } from "../core/report/markdown.ts";
 import type { EvalResult, Warning } from "../core/result.ts";
 import { parseResultText } from "../core/result.ts";
+import { internalBatchPolling } from "../eval/batch-runner.ts";
 import { directoryCache, trackedInCacheDir } from "../eval/cache.ts";
 import { evaluate } from "../eval/evaluate.ts";
 import { ProviderUnavailable } from "../eval/preflight.ts";
@@ -81,16 +82,6 @@ function retryOverrides(env: NodeJS.ProcessEnv): { retry?: Partial<RetryPolicy> 
   const floor = Number(env.MODELGATE_INTERNAL_RETRY_FLOOR_MS);
   if (env.MODELGATE_INTERNAL_RETRY_FLOOR_MS === undefined || !(floor >= 0)) return {};
   return { retry: { rateLimitFloorMs: floor, backoffBaseMs: floor } };
-}
-
-/**
- * Tests shorten the batch polling (`MODELGATE_INTERNAL_BATCH_POLL_MS`); not a user setting: the
- * product polls from 5 s up to once a minute, which is plenty for a 24h window.
- */
-function batchPolling(env: NodeJS.ProcessEnv): { pollIntervalMs?: number; maxPollIntervalMs?: number } {
-  const ms = Number(env.MODELGATE_INTERNAL_BATCH_POLL_MS);
-  if (env.MODELGATE_INTERNAL_BATCH_POLL_MS === undefined || !(ms > 0)) return {};
-  return { pollIntervalMs: ms, maxPollIntervalMs: ms };
 }
 
 export async function evalCommand(argv: string[], io: CommandIo): Promise<number> {
@@ -203,7 +194,7 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
       ...(values.batch ? { mode: "batch" as const } : {}),
       batch: {
         onEvent: (message) => io.stderr(`modelgate: ${message.replace(/\p{Cc}/gu, "?")}\n`),
-        ...batchPolling(io.env),
+        ...internalBatchPolling(io.env.MODELGATE_INTERNAL_BATCH_POLL_MS),
       },
       onEstimate: (estimate) => {
         for (const line of estimateLines(estimate)) io.stderr(`modelgate: ${line}\n`);

@@ -50,6 +50,19 @@ export interface BatchRoundsOptions {
   onEvent?: (message: string) => void;
 }
 
+/**
+ * `MODELGATE_INTERNAL_BATCH_POLL_MS`, read by the doors: tests shorten the polling. Not a user
+ * setting: polling from 5 s up to once a minute is plenty for a 24h window.
+ */
+export function internalBatchPolling(value: string | undefined): {
+  pollIntervalMs?: number;
+  maxPollIntervalMs?: number;
+} {
+  const ms = Number(value);
+  if (value === undefined || !(ms > 0)) return {};
+  return { pollIntervalMs: ms, maxPollIntervalMs: ms };
+}
+
 const DEFAULT_POLL_MS = 5_000;
 const DEFAULT_MAX_POLL_MS = 60_000;
 const DEFAULT_MAX_WAIT_MS = 26 * 3600_000;
