@@ -82,9 +82,12 @@ async function evalRun(
   extraEnv: Record<string, string> = {},
 ) {
   const out = join(tempDir(), "result.json");
+  const md = join(tempDir(), "comment.md");
   let stderr = "";
   const run = runCli(
-    ["eval", "--repo", repo, "--base", "main", "--head", "migrate-agentic-coding", "--out", out, ...args],
+    ["eval", "--repo", repo, "--base", "main", "--head", "migrate-agentic-coding", "--out", out]
+      .concat(["--markdown", md])
+      .concat(args),
     {
       stdout: () => {},
       stderr: (text) => {
@@ -105,6 +108,7 @@ async function evalRun(
     code,
     stderr,
     result: existsSync(out) ? (JSON.parse(readFileSync(out, "utf8")) as EvalResult) : undefined,
+    markdown: existsSync(md) ? readFileSync(md, "utf8") : "",
   };
 }
 
@@ -151,7 +155,8 @@ describe("eval --batch", () => {
     expect(b.mode).toBe("batch");
     expect(a.mode).toBeUndefined();
     // Round 1: every case's first step on both sides; the coding cases' tool loops go on after.
-    expect(b.batch?.rounds ?? 0).toBeGreaterThan(1);
+    const rounds = b.batch?.rounds ?? 0;
+    expect(rounds).toBeGreaterThan(1);
     const held = await batchesOf(sim);
     expect(b.batch?.batches.map((x) => x.id)).toEqual(held.map((x) => x.id));
     expect(held.every((x) => x.status === "completed" && x.endpoint === "/v1/chat/completions")).toBe(true);
@@ -164,6 +169,9 @@ describe("eval --batch", () => {
     expect(completions(sim)).toBe(sim.stats.batchLines);
     expect(b.head.requests + b.base.requests).toBe(a.head.requests + a.base.requests);
     expect(batch.stderr).toMatch(/modelgate: batch batch_\w+: round 1, \d+ requests submitted/);
+    expect(batch.markdown).toContain(
+      `**Sequence:** ${b.cases.length} of ${b.cases.length} pairs judged; batch mode (Batch API at batch prices, ${rounds} rounds, ${b.batch?.batches.length} batches) runs every pair: no early stop.`,
+    );
   });
 
   it("judge calls are batched too (a round of their own model): the interactive verdicts", async () => {
@@ -226,6 +234,22 @@ describe("eval --batch", () => {
     expect(first.stats.byStatus["429"] ?? 0).toBeGreaterThan(0);
     expectSameCases(interactive.result as EvalResult, batch.result as EvalResult);
     expect(batch.result?.partial).toBe(false);
+  });
+
+  it("a budget cap stops the rounds: batch-priced spend is checked before the next round", async () => {
+    const repo = exampleRepo({ fixed: true, extra: "budget: { max_run_cost_usd: 0.0001 }" });
+    const sim = await simulator();
+    // --force: the estimate is far above the cap; the runtime cap still stops the run.
+    const run = await evalRun(repo, sim.url, ["--batch", "--force"], tempDir());
+    const result = run.result as EvalResult;
+    expect(result.partial, run.stderr).toBe(true);
+    expect(result.partial_reason).toMatch(
+      /^run cost budget reached \(\$[\d.]+ ≥ \$0\.0001\) \(budget\.max_run_cost_usd\)$/,
+    );
+    expect(result.batch?.rounds).toBe(1);
+    expect((await batchesOf(sim)).length).toBe(result.batch?.batches.length);
+    expect(result.verdict).not.toBe("pass");
+    expect(run.code, run.stderr).toBe(expectedExit(result));
   });
 
   it("an expired batch leaves a partial result: answered lines kept and cached, the rest not run", async () => {
