@@ -1,7 +1,8 @@
 import OpenAI from "openai";
 import type { ChatCompletion } from "openai/resources/chat/completions";
 import { afterEach, describe, expect, it } from "vitest";
-import { BatchRounds } from "../src/eval/batch-runner.ts";
+import { BatchRounds, boundedCache } from "../src/eval/batch-runner.ts";
+import type { AttemptCache } from "../src/eval/cache.ts";
 import { type Simulator, startSimulator } from "../src/simulator/index.ts";
 import { exampleProfiles } from "./support/simulator.ts";
 
@@ -81,5 +82,23 @@ describe("BatchRounds", () => {
     rounds.leave();
     rounds.leave();
     expect(rounds.summary()).toMatchObject({ rounds: 1, batches: [{ requests: 2, status: "completed" }] });
+  });
+
+  it("bounds cache reads in batch mode: every task starts at once, the file descriptors do not", async () => {
+    let inFlight = 0;
+    let most = 0;
+    const slow: AttemptCache = {
+      get: async () => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 1));
+        inFlight--;
+        return undefined;
+      },
+      set: async () => {},
+      warnings: () => [],
+    };
+    const cache = boundedCache(slow, 64);
+    await Promise.all(Array.from({ length: 2000 }, (_, i) => cache.get(`k${i}`)));
+    expect(most).toBe(64);
   });
 });

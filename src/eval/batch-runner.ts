@@ -14,7 +14,8 @@ import {
 } from "../core/batch-jsonl.ts";
 import type { BatchRecord } from "../core/result.ts";
 import { cancelBatch, readBatchFile, retrieveBatch, submitBatchFile } from "./batch-wire.ts";
-import { sleep } from "./limiter.ts";
+import type { AttemptCache } from "./cache.ts";
+import { createLimiter, sleep } from "./limiter.ts";
 
 /**
  * Batch mode's transport for the runner (docs/batch.md). The runner's attempt state machine is
@@ -32,6 +33,23 @@ export interface CompletionBatch {
   enter(): void;
   /** A task finished (or stopped). */
   leave(): void;
+}
+
+/** Cache reads and writes in flight at once in batch mode (every task runs at once there). */
+export const BATCH_CACHE_CONCURRENCY = 64;
+
+/**
+ * The cache with at most `limit` lookups and stores in flight. Batch mode starts every task at
+ * once, and 100,000 cache files opened together would run out of file descriptors: an EMFILE is
+ * an unreadable entry, so the run would quietly re-send (and pay for) what it had cached.
+ */
+export function boundedCache(cache: AttemptCache, limit = BATCH_CACHE_CONCURRENCY): AttemptCache {
+  const run = createLimiter(limit);
+  return {
+    get: (key, options) => run(() => cache.get(key, options)),
+    set: (key, value) => run(() => cache.set(key, value)),
+    warnings: () => cache.warnings(),
+  };
 }
 
 /** The batch ended without answering this request (cancelled, expired, failed, interrupted): the run stops, partial. */

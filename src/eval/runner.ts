@@ -18,7 +18,7 @@ import type { ResolvedRoute } from "../core/llm-config.ts";
 import { ownGet } from "../core/own.ts";
 import { costOf, sameModel, type Usage } from "../core/pricing.ts";
 import type { CaseSideResult, Outcome } from "../core/result.ts";
-import { BatchHalted, type CompletionBatch } from "./batch-runner.ts";
+import { BatchHalted, boundedCache, type CompletionBatch } from "./batch-runner.ts";
 import { type AttemptCache, type AttemptWarning, attemptKey, type CachedAttempt, noCache } from "./cache.ts";
 import { createLimiter, sleep } from "./limiter.ts";
 import { type ValidAnswer, validateCompletion } from "./response-schema.ts";
@@ -160,7 +160,7 @@ interface AttemptProgress {
 export async function runTasks(tasks: readonly EvalTask[], options: RunnerOptions): Promise<RunOutcome> {
   // A batch round waits for every running task, so in batch mode every task runs at once.
   const limit = createLimiter(options.batch ? Math.max(1, tasks.length) : options.concurrency);
-  const cache = options.cache ?? noCache;
+  const cache = options.batch ? boundedCache(options.cache ?? noCache) : (options.cache ?? noCache);
   const policy: RetryPolicy = {
     ...DEFAULT_RETRY_POLICY,
     serverRetries: options.client.maxRetries,
