@@ -1,5 +1,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { afterEach, describe, expect, it } from "vitest";
@@ -315,6 +317,36 @@ describe("eval --batch", () => {
     const result = expectPartial(await evalRun(repo, sim.url, ["--batch"], tempDir()), "failed");
     expect(result.partial_reason).toContain("validation broke");
     expect(result.cases.every((c) => !c.base && !c.head)).toBe(true);
+  });
+
+  it("a provider without the Batch API: a partial result naming the route, never a stack trace", async () => {
+    const repo = exampleRepo({ fixed: true });
+    // Chat completions and a model list, like vLLM or Ollama: no /files, no /batches.
+    const server = createServer((req, res) => {
+      req.resume();
+      if (req.url?.endsWith("/models")) {
+        res.writeHead(200, { "content-type": "application/json" });
+        const ids = ["gpt-5.4", "gpt-5.5", "gpt-5.4-mini"];
+        res.end(
+          JSON.stringify({ object: "list", data: ids.map((id) => ({ id, object: "model", owned_by: "x" })) }),
+        );
+        return;
+      }
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    const run = await evalRun(repo, url, ["--batch"], tempDir());
+    const result = run.result as EvalResult;
+    expect(result.partial, run.stderr).toBe(true);
+    expect(result.partial_reason).toBe(
+      "batch round 1: could not submit file 1 (POST /files: HTTP 404: no route POST /v1/files); does this provider offer the Batch API? run without --batch / evals.mode: batch",
+    );
+    expect(result.verdict).not.toBe("pass");
+    expect(run.code).toBe(expectedExit(result));
+    expect(run.stderr).not.toMatch(/internal error|\n\s+at /);
   });
 
   it("SIGTERM while polling: the CLI cancels the batch and writes a partial result naming it (exit 130)", async () => {

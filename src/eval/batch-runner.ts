@@ -13,7 +13,7 @@ import {
   splitBatchFiles,
 } from "../core/batch-jsonl.ts";
 import type { BatchRecord } from "../core/result.ts";
-import { cancelBatch, readBatchFile, retrieveBatch, submitBatchFile } from "./batch-wire.ts";
+import { BatchCallError, cancelBatch, readBatchFile, retrieveBatch, submitBatchFile } from "./batch-wire.ts";
 import type { AttemptCache } from "./cache.ts";
 import { createLimiter, sleep } from "./limiter.ts";
 
@@ -191,7 +191,12 @@ export class BatchRounds implements CompletionBatch {
       } catch (error) {
         await this.#cancelAll(submitted.map((s) => s.batch.id));
         const why = signal?.aborted ? "interrupted" : describe(error);
-        throw new BatchHalted(`batch round ${round}: could not submit file ${index + 1} (${why})`);
+        // A provider without the Batch API (vLLM, Ollama, many gateways) answers 404/405 here.
+        const hint =
+          error instanceof BatchCallError && (error.status === 404 || error.status === 405)
+            ? "; does this provider offer the Batch API? run without --batch / evals.mode: batch"
+            : "";
+        throw new BatchHalted(`batch round ${round}: could not submit file ${index + 1} (${why})${hint}`);
       }
       const record: BatchRecord = { id: batch.id, round, status: batch.status, requests: lines.length };
       this.#batches.push(record);
