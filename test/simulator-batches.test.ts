@@ -204,6 +204,9 @@ describe("batches", () => {
       status: "validating",
       metadata: { suite: "support" },
       request_counts: { total: 4, completed: 0, failed: 0 },
+      output_file_id: null,
+      in_progress_at: null,
+      completed_at: null,
     });
     expect(batch.status).toBe("completed");
     expect(batch.request_counts).toEqual({ total: 4, completed: 4, failed: 0 });
@@ -215,7 +218,7 @@ describe("batches", () => {
       "expires_at",
     ] as const)
       expect(batch[key], key).toBeTypeOf("number");
-    expect(batch.error_file_id).toBeUndefined();
+    expect(batch.error_file_id).toBeNull();
     expect((await c.files.retrieve(batch.output_file_id ?? "")).purpose).toBe("batch_output");
     expect(output.map((l) => l.custom_id)).toEqual(["case-0", "case-1", "case-2", "case-3"]);
     let input = 0;
@@ -281,7 +284,7 @@ describe("batches", () => {
     expect(batch.status).toBe("completed");
     expect(batch.request_counts).toEqual({ total: 2, completed: 0, failed: 2 });
     expect(output).toEqual([]);
-    expect(batch.output_file_id).toBeUndefined();
+    expect(batch.output_file_id).toBeNull();
     expect(errors.map((l) => [l.custom_id, l.response?.status_code, l.error])).toEqual([
       ["case-0", 500, null],
       ["case-1", 500, null],
@@ -332,7 +335,7 @@ describe("batches", () => {
     expect(batch.errors?.data).toEqual([
       expect.objectContaining({ code: "model_mismatch", line: 3, param: "body.model" }),
     ]);
-    expect(batch.output_file_id).toBeUndefined();
+    expect(batch.output_file_id).toBeNull();
     expect(sim.stats.batchLines).toBeUndefined();
   });
 
