@@ -144,6 +144,31 @@ describe("files", () => {
     await expect(c.files.retrieve(file.id)).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it("refuses a file over OpenAI's 50,000 requests, and wrong methods with 405", async () => {
+    const sim = await start();
+    const c = client(sim);
+    const row = JSON.stringify({
+      custom_id: "x",
+      method: "POST",
+      url: "/v1/chat/completions",
+      body: request("hi"),
+    });
+    const text = Array.from({ length: 50_001 }, (_, i) => row.replace('"x"', `"c${i}"`)).join("\n");
+    const err = await upload(c, text).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BadRequestError);
+    expect((err as BadRequestError).code).toBe("too_many_tasks");
+    expect((err as BadRequestError).message).toMatch(/50001 lines; a batch holds at most 50000/);
+    for (const [method, path] of [
+      ["PUT", "/batches"],
+      ["DELETE", "/batches/batch_x"],
+      ["GET", "/batches/batch_x/cancel"],
+      ["POST", "/files/file-x/content"],
+    ] as const) {
+      const res = await fetch(`${sim.url}${path}`, { method });
+      expect(res.status, `${method} ${path}`).toBe(405);
+    }
+  });
+
   it("refuses a bad JSONL line with a 400 naming the line", async () => {
     const sim = await start();
     const c = client(sim);

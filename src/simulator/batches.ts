@@ -352,6 +352,8 @@ export class BatchStore {
           const index = next;
           next += 1;
           await this.#runLine(state, index);
+          // At time scale 0 lines take no time: let polls and other requests in now and then.
+          if (index % 64 === 63) await new Promise<void>((resolve) => setImmediate(resolve));
         }
       };
       const workers = Math.max(1, Math.min(settings.concurrency, stopLimit));
