@@ -328,6 +328,12 @@ describe("batches", () => {
         url: "/v1/chat/completions",
         body: { model: "gpt-5.4", messages: [] },
       },
+      {
+        custom_id: "stream",
+        method: "POST",
+        url: "/v1/chat/completions",
+        body: { ...request("hi"), stream: true },
+      },
     ]);
     const created = await c.batches.create({
       input_file_id: (await upload(c, text)).id,
@@ -335,11 +341,13 @@ describe("batches", () => {
       completion_window: "24h",
     });
     const batch = await until(c, created.id);
-    expect(batch.request_counts).toEqual({ total: 2, completed: 1, failed: 1 });
-    const [bad] = await readLines(c, batch.error_file_id);
+    expect(batch.request_counts).toEqual({ total: 3, completed: 1, failed: 2 });
+    const [bad, stream] = await readLines(c, batch.error_file_id);
     expect(bad?.custom_id).toBe("bad");
     expect(bad?.response?.status_code).toBe(400);
     expect(bad?.response?.body).toMatchObject({ error: { param: "messages" } });
+    expect(stream?.response?.status_code).toBe(400);
+    expect(stream?.response?.body).toMatchObject({ error: { param: "stream" } });
   });
 
   it("fails validation when lines name two models, naming the line", async () => {

@@ -356,6 +356,18 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     requestCounter += 1;
     const requestId = `req_sim_${requestCounter.toString(16).padStart(8, "0")}`;
     try {
+      if (json.stream === true) {
+        // A batch answers whole bodies only; a streaming request cannot be honoured as asked.
+        throw new HttpError(
+          400,
+          errorBody(
+            "'stream' is not supported in a batch request.",
+            "invalid_request_error",
+            "invalid_value",
+            "stream",
+          ),
+        );
+      }
       const { plan } = planChat(json);
       if (plan.kind === "hang") return { kind: "timeout", latencyMs: BATCH_HANG_MS * timeScale };
       if (plan.kind === "error")
