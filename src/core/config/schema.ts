@@ -109,6 +109,14 @@ export const price = z
       .optional()
       .describe("USD per 1M cached prompt tokens; defaults to input."),
     output: z.number().nonnegative().describe("USD per 1M completion tokens (reasoning included)."),
+    batch_discount: z
+      .number()
+      .positive()
+      .max(1)
+      .optional()
+      .describe(
+        "Share of the list price a Batch API request costs (evals.mode: batch): 0 < d ≤ 1, default 0.5.",
+      ),
   })
   .describe("List price of one model, USD per 1M tokens.");
 
@@ -195,6 +203,12 @@ const evals = z.strictObject({
     .default(true)
     .describe(
       "Judge the gates after every pair with anytime-valid confidence sequences and stop once the verdict is settled; false runs every selected case and judges once with fixed-N intervals.",
+    ),
+  mode: z
+    .enum(["interactive", "batch"])
+    .default("interactive")
+    .describe(
+      "interactive: one request at a time per slot, with early stopping; batch: every request of a round through the Batch API (files + batches, 24h window) at the batch price, all pairs judged at the end (no early stop). `--batch` / the Action's `batch` input set batch for one run.",
     ),
   require_coverage: z
     .boolean()
