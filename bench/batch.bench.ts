@@ -9,12 +9,103 @@ import type {
 } from "openai/resources/chat/completions";
 import { defaultConfig } from "../src/core/config/load.ts";
 import { costOf } from "../src/core/pricing.ts";
+import type { EvalResult } from "../src/core/result.ts";
+import { evaluate } from "../src/eval/evaluate.ts";
 import { createOpenAIClient } from "../src/eval/openai-client.ts";
 import { type BenchResult, round, summarize } from "./harness.ts";
-import { startSimulatorProcess } from "./simulated-migration.ts";
+import { simulatedMigration, startSimulatorProcess } from "./simulated-migration.ts";
 
 /**
- * Issue 14: the Batch API against interactive calls, on the endpoints themselves. A 1,000-case
+ * Issue 14, part 1: the eval itself, `evaluate()` interactive vs `mode: "batch"`, on the same
+ * 1,000-case simulated suite (bench/simulated-migration.ts: gpt-5.4 → gpt-5.5, fixed latency, no
+ * faults), each run on its own simulator process with the same seed. Fixed-N, so all 1,000 pairs
+ * run in both modes; a third run is the interactive default (sequential), which stops as soon as
+ * the verdict is settled: the early stop a batch run cannot have.
+ */
+const EVAL_CASES = 1000;
+
+async function evalRun(name: string, mode: "interactive" | "batch", sequential: boolean) {
+  const defaults = defaultConfig();
+  const config = { ...defaults, evals: { ...defaults.evals, sequential } };
+  const sim = await simulatedMigration(EVAL_CASES, LATENCY_MS, config, name);
+  const started = performance.now();
+  let result: EvalResult;
+  try {
+    result = await evaluate({
+      base: sim.base,
+      head: sim.head,
+      config,
+      classification: sim.classification,
+      client: sim.client,
+      concurrency: CONCURRENCY,
+      maxCases: EVAL_CASES,
+      mode,
+      batch: { pollIntervalMs: POLL_MS, maxPollIntervalMs: POLL_MS },
+    });
+  } finally {
+    await sim.close();
+  }
+  return { wall: performance.now() - started, result };
+}
+
+function evalFigures(result: EvalResult): Record<string, string | number> {
+  const actual = result.cost_estimate?.actual?.total;
+  return {
+    verdict: `${result.verdict}${result.partial ? ` (partial: ${result.partial_reason})` : ""}`,
+    "pairs judged": `${result.sequential?.pairs ?? 0} of ${result.sequential?.planned_pairs ?? 0}`,
+    "attempts sent (base + head)": result.base.requests + result.head.requests,
+    tokens: actual?.tokens ?? "n/a",
+    "cost (actual)":
+      actual?.cost_usd === null || actual?.cost_usd === undefined ? "n/a" : `$${actual.cost_usd.toFixed(4)}`,
+    ...(result.batch
+      ? { "batches (rounds)": `${result.batch.batches.length} (${result.batch.rounds})` }
+      : {}),
+  };
+}
+
+export async function runBatchEvalBench(): Promise<BenchResult[]> {
+  const interactive = await evalRun("eval-interactive", "interactive", false);
+  const batch = await evalRun("eval-batch", "batch", false);
+  const early = await evalRun("eval-sequential", "interactive", true);
+  const outcomes = (r: EvalResult) =>
+    new Map(r.cases.map((c) => [c.id, `${c.base?.outcome ?? "-"}/${c.head?.outcome ?? "-"}`]));
+  const a = outcomes(interactive.result);
+  const b = outcomes(batch.result);
+  const same = [...a].filter(([id, o]) => b.get(id) === o).length;
+  const cost = (r: EvalResult) => r.cost_estimate?.actual?.total.cost_usd ?? Number.NaN;
+  return [
+    {
+      ...summarize(
+        `eval interactive, fixed-N: ${EVAL_CASES} cases × 2 sides, ${LATENCY_MS} ms latency, concurrency ${CONCURRENCY}`,
+        [interactive.wall],
+      ),
+      extra: evalFigures(interactive.result),
+    },
+    {
+      ...summarize(`eval --batch: the same suite through the Batch API, polled every ${POLL_MS} ms`, [
+        batch.wall,
+      ]),
+      extra: {
+        ...evalFigures(batch.result),
+        "cost ÷ interactive": `${((cost(batch.result) / cost(interactive.result)) * 100).toFixed(0)} %`,
+        "wall ÷ interactive": `${(batch.wall / interactive.wall).toFixed(2)}×`,
+        "case outcomes identical to interactive": `${same} / ${a.size}`,
+      },
+    },
+    {
+      ...summarize(`eval interactive, sequential (the default): stops once the verdict is settled`, [
+        early.wall,
+      ]),
+      extra: {
+        ...evalFigures(early.result),
+        "cost ÷ interactive fixed-N": `${((cost(early.result) / cost(interactive.result)) * 100).toFixed(0)} %`,
+      },
+    },
+  ];
+}
+
+/**
+ * Issue 14, part 2: the Batch API against interactive calls, on the endpoints themselves. A 1,000-case
  * suite × 2 sides (gpt-5.4 base, gpt-5.5 head) = 2,000 chat requests at a fixed simulated latency,
  * each mode on its own simulator process with the same seed (so the answers must be identical):
  * - interactive: 2,000 calls, 16 in flight (the eval's default concurrency);
