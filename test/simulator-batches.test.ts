@@ -169,6 +169,20 @@ describe("files", () => {
     }
   });
 
+  it("refuses uploads once the file store is full, and takes them again after a delete", async () => {
+    const text = lines([request("hi")]);
+    const sim = await start({ batch: { maxStoredBytes: Buffer.byteLength(text) * 2 } });
+    const c = client(sim);
+    const first = await upload(c, text);
+    await upload(c, text);
+    const err = await upload(c, text).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BadRequestError);
+    expect((err as BadRequestError).code).toBe("storage_full");
+    expect((err as BadRequestError).message).toMatch(/file store is full .*DELETE \/v1\/files/);
+    await c.files.delete(first.id);
+    expect((await upload(c, text)).purpose).toBe("batch");
+  });
+
   it("refuses a bad JSONL line with a 400 naming the line", async () => {
     const sim = await start();
     const c = client(sim);
