@@ -144,6 +144,45 @@ describe("files", () => {
     await expect(c.files.retrieve(file.id)).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it("refuses a file over OpenAI's 50,000 requests, and wrong methods with 405", async () => {
+    const sim = await start();
+    const c = client(sim);
+    const row = JSON.stringify({
+      custom_id: "x",
+      method: "POST",
+      url: "/v1/chat/completions",
+      body: request("hi"),
+    });
+    const text = Array.from({ length: 50_001 }, (_, i) => row.replace('"x"', `"c${i}"`)).join("\n");
+    const err = await upload(c, text).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BadRequestError);
+    expect((err as BadRequestError).code).toBe("too_many_tasks");
+    expect((err as BadRequestError).message).toMatch(/50001 lines; a batch holds at most 50000/);
+    for (const [method, path] of [
+      ["PUT", "/batches"],
+      ["DELETE", "/batches/batch_x"],
+      ["GET", "/batches/batch_x/cancel"],
+      ["POST", "/files/file-x/content"],
+    ] as const) {
+      const res = await fetch(`${sim.url}${path}`, { method });
+      expect(res.status, `${method} ${path}`).toBe(405);
+    }
+  });
+
+  it("refuses uploads once the file store is full, and takes them again after a delete", async () => {
+    const text = lines([request("hi")]);
+    const sim = await start({ batch: { maxStoredBytes: Buffer.byteLength(text) * 2 } });
+    const c = client(sim);
+    const first = await upload(c, text);
+    await upload(c, text);
+    const err = await upload(c, text).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BadRequestError);
+    expect((err as BadRequestError).code).toBe("storage_full");
+    expect((err as BadRequestError).message).toMatch(/file store is full .*DELETE \/v1\/files/);
+    await c.files.delete(first.id);
+    expect((await upload(c, text)).purpose).toBe("batch");
+  });
+
   it("refuses a bad JSONL line with a 400 naming the line", async () => {
     const sim = await start();
     const c = client(sim);
@@ -204,6 +243,9 @@ describe("batches", () => {
       status: "validating",
       metadata: { suite: "support" },
       request_counts: { total: 4, completed: 0, failed: 0 },
+      output_file_id: null,
+      in_progress_at: null,
+      completed_at: null,
     });
     expect(batch.status).toBe("completed");
     expect(batch.request_counts).toEqual({ total: 4, completed: 4, failed: 0 });
@@ -215,7 +257,7 @@ describe("batches", () => {
       "expires_at",
     ] as const)
       expect(batch[key], key).toBeTypeOf("number");
-    expect(batch.error_file_id).toBeUndefined();
+    expect(batch.error_file_id).toBeNull();
     expect((await c.files.retrieve(batch.output_file_id ?? "")).purpose).toBe("batch_output");
     expect(output.map((l) => l.custom_id)).toEqual(["case-0", "case-1", "case-2", "case-3"]);
     let input = 0;
@@ -281,7 +323,7 @@ describe("batches", () => {
     expect(batch.status).toBe("completed");
     expect(batch.request_counts).toEqual({ total: 2, completed: 0, failed: 2 });
     expect(output).toEqual([]);
-    expect(batch.output_file_id).toBeUndefined();
+    expect(batch.output_file_id).toBeNull();
     expect(errors.map((l) => [l.custom_id, l.response?.status_code, l.error])).toEqual([
       ["case-0", 500, null],
       ["case-1", 500, null],
@@ -300,6 +342,12 @@ describe("batches", () => {
         url: "/v1/chat/completions",
         body: { model: "gpt-5.4", messages: [] },
       },
+      {
+        custom_id: "stream",
+        method: "POST",
+        url: "/v1/chat/completions",
+        body: { ...request("hi"), stream: true },
+      },
     ]);
     const created = await c.batches.create({
       input_file_id: (await upload(c, text)).id,
@@ -307,11 +355,13 @@ describe("batches", () => {
       completion_window: "24h",
     });
     const batch = await until(c, created.id);
-    expect(batch.request_counts).toEqual({ total: 2, completed: 1, failed: 1 });
-    const [bad] = await readLines(c, batch.error_file_id);
+    expect(batch.request_counts).toEqual({ total: 3, completed: 1, failed: 2 });
+    const [bad, stream] = await readLines(c, batch.error_file_id);
     expect(bad?.custom_id).toBe("bad");
     expect(bad?.response?.status_code).toBe(400);
     expect(bad?.response?.body).toMatchObject({ error: { param: "messages" } });
+    expect(stream?.response?.status_code).toBe(400);
+    expect(stream?.response?.body).toMatchObject({ error: { param: "stream" } });
   });
 
   it("fails validation when lines name two models, naming the line", async () => {
@@ -332,7 +382,7 @@ describe("batches", () => {
     expect(batch.errors?.data).toEqual([
       expect.objectContaining({ code: "model_mismatch", line: 3, param: "body.model" }),
     ]);
-    expect(batch.output_file_id).toBeUndefined();
+    expect(batch.output_file_id).toBeNull();
     expect(sim.stats.batchLines).toBeUndefined();
   });
 

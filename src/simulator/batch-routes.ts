@@ -68,6 +68,13 @@ async function uploadFile(ctx: BatchRouteContext): Promise<RouteReply> {
       `The file is ${file.size} bytes; a batch file may be at most ${MAX_BATCH_FILE_BYTES} bytes (200 MB).`,
       "file",
     );
+  if (!ctx.files.fits(file.size)) {
+    throw badRequest(
+      `The simulator's file store is full (${ctx.files.storedBytes} of ${ctx.files.maxBytes} bytes); delete files (DELETE /v1/files/{id}) or restart it.`,
+      "file",
+      "storage_full",
+    );
+  }
   const content = Buffer.from(await file.arrayBuffer());
   const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
   let decoded: string;

@@ -32,6 +32,47 @@ export interface BatchOutputLine {
   error: { code: string; message: string } | null;
 }
 
+/**
+ * A batch as OpenAI sends it: every field present, `null` until it applies (the SDK's type marks
+ * them optional; the real API sends nulls, so a client must cope with both).
+ */
+export type WireBatch = Omit<Batch, Nullable> & { [K in Nullable]-?: Exclude<Batch[K], undefined> | null };
+type Nullable = (typeof NULLABLE)[number];
+
+const NULLABLE = [
+  "output_file_id",
+  "error_file_id",
+  "errors",
+  "in_progress_at",
+  "finalizing_at",
+  "completed_at",
+  "failed_at",
+  "expired_at",
+  "cancelling_at",
+  "cancelled_at",
+  "metadata",
+  "usage",
+] as const;
+
+function wire(batch: Batch): WireBatch {
+  const b = structuredClone(batch);
+  return {
+    ...b,
+    output_file_id: b.output_file_id ?? null,
+    error_file_id: b.error_file_id ?? null,
+    errors: b.errors ?? null,
+    in_progress_at: b.in_progress_at ?? null,
+    finalizing_at: b.finalizing_at ?? null,
+    completed_at: b.completed_at ?? null,
+    failed_at: b.failed_at ?? null,
+    expired_at: b.expired_at ?? null,
+    cancelling_at: b.cancelling_at ?? null,
+    cancelled_at: b.cancelled_at ?? null,
+    metadata: b.metadata ?? null,
+    usage: b.usage ?? null,
+  };
+}
+
 export interface BatchSettings {
   /** Lines in flight at once per batch (interactive clients use ~16; a batch far more). */
   concurrency: number;
@@ -145,7 +186,7 @@ export class BatchStore {
     this.#deps = deps;
   }
 
-  create(params: CreateBatchParams): Batch {
+  create(params: CreateBatchParams): WireBatch {
     const { input_file_id: inputFileId, endpoint, completion_window: window } = params;
     if (typeof inputFileId !== "string" || inputFileId === "")
       throw badParam(
@@ -183,7 +224,6 @@ export class BatchStore {
       object: "batch",
       endpoint,
       model: file.lines[0]?.model ?? "",
-      errors: undefined,
       input_file_id: inputFileId,
       completion_window: "24h",
       status: "validating",
@@ -215,16 +255,16 @@ export class BatchStore {
     });
     this.#running.add(run);
     void run.finally(() => this.#running.delete(run));
-    return structuredClone(batch);
+    return wire(batch);
   }
 
-  get(id: string): Batch {
+  get(id: string): WireBatch {
     const state = this.#batches.get(id);
     if (!state) throw notFound("Batch", id);
-    return structuredClone(state.batch);
+    return wire(state.batch);
   }
 
-  cancel(id: string): Batch {
+  cancel(id: string): WireBatch {
     const state = this.#batches.get(id);
     if (!state) throw notFound("Batch", id);
     const { batch } = state;
@@ -244,11 +284,11 @@ export class BatchStore {
       batch.cancelling_at = nowS();
       state.wake?.();
     }
-    return structuredClone(batch);
+    return wire(batch);
   }
 
   /** Newest first; `after` is the last id of the previous page (the SDK's cursor). */
-  list(after: string | null, limit: number): { data: Batch[]; has_more: boolean } {
+  list(after: string | null, limit: number): { data: WireBatch[]; has_more: boolean } {
     const all = [...this.#batches.values()].map((s) => s.batch).reverse();
     let start = 0;
     if (after !== null) {
@@ -257,7 +297,7 @@ export class BatchStore {
       start = at + 1;
     }
     const page = all.slice(start, start + limit);
-    return { data: page.map((b) => structuredClone(b)), has_more: start + limit < all.length };
+    return { data: page.map(wire), has_more: start + limit < all.length };
   }
 
   /** Waits for every running batch to stop (after the server's closing signal). */
@@ -312,6 +352,8 @@ export class BatchStore {
           const index = next;
           next += 1;
           await this.#runLine(state, index);
+          // At time scale 0 lines take no time: let polls and other requests in now and then.
+          if (index % 64 === 63) await new Promise<void>((resolve) => setImmediate(resolve));
         }
       };
       const workers = Math.max(1, Math.min(settings.concurrency, stopLimit));

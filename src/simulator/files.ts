@@ -21,6 +21,22 @@ const BATCH_FILE_TTL_S = 30 * 24 * 3600;
 export class FileStore {
   readonly #files = new Map<string, StoredFile>();
   #counter = 0;
+  #bytes = 0;
+  /** Uploads are refused once the store holds this much (a long-lived `simulate` must not grow without end). */
+  readonly maxBytes: number;
+
+  constructor(maxBytes: number) {
+    this.maxBytes = maxBytes;
+  }
+
+  /** Whether an upload of `size` bytes still fits (batch outputs are always stored). */
+  fits(size: number): boolean {
+    return this.#bytes + size <= this.maxBytes;
+  }
+
+  get storedBytes(): number {
+    return this.#bytes;
+  }
 
   add(filename: string, purpose: StoredPurpose, content: Buffer, lines?: BatchInputLine[]): FileObject {
     this.#counter += 1;
@@ -36,6 +52,7 @@ export class FileStore {
       status: "processed",
     };
     this.#files.set(object.id, { object, content, ...(lines ? { lines } : {}) });
+    this.#bytes += content.length;
     return object;
   }
 
@@ -44,6 +61,9 @@ export class FileStore {
   }
 
   delete(id: string): boolean {
+    const file = this.#files.get(id);
+    if (!file) return false;
+    this.#bytes -= file.content.length;
     return this.#files.delete(id);
   }
 

@@ -84,6 +84,8 @@ export interface SimulatorBatchOptions {
   expireAt?: BatchHook;
   /** Test hook: a batch stops at this fraction and stays `in_progress` until cancelled (or its window closes). */
   stopAt?: BatchHook;
+  /** Bytes of uploads the file store holds before refusing more (default 2 GiB). */
+  maxStoredBytes?: number;
 }
 
 export interface SimulatorStats {
@@ -356,6 +358,18 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     requestCounter += 1;
     const requestId = `req_sim_${requestCounter.toString(16).padStart(8, "0")}`;
     try {
+      if (json.stream === true) {
+        // A batch answers whole bodies only; a streaming request cannot be honoured as asked.
+        throw new HttpError(
+          400,
+          errorBody(
+            "'stream' is not supported in a batch request.",
+            "invalid_request_error",
+            "invalid_value",
+            "stream",
+          ),
+        );
+      }
       const { plan } = planChat(json);
       if (plan.kind === "hang") return { kind: "timeout", latencyMs: BATCH_HANG_MS * timeScale };
       if (plan.kind === "error")
@@ -387,7 +401,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const concurrency = batchSettings.concurrency ?? 128;
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new Error("batch.concurrency must be a whole number ≥ 1");
-  const files = new FileStore();
+  const files = new FileStore(batchSettings.maxStoredBytes ?? 2 * 1024 * 1024 * 1024);
   const batches = new BatchStore({
     files,
     execute: executeLine,
