@@ -1,5 +1,6 @@
 import { runActionBench } from "../bench/action.bench.ts";
 import { runAppBench } from "../bench/app.bench.ts";
+import { runBatchBench, runBatchEvalBench } from "../bench/batch.bench.ts";
 import { runBigChangeBench } from "../bench/big-change.bench.ts";
 import { runClassifyBench } from "../bench/classify.bench.ts";
 import { runEvalBench } from "../bench/eval.bench.ts";
@@ -25,6 +26,7 @@ const suites: Record<string, () => Promise<void> | void> = {
   action: async () => printResults(await runActionBench()),
   app: async () => printResults(await runAppBench()),
   "fixed-n": () => runFixedNBench(),
+  batch: async () => printResults([...(await runBatchEvalBench()), ...(await runBatchBench())]),
 };
 for (const [name, suite] of Object.entries(suites)) {
   if (only && only !== name) continue;

@@ -99,6 +99,8 @@ export interface RunEvalOptions {
   /** The pre-run cost estimate, before any completion request. */
   onEstimate?: (estimate: CostEstimate) => void;
   onPreflight?: (listed: ProviderModels) => void;
+  /** Batch mode: one line per batch submitted or ended (ids and statuses for the log). */
+  onBatchEvent?: (message: string) => void;
   debug: (message: string) => void;
 }
 
@@ -126,6 +128,15 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
     onProgress: options.onProgress,
     onCheckpoint: options.onCheckpoint,
     force: settings.force,
+    ...(settings.batch
+      ? {
+          mode: "batch" as const,
+          batch: {
+            onEvent: options.onBatchEvent ?? options.debug,
+            ...settings.batchPolling,
+          },
+        }
+      : {}),
     ...(options.onEstimate ? { onEstimate: options.onEstimate } : {}),
     ...(options.onPreflight ? { onPreflight: options.onPreflight } : {}),
   });

@@ -5,6 +5,7 @@ import { UserError } from "../core/errors.ts";
 import { ownGet, ownRecordFrom } from "../core/own.ts";
 import type { ProviderMap } from "../core/providers.ts";
 import { redactUrl } from "../core/text/redact-url.ts";
+import { internalBatchPolling } from "../eval/batch-runner.ts";
 import { overlaps } from "../eval/cache.ts";
 import { parseProviderMapText, providerMapText } from "../eval/providers.ts";
 
@@ -38,6 +39,10 @@ export interface Settings {
   all: boolean;
   /** Run even when the cost estimate exceeds `budget.max_run_cost_usd`. */
   force: boolean;
+  /** Send the eval's requests through the Batch API (`evals.mode: batch` for this run). */
+  batch: boolean;
+  /** Tests shorten the batch polling (`MODELGATE_INTERNAL_BATCH_POLL_MS`, see `internalBatchPolling`). */
+  batchPolling: { pollIntervalMs?: number; maxPollIntervalMs?: number };
   comment: boolean;
   checkRun: boolean;
   /**
@@ -130,6 +135,8 @@ export function parseSettings(input: InputReader, env: NodeJS.ProcessEnv): Setti
     shard,
     all: boolean(input, "all", false),
     force: boolean(input, "force", false),
+    batch: boolean(input, "batch", false),
+    batchPolling: internalBatchPolling(env.MODELGATE_INTERNAL_BATCH_POLL_MS),
     comment: boolean(input, "comment", true),
     checkRun: boolean(input, "check-run", true),
     rollbackRehearsal: oneOf(input, "rollback-rehearsal", ["auto", "off"], "auto"),

@@ -175,6 +175,7 @@ async function evalPull(settings: Settings, pull: PullContext): Promise<void> {
         onPreflight: (models) => {
           listed = { kind: "listed", ids: models.ids };
         },
+        onBatchEvent: (message) => core.info(`modelgate: ${message}`),
         debug: (message) => core.debug(message),
       });
     } catch (error) {

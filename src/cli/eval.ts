@@ -11,6 +11,7 @@ import { ownGet } from "../core/own.ts";
 import { renderComment } from "../core/report/markdown.ts";
 import type { EvalResult, Warning } from "../core/result.ts";
 import { parseResultText } from "../core/result.ts";
+import { internalBatchPolling } from "../eval/batch-runner.ts";
 import { directoryCache, trackedInCacheDir } from "../eval/cache.ts";
 import { evaluate } from "../eval/evaluate.ts";
 import { ProviderUnavailable } from "../eval/preflight.ts";
@@ -38,7 +39,7 @@ import { progressReporter } from "./progress.ts";
 export const EVAL_USAGE = `Usage: modelgate eval --repo DIR --base REF [--head REF] [--out FILE] [--markdown FILE] [--all]
                       [--concurrency N] [--max-cases N] [--no-cache] [--cache-dir DIR] [--config PATH]
                       [--base-url URL] [--api-key-env NAME] [--simulator-profile FILE]
-                      [--baseline FILE] [--force] [--providers FILE|JSON]
+                      [--baseline FILE] [--force] [--providers FILE|JSON] [--batch]
 
 Runs the cases a change affects on the base and the head revision and compares their KPIs.
 --head REF: the revision to evaluate (default: HEAD, the last commit; uncommitted edits are not
@@ -55,6 +56,10 @@ folder holding files the head commit tracks (a pull request could forge entries 
 Cost: before any completion request, an estimate per side goes to stderr (from cached attempts,
 else the base side of --baseline FILE, a previous result file, else prompt sizes and output caps);
 above budget.max_run_cost_usd the run does not start unless --force is given.
+Batch: --batch (or evals.mode: batch) sends the requests through the Batch API (/v1/files,
+/v1/batches) at the batch price (pricing.<model>.batch_discount, default 0.5): rounds of
+batches until every tool loop ends, up to the 24h window each; every selected pair runs (no
+early stop). The attempt cache is shared with interactive runs.
 Output: the result file (--out, else stdout) and the PR comment body (--markdown); progress on stderr.
 Exit: 0 pass/skipped or inconclusive with on_inconclusive neutral, 1 fail or inconclusive with
 on_inconclusive fail (the default for a model change), 2 usage or config error.`;
@@ -111,6 +116,7 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
     baseline: { type: "string" },
     force: { type: "boolean", default: false },
     providers: { type: "string" },
+    batch: { type: "boolean", default: false },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -210,6 +216,11 @@ export async function evalCommand(argv: string[], io: CommandIo): Promise<number
       warnings: [...endpointWarnings(classification), ...formatWarnings(classification)] satisfies Warning[],
       ...(baseline ? { baseline } : {}),
       force: values.force,
+      ...(values.batch ? { mode: "batch" as const } : {}),
+      batch: {
+        onEvent: (message) => io.stderr(`modelgate: ${message.replace(/\p{Cc}/gu, "?")}\n`),
+        ...internalBatchPolling(io.env.MODELGATE_INTERNAL_BATCH_POLL_MS),
+      },
       onEstimate: (estimate) => {
         for (const line of estimateLines(estimate)) io.stderr(`modelgate: ${line}\n`);
       },

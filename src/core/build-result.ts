@@ -49,6 +49,8 @@ export interface ResultParts {
   shard?: string | undefined;
   /** What the change touched that no case covers; an uncovered model change fails when required. */
   coverage?: Coverage | undefined;
+  /** Batch mode: the rounds and batches sent (an interactive run records nothing). */
+  batch?: EvalResult["batch"] | undefined;
 }
 
 /** Everything in the result file that follows from the cases: KPIs, deltas, gates, verdict. */
@@ -90,6 +92,7 @@ export function buildResult(parts: ResultParts): EvalResult {
     gates_config: config,
     ...(parts.sequence ? { sequential: parts.sequence } : {}),
     ...(parts.coverage ? { coverage: parts.coverage } : {}),
+    ...(parts.batch ? { mode: "batch" as const, batch: parts.batch } : {}),
     ...(parts.shard ? { shard: parts.shard } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import type { Config } from "./config/schema.ts";
-import { ownGet } from "./own.ts";
+import { ownGet, ownRecord } from "./own.ts";
 
 export interface Usage {
   prompt_tokens: number;
@@ -21,6 +21,29 @@ export function costOf(usage: Usage, model: string, pricing: Config["pricing"]):
     (uncached * price.input + usage.cached_tokens * cachedPrice + usage.completion_tokens * price.output) /
     1_000_000
   );
+}
+
+/** `pricing.<model>.batch_discount` when the policy does not say: OpenAI's Batch API price. */
+export const DEFAULT_BATCH_DISCOUNT = 0.5;
+
+/**
+ * The prices a run pays in `mode`: list prices, or each model's list price × its batch discount.
+ * Cost, the estimate and the budget caps all read this one table, so batch pricing cannot be
+ * applied in one place and forgotten in another.
+ */
+export function pricingFor(pricing: Config["pricing"], mode: "interactive" | "batch"): Config["pricing"] {
+  if (mode === "interactive") return pricing;
+  const out: Config["pricing"] = ownRecord();
+  for (const [model, price] of Object.entries(pricing)) {
+    const d = price.batch_discount ?? DEFAULT_BATCH_DISCOUNT;
+    out[model] = {
+      ...price,
+      input: price.input * d,
+      output: price.output * d,
+      ...(price.cached_input !== undefined ? { cached_input: price.cached_input * d } : {}),
+    };
+  }
+  return out;
 }
 
 export function priceOf(model: string, pricing: Config["pricing"]) {

@@ -284,6 +284,19 @@ export const costEstimateSchema = z.strictObject({
 });
 export type CostEstimateRecord = z.infer<typeof costEstimateSchema>;
 
+/** One batch of a batch-mode run (docs/batch.md). */
+export const batchRecordSchema = z.strictObject({
+  id: z.string(),
+  /** The round it belongs to: round 1 holds every first request, later rounds tool-loop steps, retries and judge calls. */
+  round: z.int().positive(),
+  /** Its last status read: `completed`, or why the run is partial (`expired`, `cancelled`, `failed`, …). */
+  status: z.string(),
+  requests: count,
+  completed: count.optional(),
+  failed: count.optional(),
+});
+export type BatchRecord = z.infer<typeof batchRecordSchema>;
+
 export const evalResultSchema = z.strictObject({
   schema_version: z.literal(1),
   verdict: verdictSchema,
@@ -340,6 +353,10 @@ export const evalResultSchema = z.strictObject({
       ),
     })
     .optional(),
+  /** How requests were sent; absent in results of older versions (interactive). */
+  mode: z.enum(["interactive", "batch"]).optional(),
+  /** Batch mode: the rounds and every batch sent, with its last status. */
+  batch: z.strictObject({ rounds: count, batches: z.array(batchRecordSchema) }).optional(),
   /** `i/n` when this result is one shard of a run. */
   shard: z
     .string()

@@ -23,7 +23,8 @@ export interface CachedAttempt {
   completion_tokens: number;
   has_usage: boolean;
   model: string;
-  latency_ms: number;
+  /** `null`: answered through the Batch API, where a request's own latency is unknown (never 0). */
+  latency_ms: number | null;
   tool_calls: number;
 }
 
@@ -107,7 +108,7 @@ export const cacheEntrySchema = z
     completion_tokens: count,
     has_usage: z.boolean(),
     model: z.string().min(1).max(512),
-    latency_ms: z.number().nonnegative(),
+    latency_ms: z.number().nonnegative().nullable(),
     tool_calls: count,
     warnings: z.array(attemptWarningSchema).max(64),
   })

@@ -10,12 +10,13 @@ import { coverageOf, coverageWarnings } from "../core/coverage.ts";
 import { UserError } from "../core/errors.ts";
 import { resolveOnInconclusive } from "../core/inconclusive.ts";
 import { ownGet, ownRecord } from "../core/own.ts";
-import { priceOf } from "../core/pricing.ts";
+import { priceOf, pricingFor } from "../core/pricing.ts";
 import { checkPolicyProviders, DEFAULT_PROVIDER, policyProviderWarnings } from "../core/providers.ts";
 import type { CaseResult, CaseSideResult, EvalResult, Verdict, Warning } from "../core/result.ts";
 import { changedPathSet, resolveRoute, selectCases, sequenceOrder, shardOf } from "../core/selection.ts";
 import { GateMonitor } from "../core/sequential/monitor.ts";
 import type { TreeSource } from "../core/source.ts";
+import { BatchRounds, type BatchRoundsOptions } from "./batch-runner.ts";
 import type { AttemptCache } from "./cache.ts";
 import { estimateTasks } from "./estimate-tasks.ts";
 import { type LoadedSide, loadSide, parseCases, parseCasesLeniently } from "./load-side.ts";
@@ -78,6 +79,10 @@ export interface EvaluateOptions {
   onPreflight?: (listed: ProviderModels) => void;
   /** Pre-flight `GET /models` deadline (tests shorten it). */
   preflightTimeoutMs?: number;
+  /** `--batch` / the Action's `batch` input; else `evals.mode`. */
+  mode?: "interactive" | "batch";
+  /** Batch mode's polling, limits and progress lines (tests shorten the polling). */
+  batch?: Omit<BatchRoundsOptions, "client" | "signal">;
 }
 
 export interface Progress {
@@ -138,6 +143,18 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
     on_inconclusive: resolveOnInconclusive(config.gates.on_inconclusive, options.classification.categories),
   });
   const mode = config.evals.sequential ? "sequential" : "fixed";
+  const runMode = options.mode ?? config.evals.mode;
+  // Batch requests cost the batch price: the estimate, the budget caps and the result alike.
+  const pricing = pricingFor(config.pricing, runMode);
+  const batch =
+    runMode === "batch"
+      ? new BatchRounds({
+          client: options.client,
+          clientFor: routing.clientFor,
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...options.batch,
+        })
+      : undefined;
   const monitor = new GateMonitor(gatesConfig, { mode });
   let sequence: PairSequence | undefined;
   let runnableTasks: readonly EvalTask[] = [];
@@ -171,6 +188,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
       simulated: options.simulated || endpointSimulated || run.totals?.simulated,
       shard,
       coverage,
+      batch: batch?.summary(),
     });
     const withProviders = providersUsed ? { ...built, providers: providersUsed } : built;
     if (!estimate) return withProviders;
@@ -293,8 +311,15 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   const pairOrder = selected
     .map((c) => c.case.id)
     .filter((id) => withBase.has(id) && (withHead.has(id) || results.get(id)?.head !== undefined));
-  // A shard cannot see the other shards' pairs, and fixed-N mode judges once: neither stops early.
-  const pairs = new PairSequence(pairOrder, results, monitor, mode === "sequential" && !shard);
+  // A shard cannot see the other shards' pairs, and fixed-N mode judges once: neither stops
+  // early. A batch run sends every pair at once, so stopping early would save nothing; its
+  // pairs still reach the monitor in sequence order, whose decision on the full set holds.
+  const pairs = new PairSequence(
+    pairOrder,
+    results,
+    monitor,
+    mode === "sequential" && !shard && runMode === "interactive",
+  );
   sequence = pairs;
   for (const model of new Set(runnable.map((t) => t.resolved.model))) {
     if (!priceOf(model, config.pricing)) warnings.push({ code: "missing_price", model });
@@ -302,7 +327,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   // Every selected pair, before any completion request: an upper bound when the sequence stops early.
   estimate = estimateCost(
     await estimateTasks(runnable, { cacheFor, baseline: options.baseline, maxSteps: config.evals.max_steps }),
-    config.pricing,
+    pricing,
   );
   options.onEstimate?.(estimate);
   const refusal = checkEstimateBudget(estimate, config.budget, options.force ?? false);
@@ -315,8 +340,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
     clientFor: routing.clientFor,
     concurrency: options.concurrency ?? config.evals.concurrency,
     maxSteps: config.evals.max_steps,
-    pricing: config.pricing,
+    pricing,
     budget: config.budget,
+    ...(batch ? { batch } : {}),
     ...(config.evals.judge_model ? { judgeModel: config.evals.judge_model } : {}),
     cacheFor,
     ...(options.signal ? { signal: options.signal } : {}),

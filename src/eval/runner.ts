@@ -18,6 +18,7 @@ import type { ResolvedRoute } from "../core/llm-config.ts";
 import { ownGet } from "../core/own.ts";
 import { costOf, sameModel, type Usage } from "../core/pricing.ts";
 import type { CaseSideResult, Outcome } from "../core/result.ts";
+import { BatchHalted, boundedCache, type CompletionBatch } from "./batch-runner.ts";
 import { type AttemptCache, type AttemptWarning, attemptKey, type CachedAttempt, noCache } from "./cache.ts";
 import { createLimiter, sleep } from "./limiter.ts";
 import { type ValidAnswer, validateCompletion } from "./response-schema.ts";
@@ -92,6 +93,12 @@ export interface RunnerOptions {
    * request). A sequential eval says false once its verdict has settled.
    */
   mayStart?: (task: EvalTask) => boolean;
+  /**
+   * Batch mode: every request goes into the next batch round instead of straight to the
+   * provider. The attempt state machine is the same; only the transport differs (no per-request
+   * latency, so no timeouts and no latency figures; retries go to the next round, unslept).
+   */
+  batch?: CompletionBatch;
 }
 
 export interface RunTotals {
@@ -156,11 +163,22 @@ interface AttemptProgress {
   model: string;
   toolCalls: Answer["toolCalls"][number][];
   text: string;
+  /** False once an answer came through a batch: its latency is unknown, never 0. */
+  timed: boolean;
 }
 
 export async function runTasks(tasks: readonly EvalTask[], options: RunnerOptions): Promise<RunOutcome> {
-  const limit = createLimiter(options.concurrency);
-  const cacheOf = (task: EvalTask) => (options.cacheFor ? options.cacheFor(task) : options.cache) ?? noCache;
+  // A batch round waits for every running task, so in batch mode every task runs at once, and
+  // cache I/O is bounded (one bounded view per provider's cache).
+  const limit = createLimiter(options.batch ? Math.max(1, tasks.length) : options.concurrency);
+  const bounded = new Map<AttemptCache, AttemptCache>();
+  const cacheOf = (task: EvalTask): AttemptCache => {
+    const cache = (options.cacheFor ? options.cacheFor(task) : options.cache) ?? noCache;
+    if (!options.batch) return cache;
+    const view = bounded.get(cache) ?? boundedCache(cache);
+    bounded.set(cache, view);
+    return view;
+  };
   const policy: RetryPolicy = {
     ...DEFAULT_RETRY_POLICY,
     serverRetries: options.client.maxRetries,
@@ -208,7 +226,7 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
   const request = async (
     params: ChatCompletionCreateParamsNonStreaming,
     remainingMs: number,
-  ): Promise<{ answer: ValidAnswer; elapsed: number }> => {
+  ): Promise<{ answer: ValidAnswer; elapsed: number; timed: boolean }> => {
     const step = freshStep();
     let elapsed = 0;
     for (;;) {
@@ -221,21 +239,26 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
       let failure: { error: unknown } | undefined;
       try {
         const client = options.clientFor?.(params.model) ?? options.client;
-        body = await client.chat.completions.create(params, {
-          timeout: budgetMs,
-          // The runner owns every retry: SDK retries restarted after each 429 never ran out.
-          maxRetries: 0,
-          signal: combineSignals(AbortSignal.timeout(budgetMs), options.signal),
-        });
+        body = options.batch
+          ? await options.batch.send(params)
+          : await client.chat.completions.create(params, {
+              timeout: budgetMs,
+              // The runner owns every retry: SDK retries restarted after each 429 never ran out.
+              maxRetries: 0,
+              signal: combineSignals(AbortSignal.timeout(budgetMs), options.signal),
+            });
       } catch (error) {
+        // The batch ended (cancelled, expired, failed, interrupted): the run stops, partial.
+        if (error instanceof BatchHalted) throw new RunStopped(error.message);
         failure = { error };
       }
       // A 429 is waited out and never counts against the route's timeout (docs/cases.md).
-      if (!isRateLimited(failure?.error)) elapsed += performance.now() - started;
+      // A batch answer took hours of queueing, not model time: it counts nothing.
+      if (!options.batch && !isRateLimited(failure?.error)) elapsed += performance.now() - started;
       if (!failure) {
         const checked = validateCompletion(body);
         if (!checked.ok) throw Object.assign(new Error(checked.reason), { elapsedMs: elapsed });
-        return { answer: checked.answer, elapsed };
+        return { answer: checked.answer, elapsed, timed: !options.batch };
       }
       if (options.signal?.aborted) throw new RunStopped("interrupted");
       const { error } = failure;
@@ -247,6 +270,8 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
           elapsedMs: elapsed,
         });
       }
+      // In batch mode the retry is a line of the next round: the round itself is the wait.
+      if (options.batch) continue;
       if (next.rateLimited) rateLimitWaitedMs += next.waitMs;
       await sleep(next.waitMs, options.signal).catch(() => {
         throw new RunStopped("interrupted");
@@ -274,17 +299,7 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
         continue;
       }
       const { answer: verdict } = await request(
-        {
-          model: judgeModel,
-          messages: [
-            {
-              role: "system",
-              content:
-                'You grade an answer against a rubric. Reply with JSON only: {"pass": true|false, "reason": "<one sentence>"}.',
-            },
-            { role: "user", content: `Rubric:\n${item.rubric}\n\nAnswer:\n${answer.text}` },
-          ],
-        },
+        judgeRequestParams(judgeModel, item.rubric, answer.text),
         NO_DEADLINE_MS,
       );
       verdicts.set(item.index, parseJudgeVerdict(verdict.content));
@@ -306,6 +321,7 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
       model: resolved.model,
       toolCalls: [],
       text: "",
+      timed: true,
     };
     const errorResult = (detail: string): Attempt => ({
       outcome: "error",
@@ -364,6 +380,7 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
           try {
             const done = await request(requestParams(task, spent.messages), remaining);
             spent.modelTime += done.elapsed;
+            if (!done.timed) spent.timed = false;
             answer = done.answer;
           } catch (error) {
             state = { at: "done", attempt: failed(error) };
@@ -437,7 +454,7 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
             completion_tokens: spent.usage.completion_tokens,
             has_usage: spent.hasUsage,
             model: spent.model,
-            latency_ms: Math.round(spent.modelTime),
+            latency_ms: spent.timed ? Math.round(spent.modelTime) : null,
             tool_calls: spent.toolCalls.length,
           };
           const warnings: AttemptWarning[] = sameModel(task.resolved.model, spent.model)
@@ -540,6 +557,8 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
   await Promise.all(
     tasks.map((task) =>
       limit(async () => {
+        // A batch round is sent once every running task waits on it; this says who is running.
+        options.batch?.enter();
         try {
           if (stopped || options.signal?.aborted) return;
           if (options.mayStart && !options.mayStart(task)) return;
@@ -550,6 +569,8 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
             return;
           }
           throw error;
+        } finally {
+          options.batch?.leave();
         }
       }),
     ),
@@ -598,7 +619,11 @@ function timedOut(): Error {
   return error;
 }
 
-function requestParams(
+/**
+ * The request body of one tool-loop step: what the interactive runner sends and what a batch
+ * line carries, built in this one place so the two modes ask the same question.
+ */
+export function requestParams(
   task: EvalTask,
   messages: ChatCompletionMessageParam[],
 ): ChatCompletionCreateParamsNonStreaming {
@@ -611,6 +636,25 @@ function requestParams(
     ...(testCase.response_format === "json_object"
       ? { response_format: { type: "json_object" as const } }
       : {}),
+  };
+}
+
+/** The request body of one judge call (interactive or a batch line alike). */
+export function judgeRequestParams(
+  judgeModel: string,
+  rubric: string,
+  answerText: string,
+): ChatCompletionCreateParamsNonStreaming {
+  return {
+    model: judgeModel,
+    messages: [
+      {
+        role: "system",
+        content:
+          'You grade an answer against a rubric. Reply with JSON only: {"pass": true|false, "reason": "<one sentence>"}.',
+      },
+      { role: "user", content: `Rubric:\n${rubric}\n\nAnswer:\n${answerText}` },
+    ],
   };
 }
 

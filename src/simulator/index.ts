@@ -1,5 +1,15 @@
 /** The built-in OpenAI-compatible simulator (see server.ts for endpoints and the fault header). */
 export {
+  BATCH_ENDPOINTS,
+  type BatchEndpoint,
+  BatchInputError,
+  type BatchInputLine,
+  MAX_BATCH_FILE_BYTES,
+  MAX_BATCH_LINES,
+  parseBatchInput,
+} from "./batch-input.ts";
+export type { BatchHook, BatchHookInfo, BatchOutputLine } from "./batches.ts";
+export {
   FAULT_NAMES,
   type FaultName,
   type ForcedFaults,
@@ -30,6 +40,7 @@ export {
   formatListening,
   SIMULATED_HEADER,
   type Simulator,
+  type SimulatorBatchOptions,
   type SimulatorOptions,
   type SimulatorStats,
   startSimulator,

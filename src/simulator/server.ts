@@ -2,8 +2,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ownRecord } from "../core/own.ts";
+import { batchRoute, isBatchPath } from "./batch-routes.ts";
+import { type BatchHook, BatchStore, type LineOutcome } from "./batches.ts";
 import { type ForcedFaults, type Plan, parseFaultHeader, planCompletion } from "./behaviour.ts";
 import { builtinProfiles } from "./builtin-profiles.ts";
+import { FileStore } from "./files.ts";
+import { HttpError } from "./http-error.ts";
 import { buildCatalog, type ModelBehaviour, type ModelCatalog, type SimulatorProfiles } from "./profiles.ts";
 import {
   type ChatCompletion,
@@ -13,7 +17,6 @@ import {
   errorBody,
   invalidRequest,
   type Model,
-  type OpenAIErrorBody,
 } from "./protocol.ts";
 import { canonicalJson, sha256 } from "./rng.ts";
 
@@ -22,7 +25,8 @@ import { canonicalJson, sha256 } from "./rng.ts";
  * without an API key, and the provider every test talks to over loopback HTTP.
  *
  * Endpoints (under `/v1`): `GET /models`, `GET /models/{id}`, `POST /chat/completions`
- * (plain and streaming). Also `GET /health`. Every response carries
+ * (plain and streaming), and the Batch API: `/files` (upload, get, content, delete, list) and
+ * `/batches` (create, get, cancel, list; see batches.ts). Also `GET /health`. Every response carries
  * `x-modelgate-simulated: true`; `x-simulator-trace` says what was drawn (hit/miss, drift,
  * fault…).
  *
@@ -62,6 +66,31 @@ export interface SimulatorOptions {
    * (`invalid_api_key`). Tests use it to prove a request reached the provider with its own key.
    */
   requireApiKey?: string;
+  /** The Batch API's pace and test hooks (not reachable over HTTP). */
+  batch?: SimulatorBatchOptions;
+}
+
+export interface SimulatorBatchOptions {
+  /** Lines of one batch in flight at once. Default 128 (an interactive run uses ~16). */
+  concurrency?: number;
+  /** Unscaled wait in `validating`, ms (default 1000), and in `finalizing` (default 500). */
+  validatingMs?: number;
+  finalizingMs?: number;
+  /**
+   * Unscaled completion window, ms (default 24 h, OpenAI's only window). Scaled like every
+   * latency; with time scale 0 a batch never expires by time.
+   */
+  windowMs?: number;
+  /**
+   * Test hook: a batch expires once this fraction (0–1) of its lines has finished (lines start in
+   * file order, so exactly the first ⌊fraction × total⌋ are answered). A number applies to every
+   * batch; a function picks per batch (by ordinal, model, metadata), undefined = runs normally.
+   */
+  expireAt?: BatchHook;
+  /** Test hook: a batch stops at this fraction and stays `in_progress` until cancelled (or its window closes). */
+  stopAt?: BatchHook;
+  /** Bytes of uploads the file store holds before refusing more (default 2 GiB). */
+  maxStoredBytes?: number;
 }
 
 export interface SimulatorStats {
@@ -71,6 +100,8 @@ export interface SimulatorStats {
   byModel: Record<string, number>;
   /** Responses per HTTP status ("200", "429"…); "hang" for requests left hanging. */
   byStatus: Record<string, number>;
+  /** Batch lines carried out (each also counts in `byModel`, not in `requests`); absent before the first. */
+  batchLines?: number;
 }
 
 export interface Simulator {
@@ -90,16 +121,9 @@ export function formatListening(url: string): string {
 }
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
-
-class HttpError extends Error {
-  readonly status: number;
-  readonly body: OpenAIErrorBody;
-  constructor(status: number, body: OpenAIErrorBody) {
-    super(body.error.message);
-    this.status = status;
-    this.body = body;
-  }
-}
+const noFaults = () => ({ forced: { names: new Set<never>() } as ForcedFaults });
+/** A hang in a batch: the line is given up after this long (unscaled), as a request timeout. */
+const BATCH_HANG_MS = 60_000;
 
 /** OpenAI's answers to a missing or wrong key (the key itself is never echoed). */
 function checkApiKey(req: IncomingMessage, expected: string): void {
@@ -155,21 +179,65 @@ function pieces(text: string, size: number): string[] {
   return out;
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBytes(req: IncomingMessage, limit: number, what = "Request body"): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     const buf = chunk as Buffer;
     size += buf.length;
-    if (size > MAX_BODY_BYTES) {
+    if (size > limit) {
       throw new HttpError(
         413,
-        errorBody("Request body too large.", "invalid_request_error", "body_too_large"),
+        errorBody(`${what} is larger than ${limit} bytes.`, "invalid_request_error", "body_too_large"),
       );
     }
     chunks.push(buf);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBytes(req, MAX_BODY_BYTES)).toString("utf8");
+}
+
+function fraction(value: BatchHook | undefined, name: string): BatchHook | undefined {
+  if (value === undefined || typeof value === "function") return value;
+  if (!(value >= 0 && value <= 1)) throw new Error(`batch.${name} must be a fraction from 0 to 1`);
+  return value;
+}
+
+/** The chat completion a 200 plan answers with (interactive body and batch line alike). */
+function completionBody(plan: Extract<Plan, { kind: "answer" }>, created: number): ChatCompletion {
+  return {
+    id: plan.id,
+    object: "chat.completion",
+    created,
+    model: plan.model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: "assistant",
+          content: plan.content,
+          refusal: null,
+          ...(plan.toolCalls.length > 0
+            ? {
+                tool_calls: plan.toolCalls.map((c) => ({
+                  id: c.id,
+                  type: "function" as const,
+                  function: { name: c.name, arguments: c.arguments },
+                })),
+              }
+            : {}),
+        },
+        logprobs: null,
+        finish_reason: plan.finishReason,
+      },
+    ],
+    usage: plan.usage,
+    service_tier: "default",
+    system_fingerprint: "fp_modelgate_sim",
+  };
 }
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
@@ -219,6 +287,49 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     count(String(status));
   };
 
+  /**
+   * Validates a chat request and plans its answer, keeping the per-body sighting counts: the one
+   * path for interactive requests and batch lines, so both get the same answer for a request.
+   */
+  const planChat = (json: unknown, faults: () => { forced: ForcedFaults; limit?: number } = noFaults) => {
+    const parsed = chatRequestSchema.safeParse(json);
+    if (!parsed.success) {
+      const model = (json as { model?: unknown } | null)?.model;
+      if (typeof model === "string") stats.byModel[model] = (stats.byModel[model] ?? 0) + 1;
+      throw new HttpError(400, invalidRequest(parsed.error));
+    }
+    const body: ChatRequest = parsed.data;
+    stats.byModel[body.model] = (stats.byModel[body.model] ?? 0) + 1;
+    const model = catalog.byId.get(body.model);
+    if (!model) throw notFoundModel(body.model);
+    const { forced: forcedOrNone, limit: faultLimit } = faults();
+
+    const bodyKey = sha256(canonicalJson(json));
+    // Only requests that reach the model count as sightings; a 429 is answered before it.
+    const occurrence = occurrences.get(bodyKey) ?? 0;
+    const throttledKey = `${bodyKey}#${occurrence}`;
+    const throttled = throttledCounts.get(throttledKey) ?? 0;
+    const sightings = occurrence + throttled;
+    const forced: ForcedFaults =
+      faultLimit !== undefined && sightings >= faultLimit ? { names: new Set() } : forcedOrNone;
+
+    const plan = planCompletion(body, model, {
+      seed,
+      occurrence,
+      throttled,
+      catalog,
+      forced,
+      prefixCache,
+      timeScale,
+    });
+    if (plan.kind === "error" && plan.status === 429) throttledCounts.set(throttledKey, throttled + 1);
+    else {
+      occurrences.set(bodyKey, occurrence + 1);
+      throttledCounts.delete(throttledKey);
+    }
+    return { plan, body };
+  };
+
   const handleChat = async (
     req: IncomingMessage,
     res: ServerResponse,
@@ -238,31 +349,15 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         ),
       );
     }
-    const parsed = chatRequestSchema.safeParse(json);
-    if (!parsed.success) {
-      const model = (json as { model?: unknown } | null)?.model;
-      if (typeof model === "string") stats.byModel[model] = (stats.byModel[model] ?? 0) + 1;
-      throw new HttpError(400, invalidRequest(parsed.error));
-    }
-    const body: ChatRequest = parsed.data;
-    stats.byModel[body.model] = (stats.byModel[body.model] ?? 0) + 1;
-    const model = catalog.byId.get(body.model);
-    if (!model) throw notFoundModel(body.model);
-
-    const faultHeader = req.headers[FAULT_HEADER];
-    const forcedOrError = parseFaultHeader(Array.isArray(faultHeader) ? faultHeader.join(",") : faultHeader);
-    if ("error" in forcedOrError) {
-      throw new HttpError(400, errorBody(forcedOrError.error, "invalid_request_error", null, FAULT_HEADER));
-    }
-    const bodyKey = sha256(canonicalJson(json));
-    // Only requests that reach the model count as sightings; a 429 is answered before it.
-    const occurrence = occurrences.get(bodyKey) ?? 0;
-    const throttledKey = `${bodyKey}#${occurrence}`;
-    const throttled = throttledCounts.get(throttledKey) ?? 0;
-    const sightings = occurrence + throttled;
-    let forced: ForcedFaults = forcedOrError;
-    const countHeader = req.headers[FAULT_COUNT_HEADER];
-    if (typeof countHeader === "string" && countHeader.trim() !== "") {
+    // The fault headers are judged after the body and the model, so a bad body is a 400 first.
+    const faults = () => {
+      const faultHeader = req.headers[FAULT_HEADER];
+      const forced = parseFaultHeader(Array.isArray(faultHeader) ? faultHeader.join(",") : faultHeader);
+      if ("error" in forced) {
+        throw new HttpError(400, errorBody(forced.error, "invalid_request_error", null, FAULT_HEADER));
+      }
+      const countHeader = req.headers[FAULT_COUNT_HEADER];
+      if (typeof countHeader !== "string" || countHeader.trim() === "") return { forced };
       const limit = Number(countHeader);
       if (!Number.isInteger(limit) || limit < 0) {
         throw new HttpError(
@@ -275,26 +370,77 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
           ),
         );
       }
-      if (sightings >= limit) forced = { names: new Set() };
-    }
-
-    const plan = planCompletion(body, model, {
-      seed,
-      occurrence,
-      throttled,
-      catalog,
-      forced,
-      prefixCache,
-      timeScale,
-    });
-    if (plan.kind === "error" && plan.status === 429) throttledCounts.set(throttledKey, throttled + 1);
-    else {
-      occurrences.set(bodyKey, occurrence + 1);
-      throttledCounts.delete(throttledKey);
-    }
+      return { forced, limit };
+    };
+    const { plan, body } = planChat(json, faults);
     headers["x-simulator-trace"] = plan.trace;
     await carryOut(plan, body, res, headers, started);
   };
+
+  /** One batch line, planned now exactly as the same request sent interactively. */
+  const executeLine = (json: Record<string, unknown>): LineOutcome => {
+    stats.batchLines = (stats.batchLines ?? 0) + 1;
+    requestCounter += 1;
+    const requestId = `req_sim_${requestCounter.toString(16).padStart(8, "0")}`;
+    try {
+      if (json.stream === true) {
+        // A batch answers whole bodies only; a streaming request cannot be honoured as asked.
+        throw new HttpError(
+          400,
+          errorBody(
+            "'stream' is not supported in a batch request.",
+            "invalid_request_error",
+            "invalid_value",
+            "stream",
+          ),
+        );
+      }
+      const { plan } = planChat(json);
+      if (plan.kind === "hang") return { kind: "timeout", latencyMs: BATCH_HANG_MS * timeScale };
+      if (plan.kind === "error")
+        return {
+          kind: "response",
+          status: plan.status,
+          body: plan.body,
+          latencyMs: plan.latencyMs,
+          requestId,
+        };
+      const completion = completionBody(plan, Math.floor(Date.now() / 1000));
+      const text = JSON.stringify(completion);
+      return {
+        kind: "response",
+        status: 200,
+        // A `malformed` draw: the body is cut in half, as the interactive endpoint sends it.
+        body: plan.malformed ? text.slice(0, Math.floor(text.length / 2)) : completion,
+        latencyMs: plan.latencyMs,
+        requestId,
+      };
+    } catch (err) {
+      if (err instanceof HttpError)
+        return { kind: "response", status: err.status, body: err.body, latencyMs: 0, requestId };
+      throw err;
+    }
+  };
+
+  const batchSettings = opts.batch ?? {};
+  const concurrency = batchSettings.concurrency ?? 128;
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new Error("batch.concurrency must be a whole number ≥ 1");
+  const files = new FileStore(batchSettings.maxStoredBytes ?? 2 * 1024 * 1024 * 1024);
+  const batches = new BatchStore({
+    files,
+    execute: executeLine,
+    wait,
+    closing: closing.signal,
+    settings: {
+      concurrency,
+      validatingMs: (batchSettings.validatingMs ?? 1000) * timeScale,
+      finalizingMs: (batchSettings.finalizingMs ?? 500) * timeScale,
+      windowMs: timeScale > 0 ? (batchSettings.windowMs ?? 24 * 3600 * 1000) * timeScale : undefined,
+      expireAt: fraction(batchSettings.expireAt, "expireAt"),
+      stopAt: fraction(batchSettings.stopAt, "stopAt"),
+    },
+  });
 
   const carryOut = async (
     plan: Plan,
@@ -326,36 +472,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     if (!body.stream) {
       await wait(plan.latencyMs);
       if (res.destroyed) return;
-      const completion: ChatCompletion = {
-        id: plan.id,
-        object: "chat.completion",
-        created,
-        model: plan.model,
-        choices: [
-          {
-            index: 0,
-            message: {
-              role: "assistant",
-              content: plan.content,
-              refusal: null,
-              ...(plan.toolCalls.length > 0
-                ? {
-                    tool_calls: plan.toolCalls.map((c) => ({
-                      id: c.id,
-                      type: "function" as const,
-                      function: { name: c.name, arguments: c.arguments },
-                    })),
-                  }
-                : {}),
-            },
-            logprobs: null,
-            finish_reason: plan.finishReason,
-          },
-        ],
-        usage: plan.usage,
-        service_tier: "default",
-        system_fingerprint: "fp_modelgate_sim",
-      };
+      const completion = completionBody(plan, created);
       headers["openai-processing-ms"] = String(Math.round(Date.now() - started));
       const text = JSON.stringify(completion);
       sendJson(
@@ -476,6 +593,27 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         sendJson(res, 200, modelObject(id, model), headers);
       } else if (path === "/v1/chat/completions" && method === "POST") {
         await handleChat(req, res, headers, started);
+      } else if (isBatchPath(path)) {
+        const reply = await batchRoute(
+          {
+            files,
+            batches,
+            readBody: (limit, what) => readBytes(req, limit, what),
+            contentType: req.headers["content-type"],
+          },
+          method,
+          path,
+          url.searchParams,
+        );
+        if ("raw" in reply) {
+          res.writeHead(reply.status, {
+            ...headers,
+            "content-type": reply.contentType,
+            "content-length": String(reply.raw.length),
+          });
+          res.end(reply.raw);
+          count(String(reply.status));
+        } else sendJson(res, reply.status, reply.json, headers);
       } else if (path === "/v1/models" || path.startsWith("/v1/models/") || path === "/v1/chat/completions") {
         throw new HttpError(
           405,
@@ -489,7 +627,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         throw new HttpError(
           404,
           errorBody(
-            `Unknown request URL: ${method} ${path}. The simulator serves /v1/models and /v1/chat/completions.`,
+            `Unknown request URL: ${method} ${path}. The simulator serves /v1/models, /v1/chat/completions, /v1/files and /v1/batches.`,
             "invalid_request_error",
             "unknown_url",
           ),
@@ -528,7 +666,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     close() {
       closed ??= new Promise<void>((resolve, reject) => {
         closing.abort();
-        server.close((err) => (err ? reject(err) : resolve()));
+        server.close((err) => (err ? reject(err) : batches.drain().then(resolve)));
         server.closeAllConnections();
       });
       return closed;

@@ -110,6 +110,14 @@ export const price = z
       .optional()
       .describe("USD per 1M cached prompt tokens; defaults to input."),
     output: z.number().nonnegative().describe("USD per 1M completion tokens (reasoning included)."),
+    batch_discount: z
+      .number()
+      .positive()
+      .max(1)
+      .optional()
+      .describe(
+        "Share of the list price a Batch API request costs (evals.mode: batch): 0 < d ≤ 1, default 0.5.",
+      ),
   })
   .describe("List price of one model, USD per 1M tokens.");
 
@@ -228,6 +236,12 @@ const evals = z.strictObject({
     .default([])
     .describe(
       'Which provider answers which model, by name: the first rule whose `models` glob matches the model ID wins, else `default` (OPENAI_BASE_URL / OPENAI_API_KEY, or the built-in simulator). Applies to both sides and to the judge. Endpoints and keys are never set here: the workflow defines each name in the `providers` input or `MODELGATE_PROVIDERS`; a name it lacks fails the eval. Example: `[{models: "claude-*", provider: anthropic}]`.',
+    ),
+  mode: z
+    .enum(["interactive", "batch"])
+    .default("interactive")
+    .describe(
+      "interactive: one request at a time per slot, with early stopping; batch: every request of a round through the Batch API (files + batches, 24h window) at the batch price, all pairs judged at the end (no early stop). `--batch` / the Action's `batch` input set batch for one run.",
     ),
   require_coverage: z
     .boolean()

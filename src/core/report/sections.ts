@@ -204,6 +204,11 @@ export function sequenceSentence(result: EvalResult): string {
   const sequence = result.sequential;
   if (!sequence) return "";
   const of = `${formatCount(sequence.pairs)} of ${plural(sequence.planned_pairs, "pair")}`;
+  if (result.batch) {
+    // A batch run sends every pair at once: saying the verdict "did not settle earlier" would be a guess.
+    const { rounds, batches } = result.batch;
+    return `**Sequence:** ${of} judged; batch mode (Batch API at batch prices, ${plural(rounds, "round")}, ${plural(batches.length, "batch", "batches")}) runs every pair: no early stop.`;
+  }
   if (sequence.stopped_early) {
     return `**Sequence:** stopped after ${of}: verdict settled; ${plural(sequence.calls_saved, "request")} saved.`;
   }
