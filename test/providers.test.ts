@@ -190,6 +190,36 @@ describe("cross-provider eval (provider map + evals.providers)", () => {
     }
   });
 
+  it("in batch mode, each batch goes to the provider of its model, with that provider's key", async () => {
+    const { openai, anthropic } = await startProviders();
+    const repo = makeRepo();
+    const env = {
+      ...keys(openai.url),
+      MODELGATE_PROVIDERS: YAML_MAP(anthropic.url),
+      MODELGATE_INTERNAL_BATCH_POLL_MS: "5",
+    };
+    const run = await evalPr(repo, env, ["--batch"]);
+    expect(run.stderr).not.toMatch(/internal error/);
+    expect(run.code, run.stderr).toBe(expectedExit(run.result));
+    const result = run.result as EvalResult;
+    expect(result.mode).toBe("batch");
+    // Batch lines only: no interactive completion reached either provider, and no key was refused.
+    expect(anthropic.stats.batchLines ?? 0).toBeGreaterThan(0);
+    expect(openai.stats.batchLines ?? 0).toBeGreaterThan(0);
+    expect(Object.keys(anthropic.stats.byModel)).toEqual([CLAUDE]);
+    expect(Object.keys(openai.stats.byModel).every((m) => m.startsWith("gpt-"))).toBe(true);
+    expect(openai.stats.byStatus["401"]).toBeUndefined();
+    expect(anthropic.stats.byStatus["401"]).toBeUndefined();
+    const batches = result.batch?.batches ?? [];
+    expect(batches.length).toBeGreaterThanOrEqual(2);
+    expect(batches.every((b) => b.status === "completed")).toBe(true);
+    for (const c of result.cases.filter((x) => x.route === "general_qna" && x.head)) {
+      expect(c.head?.model).toBe(CLAUDE);
+      // The Claude price at the default batch discount.
+      expect(c.head?.cost).toBeCloseTo(((c.head?.tokens ?? 0) * 100 * 0.5) / 1e6, 9);
+    }
+  });
+
   it("sends the judge to the provider its model maps to, on both sides", async () => {
     const { openai, anthropic } = await startProviders();
     const judged = JSON.stringify({
