@@ -117,6 +117,21 @@ describe("modelgate merge", () => {
     expect(printed.stderr).toContain("merged 3 result file(s), 60 cases: verdict fail");
   });
 
+  it("keeps batch mode and every shard's batches", () => {
+    const shards = shardResults(2).map((result, i) => ({
+      ...result,
+      mode: "batch" as const,
+      batch: {
+        rounds: i + 1,
+        batches: [{ id: `batch_${i}`, round: 1, status: "completed", requests: 30, completed: 30 }],
+      },
+    }));
+    const merged = mergeResults(shards.map((result, i) => ({ label: `shard-${i + 1}.json`, result })));
+    expect(merged.mode).toBe("batch");
+    expect(merged.batch?.rounds).toBe(2);
+    expect(merged.batch?.batches.map((b) => b.id)).toEqual(["batch_0", "batch_1"]);
+  });
+
   it("counts a shard given twice once", async () => {
     const dir = mkdtempSync(join(tmpdir(), "modelgate-merge-"));
     const [one, two] = shardResults(2);

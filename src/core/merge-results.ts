@@ -75,6 +75,7 @@ export function mergeResults(shards: readonly ShardInput[]): EvalResult {
     simulated: shards.some((s) => s.result.simulated === true),
     // Every shard computed the same coverage before slicing the cases.
     coverage: first.result.coverage,
+    batch: mergeBatches(shards.map((s) => s.result.batch)),
   });
   const baseRef = agreed(shards.map((s) => s.result.base_ref));
   const headRef = agreed(shards.map((s) => s.result.head_ref));
@@ -175,6 +176,13 @@ export function parseResultFile(text: string, label: string): ShardInput {
     if (error instanceof UserError) throw new UserError(`merge: ${error.message}`);
     throw error;
   }
+}
+
+/** Every shard's batches, in one record; rounds are each shard's own, so the most any shard took. */
+function mergeBatches(batches: ReadonlyArray<EvalResult["batch"]>): EvalResult["batch"] {
+  const sent = batches.filter((b): b is NonNullable<EvalResult["batch"]> => b !== undefined);
+  if (sent.length === 0) return undefined;
+  return { rounds: Math.max(...sent.map((b) => b.rounds)), batches: sent.flatMap((b) => b.batches) };
 }
 
 function agreed(values: ReadonlyArray<string | undefined>): string | undefined {
