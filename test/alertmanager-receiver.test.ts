@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { defaultConfig } from "../src/core/config/load.ts";
 import { renderQuery } from "../src/metrics/prometheus.ts";
-import { type AppHarness, OWNER, REPO, startAppHarness } from "./support/app-harness.ts";
+import { type AppHarness, llmJson, OWNER, REPO, startAppHarness } from "./support/app-harness.ts";
 import { freePort } from "./support/net.ts";
 
 const TOKEN = "am-token-0123456789abcdef";
@@ -311,6 +311,28 @@ describe("with the token configured", () => {
     expect(answer.json()).toMatchObject({
       handled: [{ result: expect.stringMatching(/^config error: .*\.github\/modelgate\.yml/) }],
     });
+  });
+
+  test("a breach whose rollback the repository makes impossible: 200 with the reason, not a retry loop", async () => {
+    // No `models.rollback`: the rollback PR cannot be written; sending the alert again cannot help.
+    app.push("main", {
+      ...metrics(BREACH),
+      "config/llm.json": llmJson((c) => {
+        delete (c.models as Record<string, unknown>).rollback;
+      }),
+    });
+    const answer = await post(payload([alert()]));
+    expect(answer.status).toBe(200);
+    expect(answer.json()).toMatchObject({
+      handled: [
+        {
+          result: expect.stringMatching(
+            /^config error: breach, but the rollback PR cannot be made: .*models\.rollback/,
+          ),
+        },
+      ],
+    });
+    expect(openPulls()).toHaveLength(0);
   });
 
   test("GitHub failing: 502, so Alertmanager retries", async () => {

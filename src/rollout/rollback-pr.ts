@@ -40,7 +40,7 @@ export async function openRollback(
   const { gh } = deps;
   try {
     const tip = await branchSha(gh, repo, baseRef);
-    if (!tip) return { kind: "failed", reason: `there is no branch ${baseRef}` };
+    if (!tip) return { kind: "failed", reason: `there is no branch ${baseRef}`, config: true };
     const llmFile = config.llm.config;
     const text = await readFileAt(gh, { ...repo, path: llmFile, ref: tip });
     if (text === null) return { kind: "nothing", reason: `${llmFile} does not exist on ${baseRef}` };
@@ -50,7 +50,7 @@ export async function openRollback(
       doc = parseLlmDocument(text, llmFile);
       edit = rollbackEdit(doc, rolloutKeys(config));
     } catch (error) {
-      if (error instanceof UserError) return { kind: "failed", reason: error.message };
+      if (error instanceof UserError) return { kind: "failed", reason: error.message, config: true };
       throw error;
     }
     if (edit.edits.length === 0) {

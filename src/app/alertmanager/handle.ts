@@ -144,6 +144,9 @@ function describe(outcome: WatchOutcome, prometheusFailure: string | undefined):
       return `hold: ${outcome.judgement.detail}`;
     case "breach": {
       const link = outcome.rollback;
+      // A repository modelgate cannot edit is the user's to fix: sending the alert again cannot help.
+      if (link.kind === "failed" && link.config)
+        throw new UserError(`breach, but the rollback PR cannot be made: ${link.reason}`);
       if (link.kind === "failed") throw new Retryable(`breach, but the rollback PR failed: ${link.reason}`);
       if (link.kind === "nothing") return `breach, nothing to roll back: ${link.reason}`;
       return `breach: rollback PR #${link.number} ${link.kind === "opened" ? "opened" : "already open, updated"}`;

@@ -53,7 +53,8 @@ export interface Audit {
 export type RollbackLink =
   | { kind: "opened" | "existing"; number: number; url: string | undefined }
   | { kind: "nothing"; reason: string }
-  | { kind: "failed"; reason: string };
+  /** `config`: the repository must be fixed (a missing branch, an LLM config modelgate cannot edit); retrying cannot help. */
+  | { kind: "failed"; reason: string; config?: boolean };
 
 export interface PromotionCommit {
   action: "committed" | "already";
