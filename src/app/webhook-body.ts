@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import { readCappedBody } from "./capped-body.ts";
 
 /**
  * GitHub does not deliver a webhook payload over 25 MB, so anything larger is not GitHub.
@@ -46,40 +47,12 @@ export function readSignedBody(
     return Promise.resolve({ ok: false, status: 400, error, unread: true });
   }
   const expected = Buffer.from(match[1], "hex");
-  return new Promise((resolve) => {
-    const hmac = createHmac("sha256", secret);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const stop = (result: SignedBody) => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-      if (!result.ok && result.unread) req.pause();
-      resolve(result);
-    };
-    const onData = (chunk: Buffer | string) => {
-      const buffer = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-      size += buffer.length;
-      if (size > maxBytes) {
-        stop({ ok: false, status: 413, error: tooLarge, unread: true });
-        return;
-      }
-      hmac.update(buffer);
-      chunks.push(buffer);
-    };
-    const onEnd = () => {
-      if (!timingSafeEqual(hmac.digest(), expected)) {
-        stop({ ok: false, status: 401, error: "signature does not match", unread: false });
-        return;
-      }
-      const raw = Buffer.concat(chunks, size);
-      stop(parseObject(raw));
-    };
-    const onError = () =>
-      stop({ ok: false, status: 400, error: "the request body could not be read", unread: true });
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onError);
+  const hmac = createHmac("sha256", secret);
+  return readCappedBody(req, maxBytes, tooLarge, (chunk) => hmac.update(chunk)).then((body) => {
+    if (!body.ok) return body;
+    if (!timingSafeEqual(hmac.digest(), expected))
+      return { ok: false, status: 401, error: "signature does not match", unread: false };
+    return parseObject(body.raw);
   });
 }
 

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import { readCappedBody } from "../capped-body.ts";
 
 /**
  * Everything the receiver checks before it parses a byte of an Alertmanager request: the
@@ -56,7 +57,7 @@ export type GateResult =
  * it cannot carry the GitHub webhook's `X-Hub-Signature-256`. On top of that, anything a
  * browser sends with an `Origin` header is refused outright: Alertmanager never sends one.
  */
-export function readAlertmanagerRequest(
+export async function readAlertmanagerRequest(
   req: IncomingMessage,
   config: ReceiverConfig,
   maxBytes = MAX_ALERTMANAGER_BYTES,
@@ -80,41 +81,14 @@ export function readAlertmanagerRequest(
   if (type !== "application/json")
     return refuse(415, `expected Content-Type: application/json, found ${JSON.stringify(type ?? "")}`);
   const tooLarge = `body over ${Math.round(maxBytes / 1024)} KB: Alertmanager does not send payloads that large`;
-  const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > maxBytes) return refuse(413, tooLarge);
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const stop = (result: GateResult) => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-      if (!result.ok && result.unread) req.pause();
-      resolve(result);
-    };
-    const onData = (chunk: Buffer | string) => {
-      const buffer = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-      size += buffer.length;
-      if (size > maxBytes) {
-        stop({ ok: false, status: 413, error: tooLarge, unread: true });
-        return;
-      }
-      chunks.push(buffer);
-    };
-    const onEnd = () => {
-      try {
-        stop({ ok: true, body: JSON.parse(Buffer.concat(chunks, size).toString("utf8")) });
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        stop({ ok: false, status: 400, error: `body is not JSON: ${reason}`, unread: false });
-      }
-    };
-    const onError = () =>
-      stop({ ok: false, status: 400, error: "the request body could not be read", unread: true });
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onError);
-  });
+  const body = await readCappedBody(req, maxBytes, tooLarge);
+  if (!body.ok) return body;
+  try {
+    return { ok: true, body: JSON.parse(body.raw.toString("utf8")) };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { ok: false, status: 400, error: `body is not JSON: ${reason}`, unread: false };
+  }
 }
 
 /** Constant time whatever the lengths: both sides are hashed to 32 bytes before comparing. */
