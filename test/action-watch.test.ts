@@ -147,8 +147,8 @@ describe("mode: watch on a schedule", () => {
     expect(run.stdout).toMatch(
       new RegExp(`::error::modelgate watch: breach on main at 10 %25: opened the rollback PR #${pr?.number}`),
     );
-    expect(run.outputs.watch_outcome).toBe("breach");
-    expect(run.outputs.rollback_pr).toMatch(new RegExp(`/pull/${pr?.number}$`));
+    expect(run.outputs["watch-outcome"]).toBe("breach");
+    expect(run.outputs["rollback-pr"]).toMatch(new RegExp(`/pull/${pr?.number}$`));
     expect(run.summary).toMatch(/^## modelgate watch: breach/);
     expect(run.summary).toMatch(/\| max_error_rate \| fail \| 8\.0 % \|/);
     expect(pr?.body).toMatch(/modelgate watch \(Action, schedule event, run https:\/\/github\.com\//);
@@ -158,7 +158,7 @@ describe("mode: watch on a schedule", () => {
     const again = await scheduledWatch(w);
     expect(again.code).toBe(1);
     expect(again.stdout).toMatch(new RegExp(`the rollback PR #${pr?.number} is already open`));
-    expect(again.outputs.rollback_pr).toBe(run.outputs.rollback_pr);
+    expect(again.outputs["rollback-pr"]).toBe(run.outputs["rollback-pr"]);
     expect(openPulls(w)).toHaveLength(1);
     expect(commentsOn(w, pr?.number ?? 0)).toHaveLength(1);
   }, 60_000);
@@ -167,8 +167,8 @@ describe("mode: watch on a schedule", () => {
     const w = await worldAt("healthy");
     const run = await scheduledWatch(w);
     expect(run.code, run.stdout).toBe(0);
-    expect(run.outputs.watch_outcome).toBe("healthy");
-    expect(run.outputs.rollback_pr).toBe("");
+    expect(run.outputs["watch-outcome"]).toBe("healthy");
+    expect(run.outputs["rollback-pr"]).toBe("");
     expect(run.summary).toMatch(/^## modelgate watch: healthy/);
     expect(openPulls(w)).toEqual([]);
   }, 60_000);
@@ -177,7 +177,7 @@ describe("mode: watch on a schedule", () => {
     const w = await worldAt("sparse");
     const run = await scheduledWatch(w);
     expect(run.code, run.stdout).toBe(0);
-    expect(run.outputs.watch_outcome).toBe("undecided");
+    expect(run.outputs["watch-outcome"]).toBe("undecided");
     expect(run.stdout).toMatch(
       /::notice::modelgate watch: undecided: hold: only 40 requests on the candidate arm/,
     );
@@ -188,7 +188,7 @@ describe("mode: watch on a schedule", () => {
     const w = await worldAt("breach");
     const run = await scheduledWatch(w, { PROMETHEUS_URL: undefined });
     expect(run.code).toBe(1);
-    expect(run.outputs.watch_outcome).toBe("blind");
+    expect(run.outputs["watch-outcome"]).toBe("blind");
     expect(run.stdout).toMatch(/::error::modelgate watch: blind: .*PROMETHEUS_URL is not set/);
     expect(openPulls(w)).toEqual([]);
   }, 60_000);
@@ -198,7 +198,7 @@ describe("mode: watch on a schedule", () => {
     w.emu.commit(OWNER, REPO, "release", { ".github/modelgate.yml": policy("healthy") });
     const release = await scheduledWatch(w, {}, { base: "release" });
     expect(release.code, release.stdout).toBe(0);
-    expect(release.outputs.watch_outcome).toBe("healthy");
+    expect(release.outputs["watch-outcome"]).toBe("healthy");
     const missing = await scheduledWatch(w, {}, { base: "prod" });
     expect(missing.code).toBe(1);
     expect(missing.stdout).toMatch(/::error::there is no branch prod in acme\/support-bot to watch/);
@@ -234,6 +234,6 @@ describe("the example workflow (docs/workflows/modelgate-watch.yml)", () => {
     expect(step?.with?.mode).toBe("watch");
     expect(Object.keys(step?.with ?? {}).filter((name) => !(name in action.inputs))).toEqual([]);
     expect(Object.keys(step?.env ?? {})).toContain("PROMETHEUS_URL");
-    expect(Object.keys(action.outputs)).toEqual(expect.arrayContaining(["watch_outcome", "rollback_pr"]));
+    expect(Object.keys(action.outputs)).toEqual(expect.arrayContaining(["watch-outcome", "rollback-pr"]));
   });
 });

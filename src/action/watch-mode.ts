@@ -41,10 +41,10 @@ export async function watchMode(
   );
   const state = watchState(outcome);
   const headline = `modelgate watch: ${watchHeadline(outcome)}`;
-  core.setOutput("watch_outcome", state);
+  core.setOutput("watch-outcome", state);
   const link = outcome.kind === "breach" ? outcome.rollback : undefined;
   core.setOutput(
-    "rollback_pr",
+    "rollback-pr",
     link?.kind === "opened" || link?.kind === "existing" ? (link.url ?? String(link.number)) : "",
   );
   await writeSummary(renderWatchSummary(outcome));
