@@ -36,7 +36,7 @@ describe("Action: pre-run cost estimate", () => {
     expect(run.stdout).toMatch(/modelgate: cost estimate base: ~\d+ tokens, \$[\d.]+ \(from prompt_size/);
     expect(run.stdout).toMatch(/modelgate: cost estimate total: /);
     expect(run.stdout).toMatch(
-      /::error::estimated run cost \$[\d.]+ \(upper bound, [^)]*\) exceeds budget\.max_run_cost_usd \$1\.00: pass --force \(Action input force\)/,
+      /::error::estimated run cost \$[\d.]+ \(every selected pair, [^)]*\) exceeds budget\.max_run_cost_usd \$1\.00: pass --force \(Action input force\)/,
     );
     expect(completions(world)).toBe(0);
   });
@@ -54,6 +54,6 @@ describe("Action: pre-run cost estimate", () => {
     const result = readResult(run.outputs["result-file"]);
     expect(result.cost_estimate?.actual?.total.cost_usd).toBeGreaterThan(0);
     const [comment] = commentsOn(world, number);
-    expect(comment?.body).toMatch(/\*\*Cost:\*\* estimated at most \$[\d.]+ .* · actual \$[\d.]+/);
+    expect(comment?.body).toMatch(/\*\*Cost:\*\* estimated \$[\d.]+ if every selected pair runs .* · actual \$[\d.]+/);
   });
 });

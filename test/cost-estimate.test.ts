@@ -58,4 +58,31 @@ describe("estimateCost (pure)", () => {
     expect(estimate.head).toMatchObject({ source: "cache", tokens: 150, spend_usd: 0, approximate: false });
     expect(estimate.source).toBe("base: mixed, head: cache");
   });
+
+  it("sizes unknown cases from the mean of at least five known cases of the same model and route", () => {
+    const cached = (completion: number) => [
+      {
+        prompt_tokens: 100,
+        cached_tokens: 0,
+        completion_tokens: completion,
+        has_usage: true,
+        model: "gpt-5.4",
+      },
+    ];
+    const known = [100, 200, 300, 400, 500].map((n) => task({ cached: cached(n) }));
+    const estimate = estimateCost([...known, task(), task({ route: "other" })], pricing);
+    // Mean of the five: 100 prompt + 300 output tokens; the other route has no known cases.
+    expect(estimate.base.sources).toEqual({ cache: 5, similar: 1, prompt_size: 1 });
+    const similarCost = (100 * 2.5 + 300 * 15) / 1e6;
+    const knownCost = known.length * similarCost;
+    const worst = (3000 * 2.5 + 3000 * 15) / 1e6;
+    expect(estimate.base.cost_usd).toBeCloseTo(knownCost + similarCost + worst, 12);
+    expect(estimate.base.spend_usd).toBeCloseTo(similarCost + worst, 12);
+    expect(estimate.base.tokens).toBe(5 * 400 + 400 + 6000);
+    expect(estimate.base.approximate).toBe(true);
+
+    // Four known cases are not enough: the unknown one stays a worst case.
+    const few = estimateCost([...known.slice(0, 4), task()], pricing);
+    expect(few.base.sources).toEqual({ cache: 4, prompt_size: 1 });
+  });
 });

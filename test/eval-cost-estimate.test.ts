@@ -20,11 +20,15 @@ afterEach(async () => {
 });
 
 /** The example repo with `policy` appended to the base's modelgate.yml (and merged into the head). */
-function repoWithPolicy(policy: string): string {
-  const dir = makeExampleRepo(tempDir()).dir;
+function repoWithPolicy(
+  policy: string,
+  options: { extraCases?: number; edit?: (text: string) => string } = {},
+): string {
+  const dir = makeExampleRepo(tempDir(), { extraCases: options.extraCases ?? 0 }).dir;
   const git = (...args: string[]) => execFileSync("git", ["-C", dir, ...args], { stdio: "pipe" });
   const file = join(dir, ".github/modelgate.yml");
-  writeFileSync(file, `${readFileSync(file, "utf8")}${policy}\n`);
+  const edit = options.edit ?? ((text: string) => text);
+  writeFileSync(file, `${edit(readFileSync(file, "utf8"))}${policy}\n`);
   git("commit", "--quiet", "-am", "budget");
   git("checkout", "--quiet", "migrate-agentic-coding");
   git("merge", "--quiet", "--no-edit", "main");
@@ -84,7 +88,7 @@ describe("pre-run cost estimate", () => {
     expect(run.stderr).toMatch(/cost estimate head: /);
     expect(run.stderr).toMatch(/cost estimate total: /);
     expect(run.stderr).toMatch(
-      /estimated run cost \$[\d.]+ \(upper bound, base: prompt_size, head: prompt_size\) exceeds budget\.max_run_cost_usd \$1\.00: pass --force/,
+      /estimated run cost \$[\d.]+ \(every selected pair, base: prompt_size, head: prompt_size\) exceeds budget\.max_run_cost_usd \$1\.00: pass --force/,
     );
     expect(run.stderr).not.toMatch(/internal error|\n\s+at /);
     // Only pre-flight reached the provider: GET /models, no completion.
@@ -105,11 +109,11 @@ describe("pre-run cost estimate", () => {
     expect(recorded?.estimate.base.approximate).toBe(true);
     const actual = recorded?.actual;
     expect(actual?.total.cost_usd).toBeGreaterThan(0);
-    // An upper bound: every selected pair, every attempt at the output cap.
+    // The worst case: every selected pair, every attempt at the output cap.
     expect(actual?.total.cost_usd ?? Infinity).toBeLessThanOrEqual(recorded?.estimate.total.cost_usd ?? 0);
     expect(actual?.total.spend_usd).toBeCloseTo(actual?.total.cost_usd ?? -1, 10);
     expect(first.markdown).toMatch(
-      /\*\*Cost:\*\* estimated at most \$[\d.]+ \(base \$[\d.]+ from prompt sizes, approximate; head \$[\d.]+ from prompt sizes, approximate\) · actual \$[\d.]+, of which new spend \$[\d.]+\./,
+      /\*\*Cost:\*\* estimated \$[\d.]+ if every selected pair runs \(base \$[\d.]+ from prompt sizes and output caps, a worst case; head \$[\d.]+ from prompt sizes and output caps, a worst case\) · actual \$[\d.]+, of which new spend \$[\d.]+\./,
     );
     const firstCompletions = completions(sim);
     expect(firstCompletions).toBeGreaterThan(0);
@@ -128,6 +132,36 @@ describe("pre-run cost estimate", () => {
     const reported = again?.actual?.total.cost_usd ?? 0;
     expect(Math.abs(estimated - reported) / reported).toBeLessThan(0.01);
     expect(again?.actual?.total.spend_usd).toBe(0);
+  });
+
+  it("a re-run with more cases sizes the unknown ones from the cached cases of the same model and route", async () => {
+    // Fixed-N, so the second run's actual spend covers every selected pair, as the estimate does.
+    const repo = repoWithPolicy("", {
+      extraCases: 200,
+      edit: (text) => text.replace("  max_cases: 200\n", "  max_cases: 200\n  sequential: false\n"),
+    });
+    const sim = await startExampleSimulator();
+    servers.push(sim);
+    const cacheHome = tempDir();
+    const first = await evalRun(repo, sim, ["--max-cases", "40"], cacheHome);
+    expect(first.code, first.stderr).toBe(expectedExit(first.result));
+    expect(first.result?.cases).toHaveLength(40);
+
+    const second = await evalRun(repo, sim, ["--max-cases", "200"], cacheHome);
+    expect(second.code, second.stderr).toBe(expectedExit(second.result));
+    const recorded = second.result?.cost_estimate;
+    // The sample is a prefix of the seeded sequence: the first 40 are cached, the rest are like them.
+    expect(recorded?.estimate.head.sources).toEqual({ cache: 40, similar: 160 });
+    expect(recorded?.estimate.base.sources).toEqual({ cache: 40, similar: 160 });
+    expect(second.stderr).toMatch(/from cache 40, similar 160; unknown cases at the mean of known ones/);
+    expect(second.markdown).toMatch(/from mixed sources/);
+    const estimated = recorded?.estimate.total.cost_usd ?? 0;
+    const actual = recorded?.actual?.total.cost_usd ?? 0;
+    const error = (estimated - actual) / actual;
+    console.log(
+      `estimate from 40 cached + 160 similar cases: $${estimated.toFixed(3)} vs actual $${actual.toFixed(3)} (${(error * 100).toFixed(1)} %)`,
+    );
+    expect(Math.abs(error)).toBeLessThan(0.2);
   });
 
   it("--baseline FILE sizes the base from the last result when nothing is cached", async () => {

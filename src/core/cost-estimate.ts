@@ -7,10 +7,12 @@ import { costOf, type Usage } from "./pricing.ts";
  * USD of every selected case, from the best thing known about each case. Pure: the engine looks
  * the cache and the baseline file up and passes what it found.
  *
- * It is an upper bound on the run, not a forecast: sequential gates may stop before the last
- * pair, and the result records the actual figures next to it.
+ * It covers every selected pair (sequential gates may stop before the last one), and the result
+ * records the actual figures next to it. A case nothing is known about takes the mean of the
+ * known cases of the same model and route (`similar`: at least `MIN_SIMILAR` of them), else the
+ * worst case of its prompt and output cap (`prompt_size`), which is far above what a case uses.
  */
-export type EstimateSource = "cache" | "baseline" | "prompt_size";
+export type EstimateSource = "cache" | "baseline" | "similar" | "prompt_size";
 
 /** One attempt as the cache holds it. */
 export interface CachedUsage extends Usage {
@@ -46,7 +48,7 @@ export interface SideEstimate {
   /** The one source used for every case, or `mixed` (then `sources` counts each). */
   source: EstimateSource | "mixed" | "none";
   sources: Partial<Record<EstimateSource, number>>;
-  /** True when any case was sized from its prompt (characters / 4): an approximation. */
+  /** True when any case was sized from its prompt (characters / 4) or from similar cases. */
   approximate: boolean;
   reason?: string;
 }
@@ -97,6 +99,9 @@ interface TaskFigures {
   reason?: string;
 }
 
+/** Known cases of a model on a route needed before their mean stands in for an unknown one. */
+export const MIN_SIMILAR = 5;
+
 function estimateSide(tasks: readonly EstimateTask[], pricing: Config["pricing"]): SideEstimate {
   const side: SideEstimate = {
     tokens: 0,
@@ -106,10 +111,12 @@ function estimateSide(tasks: readonly EstimateTask[], pricing: Config["pricing"]
     sources: {},
     approximate: false,
   };
-  for (const task of tasks) {
-    const figures = estimateTask(task, pricing);
+  const known = tasks.map((task) => knownFigures(task, pricing));
+  const similar = similarCases(tasks, known);
+  for (const [index, task] of tasks.entries()) {
+    const figures = known[index] ?? similar(task) ?? worstCase(task, pricing);
     side.sources[figures.source] = (side.sources[figures.source] ?? 0) + 1;
-    if (figures.source === "prompt_size") side.approximate = true;
+    if (figures.source === "prompt_size" || figures.source === "similar") side.approximate = true;
     side.tokens = add(side.tokens, figures.tokens);
     side.cost_usd = add(side.cost_usd, figures.cost);
     side.spend_usd = add(side.spend_usd, figures.spend);
@@ -120,7 +127,8 @@ function estimateSide(tasks: readonly EstimateTask[], pricing: Config["pricing"]
   return side;
 }
 
-function estimateTask(task: EstimateTask, pricing: Config["pricing"]): TaskFigures {
+/** What the cache or the baseline knows of this case, exactly; undefined when neither does. */
+function knownFigures(task: EstimateTask, pricing: Config["pricing"]): TaskFigures | undefined {
   if (task.cached) {
     let tokens: number | null = 0;
     let cost: number | null = 0;
@@ -147,6 +155,38 @@ function estimateTask(task: EstimateTask, pricing: Config["pricing"]): TaskFigur
         : undefined;
     return { source: "baseline", tokens, cost, spend: cost, ...(reason ? { reason } : {}) };
   }
+  return undefined;
+}
+
+/**
+ * The mean tokens and cost of the known cases of the same model and route, as what an unknown
+ * one will likely use: a re-run after a sequential stop knows the pairs it ran, and the rest are
+ * cases of the same kind. Only complete figures count, and only `MIN_SIMILAR` or more of them.
+ */
+function similarCases(
+  tasks: readonly EstimateTask[],
+  known: ReadonlyArray<TaskFigures | undefined>,
+): (task: EstimateTask) => TaskFigures | undefined {
+  const groups = new Map<string, { n: number; tokens: number; cost: number }>();
+  const keyOf = (task: EstimateTask) => JSON.stringify([task.model, task.route]);
+  for (const [index, task] of tasks.entries()) {
+    const figures = known[index];
+    if (!figures || figures.tokens === null || figures.cost === null) continue;
+    const group = groups.get(keyOf(task)) ?? { n: 0, tokens: 0, cost: 0 };
+    group.n += 1;
+    group.tokens += figures.tokens;
+    group.cost += figures.cost;
+    groups.set(keyOf(task), group);
+  }
+  return (task) => {
+    const group = groups.get(keyOf(task));
+    if (!group || group.n < MIN_SIMILAR) return undefined;
+    const cost = group.cost / group.n;
+    return { source: "similar", tokens: Math.round(group.tokens / group.n), cost, spend: cost };
+  };
+}
+
+function worstCase(task: EstimateTask, pricing: Config["pricing"]): TaskFigures {
   // Nothing known: the worst case of every attempt answering with the full output cap. Tool
   // loops and judge calls add to it; the runtime cap still holds the run to the budget.
   if (task.maxOutputTokens === null) {
@@ -204,7 +244,7 @@ export function checkEstimateBudget(
   }
   if (spend <= cap) return undefined;
   return new UserError(
-    `estimated run cost $${usd(spend)} (upper bound, ${estimate.source}) exceeds budget.max_run_cost_usd $${usd(cap)}: pass --force (Action input force) to run anyway; the run still stops if it really spends $${usd(cap)}`,
+    `estimated run cost $${usd(spend)} (every selected pair, ${estimate.source}) exceeds budget.max_run_cost_usd $${usd(cap)}: pass --force (Action input force) to run anyway; the run still stops if it really spends $${usd(cap)}`,
   );
 }
 
@@ -218,7 +258,11 @@ function describeSide(side: SideEstimate): string {
   const sources = Object.entries(side.sources)
     .map(([name, n]) => `${name} ${n}`)
     .join(", ");
-  const approx = side.approximate ? "; prompt sizes are approximate (characters / 4)" : "";
+  const approx = side.sources.prompt_size
+    ? "; prompt sizes are approximate (characters / 4), output at its cap"
+    : side.sources.similar
+      ? "; unknown cases at the mean of known ones"
+      : "";
   const unknown =
     side.reason && (side.tokens === null || side.cost_usd === null) ? `; unknown: ${side.reason}` : "";
   return `${tokens}, ${cost} (from ${sources || "no cases"}${approx}${unknown})`;
@@ -232,6 +276,6 @@ export function estimateLines(estimate: CostEstimate): string[] {
   return [
     `cost estimate base: ${describeSide(estimate.base)}`,
     `cost estimate head: ${describeSide(estimate.head)}`,
-    `cost estimate total: ${total.tokens === null ? "?" : `${approximate ? "~" : ""}${total.tokens}`} tokens, ${total.cost_usd === null ? "$?" : `$${usd(total.cost_usd)}`}; new spend at most ${spend} (upper bound: every selected pair)`,
+    `cost estimate total: ${total.tokens === null ? "?" : `${approximate ? "~" : ""}${total.tokens}`} tokens, ${total.cost_usd === null ? "$?" : `$${usd(total.cost_usd)}`}; new spend ${spend} if every selected pair runs`,
   ];
 }

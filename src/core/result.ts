@@ -255,21 +255,21 @@ const routeKpisSchema = z.strictObject({
   head: z.strictObject({ kpis: kpisSchema }),
 });
 
-const estimateSourceSchema = z.enum(["cache", "baseline", "prompt_size"]);
+const estimateSourceSchema = z.enum(["cache", "baseline", "similar", "prompt_size"]);
 const costFiguresSchema = z.strictObject({
   tokens: count.nullable(),
   cost_usd: finite.nullable(),
 });
 const sideEstimateSchema = costFiguresSchema.extend({
   spend_usd: finite.nullable(),
-  source: z.enum(["cache", "baseline", "prompt_size", "mixed", "none"]),
+  source: z.enum(["cache", "baseline", "similar", "prompt_size", "mixed", "none"]),
   sources: z.partialRecord(estimateSourceSchema, count),
   approximate: z.boolean(),
   reason: z.string().optional(),
 });
 const costTotalsSchema = costFiguresSchema.extend({ spend_usd: finite.nullable() });
 
-/** The pre-run estimate (an upper bound: every selected pair) and what the run actually used. */
+/** The pre-run estimate (every selected pair; a sequential stop spends less) and what the run actually used. */
 export const costEstimateSchema = z.strictObject({
   estimate: z.strictObject({
     base: sideEstimateSchema,

@@ -324,7 +324,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   for (const model of new Set(runnable.map((t) => t.resolved.model))) {
     if (!priceOf(model, config.pricing)) warnings.push({ code: "missing_price", model });
   }
-  // Every selected pair, before any completion request: an upper bound when the sequence stops early.
+  // Every selected pair, before any completion request: more than a sequential stop spends.
   estimate = estimateCost(
     await estimateTasks(runnable, { cacheFor, baseline: options.baseline, maxSteps: config.evals.max_steps }),
     pricing,

@@ -4,7 +4,8 @@ import type { EvalResult } from "../result.ts";
 const SOURCE_LABELS: Record<SideEstimate["source"], string> = {
   cache: "cached attempts",
   baseline: "the last result",
-  prompt_size: "prompt sizes, approximate",
+  similar: "similar cached cases, approximate",
+  prompt_size: "prompt sizes and output caps, a worst case",
   mixed: "mixed sources",
   none: "no cases",
 };
@@ -13,7 +14,7 @@ function money(value: number | null): string {
   return value === null ? "unknown" : `$${usd(value)}`;
 }
 
-/** The header's one line on cost: the pre-run estimate (an upper bound) and what the run used. */
+/** The header's one line on cost: the pre-run estimate (every selected pair) and what the run used. */
 export function costSentence(result: EvalResult): string {
   const recorded = result.cost_estimate;
   if (!recorded) return "";
@@ -23,5 +24,5 @@ export function costSentence(result: EvalResult): string {
   const actual = recorded.actual
     ? ` · actual ${money(recorded.actual.total.cost_usd)}, of which new spend ${money(recorded.actual.total.spend_usd)}`
     : "";
-  return `**Cost:** estimated at most ${money(total.cost_usd)} (${side("base", base)}; ${side("head", head)})${actual}.`;
+  return `**Cost:** estimated ${money(total.cost_usd)} if every selected pair runs (${side("base", base)}; ${side("head", head)})${actual}.`;
 }
