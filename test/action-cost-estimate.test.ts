@@ -54,6 +54,8 @@ describe("Action: pre-run cost estimate", () => {
     const result = readResult(run.outputs["result-file"]);
     expect(result.cost_estimate?.actual?.total.cost_usd).toBeGreaterThan(0);
     const [comment] = commentsOn(world, number);
-    expect(comment?.body).toMatch(/\*\*Cost:\*\* estimated \$[\d.]+ if every selected pair runs .* · actual \$[\d.]+/);
+    expect(comment?.body).toMatch(
+      /\*\*Cost:\*\* estimated \$[\d.]+ if every selected pair runs .* · actual \$[\d.]+/,
+    );
   });
 });
