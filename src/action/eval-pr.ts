@@ -104,6 +104,11 @@ export interface RunEvalOptions {
   debug: (message: string) => void;
 }
 
+/** The `batch` input for one `evaluate()`: the eval's and the rehearsal's alike. */
+export function batchRun(settings: Settings, onEvent: (message: string) => void) {
+  return settings.batch ? { mode: "batch" as const, batch: { onEvent, ...settings.batchPolling } } : {};
+}
+
 export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
   const { prepared, provider, settings } = options;
   const result = await evaluate({
@@ -128,15 +133,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalResult> {
     onProgress: options.onProgress,
     onCheckpoint: options.onCheckpoint,
     force: settings.force,
-    ...(settings.batch
-      ? {
-          mode: "batch" as const,
-          batch: {
-            onEvent: options.onBatchEvent ?? options.debug,
-            ...settings.batchPolling,
-          },
-        }
-      : {}),
+    ...batchRun(settings, options.onBatchEvent ?? options.debug),
     ...(options.onEstimate ? { onEstimate: options.onEstimate } : {}),
     ...(options.onPreflight ? { onPreflight: options.onPreflight } : {}),
   });

@@ -15,7 +15,7 @@ import { evaluate, type Progress } from "../eval/evaluate.ts";
 import type { Provider } from "../eval/provider.ts";
 import { routeTargets } from "../eval/providers.ts";
 import { CHECK_OUTPUT_LIMIT, type CheckConclusion } from "../github/check-runs.ts";
-import type { PreparedPull } from "./eval-pr.ts";
+import { batchRun, type PreparedPull } from "./eval-pr.ts";
 import type { Settings } from "./inputs.ts";
 
 /**
@@ -178,6 +178,8 @@ export async function rehearse(options: RehearseOptions): Promise<RehearsalOutco
       policyFile: settings.config,
       // The same budget and the same `force` as the eval: a rehearsal is a run of its own.
       force: settings.force,
+      // The `batch` input holds for the whole job: the rehearsal's requests go the same way.
+      ...batchRun(settings, options.debug),
       onProgress: options.onProgress,
     });
     return {
