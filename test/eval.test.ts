@@ -402,6 +402,33 @@ describe("modelgate eval", () => {
     expect(graded?.base?.outcome === "pass" || graded?.base?.detail?.startsWith("judge:")).toBe(true);
   });
 
+  it("a judge model the provider does not list: exit 2 naming the case and the model, before any completion", async () => {
+    const sim = await simulator();
+    const policy = readFileSync(
+      join(ROOT, "examples/acme-support/base/.github/modelgate.yml"),
+      "utf8",
+    ).replace("  max_cases: 200\n", "  max_cases: 200\n  judge_model: gpt-9-judge\n");
+    const repo = exampleWith(
+      {
+        ".github/modelgate.yml": policy,
+        "evals/judged.jsonl": `${JSON.stringify({
+          id: "judged-1",
+          route: "general_qna",
+          input: "How do I reset my password?",
+          assert: [{ type: "judge", rubric: "Mentions the reset link." }],
+        })}\n`,
+      },
+      { "config/llm.json": llmJson((d) => (d.llm.routes.general_qna = "gpt-5.5")) },
+    );
+    const run = await evalCli(repo, sim, ["--base", "main", "--head", "pr"]);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(
+      /evals\/judged\.jsonl:1 case judged-1: the judge model 'gpt-9-judge' is not among the provider's models; set evals\.judge_model/,
+    );
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(Object.keys(sim.stats.byModel)).toEqual([]);
+  });
+
   it("a run killed mid-way leaves a partial result on disk", async () => {
     const sim = await simulator(undefined, 0.2);
     const repo = makeExampleRepo(tempDir()).dir;

@@ -225,6 +225,16 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
     if (error instanceof PreflightInterrupted) return resultOf({ stopped: { reason: "interrupted" } });
     throw error;
   }
+  // A judge the provider does not offer would fail every case it grades: refused before any spend.
+  for (const located of selected) {
+    for (const model of routing.judgeModels(located.case, config.evals.judge_model)) {
+      if (routing.offers(model)) continue;
+      const provider = routing.active ? ` (provider ${routing.nameOf(model)})` : "";
+      throw new UserError(
+        `${located.file}:${located.line} case ${located.case.id}: the judge model '${model}' is not among the provider's models${provider}; set evals.judge_model (or the assertion's model) to one it lists`,
+      );
+    }
+  }
   const cacheFor = (task: EvalTask) => routing.cacheOf(task.resolved.model);
   const tasks: EvalTask[] = [];
   const skippedSides = new Set<Side>();
