@@ -119,6 +119,20 @@ test("a breach opens one rollback PR; firing again updates one comment on it", a
   expect(watchComments[0]?.issueNumber).toBe(open[0]?.number);
 });
 
+test("two breaches judged at once (an alert and a label) leave one PR whose branch is one rollback commit on main", async () => {
+  emu.commit(OWNER, REPO, "main", metrics(BREACH));
+  const [a, b] = await Promise.all([
+    watchRollout(deps(), { owner: OWNER, repo: REPO, trigger: "alert" }),
+    watchRollout(deps(), { owner: OWNER, repo: REPO, trigger: "schedule" }),
+  ]);
+  expect([a.kind, b.kind]).toEqual(["breach", "breach"]);
+  expect(pulls()).toHaveLength(1);
+  const repo = emu.state.repos.get(`${OWNER}/${REPO}`.toLowerCase());
+  const tip = repo?.refs.get("refs/heads/modelgate/rollback-gpt-5.5") ?? "";
+  const main = repo?.refs.get("refs/heads/main") ?? "";
+  expect(emu.state.store.log(tip, main)).toHaveLength(1);
+});
+
 test("a policy that does not parse is the user's to fix, named by file", async () => {
   emu.commit(OWNER, REPO, "main", { ".github/modelgate.yml": "rollout: { phases: [10, oops\n" });
   await expect(watch()).rejects.toThrow(UserError);
