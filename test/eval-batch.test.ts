@@ -238,19 +238,42 @@ describe("eval --batch", () => {
     expect(batch.result?.partial).toBe(false);
   });
 
-  it("a budget cap stops the rounds: batch-priced spend is checked before the next round", async () => {
+  it("a budget cap no round can fit: nothing is sent, the result is partial and names the cap", async () => {
     const repo = exampleRepo({ fixed: true, extra: "budget: { max_run_cost_usd: 0.0001 }" });
     const sim = await simulator();
-    // --force: the estimate is far above the cap; the runtime cap still stops the run.
+    // --force: the estimate is far above the cap; the runtime cap still holds the run to it.
     const run = await evalRun(repo, sim.url, ["--batch", "--force"], tempDir());
     const result = run.result as EvalResult;
     expect(result.partial, run.stderr).toBe(true);
     expect(result.partial_reason).toMatch(
-      /^run cost budget reached \(\$[\d.]+ ≥ \$0\.0001\) \(budget\.max_run_cost_usd\)$/,
+      /^batch round not sent: (\d+) of \1 requests could take the run past budget\.max_run_cost_usd \$0\.0001 .*\(budget\.max_run_cost_usd\)$/,
     );
-    expect(result.batch?.rounds).toBe(1);
-    expect((await batchesOf(sim)).length).toBe(result.batch?.batches.length);
+    expect(result.batch?.rounds ?? 0).toBe(0);
+    expect(await batchesOf(sim)).toHaveLength(0);
     expect(result.verdict).not.toBe("pass");
+    expect(run.code, run.stderr).toBe(expectedExit(result));
+  });
+
+  it("a round is sent only as far as the budget covers it at worst; the rest waits for later rounds", async () => {
+    // About ten requests fit at their worst (prompt + the 4,096-token cap); real answers cost far
+    // less, so later rounds admit the rest and the run completes within the cap.
+    const cap = 0.5;
+    const repo = exampleRepo({ fixed: true, extra: `budget: { max_run_cost_usd: ${cap} }` });
+    const sim = await simulator();
+    const run = await evalRun(repo, sim.url, ["--batch", "--force"], tempDir());
+    const result = run.result as EvalResult;
+    expect(result.partial, run.stderr).toBe(false);
+    expect(run.stderr).toMatch(
+      /batch round: \d+ requests wait for a later round \(\d+ of 48 requests could take/,
+    );
+    const firstRound = (result.batch?.batches ?? []).filter((b) => b.round === 1);
+    expect(firstRound.reduce((n, b) => n + b.requests, 0)).toBeLessThan(48);
+    expect(result.cases.every((c) => c.base?.outcome && c.head?.outcome)).toBe(true);
+    const spent = result.cases
+      .flatMap((c) => [c.base?.cost, c.head?.cost])
+      .reduce<number>((sum, cost) => sum + (cost ?? 0), 0);
+    expect(spent).toBeGreaterThan(0);
+    expect(spent).toBeLessThanOrEqual(cap);
     expect(run.code, run.stderr).toBe(expectedExit(result));
   });
 

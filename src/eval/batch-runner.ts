@@ -26,9 +26,21 @@ import { createLimiter, sleep } from "./limiter.ts";
  * (the runner validates it, continues the tool loop, retries), and whatever asks for another
  * request parks it for the next round. Rounds go on until no task is running.
  */
+/**
+ * How many of a round's requests (in the order they parked) may be sent: the runner's budget
+ * decides, because a round is paid for all at once. The refused ones end the run with `reason`.
+ */
+export type RoundAdmission = (requests: readonly ChatCompletionCreateParamsNonStreaming[]) => {
+  count: number;
+  reason?: string;
+  cap?: string;
+};
+
 export interface CompletionBatch {
   /** The completion body for this request, or the error the provider gave for it. */
   send(params: ChatCompletionCreateParamsNonStreaming): Promise<unknown>;
+  /** The runner's say over each round before it is sent (its budget). */
+  admit?(admission: RoundAdmission): void;
   /** A task started: the next round waits for it to park or finish. */
   enter(): void;
   /** A task finished (or stopped). */
@@ -53,7 +65,14 @@ export function boundedCache(cache: AttemptCache, limit = BATCH_CACHE_CONCURRENC
 }
 
 /** The batch ended without answering this request (cancelled, expired, failed, interrupted): the run stops, partial. */
-export class BatchHalted extends Error {}
+export class BatchHalted extends Error {
+  /** The budget key that stopped it, when a budget did. */
+  readonly cap: string | undefined;
+  constructor(reason: string, cap?: string) {
+    super(reason);
+    this.cap = cap;
+  }
+}
 
 export interface BatchRoundsOptions {
   client: OpenAI;
@@ -105,6 +124,7 @@ export class BatchRounds implements CompletionBatch {
   #halted: string | undefined;
   #rounds = 0;
   readonly #batches: BatchRecord[] = [];
+  #admission: RoundAdmission | undefined;
 
   constructor(options: BatchRoundsOptions) {
     this.#options = options;
@@ -121,6 +141,10 @@ export class BatchRounds implements CompletionBatch {
       this.#parked.push({ params, resolve, reject });
       this.#scheduleCheck();
     });
+  }
+
+  admit(admission: RoundAdmission): void {
+    this.#admission = admission;
   }
 
   enter(): void {
@@ -159,8 +183,24 @@ export class BatchRounds implements CompletionBatch {
     });
   }
 
-  async #round(parked: readonly Parked[]): Promise<void> {
+  async #round(all: readonly Parked[]): Promise<void> {
     const { signal, onEvent } = this.#options;
+    // A round is paid for at once: only what the budget covers at worst is sent; the rest waits
+    // for a later round, judged on what was really spent. Nothing admitted at all ends the run.
+    const admitted = this.#admission?.(all.map((item) => item.params)) ?? { count: all.length };
+    if (admitted.count === 0) {
+      const reason = `batch round not sent: ${admitted.reason ?? "the run's budget cannot cover it"}`;
+      onEvent?.(reason);
+      const refused = new BatchHalted(reason, admitted.cap);
+      for (const item of all) item.reject(refused);
+      return;
+    }
+    const parked = all.slice(0, admitted.count);
+    const deferred = all.slice(admitted.count);
+    if (deferred.length > 0)
+      onEvent?.(
+        `batch round: ${deferred.length} requests wait for a later round (${admitted.reason ?? "budget"})`,
+      );
     const round = ++this.#rounds;
     const ids = parked.map((_, index) => `modelgate-r${round}-${index}`);
     const waiting = new Map(ids.map((id, index) => [id, parked[index] as Parked]));
@@ -251,7 +291,10 @@ export class BatchRounds implements CompletionBatch {
     for (const { item, result, batchId } of answers) settle(item, result, batchId);
     for (const { item, why } of lost) item.reject(new Error(why));
     const halted = this.#halted;
-    if (halted !== undefined) for (const item of waiting.values()) item.reject(new BatchHalted(halted));
+    if (halted !== undefined)
+      for (const item of [...waiting.values(), ...deferred]) item.reject(new BatchHalted(halted));
+    // Ahead of what parks meanwhile: they were first in the sequence.
+    else this.#parked.unshift(...deferred);
   }
 
   #clientOf(model: string): OpenAI {

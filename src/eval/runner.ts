@@ -18,6 +18,7 @@ import type { ResolvedRoute } from "../core/llm-config.ts";
 import { ownGet } from "../core/own.ts";
 import { costOf, sameModel, type Usage } from "../core/pricing.ts";
 import type { CaseSideResult, Outcome } from "../core/result.ts";
+import { admitRound } from "../core/round-budget.ts";
 import { BatchHalted, boundedCache, type CompletionBatch } from "./batch-runner.ts";
 import { type AttemptCache, type AttemptWarning, attemptKey, type CachedAttempt, noCache } from "./cache.ts";
 import { createLimiter, sleep } from "./limiter.ts";
@@ -219,6 +220,11 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
     }
   };
 
+  // A batch round is paid for at once: the cost budget admits it request by request, at worst.
+  options.batch?.admit?.((requests) =>
+    admitRound(requests, totals.cost, options.budget.max_run_cost_usd, options.pricing),
+  );
+
   /**
    * One request and its retries: a fresh step budget that no 429 wait resets. Returns the
    * validated answer, or throws the failure (with the model time it took) for the attempt.
@@ -249,7 +255,7 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
             });
       } catch (error) {
         // The batch ended (cancelled, expired, failed, interrupted): the run stops, partial.
-        if (error instanceof BatchHalted) throw new RunStopped(error.message);
+        if (error instanceof BatchHalted) throw new RunStopped(error.message, error.cap);
         failure = { error };
       }
       // A 429 is waited out and never counts against the route's timeout (docs/cases.md).
