@@ -9,7 +9,7 @@ import { embedEvidence } from "../src/core/report/evidence.ts";
 import type { EvalResult, Kpis } from "../src/core/result.ts";
 import { readCheckRecord, targetFromTitle, withCheckRecord } from "../src/core/rollout/check-record.ts";
 import { isAppPromotionCommit, judgeHandEdit } from "../src/core/rollout/hand-edit.ts";
-import { type AppHarness, BASE_FILES, OWNER, REPO, startAppHarness } from "./support/app-harness.ts";
+import { type AppHarness, BASE_FILES, example, OWNER, REPO, startAppHarness } from "./support/app-harness.ts";
 import { WORKFLOW_TOKEN } from "./support/github-emulator.ts";
 
 const ROLLOUT_CHECK = "modelgate/rollout";
@@ -457,6 +457,35 @@ describe("re-running the modelgate/rollout check", () => {
     expect(check?.output.summary).toContain("re-run by @\u200dmaintainer (permission: write)");
     // The flag on the old commit stays: that commit does raise the share.
     expect(rolloutChecks(flagged)[0]).toMatchObject({ conclusion: "failure" });
+  }, 30_000);
+});
+
+describe("Re-run all checks (check_suite.rerequested)", () => {
+  test("re-runs each of the App's checks on the commit as its own re-run would", async () => {
+    setMain(10);
+    const number = h.openPR("suite", { [LLM]: atShare(100, moveQna) });
+    const flagged = h.headSha(number);
+    await pushed(number, "opened");
+    expect(rolloutChecks(flagged)[0]).toMatchObject({ conclusion: "failure" });
+    const reverted = h.push("suite", { [LLM]: atShare(10, moveQna) });
+    await pushed(number, "synchronize");
+    expect(rolloutChecks(reverted)).toHaveLength(0);
+
+    // A real check_suite.rerequested payload, pointed at the flagged commit of this repository.
+    const payload = example("check_suite", "rerequested");
+    (payload.check_suite as Record<string, unknown>).head_sha = flagged;
+    payload.repository = h.emu.getRepository(OWNER, REPO);
+    payload.installation = {
+      id: h.emu.state.installationId,
+      node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==",
+    };
+    payload.sender = { login: "maintainer", id: 5001, type: "User" };
+    delete payload.organization;
+    expect((await h.deliver("check_suite", payload)).status).toBe(200);
+    // The rollout check's own re-run: the hand edit is gone from the PR's head, so it is neutral there.
+    const [check] = rolloutChecks(reverted);
+    expect(check).toMatchObject({ conclusion: "neutral" });
+    expect(check?.output.summary).toContain("re-run by @\u200dmaintainer");
   }, 30_000);
 });
 

@@ -1,6 +1,7 @@
 import type { Context, Probot } from "probot";
 import { runAttribution } from "./attribution/run.ts";
 import { PULL_REQUEST_ACTIONS, triggerFromEvent } from "./attribution/trigger.ts";
+import { registerSuiteRerun } from "./check-suite.ts";
 import { appIdentity } from "./identity.ts";
 import { KeyedQueue } from "./keyed-queue.ts";
 import { registerRollout } from "./rollout/index.ts";
@@ -38,4 +39,5 @@ export default (app: Probot): void => {
 
   app.on([...EVENTS], handle);
   registerRollout(app, { queue, whoAmI });
+  registerSuiteRerun(app, whoAmI);
 };
