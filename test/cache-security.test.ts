@@ -231,14 +231,17 @@ describe("a pull request cannot forge its own verdict through the attempt cache"
     const before = sim.stats.requests;
     const second = await evalRun(repo, args, loopback(sim, home));
     expect(second.code, second.stderr).toBe(expectedExit(second.result));
-    // Four attempts re-ran (plus pre-flight); everything else came from the cache.
-    expect(sim.stats.requests - before).toBeGreaterThanOrEqual(4 + 1);
+    // Every broken entry the run reached is a miss, counted, and re-sent (plus pre-flight). A
+    // broken later attempt of a task is not reached when the re-sent first attempt passes, and
+    // which files are broken depends on the loopback port in the keys: between 1 and 4 of them.
+    const invalid = second.result?.warnings.find((w) => w.code === "cache_entry_invalid");
+    const count = invalid?.code === "cache_entry_invalid" ? invalid.count : 0;
+    expect(count).toBeGreaterThanOrEqual(1);
+    expect(count).toBeLessThanOrEqual(4);
+    expect(sim.stats.requests - before).toBeGreaterThanOrEqual(count + 1);
     const hits = (second.result?.base.cache_hits ?? 0) + (second.result?.head.cache_hits ?? 0);
     expect(hits).toBeGreaterThan(0);
-    expect(hits).toBeLessThanOrEqual(files.length - 4);
-    expect(second.result?.warnings).toContainEqual(
-      expect.objectContaining({ code: "cache_entry_invalid", count: 4 }),
-    );
+    expect(hits).toBeLessThanOrEqual(files.length - count);
     expect(second.stderr).not.toMatch(/internal error/);
   });
 });
