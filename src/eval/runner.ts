@@ -220,9 +220,18 @@ export async function runTasks(tasks: readonly EvalTask[], options: RunnerOption
     }
   };
 
-  // A batch round is paid for at once: the cost budget admits it request by request, at worst.
+  // A batch round is paid for at once: the run's budget admits it request by request, at worst.
   options.batch?.admit?.((requests) =>
-    admitRound(requests, totals.cost, options.budget.max_run_cost_usd, options.pricing),
+    admitRound(
+      requests,
+      {
+        spent_usd: totals.cost,
+        spent_tokens: totals.tokens,
+        max_cost_usd: options.budget.max_run_cost_usd,
+        max_tokens: options.budget.max_run_tokens,
+      },
+      options.pricing,
+    ),
   );
 
   /**
