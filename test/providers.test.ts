@@ -269,6 +269,40 @@ describe("cross-provider eval (provider map + evals.providers)", () => {
     };
     expect((await doctor({}))?.status).toBe("fail");
     expect((await doctor({ MODELGATE_PROVIDERS: YAML_MAP(anthropic.url) }))?.status).toBe("pass");
+
+    // Each model in its own provider's list: judge-mini is listed only by `anthropic`, but no rule
+    // sends it there, so `default` would be asked for it (and does not offer it).
+    llm.models.rollback = JUDGE;
+    commitFiles(
+      repo,
+      { "config/llm.json": JSON.stringify(llm) },
+      "roll back to a model of the other provider",
+    );
+    const misplaced = await doctor({ MODELGATE_PROVIDERS: YAML_MAP(anthropic.url) });
+    expect(misplaced?.status).toBe("fail");
+    expect(misplaced?.message).toContain(`does not offer the rollback model ${JUDGE}`);
+  });
+
+  it("doctor reads the map from --providers too", async () => {
+    const { openai, anthropic } = await startProviders();
+    const repo = makeRepo();
+    const llm = JSON.parse(
+      readFileSync(join(ROOT, "examples/acme-support/base/config/llm.json"), "utf8"),
+    ) as { models: Record<string, string> };
+    llm.models.rollback = CLAUDE;
+    commitFiles(repo, { "config/llm.json": JSON.stringify(llm) }, "roll back to claude");
+    let stdout = "";
+    const json = JSON.stringify({ anthropic: { base_url: anthropic.url, api_key_env: "ANTHROPIC_API_KEY" } });
+    await runCli(["doctor", "--repo", repo, "--no-cache", "--format", "json", "--providers", json], {
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: () => {},
+      isTTY: false,
+      env: keys(openai.url),
+    });
+    const report = JSON.parse(stdout) as { checks: Array<{ id: string; status: string }> };
+    expect(report.checks.find((check) => check.id === "rollback_model")?.status).toBe("pass");
   });
 
   it("reads the map as inline JSON from --providers (over MODELGATE_PROVIDERS)", async () => {

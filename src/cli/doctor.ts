@@ -6,6 +6,7 @@ import { renderDoctorText } from "../core/doctor/render.ts";
 import type { BaselineFacts, MetricsFacts, ProviderFacts } from "../core/doctor/types.ts";
 import { parseLlmDocument, readLlmConfig } from "../core/llm-config.ts";
 import { ownGet } from "../core/own.ts";
+import { DEFAULT_PROVIDER } from "../core/providers.ts";
 import { readShare } from "../core/rollout/llm-edit.ts";
 import type { TreeSource } from "../core/source.ts";
 import { countCachedBaseline } from "../eval/baseline.ts";
@@ -13,7 +14,13 @@ import { directoryCache } from "../eval/cache.ts";
 import { loadSide, parseCases } from "../eval/load-side.ts";
 import { listProviderModels, ProviderUnavailable } from "../eval/preflight.ts";
 import { openProvider, type Provider } from "../eval/provider.ts";
-import { closeAll, openProviderMap, parseProviderMapText, providerMapText } from "../eval/providers.ts";
+import {
+  closeAll,
+  openProviderMap,
+  parseProviderMapText,
+  providerMapText,
+  readProvidersFlag,
+} from "../eval/providers.ts";
 import { loadPolicyAt } from "../git/classify-refs.ts";
 import { openLocalRepo } from "../git/local-repo.ts";
 import { commitSource } from "../git/tree-source.ts";
@@ -25,7 +32,7 @@ import type { CommandIo } from "./io.ts";
 
 export const DOCTOR_USAGE = `Usage: modelgate doctor --repo DIR [--ref REF] [--config PATH] [--format json|text]
                         [--base-url URL] [--api-key-env NAME] [--cache-dir DIR | --no-cache]
-                        [--allow-alias MODEL]... [--simulator-profile FILE]
+                        [--allow-alias MODEL]... [--simulator-profile FILE] [--providers FILE|JSON]
 
 A readiness report before a model migration (docs/doctor.md): every route has eval cases and
 enough of them, a cached baseline, a rollback model the provider offers, pinned model IDs,
@@ -34,7 +41,8 @@ Each line is pass, warn or fail, with the fix.
 --ref REF: the revision to check (default: HEAD). The policy is read from it.
 Provider (for GET /v1/models): as in 'modelgate eval' (OPENAI_BASE_URL / OPENAI_API_KEY, or
 --base-url / --api-key-env; with neither, the built-in simulator), and the providers of
-MODELGATE_PROVIDERS: a model is looked up in the list of the provider evals.providers maps it to.
+--providers FILE|JSON, else MODELGATE_PROVIDERS: a model is looked up in the list of the
+provider evals.providers maps it to.
 Attempt cache (read only, for the baseline): as in 'modelgate eval'.
 Metrics: checked when PROMETHEUS_URL is set (rollout.metrics.source: prometheus) or the
 metrics file exists at REF (source: file).
@@ -53,6 +61,7 @@ export async function doctorCommand(argv: string[], io: CommandIo): Promise<numb
     "no-cache": { type: "boolean", default: false },
     "allow-alias": { type: "string", multiple: true, default: [] },
     "simulator-profile": { type: "string" },
+    providers: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -69,7 +78,10 @@ export async function doctorCommand(argv: string[], io: CommandIo): Promise<numb
   const llm = llmText === null ? null : readLlmConfig(llmText, llmFile, config, `${llmFile} (${values.ref})`);
   const cases = parseCases(await loadSide(source, config));
 
-  const mapText = providerMapText(undefined, io.env);
+  const mapText = providerMapText(
+    values.providers === undefined ? undefined : await readProvidersFlag(values.providers),
+    io.env,
+  );
   const providerMap = parseProviderMapText(mapText);
   const apiKeyEnv = values["api-key-env"] ?? "OPENAI_API_KEY";
   const provider = await openProvider({
@@ -80,7 +92,11 @@ export async function doctorCommand(argv: string[], io: CommandIo): Promise<numb
   let named = new Map<string, Provider>();
   try {
     named = await openProviderMap(providerMap, io.env, mapText?.source ?? "MODELGATE_PROVIDERS");
-    const { facts: providerFacts, endpointSimulated } = await listAllModels(provider, named);
+    const { facts: providerFacts, endpointSimulated } = await listAllModels(
+      provider,
+      named,
+      config.evals.providers,
+    );
     let baseline: BaselineFacts;
     if (values["no-cache"]) baseline = { kind: "not_checked", reason: "--no-cache" };
     else if (llm === null) baseline = { kind: "not_checked", reason: `${llmFile} does not exist` };
@@ -137,17 +153,18 @@ export async function doctorCommand(argv: string[], io: CommandIo): Promise<numb
 }
 
 /**
- * Cross-provider: every provider's list together (a model is offered when some provider lists
- * it; `modelgate eval` checks each against its own). One unavailable provider makes the facts
- * unavailable, naming it.
+ * Cross-provider: each provider's own list, and the policy's rules, so a model is looked up in
+ * the list of the provider it maps to, as `modelgate eval` does. One unavailable provider makes
+ * the facts unavailable, naming it.
  */
 async function listAllModels(
   provider: Provider,
   named: ReadonlyMap<string, Provider>,
+  rules: Config["evals"]["providers"],
 ): Promise<{ facts: ProviderFacts; endpointSimulated: boolean }> {
   const main = await listModels(provider);
   if (named.size === 0 || main.facts.kind !== "listed") return main;
-  const ids = new Set(main.facts.ids);
+  const lists = new Map<string, ReadonlySet<string>>([[DEFAULT_PROVIDER, main.facts.ids]]);
   for (const [name, other] of named) {
     const listed = await listModels(other);
     if (listed.facts.kind !== "listed") {
@@ -156,9 +173,12 @@ async function listAllModels(
         endpointSimulated: false,
       };
     }
-    for (const id of listed.facts.ids) ids.add(id);
+    lists.set(name, listed.facts.ids);
   }
-  return { facts: { kind: "listed", ids }, endpointSimulated: main.endpointSimulated };
+  return {
+    facts: { kind: "listed", ids: main.facts.ids, byProvider: { lists, rules } },
+    endpointSimulated: main.endpointSimulated,
+  };
 }
 
 async function listModels(provider: Provider): Promise<{ facts: ProviderFacts; endpointSimulated: boolean }> {

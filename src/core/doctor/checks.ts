@@ -4,7 +4,7 @@ import type { LlmConfig } from "../llm-config.ts";
 import { ownGet } from "../own.ts";
 import { modelFamily, sameModel } from "../pricing.ts";
 import { isPinnedModelId, offeredSnapshots } from "./pinned.ts";
-import type { DoctorCheck, DoctorInput } from "./types.ts";
+import { type DoctorCheck, type DoctorInput, modelsFor } from "./types.ts";
 
 /**
  * The seven readiness checks of issue 13 part 2, each a pure function of the gathered facts.
@@ -172,7 +172,7 @@ export function rollbackChecks(ctx: Context): DoctorCheck[] {
       message: `cannot tell whether the provider offers the rollback model ${raw}: ${provider.reason}`,
       fix: "make GET /v1/models answer (check --base-url / OPENAI_BASE_URL and the key), then run doctor again",
     });
-  } else if (!offered(raw, provider.ids)) {
+  } else if (!offered(raw, modelsFor(raw, provider))) {
     out.push({
       id: "rollback_model",
       subject: raw,
@@ -245,7 +245,7 @@ export function pinnedChecks(ctx: Context): DoctorCheck[] {
     ];
   }
   return floating.map(([model, keys]): DoctorCheck => {
-    const snapshots = provider.kind === "listed" ? offeredSnapshots(model, provider.ids) : [];
+    const snapshots = provider.kind === "listed" ? offeredSnapshots(model, modelsFor(model, provider)) : [];
     const pin = snapshots[0]
       ? `pin it: replace "${model}" with "${snapshots[0]}" (a snapshot the provider lists)`
       : `pin it: replace "${model}" with a dated snapshot the provider lists (e.g. "${model}-YYYY-MM-DD")`;

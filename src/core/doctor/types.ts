@@ -1,6 +1,7 @@
 import type { LocatedCase } from "../cases/schema.ts";
 import type { Config } from "../config/schema.ts";
 import type { LlmConfig } from "../llm-config.ts";
+import { type ProviderRule, providerFor } from "../providers.ts";
 import type { ProductionReading } from "../rollout/steps.ts";
 
 /**
@@ -44,8 +45,26 @@ export interface DoctorReport {
 
 /** The provider's model list (`GET /v1/models`), or why it could not be read. */
 export type ProviderFacts =
-  | { kind: "listed"; ids: ReadonlySet<string> }
+  | {
+      kind: "listed";
+      /** The `default` provider's models, or every model when `byProvider` is absent. */
+      ids: ReadonlySet<string>;
+      /**
+       * Cross-provider runs: each provider's own list, and the policy's rules that send a model
+       * to one (`evals.providers`); a model is offered only by the provider it maps to.
+       */
+      byProvider?: { lists: ReadonlyMap<string, ReadonlySet<string>>; rules: readonly ProviderRule[] };
+    }
   | { kind: "unavailable"; reason: string };
+
+/** The list a model is looked up in: its own provider's, as `modelgate eval` does. */
+export function modelsFor(
+  model: string,
+  facts: Extract<ProviderFacts, { kind: "listed" }>,
+): ReadonlySet<string> {
+  if (!facts.byProvider) return facts.ids;
+  return facts.byProvider.lists.get(providerFor(model, facts.byProvider.rules)) ?? new Set();
+}
 
 /** Cached base attempts per route, read-only from the attempt cache, or why not looked at. */
 export type BaselineFacts =
