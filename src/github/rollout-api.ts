@@ -76,6 +76,8 @@ export interface GitCommit {
   message: string;
   parents: string[];
   tree: string;
+  author: { name: string; email: string };
+  committer: { name: string; email: string };
 }
 
 export async function getGitCommit(gh: GitHub, repo: RepoRef, sha: string): Promise<GitCommit> {
@@ -88,6 +90,8 @@ export async function getGitCommit(gh: GitHub, repo: RepoRef, sha: string): Prom
     message: data.message,
     parents: data.parents.map((p) => p.sha),
     tree: data.tree.sha,
+    author: { name: data.author.name, email: data.author.email },
+    committer: { name: data.committer.name, email: data.committer.email },
   };
 }
 

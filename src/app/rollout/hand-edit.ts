@@ -3,7 +3,6 @@ import { errorMessage, UserError } from "../../core/errors.ts";
 import { CHECK_NAMES } from "../../core/protocol.ts";
 import { readCheckRecord, withCheckRecord } from "../../core/rollout/check-record.ts";
 import {
-  type CommitFacts,
   type HandEdit,
   handEditCheck,
   isAppPromotionCommit,
@@ -14,7 +13,7 @@ import { type GitHub, httpStatus, type RepoRef, requestId } from "../../github/c
 import { readFileAt } from "../../github/contents.ts";
 import { loadPolicy } from "../../github/policy.ts";
 import { getPullRequest, mergeBase, type PullRequestState } from "../../github/pulls.ts";
-import { branchSha } from "../../github/rollout-api.ts";
+import { branchSha, getGitCommit } from "../../github/rollout-api.ts";
 
 /**
  * The hand-edit rule on a PR (issue 13, docs/rollout.md "Hand edits of the share"): a PR whose
@@ -166,20 +165,6 @@ async function pushedPromotion(
 ): Promise<boolean> {
   if (trigger.sender?.toLowerCase() !== deps.identity.bot_login.toLowerCase()) return false;
   if (trigger.event_head_sha !== head) return false;
-  const commit = await gitCommit(deps.gh, repo, head);
+  const commit = await getGitCommit(deps.gh, repo, head);
   return isAppPromotionCommit(commit, share, deps.identity.bot_login);
-}
-
-/** A commit's message, parents and signatures (the git data API). */
-export async function gitCommit(gh: GitHub, repo: RepoRef, sha: string): Promise<CommitFacts> {
-  const { data } = await gh.request("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", {
-    ...repo,
-    commit_sha: sha,
-  });
-  return {
-    message: data.message,
-    parents: data.parents.map((p) => p.sha),
-    author: { name: data.author.name, email: data.author.email },
-    committer: { name: data.committer.name, email: data.committer.email },
-  };
 }

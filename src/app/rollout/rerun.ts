@@ -4,8 +4,9 @@ import { type CheckRecord, readCheckRecord, targetFromTitle } from "../../core/r
 import { type Audit, renderNotice } from "../../core/rollout/render.ts";
 import { httpStatus, type RepoRef } from "../../github/client.ts";
 import { canWrite, permissionOf } from "../../github/labels.ts";
+import { getGitCommit } from "../../github/rollout-api.ts";
 import { upsertStickyComment } from "../../github/sticky-comment.ts";
-import { gitCommit, type HandEditOutcome, runHandEdit } from "./hand-edit.ts";
+import { type HandEditOutcome, runHandEdit } from "./hand-edit.ts";
 import { type RolloutDeps, type RolloutOutcome, runRollout } from "./run.ts";
 
 /**
@@ -152,7 +153,7 @@ export async function runRerun(deps: RolloutDeps, trigger: RerunTrigger): Promis
   // its trailers name), where the eval evidence is: re-judge that one, as a redelivery would.
   // The trailers are enough to pick it: the pipeline then accepts the check's commit as the
   // App's only if its tree is exactly the pinned head's with the share set.
-  const commit = await gitCommit(gh, repo, trigger.check_sha);
+  const commit = await getGitCommit(gh, repo, trigger.check_sha);
   const parent = commit.parents.length === 1 ? commit.parents[0] : undefined;
   const pinned =
     parent && hasPromotionTrailers(commit.message, record.target, parent) ? parent : trigger.check_sha;
