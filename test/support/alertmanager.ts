@@ -5,10 +5,11 @@
  * Nothing is skipped when the binary is missing: starting fails with a message saying how to
  * install it (vitest.config.ts leaves the suite out on a laptop without it).
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startDaemon } from "./daemon.ts";
 import { freePort } from "./net.ts";
 
 export interface AlertmanagerServer {
@@ -49,8 +50,6 @@ export function alertmanagerBinary(binary = process.env.ALERTMANAGER_BIN): strin
     throw new Error(`alertmanager is not available (tried ${candidates.join(", ")}); ${INSTALL_HINT}`);
   return found;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startAlertmanager(options: AlertmanagerOptions): Promise<AlertmanagerServer> {
   const binary = alertmanagerBinary(options.binary);
@@ -96,7 +95,8 @@ async function launch(
   config: string,
   port: number,
 ): Promise<AlertmanagerServer> {
-  const child: ChildProcess = spawn(
+  const daemon = await startDaemon(
+    "alertmanager",
     binary,
     [
       `--config.file=${config}`,
@@ -106,45 +106,9 @@ async function launch(
       "--cluster.listen-address=",
       "--log.level=warn",
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    port,
   );
-  let stderr = "";
-  child.stderr?.setEncoding("utf8");
-  child.stderr?.on("data", (chunk: string) => {
-    stderr = (stderr + chunk).slice(-20_000);
-  });
-  let exited: number | null | undefined;
-  const exit = new Promise<void>((resolve) => {
-    child.once("exit", (code) => {
-      exited = code;
-      resolve();
-    });
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (exited === undefined) {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exit;
-      clearTimeout(timer);
-    }
-  };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (exited !== undefined)
-      throw new Error(`alertmanager exited with ${exited} before it was ready:\n${stderr}`);
-    try {
-      const response = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) });
-      if (response.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`alertmanager was not ready within 30 s:\n${stderr}`);
-    }
-    await sleep(100);
-  }
+  const { url } = daemon;
   return {
     url,
     target: `127.0.0.1:${port}`,
@@ -157,9 +121,9 @@ async function launch(
         failed: value("alertmanager_notifications_failed_total"),
       };
     },
-    log: () => stderr,
+    log: daemon.log,
     async stop() {
-      await stop();
+      await daemon.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

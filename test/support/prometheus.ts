@@ -4,10 +4,11 @@
  * every second. Nothing is skipped when the binary is missing: starting fails with a message
  * saying how to install it.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sleep, startDaemon } from "./daemon.ts";
 import { freePort } from "./net.ts";
 
 export interface PrometheusServer {
@@ -52,8 +53,6 @@ export function prometheusBinary(binary = process.env.PROMETHEUS_BIN || "prometh
   }
   return binary;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startPrometheus(options: PrometheusOptions): Promise<PrometheusServer> {
   const binary = prometheusBinary(options.binary);
@@ -112,7 +111,8 @@ async function launch(
   resendDelay: string | undefined,
 ): Promise<PrometheusServer> {
   const data = join(dir, `data-${port}`);
-  const child: ChildProcess = spawn(
+  const daemon = await startDaemon(
+    "prometheus",
     binary,
     [
       `--config.file=${config}`,
@@ -121,45 +121,9 @@ async function launch(
       "--log.level=warn",
       ...(resendDelay ? [`--rules.alert.resend-delay=${resendDelay}`] : []),
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    port,
   );
-  let stderr = "";
-  child.stderr?.setEncoding("utf8");
-  child.stderr?.on("data", (chunk: string) => {
-    stderr = (stderr + chunk).slice(-20_000);
-  });
-  let exited: number | null | undefined;
-  const exit = new Promise<void>((resolve) => {
-    child.once("exit", (code) => {
-      exited = code;
-      resolve();
-    });
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (exited === undefined) {
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exit;
-      clearTimeout(timer);
-    }
-  };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (exited !== undefined)
-      throw new Error(`prometheus exited with ${exited} before it was ready:\n${stderr}`);
-    try {
-      const response = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1_000) });
-      if (response.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`prometheus was not ready within 30 s:\n${stderr}`);
-    }
-    await sleep(100);
-  }
+  const { url } = daemon;
   const query = async (promql: string): Promise<number | null> => {
     const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: promql })}`);
     const body = (await response.json()) as {
@@ -184,13 +148,13 @@ async function launch(
         value = await query(promql);
         if (accept(value)) return value;
         if (Date.now() > until)
-          throw new Error(`prometheus: ${promql} stayed at ${value} for ${timeoutMs} ms:\n${stderr}`);
+          throw new Error(`prometheus: ${promql} stayed at ${value} for ${timeoutMs} ms:\n${daemon.log()}`);
         await sleep(200);
       }
     },
-    log: () => stderr,
+    log: daemon.log,
     async stop() {
-      await stop();
+      await daemon.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
