@@ -23,8 +23,8 @@ import {
   type World,
 } from "./support/action-harness.ts";
 import { EXAMPLE_POLICY } from "./support/cli.ts";
-import { type MetricsExporter, type Series, startMetricsExporter } from "./support/metrics-exporter.ts";
-import { type PrometheusServer, startPrometheus } from "./support/prometheus.ts";
+import type { Series } from "./support/metrics-exporter.ts";
+import { type PrometheusServer, startScrapedSeries } from "./support/prometheus.ts";
 
 interface Arm {
   requests: number;
@@ -79,20 +79,17 @@ function llmAt(share: number): string {
   return `${JSON.stringify(config, null, 2)}\n`;
 }
 
-let exporter: MetricsExporter;
+let scraped: Awaited<ReturnType<typeof startScrapedSeries>> | undefined;
 let prometheus: PrometheusServer;
 let world: World | undefined;
 
 beforeAll(async () => {
-  exporter = await startMetricsExporter(SERIES);
-  prometheus = await startPrometheus({ targets: [exporter.target], scrapeIntervalSeconds: 1 });
-  const requestSeries = SERIES.filter((s) => s.name === "llm_requests_total").length;
-  await prometheus.waitFor("count(llm_requests_total)", (n) => n === requestSeries);
+  scraped = await startScrapedSeries(SERIES);
+  ({ prometheus } = scraped);
 }, 60_000);
 
 afterAll(async () => {
-  await prometheus?.stop();
-  await exporter?.close();
+  await scraped?.stop();
 });
 
 afterEach(async () => {

@@ -7,9 +7,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { type CliOutcome, runCliCaptured } from "./support/cli.ts";
 import { type GitHubEmulator, startGitHubEmulator, WORKFLOW_TOKEN } from "./support/github-emulator.ts";
-import { type MetricsExporter, type Series, startMetricsExporter } from "./support/metrics-exporter.ts";
+import type { Series } from "./support/metrics-exporter.ts";
 import { freePort } from "./support/net.ts";
-import { type PrometheusServer, startPrometheus } from "./support/prometheus.ts";
+import { type PrometheusServer, startScrapedSeries } from "./support/prometheus.ts";
 
 const OWNER = "acme";
 const REPO = "support-bot";
@@ -83,20 +83,17 @@ function llmJson(share: number): string {
   return `${JSON.stringify(config, null, 2)}\n`;
 }
 
-let exporter: MetricsExporter;
+let scraped: Awaited<ReturnType<typeof startScrapedSeries>> | undefined;
 let prometheus: PrometheusServer;
 let emu: GitHubEmulator;
 
 beforeAll(async () => {
-  exporter = await startMetricsExporter(SERIES);
-  prometheus = await startPrometheus({ targets: [exporter.target], scrapeIntervalSeconds: 1 });
-  const requestSeries = SERIES.filter((s) => s.name === "llm_requests_total").length;
-  await prometheus.waitFor("count(llm_requests_total)", (n) => n === requestSeries);
+  scraped = await startScrapedSeries(SERIES);
+  ({ prometheus } = scraped);
 }, 60_000);
 
 afterAll(async () => {
-  await prometheus?.stop();
-  await exporter?.close();
+  await scraped?.stop();
 });
 
 beforeEach(async () => {

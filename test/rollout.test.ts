@@ -3,9 +3,9 @@ import { embedEvidence } from "../src/core/report/evidence.ts";
 import type { EvalResult, Kpis, Verdict } from "../src/core/result.ts";
 import { type AppHarness, BASE_FILES, example, OWNER, REPO, startAppHarness } from "./support/app-harness.ts";
 import { WORKFLOW_TOKEN } from "./support/github-emulator.ts";
-import { type MetricsExporter, type Series, startMetricsExporter } from "./support/metrics-exporter.ts";
+import type { MetricsExporter, Series } from "./support/metrics-exporter.ts";
 import { freePort } from "./support/net.ts";
-import { type PrometheusServer, startPrometheus } from "./support/prometheus.ts";
+import { type PrometheusServer, startScrapedSeries } from "./support/prometheus.ts";
 
 const ROLLOUT_CHECK = "modelgate/rollout";
 const EVAL_MARKER = "<!-- modelgate:eval -->";
@@ -62,20 +62,17 @@ const SERIES: Series[] = [
   ...seriesOf("notasks", 10, HEALTHY, false),
 ];
 
+let scraped: Awaited<ReturnType<typeof startScrapedSeries>> | undefined;
 let exporter: MetricsExporter;
 let prometheus: PrometheusServer;
 
 beforeAll(async () => {
-  exporter = await startMetricsExporter(SERIES);
-  prometheus = await startPrometheus({ targets: [exporter.target], scrapeIntervalSeconds: 1 });
-  // Nothing is asserted before Prometheus has scraped every series at least once.
-  const requestSeries = SERIES.filter((x) => x.name === "llm_requests_total").length;
-  await prometheus.waitFor("count(llm_requests_total)", (n) => n === requestSeries);
+  scraped = await startScrapedSeries(SERIES);
+  ({ exporter, prometheus } = scraped);
 }, 60_000);
 
 afterAll(async () => {
-  await prometheus?.stop();
-  await exporter?.close();
+  await scraped?.stop();
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sleep, startDaemon } from "./daemon.ts";
+import { type MetricsExporter, type Series, startMetricsExporter } from "./metrics-exporter.ts";
 import { freePort } from "./net.ts";
 
 export interface PrometheusServer {
@@ -156,6 +157,27 @@ async function launch(
     async stop() {
       await daemon.stop();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A loopback exporter serving `series` and a Prometheus scraping it every second, returned once
+ * every series has been scraped: nothing is asserted on data Prometheus has not seen yet.
+ */
+export async function startScrapedSeries(
+  series: Series[],
+): Promise<{ exporter: MetricsExporter; prometheus: PrometheusServer; stop(): Promise<void> }> {
+  const exporter = await startMetricsExporter(series);
+  const prometheus = await startPrometheus({ targets: [exporter.target], scrapeIntervalSeconds: 1 });
+  const requestSeries = series.filter((s) => s.name === "llm_requests_total").length;
+  await prometheus.waitFor("count(llm_requests_total)", (n) => n === requestSeries);
+  return {
+    exporter,
+    prometheus,
+    async stop() {
+      await prometheus.stop();
+      await exporter.close();
     },
   };
 }
