@@ -10,30 +10,10 @@ import { defaultConfig } from "../src/core/config/load.ts";
 import { renderQuery } from "../src/metrics/prometheus.ts";
 import { type AppHarness, llmJson, OWNER, REPO, startAppHarness } from "./support/app-harness.ts";
 import { freePort } from "./support/net.ts";
+import { BREACH, FILE_METRICS_POLICY, HEALTHY, metricsFile } from "./support/watch-fixtures.ts";
 
 const TOKEN = "am-token-0123456789abcdef";
 const PATH = "/api/alertmanager";
-
-const POLICY = [
-  "version: 1",
-  "gates: { max_error_rate: 0.02, max_completion_rate_drop: 0.05, min_requests: 200 }",
-  "rollout:",
-  "  key: rollout.candidate_percent",
-  "  phases: [10, 30, 50, 100]",
-  "  metrics: { source: file, file: ops/metrics.json }",
-  "",
-].join("\n");
-
-const HEALTHY = {
-  phase: 10,
-  control: { requests: 20_000, errors: 100, tasks: 16_667, completed: 13_334 },
-  candidate: { requests: 5_000, errors: 20, tasks: 3_125, completed: 2_500 },
-};
-const BREACH = {
-  phase: 10,
-  control: { requests: 20_000, errors: 100, tasks: 16_667, completed: 13_334 },
-  candidate: { requests: 5_000, errors: 400, tasks: 5_000, completed: 3_000 },
-};
 
 interface AlertSpec {
   status?: "firing" | "resolved";
@@ -103,14 +83,10 @@ function commentsOn(number: number): string[] {
   return [...app.emu.state.comments.values()].filter((c) => c.issueNumber === number).map((c) => c.body);
 }
 
-function metrics(counts: object): Record<string, string> {
-  return { "ops/metrics.json": `${JSON.stringify(counts)}\n` };
-}
-
 describe("with the token configured", () => {
   beforeEach(async () => {
     app = await startAppHarness({ env: { MODELGATE_ALERTMANAGER_TOKEN: TOKEN } });
-    app.push("main", { ".github/modelgate.yml": POLICY });
+    app.push("main", { ".github/modelgate.yml": FILE_METRICS_POLICY });
   });
   afterEach(async () => {
     await app.close();
@@ -251,7 +227,7 @@ describe("with the token configured", () => {
   });
 
   test("a firing alert re-judges from the repository's own numbers: healthy numbers open nothing", async () => {
-    app.push("main", metrics(HEALTHY));
+    app.push("main", metricsFile(HEALTHY));
     const answer = await post(payload([alert()]));
     expect(answer.status).toBe(200);
     expect(answer.json()).toMatchObject({
@@ -267,7 +243,7 @@ describe("with the token configured", () => {
   });
 
   test("a breach opens one rollback PR; the same alert again links it; resolving comments once and reverts nothing", async () => {
-    app.push("main", metrics(BREACH));
+    app.push("main", metricsFile(BREACH));
     const first = await post(payload([alert()]));
     expect(first.status).toBe(200);
     expect(first.json()).toMatchObject({
@@ -316,7 +292,7 @@ describe("with the token configured", () => {
   test("a breach whose rollback the repository makes impossible: 200 with the reason, not a retry loop", async () => {
     // No `models.rollback`: the rollback PR cannot be written; sending the alert again cannot help.
     app.push("main", {
-      ...metrics(BREACH),
+      ...metricsFile(BREACH),
       "config/llm.json": llmJson((c) => {
         delete (c.models as Record<string, unknown>).rollback;
       }),
@@ -336,7 +312,7 @@ describe("with the token configured", () => {
   });
 
   test("GitHub failing: 502, so Alertmanager retries", async () => {
-    app.push("main", metrics(BREACH));
+    app.push("main", metricsFile(BREACH));
     app.emu.failNext({ method: "GET", pathIncludes: "/installation" }, 500, 10);
     const answer = await post(payload([alert()]));
     expect(answer.status).toBe(502);
@@ -352,7 +328,7 @@ describe("with the token configured", () => {
     });
     try {
       closed.push("main", {
-        ".github/modelgate.yml": POLICY.replace(
+        ".github/modelgate.yml": FILE_METRICS_POLICY.replace(
           "metrics: { source: file, file: ops/metrics.json }",
           "metrics: { source: prometheus }",
         ),

@@ -9,27 +9,7 @@ import { UserError } from "../src/core/errors.ts";
 import { watchRollout } from "../src/rollout/watch.ts";
 import { BASE_FILES, llmJson, OWNER, REPO } from "./support/app-harness.ts";
 import { type GitHubEmulator, startGitHubEmulator, WORKFLOW_TOKEN } from "./support/github-emulator.ts";
-
-const POLICY = [
-  "version: 1",
-  "gates: { max_error_rate: 0.02, max_completion_rate_drop: 0.05, min_requests: 200 }",
-  "rollout:",
-  "  key: rollout.candidate_percent",
-  "  phases: [10, 30, 50, 100]",
-  "  metrics: { source: file, file: ops/metrics.json }",
-  "",
-].join("\n");
-
-const HEALTHY = {
-  phase: 10,
-  control: { requests: 20_000, errors: 100, tasks: 16_667, completed: 13_334 },
-  candidate: { requests: 5_000, errors: 20, tasks: 3_125, completed: 2_500 },
-};
-const BREACH = {
-  phase: 10,
-  control: { requests: 20_000, errors: 100, tasks: 16_667, completed: 13_334 },
-  candidate: { requests: 5_000, errors: 400, tasks: 5_000, completed: 3_000 },
-};
+import { BREACH, FILE_METRICS_POLICY, HEALTHY, metricsFile } from "./support/watch-fixtures.ts";
 
 let emu: GitHubEmulator;
 let gh: Octokit;
@@ -40,17 +20,13 @@ const watch = () => watchRollout(deps(), { owner: OWNER, repo: REPO, trigger: "m
 beforeEach(async () => {
   emu = await startGitHubEmulator();
   emu.addRepo({ owner: OWNER, repo: REPO });
-  emu.commit(OWNER, REPO, "main", { ...BASE_FILES, ".github/modelgate.yml": POLICY });
+  emu.commit(OWNER, REPO, "main", { ...BASE_FILES, ".github/modelgate.yml": FILE_METRICS_POLICY });
   gh = new Octokit({ auth: WORKFLOW_TOKEN, baseUrl: emu.url });
 });
 
 afterEach(async () => {
   await emu.close();
 });
-
-function metrics(counts: object): Record<string, string> {
-  return { "ops/metrics.json": `${JSON.stringify(counts)}\n` };
-}
 
 function pulls(): { number: number; title: string; body: string | null; head: string }[] {
   const repo = emu.state.repos.get(`${OWNER}/${REPO}`.toLowerCase());
@@ -77,7 +53,7 @@ test("no candidate traffic on the base branch: idle, nothing opened", async () =
 });
 
 test("healthy counts: healthy, nothing opened", async () => {
-  emu.commit(OWNER, REPO, "main", metrics(HEALTHY));
+  emu.commit(OWNER, REPO, "main", metricsFile(HEALTHY));
   const outcome = await watch();
   expect(outcome.kind).toBe("healthy");
   expect(outcome.audit).toMatchObject({
@@ -96,7 +72,7 @@ test("no metrics: a hold that names the file, never a pass and never a rollback"
 });
 
 test("a breach opens one rollback PR; firing again updates one comment on it", async () => {
-  emu.commit(OWNER, REPO, "main", metrics(BREACH));
+  emu.commit(OWNER, REPO, "main", metricsFile(BREACH));
   const first = await watch();
   expect(first.kind).toBe("breach");
   if (first.kind !== "breach") return;
@@ -120,7 +96,7 @@ test("a breach opens one rollback PR; firing again updates one comment on it", a
 });
 
 test("two breaches judged at once (an alert and a label) leave one PR whose branch is one rollback commit on main", async () => {
-  emu.commit(OWNER, REPO, "main", metrics(BREACH));
+  emu.commit(OWNER, REPO, "main", metricsFile(BREACH));
   const [a, b] = await Promise.all([
     watchRollout(deps(), { owner: OWNER, repo: REPO, trigger: "alert" }),
     watchRollout(deps(), { owner: OWNER, repo: REPO, trigger: "schedule" }),
