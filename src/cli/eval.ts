@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { formatWarnings } from "../core/classify/format-warnings.ts";
@@ -26,6 +25,7 @@ import {
 } from "../eval/providers.ts";
 import { assertWritable, resultJson, writeFileAtomic, writeFileAtomicSync } from "../eval/result-file.ts";
 import type { RetryPolicy } from "../eval/retry-policy.ts";
+import { readUserFile } from "../eval/user-file.ts";
 import { assertWritableDirectory } from "../eval/writable.ts";
 import { classifyRefs, loadPolicyAt } from "../git/classify-refs.ts";
 import { openLocalRepo } from "../git/local-repo.ts";
@@ -66,15 +66,7 @@ on_inconclusive fail (the default for a model change), 2 usage or config error.`
 
 /** `--baseline FILE`: a previous result file, checked whole by the result schema. */
 async function readBaseline(file: string): Promise<EvalResult> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(
-      `--baseline: cannot read ${file}${code === "ENOENT" ? ": no such file" : ` (${code})`}`,
-    );
-  }
+  const text = await readUserFile(file, "--baseline");
   try {
     return parseResultText(text, file);
   } catch (error) {

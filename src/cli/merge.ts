@@ -1,9 +1,8 @@
-import { readFile } from "node:fs/promises";
-import { UserError } from "../core/errors.ts";
 import { resultBlocks } from "../core/inconclusive.ts";
 import { mergeResults, parseResultFile } from "../core/merge-results.ts";
 import { renderComment } from "../core/report/markdown.ts";
 import { resultJson, writeFileAtomic } from "../eval/result-file.ts";
+import { readUserFile } from "../eval/user-file.ts";
 import { parseCommandArgs } from "./args.ts";
 import { type CommandIo, CommandUsageError } from "./io.ts";
 
@@ -38,16 +37,7 @@ export async function mergeCommand(argv: string[], io: CommandIo): Promise<numbe
 
   const shards = await Promise.all(
     positionals.map(async (file) => {
-      let text: string;
-      try {
-        text = await readFile(file, "utf8");
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        throw new UserError(
-          `merge: cannot read ${file}${code === "ENOENT" ? ": no such file" : ` (${code})`}`,
-        );
-      }
-      return parseResultFile(text, file);
+      return parseResultFile(await readUserFile(file, "merge"), file);
     }),
   );
   const result = mergeResults(shards);

@@ -1,11 +1,10 @@
-import { readFile } from "node:fs/promises";
-import { UserError } from "../core/errors.ts";
 import { ownGet } from "../core/own.ts";
 import { type ProviderMap, parseProviderMap } from "../core/providers.ts";
 import { redactUrl } from "../core/text/redact-url.ts";
 import { directoryCache } from "./cache.ts";
 import { openProvider, type Provider } from "./provider.ts";
 import type { RouteTarget } from "./provider-routing.ts";
+import { readUserFile } from "./user-file.ts";
 
 /** The environment variable that holds the provider map when no input or flag sets one. */
 export const PROVIDERS_ENV = "MODELGATE_PROVIDERS";
@@ -33,14 +32,12 @@ export function providerMapText(
 export async function readProvidersFlag(value: string): Promise<ProviderMapText> {
   const inline = value.trimStart();
   if (inline.startsWith("{") || value.includes("\n")) return { source: "--providers", text: value };
-  try {
-    return { source: `--providers ${value}`, text: await readFile(value, "utf8") };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(
-      `--providers: cannot read ${value}${code === "ENOENT" ? ": no such file" : ` (${code})`} (expected a file, or inline JSON such as {"anthropic": {"base_url": "…", "api_key_env": "ANTHROPIC_API_KEY"}})`,
-    );
-  }
+  const text = await readUserFile(
+    value,
+    "--providers",
+    '(expected a file, or inline JSON such as {"anthropic": {"base_url": "…", "api_key_env": "ANTHROPIC_API_KEY"}})',
+  );
+  return { source: `--providers ${value}`, text };
 }
 
 export function parseProviderMapText(text: ProviderMapText | undefined): ProviderMap {
